@@ -1,0 +1,46 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import type { HearthConfig } from '@hearth/config';
+import { createLogger } from '@hearth/logging';
+import { LoggerModule } from 'nestjs-pino';
+import type { IncomingMessage } from 'node:http';
+import { ContentTypeGuard } from './common/content-type.guard';
+import { ProblemFilter } from './common/problem.filter';
+import { requestId } from './common/request-id';
+import { HealthModule } from './health/health.module';
+import { InfraModule } from './infra/infra.module';
+import { MetricsModule } from './metrics/metrics.module';
+
+@Module({})
+export class AppModule {
+  static forRoot(config: HearthConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        LoggerModule.forRoot({
+          pinoHttp: {
+            logger: createLogger({ level: config.LOG_LEVEL, name: 'gateway' }),
+            genReqId: (req, res) => (req as IncomingMessage & { id?: string }).id ?? requestId(req, res),
+            customProps: (req: IncomingMessage) => ({ reqId: (req as IncomingMessage & { id?: string }).id }),
+            // Method and path only: query strings and headers may carry names or tokens.
+            serializers: {
+              req: (req: { method?: string; url?: string }) => ({
+                method: req.method,
+                path: req.url?.split('?')[0],
+              }),
+              res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
+            },
+            autoLogging: { ignore: (req) => req.url === '/health/live' || req.url === '/metrics' },
+          },
+        }),
+        InfraModule.forRoot(config),
+        MetricsModule,
+        HealthModule,
+      ],
+      providers: [
+        { provide: APP_FILTER, useClass: ProblemFilter },
+        { provide: APP_GUARD, useClass: ContentTypeGuard },
+      ],
+    };
+  }
+}

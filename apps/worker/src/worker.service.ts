@@ -1,0 +1,86 @@
+import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { HEARTH_CONFIG, type HearthConfig } from '@hearth/config';
+import {
+  assertHandlersCover,
+  JobName,
+  type JobPayloads,
+  OPERATIONS_QUEUE,
+  queueConnection,
+} from '@hearth/queue';
+import { type Job, Queue, Worker } from 'bullmq';
+import { PinoLogger } from 'nestjs-pino';
+import { JOB_HANDLERS, type JobHandler } from './jobs/job-handler';
+
+const PURGE_EVERY_MS = 60_000;
+
+/** Consumes the operations queue and dispatches each job to its handler, with a logger carrying ids. */
+@Injectable()
+export class WorkerService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private worker?: Worker;
+  private scheduler?: Queue;
+  private readonly handlers: Map<string, JobHandler>;
+
+  constructor(
+    @Inject(HEARTH_CONFIG) private readonly config: HearthConfig,
+    @Inject(JOB_HANDLERS) handlers: JobHandler[],
+    private readonly logger: PinoLogger,
+  ) {
+    this.logger.setContext('worker');
+    assertHandlersCover(handlers.map((h) => h.name));
+    this.handlers = new Map(handlers.map((h) => [h.name, h]));
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    const connection = queueConnection(this.config.REDIS_URL, this.config.QUEUE_PREFIX);
+    this.scheduler = new Queue(OPERATIONS_QUEUE, connection);
+    await this.scheduler.upsertJobScheduler(
+      'purge-expired-results',
+      { every: PURGE_EVERY_MS },
+      { name: JobName.PurgeExpiredResults, data: {} },
+    );
+    this.worker = new Worker<JobPayloads[JobName]>(
+      OPERATIONS_QUEUE,
+      (job, token) => this.dispatch(job, token),
+      {
+        ...connection,
+        concurrency: this.config.WORKER_CONCURRENCY,
+        // A worker killed mid-job loses its lock; the job is then retried by another worker.
+        lockDuration: 30_000,
+        stalledInterval: 15_000,
+        maxStalledCount: 5,
+      },
+    );
+    this.worker.on('error', (err) => this.logger.error({ err: err.message }, 'queue error'));
+    await this.worker.waitUntilReady();
+    this.logger.info({ concurrency: this.config.WORKER_CONCURRENCY }, 'worker consuming');
+  }
+
+  isRunning(): boolean {
+    return this.worker?.isRunning() ?? false;
+  }
+
+  private async dispatch(job: Job<JobPayloads[JobName]>, token?: string): Promise<unknown> {
+    const handler = this.handlers.get(job.name);
+    if (!handler) throw new Error(`no handler for job ${job.name}`);
+    const data: { serverId?: string } = job.data;
+    const started = Date.now();
+    const log = this.logger.logger.child({ jobId: job.id, job: job.name, tenantId: data.serverId });
+    try {
+      const result = await handler.handle(job, token);
+      log.info({ ms: Date.now() - started }, 'job done');
+      return result;
+    } catch (err) {
+      log.warn(
+        { ms: Date.now() - started, err: err instanceof Error ? err.message : String(err) },
+        'job failed',
+      );
+      throw err;
+    }
+  }
+
+  /** SIGTERM: stop taking jobs and let the running ones finish (BullMQ's close waits for them). */
+  async onApplicationShutdown(): Promise<void> {
+    await this.worker?.close();
+    await this.scheduler?.close();
+  }
+}

@@ -1,0 +1,157 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+/**
+ * The one reader of process.env. Every setting is validated at start; a bad value stops the process with a
+ * line naming the variable. Defaults serve a laptop (embedded key manager, local Postgres/Redis, dev chain).
+ */
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const csv = z.string().transform((v) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+);
+const hex32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/, 'must be a 0x-prefixed 32-byte hex private key');
+const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'must be a 0x-prefixed 20-byte address');
+
+/** Hardhat's well-known dev account #0: only ever a default for the local dev chain (chain id 31337). */
+const DEV_RELAYER_PRIVATE_KEY = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80';
+
+const schema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  HEARTH_HOME: z.string().default('.hearth'),
+
+  HOST: z.string().default('127.0.0.1'),
+  PORT: int(0, 65535).default(8080),
+  PUBLIC_URL: z.string().url().optional(),
+  SIWE_DOMAIN: z.string().optional(),
+  SESSION_TTL_SECONDS: int(60, 30 * 86400).default(86400),
+  ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  TRUST_PROXY: bool.default('false'),
+
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+    .default('postgres://postgres@127.0.0.1:5432/hearth'),
+  DATABASE_POOL_SIZE: int(1, 200).default(10),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must be a redis:// URL')
+    .default('redis://127.0.0.1:6379'),
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[a-z0-9_-]+$/)
+    .default('hearth'),
+
+  CHAIN_RPC_URL: z.string().url().default('http://127.0.0.1:8545'),
+  CHAIN_ID: int(1, 2 ** 31).default(31337),
+  CHAIN_TIMEOUT_MS: int(100, 60000).default(3000),
+  DATA_PERMISSIONS_ADDRESS: address.optional(),
+  RELAYER_PRIVATE_KEY: hex32.optional(),
+
+  KMS_PROVIDER: z.enum(['local', 'aws']).default('local'),
+  HEARTH_MASTER_KEY: z.string().optional(),
+  HEARTH_MASTER_KEY_FILE: z.string().optional(),
+  KEYSTORE_DIR: z.string().optional(),
+  AWS_REGION: z.string().default('us-east-1'),
+  KMS_ENDPOINT: z.string().url().optional(),
+
+  MAX_UPLOAD_BYTES: int(1, 2 ** 40).default(256 * 1024 * 1024),
+  RESULT_TTL_SECONDS: int(1, 365 * 86400).default(86400),
+  API_KEY_ROTATION_GRACE_SECONDS: int(0, 30 * 86400).default(86400),
+  DEFAULT_RATE_PER_MINUTE: int(1, 1_000_000).default(600),
+
+  ISOLATION_MODE: z.enum(['pooled', 'per-job']).default('pooled'),
+  WORKER_CONCURRENCY: int(1, 256).default(4),
+  CHILD_MAX_JOBS: int(1, 1_000_000).default(200),
+  CHILD_MAX_RSS_MB: int(32, 65536).default(512),
+  CHILD_MEMORY_CAP_MB: int(32, 65536).default(768),
+  JOB_TIMEOUT_MS: int(100, 3_600_000).default(60000),
+  WORKER_HEALTH_PORT: int(0, 65535).default(8081),
+
+  OPENAI_BASE_URL: z.string().url().optional(),
+  OPENAI_API_KEY: z.string().optional(),
+  OPENAI_MODEL: z.string().default('gpt-4o-mini'),
+  OPENAI_TRUSTED_BASE_URLS: csv.default(''),
+  OPENAI_TIMEOUT_MS: int(100, 600000).default(60000),
+  LLAMA_MODEL_PATH: z.string().optional(),
+});
+
+type RawConfig = z.infer<typeof schema>;
+
+export interface HearthConfig extends RawConfig {
+  /** The SIWE domain (host[:port]) messages must name. */
+  siweDomain: string;
+  /** The relayer key; the dev key only on the dev chain. */
+  relayerPrivateKey: `0x${string}` | undefined;
+  /** DataPermissions address from env or from the dev chain's deployment file. */
+  dataPermissionsAddress: `0x${string}` | undefined;
+  keystoreDir: string;
+  masterKeyFile: string;
+  deploymentsDir: string;
+}
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): HearthConfig {
+  // Empty strings mean "unset", as compose files and shells often pass them.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = schema.safeParse(cleaned);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ConfigError(`Invalid configuration: ${issue.path.join('.')}: ${issue.message}`);
+  }
+  const raw = parsed.data;
+  const home = resolve(raw.HEARTH_HOME);
+  const deploymentsDir = resolve(home, 'deployments');
+  const relayer = raw.RELAYER_PRIVATE_KEY ?? (raw.CHAIN_ID === 31337 ? DEV_RELAYER_PRIVATE_KEY : undefined);
+  if (
+    raw.NODE_ENV === 'production' &&
+    raw.KMS_PROVIDER === 'local' &&
+    !raw.HEARTH_MASTER_KEY &&
+    !raw.HEARTH_MASTER_KEY_FILE
+  ) {
+    throw new ConfigError(
+      'Invalid configuration: HEARTH_MASTER_KEY: required in production with KMS_PROVIDER=local',
+    );
+  }
+  return {
+    ...raw,
+    siweDomain: raw.SIWE_DOMAIN ?? (raw.PUBLIC_URL ? new URL(raw.PUBLIC_URL).host : `localhost:${raw.PORT}`),
+    relayerPrivateKey: relayer as `0x${string}` | undefined,
+    dataPermissionsAddress: (raw.DATA_PERMISSIONS_ADDRESS ?? readDeployment(deploymentsDir, raw.CHAIN_ID)) as
+      `0x${string}` | undefined,
+    keystoreDir: resolve(raw.KEYSTORE_DIR ?? resolve(home, 'keystore')),
+    masterKeyFile: resolve(raw.HEARTH_MASTER_KEY_FILE ?? resolve(home, 'master.key')),
+    deploymentsDir,
+  };
+}
+
+function readDeployment(dir: string, chainId: number): string | undefined {
+  const file = resolve(dir, `${chainId}.json`);
+  if (!existsSync(file)) return undefined;
+  const parsed = z.object({ dataPermissions: address }).safeParse(JSON.parse(readFileSync(file, 'utf8')));
+  return parsed.success ? parsed.data.dataPermissions : undefined;
+}
+
+/** For process entry points: load or print the one-line reason and exit. */
+export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env): HearthConfig {
+  try {
+    return loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw err;
+  }
+}
+
+export const HEARTH_CONFIG = Symbol('HEARTH_CONFIG');

@@ -1,0 +1,52 @@
+/**
+ * Job names and payloads: the one place both the gateway (producer) and the worker (consumer) agree on.
+ * Payloads carry ids only — never data, keys or results.
+ */
+
+export const OPERATIONS_QUEUE = 'operations';
+
+export enum JobName {
+  RunOperation = 'run-operation',
+  PurgeExpiredResults = 'purge-expired-results',
+}
+
+export interface RunOperationPayload {
+  operationId: string;
+  serverId: string;
+}
+
+export type PurgeExpiredResultsPayload = Record<string, never>;
+
+export interface JobPayloads {
+  [JobName.RunOperation]: RunOperationPayload;
+  [JobName.PurgeExpiredResults]: PurgeExpiredResultsPayload;
+}
+
+export const ALL_JOB_NAMES: readonly JobName[] = Object.values(JobName);
+
+/** The worker calls this at start: a job name without a handler is a deploy bug, not a runtime surprise. */
+export function assertHandlersCover(handled: Iterable<string>): void {
+  const have = new Set(handled);
+  const missing = ALL_JOB_NAMES.filter((name) => !have.has(name));
+  if (missing.length) throw new Error(`worker has no handler for job(s): ${missing.join(', ')}`);
+  const unknown = [...have].filter((name) => !ALL_JOB_NAMES.includes(name as JobName));
+  if (unknown.length)
+    throw new Error(`worker registers handler(s) for unknown job(s): ${unknown.join(', ')}`);
+}
+
+/** BullMQ options shared by producer and consumer. */
+export function queueConnection(redisUrl: string, prefix: string) {
+  const url = new URL(redisUrl);
+  return {
+    prefix,
+    connection: {
+      host: url.hostname,
+      port: Number(url.port || 6379),
+      username: url.username || undefined,
+      password: url.password ? decodeURIComponent(url.password) : undefined,
+      db: url.pathname.length > 1 ? Number(url.pathname.slice(1)) : 0,
+      tls: url.protocol === 'rediss:' ? {} : undefined,
+      maxRetriesPerRequest: null,
+    },
+  };
+}

@@ -1,0 +1,56 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+describe('worker process', () => {
+  it('starts on its own, reports readiness, and exits cleanly on SIGTERM', async () => {
+    const port = await freePort();
+    const child = spawn(process.execPath, [join(__dirname, '../apps/worker/src/main.js')], {
+      env: { ...process.env, WORKER_HEALTH_PORT: String(port), LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      let ready: { status: string; checks: Record<string, string> } | undefined;
+      for (let i = 0; i < 100 && !ready; i++) {
+        try {
+          const res = await fetch(`http://127.0.0.1:${port}/health/ready`);
+          if (res.status === 200) ready = (await res.json()) as typeof ready;
+        } catch {
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
+      assert.ok(ready, `worker never became ready: ${stderr}`);
+      assert.deepEqual(ready.checks, { postgres: 'up', redis: 'up', queue: 'up' });
+      child.kill('SIGTERM');
+      assert.equal(await exited, 0, stderr);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  });
+
+  it('refuses to start with a bad setting, naming it', async () => {
+    const child = spawn(process.execPath, [join(__dirname, '../apps/worker/src/main.js')], {
+      env: { ...process.env, WORKER_CONCURRENCY: 'lots' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    assert.equal(code, 78);
+    assert.match(stderr, /WORKER_CONCURRENCY/);
+  });
+});
