@@ -62,6 +62,11 @@ const schema = z.object({
   KEYSTORE_DIR: z.string().optional(),
   AWS_REGION: z.string().default('us-east-1'),
   KMS_ENDPOINT: z.string().url().optional(),
+  // Static AWS credentials: optional (the SDK's default chain applies); needed explicitly by isolated
+  // children, whose scrubbed environment carries no credentials.
+  AWS_ACCESS_KEY_ID: z.string().optional(),
+  AWS_SECRET_ACCESS_KEY: z.string().optional(),
+  AWS_SESSION_TOKEN: z.string().optional(),
 
   MAX_UPLOAD_BYTES: int(1, 2 ** 40).default(256 * 1024 * 1024),
   RESULT_TTL_SECONDS: int(1, 365 * 86400).default(86400),
@@ -75,6 +80,8 @@ const schema = z.object({
   CHILD_MEMORY_CAP_MB: int(32, 65536).default(768),
   JOB_TIMEOUT_MS: int(100, 3_600_000).default(60000),
   WORKER_HEALTH_PORT: int(0, 65535).default(8081),
+  /** How long a job's lock lives without renewal: a killed worker's job is retried after about this. */
+  JOB_LOCK_MS: int(500, 600000).default(30000),
 
   OPENAI_BASE_URL: z.string().url().optional(),
   OPENAI_API_KEY: z.string().optional(),

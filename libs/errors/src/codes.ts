@@ -45,6 +45,7 @@ export enum ErrorCode {
   invalid_parameters = 'invalid_parameters',
   idempotency_conflict = 'idempotency_conflict',
   operation_not_cancellable = 'operation_not_cancellable',
+  permission_denied = 'permission_denied',
   // collectives
   member_exists = 'member_exists',
   not_a_member = 'not_a_member',

@@ -50,3 +50,19 @@ export function queueConnection(redisUrl: string, prefix: string) {
     },
   };
 }
+
+/** Redis pub/sub channel carrying an operation's status changes (ids and status only) to SSE listeners. */
+export function operationEventsChannel(prefix: string, operationId: string): string {
+  return `${prefix}:op-events:${operationId}`;
+}
+
+/** Redis counter of a tenant's queued operations; its value at enqueue time is the job's priority (fairness). */
+export function tenantBacklogKey(prefix: string, serverId: string): string {
+  return `${prefix}:backlog:${serverId}`;
+}
+
+export interface OperationEvent {
+  id: string;
+  status: 'queued' | 'running' | 'succeeded' | 'failed' | 'denied' | 'cancelled';
+  at: string;
+}

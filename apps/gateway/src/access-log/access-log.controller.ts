@@ -1,0 +1,56 @@
+import { Controller, Get, Param, Query, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { type Page, paginationQuery } from '@hearth/db';
+import { parseOrThrow } from '@hearth/errors';
+import { z } from 'zod';
+import type { SessionAccount } from '../auth/auth.types';
+import { CurrentAccount } from '../auth/current.decorators';
+import { ServerAccessService } from '../auth/server-access.service';
+import { SessionGuard } from '../auth/session.guard';
+import { type AccessLogView, AccessLogService, type UsageView } from './access-log.service';
+
+const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD');
+const usageQuery = paginationQuery
+  .omit({ cursor: true })
+  .extend({ from: day.optional(), to: day.optional(), cursor: z.string().max(200).optional() })
+  .strict();
+
+@ApiTags('access-log')
+@ApiBearerAuth('session')
+@UseGuards(SessionGuard)
+@ApiParam({ name: 'id', description: 'Server id (srv_…)' })
+@Controller('v1/servers/:id')
+export class AccessLogController {
+  constructor(
+    private readonly service: AccessLogService,
+    private readonly access: ServerAccessService,
+  ) {}
+
+  @Get('access-log')
+  @ApiOperation({ summary: 'Every decryption of data and every denial, newest first, with its receipt' })
+  @ApiQuery({ name: 'limit', required: false, schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 } })
+  @ApiQuery({ name: 'cursor', required: false, schema: { type: 'string' } })
+  async accessLog(
+    @CurrentAccount() account: SessionAccount,
+    @Param('id') id: string,
+    @Query() query: unknown,
+  ): Promise<Page<AccessLogView>> {
+    const server = await this.access.requireOwnedServer(account, id);
+    return this.service.list(server.id, parseOrThrow(paginationQuery, query, 'query'));
+  }
+
+  @Get('usage')
+  @ApiOperation({ summary: 'Operations, compute time and input bytes per API key per UTC day' })
+  @ApiQuery({ name: 'from', required: false, schema: { type: 'string', format: 'date' } })
+  @ApiQuery({ name: 'to', required: false, schema: { type: 'string', format: 'date' } })
+  @ApiQuery({ name: 'limit', required: false, schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 } })
+  @ApiQuery({ name: 'cursor', required: false, schema: { type: 'string' } })
+  async usage(
+    @CurrentAccount() account: SessionAccount,
+    @Param('id') id: string,
+    @Query() query: unknown,
+  ): Promise<UsageView> {
+    const server = await this.access.requireOwnedServer(account, id);
+    return this.service.usage(server.id, parseOrThrow(usageQuery, query, 'query'));
+  }
+}

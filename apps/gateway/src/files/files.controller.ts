@@ -1,0 +1,101 @@
+import { Controller, Delete, Get, HttpCode, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOperation, ApiParam, ApiProduces, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ENVELOPE_CONTENT_TYPE } from '@hearth/crypto';
+import { type Page, paginationQuery } from '@hearth/db';
+import { parseOrThrow } from '@hearth/errors';
+import type { Request, Response } from 'express';
+import { pipeline } from 'node:stream/promises';
+import { getAddress } from 'viem';
+import type { SessionAccount } from '../auth/auth.types';
+import { CurrentAccount } from '../auth/current.decorators';
+import { ServerAccessService } from '../auth/server-access.service';
+import { SessionGuard } from '../auth/session.guard';
+import { RawBody } from '../common/content-type.guard';
+import { FILE_VIEW_SCHEMA, fileView, type FileView, uploadQuery } from './files.dto';
+import { FilesService } from './files.service';
+
+/** The upload route reads the raw request stream; the JSON body parser must leave it alone. */
+export const UPLOAD_PATH = /^\/v1\/servers\/[^/]+\/files\/?$/;
+
+@ApiTags('files')
+@ApiBearerAuth('session')
+@UseGuards(SessionGuard)
+@ApiParam({ name: 'id', description: 'Server id (srv_…)' })
+@Controller('v1/servers/:id/files')
+export class FilesController {
+  constructor(
+    private readonly files: FilesService,
+    private readonly access: ServerAccessService,
+  ) {}
+
+  @Post()
+  @RawBody()
+  @HttpCode(201)
+  @ApiOperation({
+    summary: 'Upload a file: its bytes as the body (encrypted on arrival), or a client-side envelope stored as is',
+    description: `With Content-Type ${ENVELOPE_CONTENT_TYPE} the body must be an envelope encrypted to this server's public key (format in the README); any other type is encrypted by the server.`,
+  })
+  @ApiConsumes('application/octet-stream', ENVELOPE_CONTENT_TYPE, 'text/plain')
+  @ApiQuery({ name: 'name', required: true })
+  @ApiBody({ schema: { type: 'string', format: 'binary' } })
+  @ApiResponse({ status: 201, schema: FILE_VIEW_SCHEMA })
+  async upload(
+    @CurrentAccount() account: SessionAccount,
+    @Param('id') id: string,
+    @Query() query: unknown,
+    @Req() req: Request,
+  ): Promise<FileView> {
+    const { server } = await this.access.requireServerMember(account, id);
+    const { name } = parseOrThrow(uploadQuery, query, 'query');
+    return this.files.upload(server, account, name, req);
+  }
+
+  @Get()
+  @ApiOperation({ summary: "Files' metadata, newest first (a collective's member sees their own)" })
+  @ApiQuery({ name: 'limit', required: false, schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 } })
+  @ApiQuery({ name: 'cursor', required: false, schema: { type: 'string' } })
+  async list(@CurrentAccount() account: SessionAccount, @Param('id') id: string, @Query() query: unknown): Promise<Page<FileView>> {
+    const { server, role } = await this.access.requireServerMember(account, id);
+    return this.files.list(server, role, account, parseOrThrow(paginationQuery, query, 'query'));
+  }
+
+  @Get(':fileId')
+  @ApiParam({ name: 'fileId', description: 'fil_…' })
+  @ApiOperation({ summary: "A file's metadata" })
+  @ApiResponse({ status: 200, schema: FILE_VIEW_SCHEMA })
+  async get(@CurrentAccount() account: SessionAccount, @Param('id') id: string, @Param('fileId') fileId: string): Promise<FileView> {
+    const { server, role } = await this.access.requireServerMember(account, id);
+    const file = await this.files.findReadable(server, role, account, fileId);
+    return fileView(file, getAddress(file.contributorAddress));
+  }
+
+  @Get(':fileId/content')
+  @ApiParam({ name: 'fileId', description: 'fil_…' })
+  @ApiProduces('application/octet-stream')
+  @ApiOperation({ summary: 'The bytes (owner or contributing member only), streamed; logged in the access log' })
+  async content(
+    @CurrentAccount() account: SessionAccount,
+    @Param('id') id: string,
+    @Param('fileId') fileId: string,
+    @Res() res: Response,
+  ): Promise<void> {
+    const { server, role } = await this.access.requireServerMember(account, id);
+    const file = await this.files.findReadable(server, role, account, fileId);
+    const stream = await this.files.content(server, file, account);
+    res.status(200);
+    res.setHeader('Content-Type', file.contentType);
+    if (file.encryption === 'server') res.setHeader('Content-Length', file.size);
+    res.setHeader('Content-Disposition', `attachment; filename*=UTF-8''${encodeURIComponent(file.name)}`);
+    res.setHeader('Cache-Control', 'no-store');
+    await pipeline(stream, res).catch(() => res.destroy());
+  }
+
+  @Delete(':fileId')
+  @HttpCode(204)
+  @ApiParam({ name: 'fileId', description: 'fil_…' })
+  @ApiOperation({ summary: 'Delete a file and its ciphertext' })
+  async remove(@CurrentAccount() account: SessionAccount, @Param('id') id: string, @Param('fileId') fileId: string): Promise<void> {
+    const { server, role } = await this.access.requireServerMember(account, id);
+    await this.files.remove(server, role, account, fileId);
+  }
+}

@@ -1,0 +1,251 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { fileChunkAad, PostgresBlobStore } from '@hearth/blobs';
+import { HEARTH_CONFIG, type HearthConfig } from '@hearth/config';
+import {
+  createDecryptStream,
+  createEncryptStream,
+  createEnvelopeValidator,
+  ENVELOPE_CONTENT_TYPE,
+  type EncryptedChunk,
+  isCryptoError,
+} from '@hearth/crypto';
+import { AccessLogEntity, FileEntity, type Page, type PaginationQuery, type ServerEntity, type ServerRole } from '@hearth/db';
+import { ErrorCode, ProblemError } from '@hearth/errors';
+import { isId, newId } from '@hearth/ids';
+import { fileKeyContext, type KeyManager } from '@hearth/kms';
+import { createHash } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { Readable, Transform, type TransformCallback, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { getAddress } from 'viem';
+import { DataSource, type EntityManager, LessThan } from 'typeorm';
+import type { SessionAccount } from '../auth/auth.types';
+import { KEY_MANAGER } from '../keys/keys.module';
+import { fileView, type FileView } from './files.dto';
+
+/** Client envelopes are stored as is, split in pieces of this size (rows stay small, reads stream). */
+const ENVELOPE_PIECE = 256 * 1024;
+
+class TooLarge extends Error {}
+
+/** Counts bytes and stops the stream past the limit (Content-Length can lie or be absent). */
+function byteLimit(max: number, counter: { bytes: number }): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback) {
+      counter.bytes += chunk.length;
+      if (counter.bytes > max) cb(new TooLarge());
+      else cb(null, chunk);
+    },
+  });
+}
+
+/** Re-cuts a byte stream into fixed-size pieces (the last may be shorter). */
+function pieces(size: number): Transform {
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  return new Transform({
+    readableObjectMode: true,
+    transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback) {
+      pending.push(chunk);
+      pendingBytes += chunk.length;
+      while (pendingBytes >= size) {
+        const all = Buffer.concat(pending);
+        this.push(all.subarray(0, size));
+        pending = [all.subarray(size)];
+        pendingBytes = all.length - size;
+      }
+      cb();
+    },
+    flush(cb: TransformCallback) {
+      if (pendingBytes > 0) this.push(Buffer.concat(pending));
+      cb();
+    },
+  });
+}
+
+@Injectable()
+export class FilesService {
+  private readonly blobs: PostgresBlobStore;
+
+  constructor(
+    @Inject(HEARTH_CONFIG) private readonly config: HearthConfig,
+    private readonly dataSource: DataSource,
+    @Inject(KEY_MANAGER) private readonly keys: KeyManager,
+  ) {
+    this.blobs = new PostgresBlobStore(dataSource);
+  }
+
+  /**
+   * Streams an upload into the blob store inside one transaction: plaintext is sealed chunk by chunk on arrival
+   * (never buffered whole), a client envelope is checked (recipient, framing) and stored as is. On any error
+   * the transaction rolls back: nothing is stored.
+   */
+  async upload(server: ServerEntity, account: SessionAccount, name: string, req: IncomingMessage): Promise<FileView> {
+    const contentType = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+    if (!contentType) {
+      throw new ProblemError(415, ErrorCode.unsupported_media_type, 'Send the file with its Content-Type', [
+        { field: 'Content-Type', code: 'required', message: 'the file type is recorded with it' },
+      ]);
+    }
+    if (contentType.startsWith('multipart/')) {
+      throw new ProblemError(415, ErrorCode.unsupported_media_type, 'Send the file bytes as the body, not a multipart form', [
+        { field: 'Content-Type', code: 'unsupported', message: 'multipart bodies are not accepted' },
+      ]);
+    }
+    const declared = Number(req.headers['content-length'] ?? NaN);
+    if (Number.isFinite(declared) && declared > this.config.MAX_UPLOAD_BYTES) throw this.tooLarge();
+
+    const encryption = contentType === ENVELOPE_CONTENT_TYPE ? 'client' : 'server';
+    const fileId = newId('fil');
+    const counter = { bytes: 0 };
+    const hash = createHash('sha256');
+    let chunkCount = 0;
+    let dataKey: { plaintext: Buffer; wrapped: Buffer } | undefined;
+    const runner = this.dataSource.createQueryRunner();
+    await runner.connect();
+    await runner.startTransaction();
+    try {
+      const tx = runner.manager;
+      if (encryption === 'server') dataKey = await this.keys.generateDataKey(server.kmsKeyRef, fileKeyContext(server.id, fileId));
+      await tx.getRepository(FileEntity).insert({
+        id: fileId,
+        serverId: server.id,
+        name,
+        contentType,
+        size: '0',
+        encryption,
+        wrappedDataKey: dataKey?.wrapped ?? null,
+        contributorAddress: account.address.toLowerCase(),
+        status: 'uploading',
+      });
+      const store = (sealed: Buffer, cb: (err?: Error | null) => void) => {
+        hash.update(sealed);
+        this.blobs.putChunk(server.id, fileId, chunkCount++, sealed, tx).then(() => cb(), cb);
+      };
+      const sink = new Writable({
+        objectMode: true,
+        write: (piece: EncryptedChunk | Buffer, _enc, cb) => store(Buffer.isBuffer(piece) ? piece : piece.sealed, cb),
+      });
+      if (dataKey) {
+        await pipeline(req, byteLimit(this.config.MAX_UPLOAD_BYTES, counter), createEncryptStream(dataKey.plaintext, fileChunkAad(server.id, fileId)), sink);
+      } else {
+        await pipeline(req, byteLimit(this.config.MAX_UPLOAD_BYTES, counter), createEnvelopeValidator(server.address), pieces(ENVELOPE_PIECE), sink);
+      }
+      await tx.getRepository(FileEntity).update(
+        { id: fileId, serverId: server.id },
+        { size: String(counter.bytes), chunkCount, ciphertextSha256: hash.digest('hex'), status: 'ready' },
+      );
+      await runner.commitTransaction();
+    } catch (err) {
+      await runner.rollbackTransaction().catch(() => undefined);
+      req.resume(); // drain what the client still sends so it can read our answer
+      throw this.uploadError(err);
+    } finally {
+      dataKey?.plaintext.fill(0);
+      await runner.release();
+    }
+    const file = await this.dataSource.getRepository(FileEntity).findOneByOrFail({ id: fileId, serverId: server.id });
+    return fileView(file, account.address);
+  }
+
+  private tooLarge(): ProblemError {
+    return new ProblemError(413, ErrorCode.payload_too_large, `Files are limited to ${this.config.MAX_UPLOAD_BYTES} bytes`, [
+      { field: 'body', code: 'too_large', message: `at most ${this.config.MAX_UPLOAD_BYTES} bytes` },
+    ]);
+  }
+
+  private uploadError(err: unknown): unknown {
+    if (err instanceof TooLarge) return this.tooLarge();
+    if (isCryptoError(err)) {
+      if (err.code === 'envelope_wrong_recipient') {
+        return new ProblemError(400, ErrorCode.envelope_wrong_recipient, "The envelope is encrypted to another server's key", [
+          { field: 'body', code: 'wrong_recipient', message: "encrypt to this server's public key (GET /v1/servers/:id)" },
+        ]);
+      }
+      return new ProblemError(400, ErrorCode.ciphertext_invalid, `The envelope is not valid: ${err.code}`, [
+        { field: 'body', code: err.code, message: 'see the envelope format in the README' },
+      ]);
+    }
+    if ((err as { code?: string }).code === 'ERR_STREAM_PREMATURE_CLOSE' || (err as { code?: string }).code === 'ECONNRESET') {
+      return new ProblemError(400, ErrorCode.validation_failed, 'The upload was interrupted', [
+        { field: 'body', code: 'truncated', message: 'the connection closed before the body ended' },
+      ]);
+    }
+    return err;
+  }
+
+  /** Owners see every file; a collective's member sees their own contributions. */
+  async list(server: ServerEntity, role: ServerRole, account: SessionAccount, page: PaginationQuery): Promise<Page<FileView>> {
+    const where = {
+      serverId: server.id,
+      status: 'ready' as const,
+      ...(role === 'owner' || role === 'admin' ? {} : { contributorAddress: account.address.toLowerCase() }),
+      ...(page.cursor ? { id: LessThan(page.cursor) } : {}),
+    };
+    const rows = await this.dataSource.getRepository(FileEntity).find({ where, order: { id: 'DESC' }, take: page.limit + 1 });
+    const hasMore = rows.length > page.limit;
+    const kept = rows.slice(0, page.limit);
+    return {
+      items: kept.map((f) => fileView(f, getAddress(f.contributorAddress))),
+      nextCursor: hasMore ? kept[kept.length - 1].id : null,
+    };
+  }
+
+  async findReadable(server: ServerEntity, role: ServerRole, account: SessionAccount, fileId: string): Promise<FileEntity> {
+    const file = isId('fil', fileId)
+      ? await this.dataSource.getRepository(FileEntity).findOneBy({ id: fileId, serverId: server.id, status: 'ready' })
+      : null;
+    if (!file) throw ProblemError.notFound('file');
+    if (role !== 'owner' && file.contributorAddress !== account.address.toLowerCase()) throw ProblemError.notFound('file');
+    return file;
+  }
+
+  /** The owner's (or contributor's) own bytes: server-encrypted files are decrypted on the way out. */
+  async content(server: ServerEntity, file: FileEntity, account: SessionAccount): Promise<Readable> {
+    await this.logRead(server.id, file, account.address);
+    const source = Readable.from(this.blobs.readChunks(server.id, file.id));
+    if (file.encryption === 'client') return source;
+    const key = await this.keys.unwrapDataKey(server.kmsKeyRef, file.wrappedDataKey!, fileKeyContext(server.id, file.id));
+    let index = 0;
+    const last = file.chunkCount - 1;
+    const framing = new Transform({
+      writableObjectMode: true,
+      readableObjectMode: true,
+      transform(sealed: Buffer, _enc, cb) {
+        const chunk: EncryptedChunk = { index, isFinal: index === last, sealed };
+        index++;
+        cb(null, chunk);
+      },
+    });
+    const decrypt = createDecryptStream(key, fileChunkAad(server.id, file.id));
+    key.fill(0);
+    source.pipe(framing).pipe(decrypt);
+    source.on('error', (e) => decrypt.destroy(e));
+    return decrypt;
+  }
+
+  private async logRead(serverId: string, file: FileEntity, actor: string, tx?: EntityManager): Promise<void> {
+    await (tx ?? this.dataSource.manager).getRepository(AccessLogEntity).insert({
+      id: newId('log'),
+      serverId,
+      operationId: null,
+      actor: actor.toLowerCase(),
+      apiKeyId: null,
+      grantId: null,
+      operation: 'download',
+      fileIds: [file.id],
+      outcome: 'read',
+      code: null,
+      blockNumber: null,
+      receiptHash: null,
+    });
+  }
+
+  async remove(server: ServerEntity, role: ServerRole, account: SessionAccount, fileId: string): Promise<void> {
+    const file = await this.findReadable(server, role, account, fileId);
+    await this.dataSource.transaction(async (tx) => {
+      await this.blobs.deleteFile(server.id, file.id, tx);
+      await tx.getRepository(FileEntity).delete({ id: file.id, serverId: server.id });
+    });
+  }
+}

@@ -1,0 +1,60 @@
+import { z } from 'zod';
+
+const fileId = z.string().regex(/^fil_[0-9a-f]{32}$/, 'must be a file id (fil_…)');
+
+export const createOperationBody = z
+  .object({
+    operation: z.string().min(1).max(64),
+    fileIds: z.array(fileId).min(1).max(100),
+    parameters: z.record(z.unknown()).default({}),
+    grantId: z
+      .string()
+      .regex(/^[1-9][0-9]{0,77}$/, 'must be a grant id as a decimal string')
+      .optional(),
+  })
+  .strict();
+
+export type CreateOperationBody = z.infer<typeof createOperationBody>;
+
+export const idempotencyKey = z
+  .string()
+  .min(1)
+  .max(255)
+  .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces');
+
+export interface OperationView {
+  id: string;
+  serverId: string;
+  status: string;
+  operation: string;
+  operationVersion: string;
+  fileIds: string[];
+  grantId: string | null;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  result?: unknown;
+  resultExpiresAt?: string | null;
+  receipt?: unknown;
+  error?: { code: string; detail: string | null };
+  timings?: Record<string, number> | null;
+}
+
+export const OPERATION_VIEW_SCHEMA = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    serverId: { type: 'string' },
+    status: { type: 'string', enum: ['queued', 'running', 'succeeded', 'failed', 'denied', 'cancelled'] },
+    operation: { type: 'string' },
+    operationVersion: { type: 'string' },
+    fileIds: { type: 'array', items: { type: 'string' } },
+    grantId: { type: 'string', nullable: true },
+    result: { description: 'The output (succeeded, until the result expires)' },
+    receipt: {
+      type: 'object',
+      description: 'EIP-712 receipt signed by the server: {typedData, signature, signer}; verify with viem verifyTypedData',
+    },
+    error: { type: 'object', properties: { code: { type: 'string' }, detail: { type: 'string' } } },
+  },
+};

@@ -1,0 +1,231 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { resultAad, resultKeyContext, unpackChunks } from '@hearth/blobs';
+import { HEARTH_CONFIG, type HearthConfig } from '@hearth/config';
+import { decryptChunks } from '@hearth/crypto';
+import { FileEntity, OperationRepository, ServerEntity, TERMINAL_STATUSES, type OperationEntity } from '@hearth/db';
+import { ErrorCode, type FieldError, ProblemError } from '@hearth/errors';
+import { isId } from '@hearth/ids';
+import { inferenceOptionsFromConfig, listCatalog, validateOperationRequest, type InferenceOptions } from '@hearth/inference';
+import type { KeyManager } from '@hearth/kms';
+import type { DenyCode, ServerPolicy } from '@hearth/permissions';
+import { JobName, type RunOperationPayload, tenantBacklogKey } from '@hearth/queue';
+import { canonicalJson, sha256Hex } from '@hearth/receipts';
+import type { Queue } from 'bullmq';
+import type Redis from 'ioredis';
+import { getAddress } from 'viem';
+import { DataSource, In } from 'typeorm';
+import { assertOperationAllowed } from '../auth/api-key-policy';
+import type { AuthenticatedApiKey } from '../auth/auth.types';
+import { Chain } from '../chain/chain.module';
+import { OPERATIONS_QUEUE_TOKEN, REDIS } from '../infra/infra.module';
+import { KEY_MANAGER } from '../keys/keys.module';
+import { Metrics } from '../metrics/metrics';
+import type { CreateOperationBody, OperationView } from './operations.dto';
+
+/** BullMQ priorities run from 1 (first) to 2^21. */
+const MAX_PRIORITY = 2 ** 21 - 1;
+
+const DENY_FIELDS: Record<DenyCode, string> = {
+  grant_not_found: 'grantId',
+  grant_revoked: 'grantId',
+  grant_expired: 'grantId',
+  wrong_grantee: 'grantId',
+  wrong_server: 'grantId',
+  operation_not_granted: 'operation',
+  file_not_granted: 'fileIds',
+  not_authorized: 'fileIds',
+  chain_unavailable: 'grantId',
+};
+
+@Injectable()
+export class OperationsService {
+  private readonly inference: InferenceOptions;
+
+  constructor(
+    @Inject(HEARTH_CONFIG) private readonly config: HearthConfig,
+    private readonly dataSource: DataSource,
+    private readonly operations: OperationRepository,
+    private readonly chain: Chain,
+    @Inject(KEY_MANAGER) private readonly keys: KeyManager,
+    @Inject(OPERATIONS_QUEUE_TOKEN) private readonly queue: Queue<RunOperationPayload>,
+    @Inject(REDIS) private readonly redis: Redis,
+    private readonly metrics: Metrics,
+  ) {
+    this.inference = inferenceOptionsFromConfig(config);
+  }
+
+  catalog() {
+    return { items: listCatalog(this.inference) };
+  }
+
+  /**
+   * Validates everything that can be known before running (catalog, parameters, key allowlist, files, and the
+   * grant as the chain has it now), records the operation and enqueues a job that carries ids only.
+   */
+  async create(key: AuthenticatedApiKey, body: CreateOperationBody, idempotencyKey: string | null): Promise<{ view: OperationView; replayed: boolean }> {
+    const requestHash = sha256Hex(canonicalJson(body));
+    if (idempotencyKey) {
+      const existing = await this.operations.findByIdempotencyKey(key.id, idempotencyKey);
+      if (existing) return this.replay(existing, requestHash);
+    }
+    assertOperationAllowed(key, body.operation);
+    const validated = validateOperationRequest(this.inference, body.operation, body.parameters);
+    if (!validated.ok) {
+      const unknown = validated.errors.some((e) => e.code === 'unknown_operation');
+      throw new ProblemError(
+        unknown ? 404 : 400,
+        unknown ? ErrorCode.unknown_operation : ErrorCode.invalid_parameters,
+        unknown ? `No operation named "${body.operation}" in the catalog (GET /v1/operations/catalog)` : 'Invalid operation parameters',
+        validated.errors.map((e) => ({ ...e, field: e.field === 'operation' || e.field.startsWith('parameters') ? e.field : `parameters.${e.field}` })),
+      );
+    }
+    const server = await this.dataSource.getRepository(ServerEntity).findOneByOrFail({ id: key.serverId });
+    await this.checkFiles(server.id, body.fileIds);
+    const policy: ServerPolicy =
+      server.policyKind === 'grants' ? { kind: 'grants' } : { kind: 'contract', address: getAddress(server.policyAddress!) };
+    if (policy.kind === 'grants' && !body.grantId) {
+      throw ProblemError.validation([{ field: 'grantId', code: 'required', message: 'this server is governed by grants: name the grant' }]);
+    }
+    const decision = await this.chain.checker.check({
+      serverId: server.id,
+      ownerAddress: getAddress(server.ownerAddress),
+      policy,
+      grantId: body.grantId,
+      grantee: key.appAddress,
+      operation: body.operation,
+      fileIds: body.fileIds,
+    });
+    if (!decision.allowed) {
+      if (decision.code === 'chain_unavailable') {
+        throw new ProblemError(503, ErrorCode.chain_unavailable, 'The permission contract cannot be reached; try again', undefined, { 'Retry-After': '5' });
+      }
+      throw new ProblemError(403, ErrorCode.permission_denied, `The grant does not allow this: ${decision.code}`, [
+        { field: DENY_FIELDS[decision.code], code: decision.code, message: `denied by the permission contract (${decision.code})` },
+      ]);
+    }
+
+    const { operation, created } = await this.operations.createOrGetIdempotent({
+      serverId: server.id,
+      apiKeyId: key.id,
+      appAddress: key.appAddress.toLowerCase(),
+      operation: body.operation,
+      operationVersion: validated.operation.version,
+      parameters: validated.params,
+      fileIds: body.fileIds,
+      grantId: body.grantId ?? null,
+      idempotencyKey,
+      requestHash,
+    });
+    if (!created) return this.replay(operation, requestHash);
+    try {
+      // Fairness: a job's priority is its tenant's backlog when it arrives, so a flood queues behind itself
+      // and a quiet tenant's next job goes ahead of it.
+      const backlog = await this.redis.incr(tenantBacklogKey(this.config.QUEUE_PREFIX, server.id));
+      await this.queue.add(
+        JobName.RunOperation,
+        { operationId: operation.id, serverId: server.id },
+        {
+          jobId: operation.id,
+          priority: Math.min(Math.max(backlog, 1), MAX_PRIORITY),
+          attempts: 3,
+          backoff: { type: 'exponential', delay: 500 },
+          removeOnComplete: { age: 3600, count: 10_000 },
+          removeOnFail: { age: 24 * 3600 },
+        },
+      );
+    } catch {
+      // Never a half-written operation: without its job, the row goes.
+      await this.dataSource.query('DELETE FROM operations WHERE id = $1 AND server_id = $2', [operation.id, server.id]);
+      throw new ProblemError(503, ErrorCode.service_unavailable, 'The queue is unavailable; try again', undefined, { 'Retry-After': '5' });
+    }
+    this.metrics.operationsEnqueued.inc({ operation: body.operation });
+    return { view: this.view(operation), replayed: false };
+  }
+
+  private replay(existing: OperationEntity, requestHash: string): { view: OperationView; replayed: boolean } {
+    if (existing.requestHash !== requestHash) {
+      throw new ProblemError(422, ErrorCode.idempotency_conflict, 'This Idempotency-Key was used with a different request body', [
+        { field: 'Idempotency-Key', code: 'reused', message: 'already used for another request' },
+      ]);
+    }
+    return { view: this.view(existing), replayed: true };
+  }
+
+  private async checkFiles(serverId: string, fileIds: string[]): Promise<void> {
+    const unique = [...new Set(fileIds)];
+    if (unique.length !== fileIds.length) {
+      throw ProblemError.validation([{ field: 'fileIds', code: 'duplicate', message: 'each file may be named once' }]);
+    }
+    const rows = await this.dataSource.getRepository(FileEntity).findBy({ serverId, id: In(unique), status: 'ready' });
+    const found = new Set(rows.map((r) => r.id));
+    const errors: FieldError[] = fileIds
+      .map((id, i) => ({ id, i }))
+      .filter(({ id }) => !found.has(id))
+      .map(({ i }) => ({ field: `fileIds.${i}`, code: 'not_found', message: 'no such file on this server' }));
+    if (errors.length) throw new ProblemError(404, ErrorCode.not_found, 'Some files do not exist on this server', errors);
+  }
+
+  async get(key: AuthenticatedApiKey, id: string): Promise<OperationView> {
+    const op = await this.find(key, id);
+    const view = this.view(op);
+    if (op.status === 'succeeded') {
+      view.resultExpiresAt = op.resultExpiresAt?.toISOString() ?? null;
+      if (op.resultCiphertext && op.resultWrappedKey && (!op.resultExpiresAt || op.resultExpiresAt > new Date())) {
+        view.result = await this.openResult(op);
+      }
+    }
+    return view;
+  }
+
+  async find(key: AuthenticatedApiKey, id: string): Promise<OperationEntity> {
+    // Only the key that created an operation sees it (rotation keeps the key id).
+    const op = isId('op', id) ? await this.operations.findForKey(key.id, key.serverId, id) : null;
+    if (!op) throw ProblemError.notFound('operation');
+    return op;
+  }
+
+  async cancel(key: AuthenticatedApiKey, id: string): Promise<OperationView> {
+    const op = await this.find(key, id);
+    if (!(await this.operations.cancelQueued(op.serverId, op.id))) {
+      throw new ProblemError(409, ErrorCode.operation_not_cancellable, `The operation is ${op.status}; only queued operations can be cancelled`);
+    }
+    await this.queue.remove(op.id).catch(() => undefined);
+    return this.view((await this.operations.findById(op.serverId, op.id))!);
+  }
+
+  isTerminal(status: string): boolean {
+    return (TERMINAL_STATUSES as readonly string[]).includes(status);
+  }
+
+  /** Results are sealed under the tenant key (purpose "result"); the gateway opens only results, never files. */
+  private async openResult(op: OperationEntity): Promise<unknown> {
+    const server = await this.dataSource.getRepository(ServerEntity).findOneByOrFail({ id: op.serverId });
+    const key = await this.keys.unwrapDataKey(server.kmsKeyRef, op.resultWrappedKey!, resultKeyContext(op.serverId, op.id));
+    try {
+      const sealed = unpackChunks(op.resultCiphertext!);
+      const last = sealed.length - 1;
+      const plain = decryptChunks(key, resultAad(op.serverId, op.id), sealed.map((s, index) => ({ index, isFinal: index === last, sealed: s })));
+      return JSON.parse(plain.toString('utf8')) as unknown;
+    } finally {
+      key.fill(0);
+    }
+  }
+
+  view(op: OperationEntity): OperationView {
+    return {
+      id: op.id,
+      serverId: op.serverId,
+      status: op.status,
+      operation: op.operation,
+      operationVersion: op.operationVersion,
+      fileIds: op.fileIds,
+      grantId: op.grantId,
+      createdAt: op.createdAt.toISOString(),
+      startedAt: op.startedAt?.toISOString() ?? null,
+      finishedAt: op.finishedAt?.toISOString() ?? null,
+      ...(op.receipt ? { receipt: op.receipt } : {}),
+      ...(op.errorCode ? { error: { code: op.errorCode, detail: op.errorDetail } } : {}),
+      ...(op.timings ? { timings: op.timings } : {}),
+    };
+  }
+}

@@ -1,0 +1,60 @@
+import type { InferenceOptions } from '@hearth/inference';
+import type { KeyManagerOptions } from '@hearth/kms';
+import type { ServerPolicy } from '@hearth/permissions';
+import type { SignedReceipt } from '@hearth/receipts';
+
+/** One granted file as the parent hands it to the child: metadata and ciphertext, never plaintext. */
+export interface TaskFile {
+  fileId: string;
+  name: string;
+  contentType: string;
+  encryption: 'server' | 'client';
+  wrappedDataKey: Buffer | null;
+  /** Sealed chunks (server encryption) or the envelope's bytes split in pieces (client encryption). */
+  chunks: Buffer[];
+  ciphertextSha256: string;
+  contributor: string;
+}
+
+/** What the worker sends the isolated child for one operation. Crosses IPC only, never Redis or Postgres. */
+export interface OperationTaskInput {
+  operationId: string;
+  serverId: string;
+  serverAddress: `0x${string}`;
+  ownerAddress: `0x${string}`;
+  appAddress: `0x${string}`;
+  policy: ServerPolicy;
+  grantId: string | null;
+  operation: string;
+  parameters: Record<string, unknown>;
+  k: number;
+  kms: KeyManagerOptions;
+  kmsKeyRef: string;
+  wrappedIdentityKey: Buffer;
+  chain: { rpcUrl: string; chainId: number; dataPermissionsAddress: `0x${string}`; timeoutMs: number };
+  inference: InferenceOptions;
+  files: TaskFile[];
+}
+
+/** Milliseconds spent in each step inside the child. */
+export interface ChildTimings {
+  chain: number;
+  kms: number;
+  decrypt: number;
+  engine: number;
+  seal: number;
+}
+
+export type OperationTaskOutput =
+  | { outcome: 'denied'; code: string; detail: string; blockNumber: string | null; timings: Partial<ChildTimings> }
+  | { outcome: 'failed'; code: string; detail: string; blockNumber: string | null; timings: Partial<ChildTimings> }
+  | {
+      outcome: 'succeeded';
+      blockNumber: string;
+      resultCiphertext: Buffer;
+      resultWrappedKey: Buffer;
+      receipt: SignedReceipt;
+      receiptHash: `0x${string}`;
+      inputBytes: number;
+      timings: ChildTimings;
+    };

@@ -1,0 +1,143 @@
+import { fileChunkAad, identityKeyContext, packChunks, resultAad, resultKeyContext } from '@hearth/blobs';
+import { decryptChunks, decryptEnvelope, encryptChunks, identityFromPrivateKey, isCryptoError } from '@hearth/crypto';
+import { isInferenceError, runOperation, type InputDocument } from '@hearth/inference';
+import { createKeyManager, fileKeyContext, isKeyManagerError, type KeyManager } from '@hearth/kms';
+import { PermissionChecker } from '@hearth/permissions';
+import {
+  canonicalJson,
+  inputsHash,
+  outputHash,
+  receiptHash,
+  receiptTypedData,
+  type SignedReceipt,
+} from '@hearth/receipts';
+import { privateKeyToAccount } from 'viem/accounts';
+import { defineTask } from '../isolation/task';
+import type { JobScope } from '../isolation/job-scope';
+import type { ChildTimings, OperationTaskInput, OperationTaskOutput, TaskFile } from './operation-task.types';
+
+function since(start: number): number {
+  return Math.round((performance.now() - start) * 100) / 100;
+}
+
+/**
+ * Runs inside the isolated child: 1. permission check on-chain, 2. unwrap keys, 3. decrypt the granted files,
+ * 4. run the operation, 5. seal the result and sign the receipt. Every key and plaintext buffer is tracked by
+ * the job scope and zeroed when the job ends.
+ */
+export const operationTask = defineTask<OperationTaskInput, OperationTaskOutput>(async (input, scope) => {
+  const timings: Partial<ChildTimings> = {};
+
+  // 1. Permission, at execution time, right before any decryption. Fails closed.
+  let t = performance.now();
+  const checker = new PermissionChecker({ ...input.chain, cacheTtlBlocks: 0 });
+  let decision;
+  try {
+    decision = await checker.check({
+      serverId: input.serverId,
+      ownerAddress: input.ownerAddress,
+      policy: input.policy,
+      grantId: input.grantId ?? undefined,
+      grantee: input.appAddress,
+      operation: input.operation,
+      fileIds: input.files.map((f) => f.fileId),
+    });
+  } finally {
+    checker.close();
+  }
+  timings.chain = since(t);
+  if (!decision.allowed) {
+    const blockNumber = decision.blockNumber?.toString(10) ?? null;
+    return { outcome: 'denied', code: decision.code, detail: `permission denied: ${decision.code}`, blockNumber, timings };
+  }
+  const blockNumber = decision.blockNumber.toString(10);
+
+  const fail = (code: string, detail: string): OperationTaskOutput => ({ outcome: 'failed', code, detail, blockNumber, timings });
+  try {
+    // 2. Keys.
+    t = performance.now();
+    const kms = createKeyManager(input.kms);
+    const identityKey = scope.track(
+      await kms.decrypt(input.kmsKeyRef, input.wrappedIdentityKey, identityKeyContext(input.serverId)),
+    );
+    const dataKeys = await Promise.all(input.files.map((f) => unwrapFileKey(kms, input, f, scope)));
+    timings.kms = since(t);
+
+    // 3. Decrypt.
+    t = performance.now();
+    let inputBytes = 0;
+    const docs: InputDocument[] = input.files.map((file, i) => {
+      const plaintext = scope.track(decryptFile(input.serverId, file, dataKeys[i], identityKey));
+      inputBytes += plaintext.length;
+      return { fileId: file.fileId, name: file.name, contentType: file.contentType, bytes: plaintext, contributor: file.contributor };
+    });
+    timings.decrypt = since(t);
+
+    // 4. Run.
+    t = performance.now();
+    const run = await runOperation(input.inference, input.operation, input.parameters, docs, { k: input.k });
+    timings.engine = since(t);
+
+    // 5. Seal the result under a fresh data key and sign the receipt with the server's identity.
+    t = performance.now();
+    const resultContext = resultKeyContext(input.serverId, input.operationId);
+    const resultKey = await kms.generateDataKey(input.kmsKeyRef, resultContext);
+    scope.track(resultKey.plaintext);
+    const outputJson = scope.track(Buffer.from(canonicalJson(run.output), 'utf8'));
+    const sealed = encryptChunks(resultKey.plaintext, resultAad(input.serverId, input.operationId), outputJson);
+    const resultCiphertext = packChunks(sealed.map((c) => c.sealed));
+    const account = privateKeyToAccount(`0x${identityKey.toString('hex')}`);
+    if (account.address.toLowerCase() !== input.serverAddress.toLowerCase()) {
+      return fail('identity_mismatch', 'the server identity key does not match its address');
+    }
+    const typedData = receiptTypedData(input.chain.chainId, {
+      server: account.address,
+      operationId: input.operationId,
+      grantId: input.grantId ?? '0',
+      blockNumber,
+      app: input.appAddress,
+      operation: input.operation,
+      operationVersion: run.operationVersion,
+      codeHash: run.codeHash,
+      inputsHash: inputsHash(input.files),
+      outputHash: outputHash(run.output),
+      engine: run.engine,
+      model: run.model,
+      issuedAt: new Date().toISOString(),
+    });
+    const signature = await account.signTypedData(typedData);
+    const receipt: SignedReceipt = { typedData, signature, signer: account.address };
+    timings.seal = since(t);
+    return {
+      outcome: 'succeeded',
+      blockNumber,
+      resultCiphertext,
+      resultWrappedKey: resultKey.wrapped,
+      receipt,
+      receiptHash: receiptHash(typedData),
+      inputBytes,
+      timings: timings as ChildTimings,
+    };
+  } catch (err) {
+    if (isCryptoError(err)) return fail('ciphertext_invalid', `a file failed to decrypt (${err.code})`);
+    if (isKeyManagerError(err)) return fail(err.code === 'kms_unavailable' ? 'kms_unavailable' : 'key_destroyed', `key manager: ${err.code}`);
+    if (isInferenceError(err)) return fail(err.code, err.message);
+    throw err;
+  }
+});
+
+async function unwrapFileKey(kms: KeyManager, input: OperationTaskInput, file: TaskFile, scope: JobScope): Promise<Buffer | null> {
+  if (file.encryption === 'client' || !file.wrappedDataKey) return null;
+  return scope.track(await kms.unwrapDataKey(input.kmsKeyRef, file.wrappedDataKey, fileKeyContext(input.serverId, file.fileId)));
+}
+
+function decryptFile(serverId: string, file: TaskFile, dataKey: Buffer | null, identityKey: Buffer): Buffer {
+  if (file.encryption === 'client') return decryptEnvelope(identityKey, Buffer.concat(file.chunks));
+  if (!dataKey) throw new Error('missing data key');
+  const last = file.chunks.length - 1;
+  return decryptChunks(
+    dataKey,
+    fileChunkAad(serverId, file.fileId),
+    file.chunks.map((sealed, index) => ({ index, isFinal: index === last, sealed })),
+  );
+}

@@ -1,0 +1,99 @@
+import { createHash } from 'node:crypto';
+import { getAddress, hashTypedData, type Hex, recoverTypedDataAddress } from 'viem';
+
+/**
+ * Server-signed receipts (EIP-712). Every message field is a string, address or bytes32 so the JSON the API
+ * returns can be passed as is to viem's `verifyTypedData` (no bigint revival needed by clients); numbers that
+ * can be large (grant id, block number) are decimal strings, as everywhere in the API.
+ */
+export const RECEIPT_TYPES = {
+  Receipt: [
+    { name: 'server', type: 'address' },
+    { name: 'operationId', type: 'string' },
+    { name: 'grantId', type: 'string' },
+    { name: 'blockNumber', type: 'string' },
+    { name: 'app', type: 'address' },
+    { name: 'operation', type: 'string' },
+    { name: 'operationVersion', type: 'string' },
+    { name: 'codeHash', type: 'bytes32' },
+    { name: 'inputsHash', type: 'bytes32' },
+    { name: 'outputHash', type: 'bytes32' },
+    { name: 'engine', type: 'string' },
+    { name: 'model', type: 'string' },
+    { name: 'issuedAt', type: 'string' },
+  ],
+} as const;
+
+export interface ReceiptMessage {
+  server: Hex;
+  operationId: string;
+  /** DataPermissions grant id, or "0" when the server's policy is a contract of its own. */
+  grantId: string;
+  /** The block at which the permission was checked. */
+  blockNumber: string;
+  app: Hex;
+  operation: string;
+  operationVersion: string;
+  codeHash: Hex;
+  inputsHash: Hex;
+  outputHash: Hex;
+  engine: string;
+  model: string;
+  /** ISO 8601 UTC. */
+  issuedAt: string;
+}
+
+export interface ReceiptTypedData {
+  domain: { name: 'Hearth Receipt'; version: '1'; chainId: number };
+  types: typeof RECEIPT_TYPES;
+  primaryType: 'Receipt';
+  message: ReceiptMessage;
+}
+
+export interface SignedReceipt {
+  typedData: ReceiptTypedData;
+  signature: Hex;
+  signer: Hex;
+}
+
+export function receiptTypedData(chainId: number, message: ReceiptMessage): ReceiptTypedData {
+  return {
+    domain: { name: 'Hearth Receipt', version: '1', chainId },
+    types: RECEIPT_TYPES,
+    primaryType: 'Receipt',
+    message: { ...message, server: getAddress(message.server), app: getAddress(message.app) },
+  };
+}
+
+/** The EIP-712 digest: what the access log stores as the receipt hash. */
+export function receiptHash(typedData: ReceiptTypedData): Hex {
+  return hashTypedData(typedData);
+}
+
+export async function receiptSigner(receipt: Pick<SignedReceipt, 'typedData' | 'signature'>): Promise<Hex> {
+  return recoverTypedDataAddress({ ...receipt.typedData, signature: receipt.signature });
+}
+
+export function sha256Hex(...parts: Array<Buffer | Uint8Array | string>): Hex {
+  const h = createHash('sha256');
+  for (const p of parts) h.update(p);
+  return `0x${h.digest('hex')}`;
+}
+
+/** Hash over the inputs' ciphertexts: each file's ciphertext SHA-256, in the order of the request. */
+export function inputsHash(files: Array<{ fileId: string; ciphertextSha256: string }>): Hex {
+  return sha256Hex(files.map((f) => `${f.fileId}:${f.ciphertextSha256}`).join('\n'));
+}
+
+/** Stable JSON (sorted keys) so the output hash does not depend on property order. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
+}
+
+export function outputHash(output: unknown): Hex {
+  return sha256Hex(canonicalJson(output));
+}
