@@ -1,0 +1,152 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { verifyTypedData } from 'viem';
+import type { GrantRelayer } from '@hearth/permissions';
+import { problemOf, type RunningGateway, type RunningWorker, startGateway, startWorker } from './support/apps';
+import { bearer } from './support/siwe';
+import { type App, grant, json, newApp, newTenant, relayerFor, revoke, submit, type Tenant, uploadText, waitDone } from './support/flow';
+
+const JOURNAL =
+  'Tuesday. The dentist appointment is on Thursday at 9:30 with Dr. Okafor. ' +
+  'I cooked a lentil curry and read two chapters of a novel. ' +
+  'Wednesday was a terrible day: the client rejected the design and my manager blamed the team. ' +
+  'Thursday the dentist said my teeth are fine and I met friends for dinner, which made me happy.';
+
+describe('operations pipeline', () => {
+  let gw: RunningGateway;
+  let worker: RunningWorker;
+  let relayer: GrantRelayer;
+  let tenant: Tenant;
+  let app: App;
+  let fileId: string;
+  let grantId: string;
+
+  before(async () => {
+    gw = await startGateway();
+    worker = await startWorker();
+    relayer = relayerFor(gw.config);
+    tenant = await newTenant(gw.url);
+    fileId = await uploadText(gw.url, tenant, 'journal.txt', JOURNAL);
+    app = await newApp(gw.url, tenant);
+    grantId = await grant(relayer, tenant, app.account.address, ['summarize', 'keywords'], [fileId]);
+  });
+  after(async () => {
+    await worker.close();
+    await gw.close();
+  });
+
+  it('runs summarize end to end and returns a receipt that verifies with viem', async () => {
+    const res = await submit(gw.url, app, { operation: 'summarize', fileIds: [fileId], parameters: { sentences: 1 }, grantId });
+    assert.equal(res.status, 202, await res.clone().text());
+    const { id } = await json<{ id: string }>(res);
+    const done = await waitDone(gw.url, app, id);
+    assert.equal(done.status, 'succeeded', JSON.stringify(done.error));
+    assert.ok(done.receipt);
+    const typedData = done.receipt.typedData as Parameters<typeof verifyTypedData>[0];
+    assert.equal(await verifyTypedData({ ...typedData, address: tenant.serverAddress, signature: done.receipt.signature }), true);
+    const message = done.receipt.typedData.message as Record<string, string>;
+    assert.equal(message.operationId, id);
+    assert.equal(message.grantId, grantId);
+    assert.equal(message.app, app.account.address);
+    assert.match(message.blockNumber, /^[0-9]+$/);
+    assert.ok(JSON.stringify(done.result).length > 10);
+  });
+
+  it('records one access-log row per operation, with the receipt hash, and usage per key', async () => {
+    const log = await json<{ items: Array<{ operation: string; outcome: string; receiptHash: string; actor: string; grantId: string }> }>(
+      await fetch(`${gw.url}/v1/servers/${tenant.serverId}/access-log`, { headers: bearer(tenant.token) }),
+    );
+    const rows = log.items.filter((r) => r.operation === 'summarize');
+    assert.equal(rows.length, 1);
+    assert.equal(rows[0].outcome, 'succeeded');
+    assert.equal(rows[0].actor, app.account.address);
+    assert.equal(rows[0].grantId, grantId);
+    assert.match(rows[0].receiptHash, /^0x[0-9a-f]{64}$/);
+    const usage = await json<{ items: Array<{ apiKeyId: string; operations: number; inputBytes: number }> }>(
+      await fetch(`${gw.url}/v1/servers/${tenant.serverId}/usage`, { headers: bearer(tenant.token) }),
+    );
+    const mine = usage.items.find((u) => u.apiKeyId === app.keyId);
+    assert.ok(mine);
+    assert.ok(mine.operations >= 1);
+    assert.equal(mine.inputBytes, Buffer.byteLength(JOURNAL) * mine.operations);
+  });
+
+  it('refuses before queueing: unknown operation, bad parameters, operation outside the grant, foreign file', async () => {
+    const unknown = await submit(gw.url, app, { operation: 'teleport', fileIds: [fileId], grantId });
+    assert.equal(unknown.status, 404);
+    assert.equal((await problemOf(unknown)).code, 'unknown_operation');
+    const bad = await submit(gw.url, app, { operation: 'summarize', fileIds: [fileId], parameters: { sentences: 'many' }, grantId });
+    assert.equal(bad.status, 400);
+    const badProblem = await problemOf(bad);
+    assert.equal(badProblem.code, 'invalid_parameters');
+    assert.ok(badProblem.errors?.some((e) => e.field.includes('sentences')));
+    const outside = await submit(gw.url, app, { operation: 'sentiment', fileIds: [fileId], grantId });
+    assert.equal(outside.status, 403);
+    assert.equal((await problemOf(outside)).errors?.[0].field, 'operation');
+    const other = await newTenant(gw.url);
+    const foreignFile = await uploadText(gw.url, other, 'x.txt', 'not yours');
+    const foreign = await submit(gw.url, app, { operation: 'summarize', fileIds: [foreignFile], grantId });
+    assert.equal(foreign.status, 404);
+  });
+
+  it('honours Idempotency-Key: same body → same operation, different body → 422', async () => {
+    const body = { operation: 'keywords', fileIds: [fileId], parameters: {}, grantId };
+    const first = await json<{ id: string }>(await submit(gw.url, app, body, { 'idempotency-key': 'abc-1' }));
+    const again = await submit(gw.url, app, body, { 'idempotency-key': 'abc-1' });
+    assert.equal(again.status, 202);
+    assert.equal(again.headers.get('idempotent-replayed'), 'true');
+    assert.equal((await json<{ id: string }>(again)).id, first.id);
+    const different = await submit(gw.url, app, { ...body, parameters: { top: 3 } }, { 'idempotency-key': 'abc-1' });
+    assert.equal(different.status, 422);
+    await waitDone(gw.url, app, first.id);
+  });
+
+  it('streams status events over SSE', async () => {
+    const { id } = await json<{ id: string }>(await submit(gw.url, app, { operation: 'summarize', fileIds: [fileId], grantId }));
+    const res = await fetch(`${gw.url}/v1/operations/${id}/events`, { headers: bearer(app.key) });
+    assert.equal(res.headers.get('content-type'), 'text/event-stream');
+    const text = await res.text();
+    const statuses = [...text.matchAll(/"status":"(\w+)"/g)].map((m) => m[1]);
+    assert.equal(statuses.at(-1), 'succeeded');
+    assert.ok(statuses.length >= 1);
+  });
+
+  it('another key of the same server cannot see the operation', async () => {
+    const { id } = await json<{ id: string }>(await submit(gw.url, app, { operation: 'summarize', fileIds: [fileId], grantId }));
+    const other = await newApp(gw.url, tenant);
+    const res = await fetch(`${gw.url}/v1/operations/${id}`, { headers: bearer(other.key) });
+    assert.equal(res.status, 404);
+    await waitDone(gw.url, app, id);
+  });
+
+  it('a grant revoked after queueing is denied in the worker, logged, and nothing is decrypted', async () => {
+    const app2 = await newApp(gw.url, tenant);
+    const g = await grant(relayer, tenant, app2.account.address, ['summarize'], [fileId]);
+    // Hold the worker so the revoke lands between submit and execution.
+    await worker.close();
+    const { id } = await json<{ id: string }>(await submit(gw.url, app2, { operation: 'summarize', fileIds: [fileId], grantId: g }));
+    await revoke(relayer, tenant, g);
+    worker = await startWorker();
+    const done = await waitDone(gw.url, app2, id);
+    assert.equal(done.status, 'denied');
+    assert.equal(done.error?.code, 'grant_revoked');
+    assert.equal(done.result, undefined);
+    const log = await json<{ items: Array<{ operationId: string; outcome: string; code: string }> }>(
+      await fetch(`${gw.url}/v1/servers/${tenant.serverId}/access-log`, { headers: bearer(tenant.token) }),
+    );
+    const row = log.items.find((r) => r.operationId === id);
+    assert.equal(row?.outcome, 'denied');
+    assert.equal(row?.code, 'grant_revoked');
+  });
+
+  it('an unreachable chain at execution time means denied (chain_unavailable), never allowed', async () => {
+    await worker.close();
+    const { id } = await json<{ id: string }>(await submit(gw.url, app, { operation: 'summarize', fileIds: [fileId], grantId }));
+    worker = await startWorker({ CHAIN_RPC_URL: 'http://127.0.0.1:9', CHAIN_TIMEOUT_MS: '500' });
+    const done = await waitDone(gw.url, app, id);
+    assert.equal(done.status, 'denied');
+    assert.equal(done.error?.code, 'chain_unavailable');
+    await worker.close();
+    worker = await startWorker();
+  });
+});
