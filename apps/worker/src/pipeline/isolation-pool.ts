@@ -19,7 +19,7 @@ export class IsolationPool implements OnApplicationShutdown {
       jobTimeoutMs: config.JOB_TIMEOUT_MS,
       // The scrubbed environment: no database, Redis or cloud credentials; key-manager options arrive per job
       // over IPC and are wiped with the job.
-      env: { NODE_ENV: config.NODE_ENV, TZ: 'UTC' },
+      env: { NODE_ENV: config.NODE_ENV, TZ: 'UTC', HEARTH_CHILD_RPC_URL: config.CHAIN_RPC_URL },
       onEvent: (event) => {
         if (event.type === 'recycle' || (event.type === 'exit' && !event.expected)) logger.info({ event }, 'child lifecycle');
       },

@@ -1,6 +1,6 @@
 import { fileChunkAad, identityKeyContext, packChunks, resultAad, resultKeyContext } from '@hearth/blobs';
 import { decryptChunks, decryptEnvelope, encryptChunks, identityFromPrivateKey, isCryptoError } from '@hearth/crypto';
-import { isInferenceError, runOperation, type InputDocument } from '@hearth/inference';
+import { isInferenceError, runOperation, warmupEngines, type InputDocument } from '@hearth/inference';
 import { createKeyManager, fileKeyContext, isKeyManagerError, type KeyManager } from '@hearth/kms';
 import { PermissionChecker } from '@hearth/permissions';
 import {
@@ -140,4 +140,23 @@ function decryptFile(serverId: string, file: TaskFile, dataKey: Buffer | null, i
     fileChunkAad(serverId, file.fileId),
     file.chunks.map((sealed, index) => ({ index, isFinal: index === last, sealed })),
   );
+}
+
+/**
+ * Loaded once per child before it takes jobs: the NLP model, secp256k1's precomputed tables (the first
+ * signature otherwise costs hundreds of ms) and a keep-alive connection to the chain. None of it is tenant data.
+ */
+export async function warmupOperationTask(): Promise<void> {
+  await warmupEngines();
+  const probe = privateKeyToAccount(`0x${'11'.repeat(32)}`);
+  await probe.signMessage({ message: 'warmup' });
+  const rpcUrl = process.env.HEARTH_CHILD_RPC_URL;
+  if (rpcUrl) {
+    await fetch(rpcUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_blockNumber', params: [] }),
+      signal: AbortSignal.timeout(2000),
+    }).then((r) => r.arrayBuffer());
+  }
 }

@@ -1,0 +1,49 @@
+export { CryptoError, isCryptoError, type CryptoErrorCode } from './errors';
+export {
+  ByteQueue,
+  CHUNK_OVERHEAD,
+  DEFAULT_CHUNK_SIZE,
+  KEY_LENGTH,
+  MAX_CHUNK_SIZE,
+  NONCE_LENGTH,
+  TAG_LENGTH,
+  chunkAad,
+  createDecryptStream,
+  createEncryptStream,
+  decryptChunks,
+  encryptChunks,
+  openChunk,
+  sealChunk,
+  type ChunkContext,
+  type EncryptedChunk,
+} from './chunks';
+export {
+  ENVELOPE_CONTENT_TYPE,
+  ENVELOPE_HEADER_LENGTH,
+  ENVELOPE_MAGIC,
+  ENVELOPE_VERSION,
+  createEnvelopeDecryptStream,
+  createEnvelopeEncryptStream,
+  createEnvelopeValidator,
+  decryptEnvelope,
+  encryptEnvelope,
+  envelopeRecipient,
+  parseEnvelopeHeader,
+  type EnvelopeEncryptOptions,
+  type EnvelopeHeader,
+} from './envelope';
+export {
+  generateIdentity,
+  identityFromPrivateKey,
+  publicKeyToAddress,
+  type Hex,
+  type PrivateKeyInput,
+  type PublicKeyInput,
+  type ServerIdentity,
+} from './identity';
+export { sha256Bytes32, sha256Hex, sha256HexOf, type HashInput } from './hash';
+
+/** AAD context for a file's chunks at rest: binds them to their server and file. */
+export function fileChunkContext(serverId: string, fileId: string): string {
+  return `hearth:file:${serverId}:${fileId}`;
+}

@@ -1,0 +1,21 @@
+export { listCatalog, validateOperationRequest } from './catalog';
+export { InferenceError, isInferenceError, type InferenceErrorCode } from './errors';
+export { runOperation, DEFAULT_K } from './run';
+export { isTextContentType } from './text';
+export { isTrustedBaseUrl, OPENAI_DEFAULTS } from './llm/openai';
+export { LLAMA_DEFAULTS } from './llm/llama';
+export type {
+  EngineName,
+  FieldError,
+  InferenceOptions,
+  InputDocument,
+  LlamaEngineOptions,
+  OpenAIEngineOptions,
+  OperationDefinition,
+  OperationLimits,
+  RunContext,
+  RunResult,
+  ValidationResult,
+} from './types';
+export { inferenceOptionsFromConfig } from './from-config';
+export { warmupEngines } from './warmup';

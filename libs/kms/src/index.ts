@@ -1,0 +1,23 @@
+export type { EncryptionContext, KeyManager, KeyManagerProvider } from './types';
+export { DATA_KEY_BYTES, MAX_SECRET_BYTES } from './types';
+export { KeyManagerError, isKeyManagerError, type KeyManagerErrorCode } from './errors';
+export { canonicalContext } from './context';
+export { LocalKeyManager, type LocalKeyManagerOptions } from './local';
+export { AwsKeyManager, PENDING_DELETION_DAYS, type AwsKeyManagerOptions } from './aws';
+export { createKeyManager, type KeyManagerOptions } from './factory';
+export { keyManagerOptionsFromConfig } from './from-config';
+export {
+  loadMasterKey,
+  loadMasterKeyWithSource,
+  parseMasterKey,
+  type LoadMasterKeyOptions,
+  type LoadedMasterKey,
+} from './master-key';
+
+/** Encryption context of a file's data key, as ENGINEERING.md fixes it. */
+export function fileKeyContext(
+  serverId: string,
+  fileId: string,
+): { tenantId: string; serverId: string; fileId: string } {
+  return { tenantId: serverId, serverId, fileId };
+}
