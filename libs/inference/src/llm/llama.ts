@@ -1,0 +1,169 @@
+import { stat } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { InferenceError } from '../errors';
+import { defineOperation, MiB, type OperationImpl } from '../operation';
+import type { LlamaEngineOptions } from '../types';
+import { promptParams, runPrompt, type Completer, type PromptParams } from './prompt';
+
+/**
+ * node-llama-cpp is not a dependency: it is ESM-only, ships a postinstall step that can download and
+ * compile llama.cpp, and pulls multi-hundred-MB GPU binaries as optional packages. Operators who
+ * want the llama engine install it themselves; it is loaded on first use with a real dynamic
+ * import, and told never to build or download anything at run time.
+ */
+export const LLAMA_PACKAGE = 'node-llama-cpp';
+
+export const LLAMA_DEFAULTS = { contextSize: 4096, timeoutMs: 120_000 } as const;
+
+// The subset of node-llama-cpp v3's API used here.
+interface LlamaModule {
+  getLlama(options?: {
+    build?: 'never' | 'auto' | 'try' | 'forceRebuild';
+    progressLogs?: boolean;
+  }): Promise<Llama>;
+  LlamaChatSession: new (options: { contextSequence: unknown; systemPrompt?: string }) => LlamaChatSession;
+}
+interface Llama {
+  loadModel(options: { modelPath: string }): Promise<LlamaModel>;
+  createGrammarForJsonSchema(schema: Record<string, unknown>): Promise<unknown>;
+}
+interface LlamaModel {
+  createContext(options?: { contextSize?: number }): Promise<LlamaContext>;
+}
+interface LlamaContext {
+  getSequence(): unknown;
+  dispose(): Promise<void>;
+}
+interface LlamaChatSession {
+  prompt(
+    text: string,
+    options?: { maxTokens?: number; temperature?: number; grammar?: unknown; signal?: AbortSignal },
+  ): Promise<string>;
+  dispose(): void;
+}
+
+// why: swc compiles `import()` to `require()` under CommonJS, which cannot load an ESM-only
+// package whose graph uses top-level await; a Function keeps a true dynamic import.
+// eslint-disable-next-line @typescript-eslint/no-implied-eval
+const importModule = new Function('specifier', 'return import(specifier)') as (s: string) => Promise<unknown>;
+
+interface Loaded {
+  mod: LlamaModule;
+  llama: Llama;
+  model: LlamaModel;
+}
+
+const loaded = new Map<string, Promise<Loaded>>();
+
+async function load(o: LlamaEngineOptions): Promise<Loaded> {
+  try {
+    const s = await stat(o.modelPath);
+    if (!s.isFile()) throw new Error('not a file');
+  } catch (e) {
+    throw new InferenceError(
+      'engine_unavailable',
+      `the llama model file ${o.modelPath} does not exist or is not a file`,
+      undefined,
+      {
+        cause: e,
+        retryable: false,
+      },
+    );
+  }
+  let mod: LlamaModule;
+  try {
+    mod = (await importModule(o.module ?? LLAMA_PACKAGE)) as LlamaModule;
+  } catch (e) {
+    throw new InferenceError(
+      'engine_unavailable',
+      `the llama engine needs the ${LLAMA_PACKAGE} package, which is not installed (npm install ${LLAMA_PACKAGE}@^3)`,
+      undefined,
+      { cause: e, retryable: false },
+    );
+  }
+  try {
+    const llama = await mod.getLlama({ build: 'never', progressLogs: false });
+    const model = await llama.loadModel({ modelPath: o.modelPath });
+    return { mod, llama, model };
+  } catch (e) {
+    throw new InferenceError('engine_unavailable', `${LLAMA_PACKAGE} could not load the model`, undefined, {
+      cause: e,
+      retryable: false,
+    });
+  }
+}
+
+/** The model is loaded once per process and kept (weights only; contexts holding data are per call). */
+function getLoaded(o: LlamaEngineOptions): Promise<Loaded> {
+  const key = `${o.module ?? LLAMA_PACKAGE}\u0000${o.modelPath}`;
+  let p = loaded.get(key);
+  if (!p) {
+    p = load(o);
+    // A failed load is not cached: the operator may install the package or the file later.
+    p.catch(() => loaded.delete(key));
+    loaded.set(key, p);
+  }
+  return p;
+}
+
+export function llamaCompleter(o: LlamaEngineOptions): Completer {
+  const timeoutMs = o.timeoutMs ?? LLAMA_DEFAULTS.timeoutMs;
+  return async (req) => {
+    const { mod, llama, model } = await getLoaded(o);
+    // A fresh context per call: nothing of one chunk's or job's text stays in the KV cache.
+    const context = await model.createContext({ contextSize: o.contextSize ?? LLAMA_DEFAULTS.contextSize });
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const signal = req.signal ? AbortSignal.any([timeout, req.signal]) : timeout;
+    try {
+      const session = new mod.LlamaChatSession({
+        contextSequence: context.getSequence(),
+        ...(req.system !== undefined ? { systemPrompt: req.system } : {}),
+      });
+      const grammar = req.jsonSchema ? await llama.createGrammarForJsonSchema(req.jsonSchema) : undefined;
+      const content = await session.prompt(req.user, {
+        maxTokens: req.maxTokens,
+        temperature: req.temperature,
+        signal,
+        ...(grammar !== undefined ? { grammar } : {}),
+      });
+      session.dispose();
+      return { content };
+    } catch (e) {
+      if (e instanceof InferenceError) throw e;
+      if (req.signal?.aborted)
+        throw new InferenceError('aborted', 'the operation was cancelled', undefined, { cause: e });
+      if (timeout.aborted) {
+        throw new InferenceError(
+          'timeout',
+          `the local model did not finish within ${timeoutMs} ms`,
+          undefined,
+          { cause: e },
+        );
+      }
+      throw new InferenceError('engine_failed', 'the local model failed', undefined, { cause: e });
+    } finally {
+      await context.dispose();
+    }
+  };
+}
+
+export const llamaPrompt = defineOperation({
+  name: 'local_prompt',
+  version: '1.0.0',
+  description:
+    'Runs a prompt template over the data with a local GGUF model (node-llama-cpp) inside the job process; {{data}} is replaced by the documents. Large inputs are chunked and the partial results combined. Optional JSON output mode (grammar-constrained).',
+  engine: 'llama',
+  aggregate: false,
+  params: promptParams,
+  limits: { maxInputBytes: 1 * MiB, maxOutputBytes: 1 * MiB, maxDocuments: 1000 },
+  available: (opts) => opts.llama !== undefined && opts.llama.modelPath !== '',
+  model: (opts) => (opts.llama ? basename(opts.llama.modelPath) : 'unconfigured'),
+  engineVersion: () => `${LLAMA_PACKAGE}@3`,
+  async run(params, docs, ctx) {
+    const o = ctx.opts.llama;
+    if (!o || o.modelPath === '')
+      throw new InferenceError('engine_unavailable', 'no llama model path is configured');
+    const contextChars = o.contextChars ?? (o.contextSize ?? LLAMA_DEFAULTS.contextSize) * 2;
+    return runPrompt(params, docs, llamaCompleter(o), contextChars, ctx.signal);
+  },
+} satisfies OperationImpl<PromptParams>);
