@@ -38,8 +38,19 @@ export async function startWorker(overrides: Record<string, string> = {}): Promi
   return { app, config, close: () => app.close() };
 }
 
-export async function problemOf(res: Response): Promise<{ status: number; code: string; errors?: Array<{ field: string; code: string }>; detail: string }> {
+export async function problemOf(res: Response): Promise<{
+  status: number;
+  code: string;
+  errors?: Array<{ field: string; code: string }>;
+  detail: string;
+}> {
   const type = res.headers.get('content-type') ?? '';
-  if (!type.startsWith('application/problem+json')) throw new Error(`expected problem+json, got ${type}: ${await res.text()}`);
-  return (await res.json()) as { status: number; code: string; errors?: Array<{ field: string; code: string }>; detail: string };
+  if (!type.startsWith('application/problem+json'))
+    throw new Error(`expected problem+json, got ${type}: ${await res.text()}`);
+  return (await res.json()) as {
+    status: number;
+    code: string;
+    errors?: Array<{ field: string; code: string }>;
+    detail: string;
+  };
 }

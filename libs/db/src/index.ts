@@ -12,3 +12,5 @@ export * from './entities/access-log.entity';
 export * from './entities/usage.entity';
 export * from './pagination';
 export * from './db.module';
+export * from './repositories';
+export * from './repositories/operation.repository';

@@ -13,8 +13,12 @@ export class ApiKeyEntity {
   @Column({ type: 'text', array: true, nullable: true }) operations!: string[] | null;
   @Column({ type: 'text', array: true, nullable: true }) origins!: string[] | null;
   @Column({ name: 'rate_per_minute', type: 'int' }) ratePerMinute!: number;
-  /** Set when rotated: the old secret keeps working until then. */
+  /** When the key itself stops working (none by default). */
   @Column({ name: 'expires_at', type: 'timestamptz', nullable: true }) expiresAt!: Date | null;
+  /** After a rotation: the old secret's hash, accepted until previousSecretExpiresAt (grace period). */
+  @Column({ name: 'previous_secret_hash', type: 'bytea', nullable: true }) previousSecretHash!: Buffer | null;
+  @Column({ name: 'previous_secret_expires_at', type: 'timestamptz', nullable: true })
+  previousSecretExpiresAt!: Date | null;
   @Column({ name: 'revoked_at', type: 'timestamptz', nullable: true }) revokedAt!: Date | null;
   @Column({ name: 'rotated_from', type: 'text', nullable: true }) rotatedFrom!: string | null;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;

@@ -1,0 +1,92 @@
+import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
+import { ApiKeyRepository } from '@hearth/db';
+import { ErrorCode, ProblemError } from '@hearth/errors';
+import type { Response } from 'express';
+import { getAddress } from 'viem';
+import { assertOriginAllowed } from './api-key-policy';
+import type { AuthedRequest } from './auth.types';
+import { RateLimiter } from './rate-limiter';
+import { bearerOf, looksLikeApiKey, sha256 } from './tokens';
+
+const CHALLENGE = { 'WWW-Authenticate': 'Bearer realm="hearth-api"' };
+
+/**
+ * App routes: `Authorization: Bearer hth_live_…`. Unknown or revoked keys get 401; the key's rate limit
+ * (Redis, shared by every replica) answers 429 past it, with RateLimit-* headers on every response; the
+ * Origin allowlist answers 403. Sets @CurrentApiKey().
+ */
+@Injectable()
+export class ApiKeyGuard implements CanActivate {
+  constructor(
+    private readonly keys: ApiKeyRepository,
+    private readonly limiter: RateLimiter,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const http = context.switchToHttp();
+    const req = http.getRequest<AuthedRequest>();
+    const res = http.getResponse<Response>();
+    const secret = bearerOf(req.headers.authorization);
+    if (!secret) {
+      throw new ProblemError(
+        401,
+        ErrorCode.unauthorized,
+        'An API key is required: Authorization: Bearer hth_live_…',
+        undefined,
+        CHALLENGE,
+      );
+    }
+    if (!looksLikeApiKey(secret)) throw this.invalid();
+    const match = await this.keys.findBySecretHash(sha256(secret));
+    if (!match) throw this.invalid();
+    const { key } = match;
+    if (key.revokedAt !== null) {
+      throw new ProblemError(
+        401,
+        ErrorCode.api_key_revoked,
+        'This API key was revoked',
+        undefined,
+        CHALLENGE,
+      );
+    }
+    if (key.expiresAt !== null && key.expiresAt.getTime() <= Date.now()) {
+      throw new ProblemError(
+        401,
+        ErrorCode.api_key_revoked,
+        'This API key has expired',
+        undefined,
+        CHALLENGE,
+      );
+    }
+
+    const rate = await this.limiter.hit(key.id, key.ratePerMinute);
+    res.setHeader('RateLimit-Limit', String(rate.limit));
+    res.setHeader('RateLimit-Remaining', String(rate.remaining));
+    res.setHeader('RateLimit-Reset', String(rate.resetSeconds));
+    if (!rate.allowed) {
+      throw new ProblemError(
+        429,
+        ErrorCode.rate_limited,
+        `This API key allows ${rate.limit} requests per minute`,
+        undefined,
+        { 'Retry-After': String(rate.resetSeconds) },
+      );
+    }
+
+    req.hearthApiKey = {
+      id: key.id,
+      serverId: key.serverId,
+      name: key.name,
+      appAddress: getAddress(key.appAddress),
+      operations: key.operations,
+      origins: key.origins,
+      ratePerMinute: key.ratePerMinute,
+    };
+    assertOriginAllowed(req.hearthApiKey, req.headers.origin);
+    return true;
+  }
+
+  private invalid(): ProblemError {
+    return new ProblemError(401, ErrorCode.invalid_api_key, 'The API key is not valid', undefined, CHALLENGE);
+  }
+}

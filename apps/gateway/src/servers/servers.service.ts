@@ -1,0 +1,47 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { type Page, ServerRepository, type ServerEntity, toPage } from '@hearth/db';
+import { ErrorCode, ProblemError } from '@hearth/errors';
+import { isKeyManagerError, type KeyManager } from '@hearth/kms';
+import type { SessionAccount } from '../auth/auth.types';
+import { KEY_MANAGER } from '../keys/keys.module';
+import { toServerView, type ServerView } from './server.view';
+
+@Injectable()
+export class ServersService {
+  private readonly logger = new Logger('ServersService');
+
+  constructor(
+    private readonly servers: ServerRepository,
+    @Inject(KEY_MANAGER) private readonly keys: KeyManager,
+  ) {}
+
+  async list(account: SessionAccount, page: { limit: number; cursor?: string }): Promise<Page<ServerView>> {
+    const rows = await this.servers.listForAccount(account.accountId, account.address, page);
+    return toPage(rows, page.limit, toServerView);
+  }
+
+  /**
+   * Crypto-shredding: the tenant key goes first, so even if deleting the rows fails afterwards, nothing
+   * of the server can be decrypted again. A key manager that cannot destroy the key leaves everything as it
+   * was (503) for a retry.
+   */
+  async delete(server: ServerEntity): Promise<void> {
+    try {
+      await this.keys.destroyTenantKey(server.kmsKeyRef);
+    } catch (err) {
+      if (!isKeyManagerError(err, 'key_not_found')) {
+        this.logger.error(
+          { tenantId: server.id, err: err instanceof Error ? err.message : String(err) },
+          'tenant key destruction failed',
+        );
+        throw new ProblemError(
+          503,
+          ErrorCode.service_unavailable,
+          'The key manager could not destroy the server key; try again',
+        );
+      }
+    }
+    await this.servers.delete(server.id);
+    this.logger.log({ tenantId: server.id }, 'server deleted (tenant key destroyed)');
+  }
+}

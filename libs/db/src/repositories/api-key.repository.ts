@@ -1,0 +1,103 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { ApiKeyEntity } from '../entities/api-key.entity';
+
+export type NewApiKey = Pick<
+  ApiKeyEntity,
+  'id' | 'name' | 'appAddress' | 'secretHash' | 'secretPrefix' | 'operations' | 'origins' | 'ratePerMinute'
+>;
+
+/** What a presented secret matched: the key's current secret, or its previous one still within grace. */
+export interface ApiKeyMatch {
+  key: ApiKeyEntity;
+  matched: 'current' | 'previous';
+}
+
+/** API keys. Every method but the authentication lookup names the server (tenant) the key belongs to. */
+@Injectable()
+export class ApiKeyRepository {
+  constructor(@Inject(DataSource) private readonly ds: DataSource) {}
+
+  private get repo() {
+    return this.ds.getRepository(ApiKeyEntity);
+  }
+
+  create(serverId: string, key: NewApiKey): Promise<ApiKeyEntity> {
+    return this.repo.save(
+      this.repo.create({
+        ...key,
+        serverId,
+        expiresAt: null,
+        revokedAt: null,
+        rotatedFrom: null,
+        previousSecretHash: null,
+        previousSecretExpiresAt: null,
+      }),
+    );
+  }
+
+  find(serverId: string, keyId: string): Promise<ApiKeyEntity | null> {
+    return this.repo.findOneBy({ serverId, id: keyId });
+  }
+
+  list(serverId: string, page: { limit: number; cursor?: string }): Promise<ApiKeyEntity[]> {
+    const qb = this.repo.createQueryBuilder('k').where('k.server_id = :serverId', { serverId });
+    if (page.cursor) qb.andWhere('k.id > :cursor', { cursor: page.cursor });
+    return qb
+      .orderBy('k.id', 'ASC')
+      .limit(page.limit + 1)
+      .getMany();
+  }
+
+  /** Marks the key revoked (idempotent). False when the server has no such key. */
+  async revoke(serverId: string, keyId: string): Promise<boolean> {
+    const rows: unknown[] = await this.ds.query(
+      `UPDATE api_keys SET revoked_at = COALESCE(revoked_at, now()) WHERE server_id = $1 AND id = $2 RETURNING id`,
+      [serverId, keyId],
+    );
+    return rowCount(rows) > 0;
+  }
+
+  /**
+   * Swaps in a new secret; the current one stays valid for `graceSeconds` (database clock). Only an
+   * unrevoked key rotates; returns the updated key or null.
+   */
+  async rotate(
+    serverId: string,
+    keyId: string,
+    next: { secretHash: Buffer; secretPrefix: string },
+    graceSeconds: number,
+  ): Promise<ApiKeyEntity | null> {
+    const rows: unknown[] = await this.ds.query(
+      `UPDATE api_keys
+          SET previous_secret_hash = secret_hash,
+              previous_secret_expires_at = now() + make_interval(secs => $5),
+              secret_hash = $3,
+              secret_prefix = $4
+        WHERE server_id = $1 AND id = $2 AND revoked_at IS NULL
+        RETURNING id`,
+      [serverId, keyId, next.secretHash, next.secretPrefix, graceSeconds],
+    );
+    return rowCount(rows) > 0 ? this.find(serverId, keyId) : null;
+  }
+
+  /**
+   * Authentication lookup by secret hash: the one method without a server id, since the key is what names
+   * the tenant. A previous secret past its grace period matches nothing.
+   */
+  async findBySecretHash(secretHash: Buffer): Promise<ApiKeyMatch | null> {
+    const key = await this.repo
+      .createQueryBuilder('k')
+      .where('k.secret_hash = :h', { h: secretHash })
+      .orWhere('(k.previous_secret_hash = :h AND k.previous_secret_expires_at > now())', { h: secretHash })
+      .getOne();
+    if (!key) return null;
+    return { key, matched: key.secretHash.equals(secretHash) ? 'current' : 'previous' };
+  }
+}
+
+/** pg returns [rows, count] for UPDATE … RETURNING through TypeORM's query(). */
+function rowCount(result: unknown[]): number {
+  if (result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') return result[1];
+  return result.length;
+}

@@ -1,0 +1,50 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { SessionEntity } from '../entities/session.entity';
+
+export interface ActiveSession {
+  sessionId: string;
+  accountId: string;
+  /** Lowercase. */
+  address: string;
+  expiresAt: Date;
+}
+
+/** Owner sessions. Only SHA-256 hashes of bearer tokens are stored or looked up. */
+@Injectable()
+export class SessionRepository {
+  constructor(@Inject(DataSource) private readonly ds: DataSource) {}
+
+  async create(s: {
+    id: string;
+    accountId: string;
+    tokenHash: Buffer;
+    expiresAt: Date;
+  }): Promise<SessionEntity> {
+    return this.ds
+      .getRepository(SessionEntity)
+      .save(this.ds.getRepository(SessionEntity).create({ ...s, revokedAt: null }));
+  }
+
+  /** The session a token hash names, when it is neither revoked nor expired (judged by the database clock). */
+  async findActive(tokenHash: Buffer): Promise<ActiveSession | null> {
+    const rows: Array<{ id: string; account_id: string; address: string; expires_at: Date }> =
+      await this.ds.query(
+        `SELECT s.id, s.account_id, a.address, s.expires_at
+         FROM sessions s JOIN accounts a ON a.id = s.account_id
+        WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > now()`,
+        [tokenHash],
+      );
+    const row = rows[0];
+    return row
+      ? { sessionId: row.id, accountId: row.account_id, address: row.address, expiresAt: row.expires_at }
+      : null;
+  }
+
+  async revoke(accountId: string, sessionId: string): Promise<void> {
+    await this.ds.query(
+      `UPDATE sessions SET revoked_at = now() WHERE id = $1 AND account_id = $2 AND revoked_at IS NULL`,
+      [sessionId, accountId],
+    );
+  }
+}
