@@ -11,6 +11,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { Logger } from 'nestjs-pino';
 import { queuesDashboard, QUEUES_DASHBOARD_PATH } from './admin/queues-dashboard';
 import { AppModule } from './app.module';
+import { UPLOAD_PATH } from './files/files.controller';
 import { sendProblem } from './common/problem.filter';
 import { requestId } from './common/request-id';
 import { OPERATIONS_QUEUE_TOKEN } from './infra/infra.module';

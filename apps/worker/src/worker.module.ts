@@ -1,6 +1,9 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { HEARTH_CONFIG, type HearthConfig } from '@hearth/config';
-import { DatabaseModule } from '@hearth/db';
+import { DatabaseModule, OperationRepository } from '@hearth/db';
+import Redis from 'ioredis';
+import { IsolationPool } from './pipeline/isolation-pool';
+import { WORKER_REDIS, WorkerRedisCloser } from './worker-redis';
 import { LoggerModule } from 'nestjs-pino';
 import { createLogger } from '@hearth/logging';
 import { JOB_HANDLERS } from './jobs/job-handler';
@@ -18,10 +21,17 @@ export class WorkerModule {
         LoggerModule.forRoot({
           pinoHttp: { logger: createLogger({ level: config.LOG_LEVEL, name: 'worker' }) },
         }),
-        DatabaseModule.forRoot({ url: config.DATABASE_URL, poolSize: config.DATABASE_POOL_SIZE }),
+        DatabaseModule.forRoot({
+          url: config.DATABASE_URL,
+          poolSize: config.DATABASE_POOL_SIZE,
+          repositories: [OperationRepository],
+        }),
       ],
       providers: [
         { provide: HEARTH_CONFIG, useValue: config },
+        { provide: WORKER_REDIS, useFactory: () => new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2 }) },
+        WorkerRedisCloser,
+        IsolationPool,
         RunOperationHandler,
         PurgeExpiredResultsHandler,
         {

@@ -44,9 +44,10 @@ export class WorkerService implements OnApplicationBootstrap, OnApplicationShutd
       {
         ...connection,
         concurrency: this.config.WORKER_CONCURRENCY,
-        // A worker killed mid-job loses its lock; the job is then retried by another worker.
-        lockDuration: 30_000,
-        stalledInterval: 15_000,
+        // A worker killed mid-job loses its lock; the job is then retried by another worker after about
+        // JOB_LOCK_MS (the lock expires, then the next stalled check moves it back to wait).
+        lockDuration: this.config.JOB_LOCK_MS,
+        stalledInterval: this.config.JOB_LOCK_MS,
         maxStalledCount: 5,
       },
     );
