@@ -52,14 +52,21 @@ async function main(): Promise<void> {
     exitCode = await new Promise<number>((resolve) => {
       const child = spawn(
         process.execPath,
-        ['--test', '--test-reporter=spec', `--test-concurrency=${process.env.TEST_CONCURRENCY ?? 2}`, ...files.map((f) => relative(process.cwd(), f))],
+        [
+          '--test',
+          '--test-reporter=spec',
+          `--test-concurrency=${process.env.TEST_CONCURRENCY ?? 2}`,
+          ...files.map((f) => relative(process.cwd(), f)),
+        ],
         { env, stdio: 'inherit' },
       );
       child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
     });
   } finally {
     await chain.stop();
-    await dropDatabase(databaseUrl).catch((err: unknown) => process.stderr.write(`could not drop test database: ${String(err)}\n`));
+    await dropDatabase(databaseUrl).catch((err: unknown) =>
+      process.stderr.write(`could not drop test database: ${String(err)}\n`),
+    );
     rmSync(home, { recursive: true, force: true });
   }
   process.exit(exitCode);

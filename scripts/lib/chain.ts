@@ -57,7 +57,11 @@ export async function startChainForTests(_home: string): Promise<ChainHandle> {
  * start the dev chain on 127.0.0.1:8545 (or reuse one already answering there, e.g. `npm run chain`) and
  * deploy the contracts.
  */
-export async function startChainForDev(env: NodeJS.ProcessEnv, config: HearthConfig, log: (line: string) => void): Promise<ChainHandle> {
+export async function startChainForDev(
+  env: NodeJS.ProcessEnv,
+  config: HearthConfig,
+  log: (line: string) => void,
+): Promise<ChainHandle> {
   if (env.CHAIN_RPC_URL) {
     log(`using the chain at ${config.CHAIN_RPC_URL} (chain id ${config.CHAIN_ID})`);
     return { env: {}, stop: async () => undefined };

@@ -9,16 +9,25 @@ export async function checkServices(databaseUrl: string, redisUrl: string): Prom
   try {
     await pg.connect();
   } catch (err) {
-    throw new Error(`Postgres is not reachable at ${admin.host} (${(err as Error).message}); start it or set DATABASE_URL`);
+    throw new Error(
+      `Postgres is not reachable at ${admin.host} (${(err as Error).message}); start it or set DATABASE_URL`,
+    );
   } finally {
     await pg.end().catch(() => undefined);
   }
-  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 3000, retryStrategy: () => null });
+  const redis = new Redis(redisUrl, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    connectTimeout: 3000,
+    retryStrategy: () => null,
+  });
   try {
     await redis.connect();
     await redis.ping();
   } catch (err) {
-    throw new Error(`Redis is not reachable at ${redisUrl} (${(err as Error).message}); start it or set REDIS_URL`);
+    throw new Error(
+      `Redis is not reachable at ${redisUrl} (${(err as Error).message}); start it or set REDIS_URL`,
+    );
   } finally {
     redis.disconnect();
   }

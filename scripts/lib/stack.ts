@@ -16,7 +16,9 @@ export interface Stack {
  * The whole stack on embedded defaults: migrations, the dev chain (unless CHAIN_RPC_URL is set), gateway and
  * worker as separate processes, exactly as `npm start` and compose run them.
  */
-export async function startStack(opts: { quiet?: boolean; env?: NodeJS.ProcessEnv; log?: (line: string) => void } = {}): Promise<Stack> {
+export async function startStack(
+  opts: { quiet?: boolean; env?: NodeJS.ProcessEnv; log?: (line: string) => void } = {},
+): Promise<Stack> {
   const log = opts.log ?? (() => undefined);
   const baseEnv: NodeJS.ProcessEnv = { ...process.env, ...opts.env };
   const preConfig = loadConfig(baseEnv);
@@ -39,8 +41,13 @@ export async function startStack(opts: { quiet?: boolean; env?: NodeJS.ProcessEn
   };
   try {
     await Promise.race([
-      Promise.all([waitForHttp(`${gatewayUrl}/health/ready`), waitForHttp(`${workerHealthUrl}/health/ready`)]),
-      ...procs.map((p) => p.exited.then((code) => Promise.reject(new Error(`${p.name} exited with code ${code} during start`)))),
+      Promise.all([
+        waitForHttp(`${gatewayUrl}/health/ready`),
+        waitForHttp(`${workerHealthUrl}/health/ready`),
+      ]),
+      ...procs.map((p) =>
+        p.exited.then((code) => Promise.reject(new Error(`${p.name} exited with code ${code} during start`))),
+      ),
     ]);
   } catch (err) {
     await stop();

@@ -78,7 +78,10 @@ async function main(): Promise<void> {
   await app.listen(config.PORT, config.HOST);
   const logger = new NestLogger('gateway');
   logger.log(`listening on http://${config.HOST}:${config.PORT}`);
-  exitOnSignals(() => app.close(), (msg) => logger.log(msg));
+  exitOnSignals(
+    () => app.close(),
+    (msg) => logger.log(msg),
+  );
 }
 
 if (require.main === module) {

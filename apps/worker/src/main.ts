@@ -18,7 +18,7 @@ if (require.main === module) {
   createWorker(loadConfigOrExit())
     .then((app) => exitOnSignals(() => app.close()))
     .catch((err: unknown) => {
-    process.stderr.write(`worker failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(1);
-  });
+      process.stderr.write(`worker failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exit(1);
+    });
 }

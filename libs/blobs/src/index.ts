@@ -27,7 +27,13 @@ const READ_BATCH = 16;
 export class PostgresBlobStore implements BlobStore {
   constructor(private readonly dataSource: DataSource) {}
 
-  async putChunk(serverId: string, fileId: string, seq: number, sealed: Buffer, tx?: EntityManager): Promise<void> {
+  async putChunk(
+    serverId: string,
+    fileId: string,
+    seq: number,
+    sealed: Buffer,
+    tx?: EntityManager,
+  ): Promise<void> {
     await (tx ?? this.dataSource.manager).query(
       'INSERT INTO file_chunks (file_id, seq, server_id, data) VALUES ($1, $2, $3, $4)',
       [fileId, seq, serverId, sealed],
@@ -47,10 +53,10 @@ export class PostgresBlobStore implements BlobStore {
   }
 
   async deleteFile(serverId: string, fileId: string, tx?: EntityManager): Promise<void> {
-    await (tx ?? this.dataSource.manager).query('DELETE FROM file_chunks WHERE server_id = $1 AND file_id = $2', [
-      serverId,
-      fileId,
-    ]);
+    await (tx ?? this.dataSource.manager).query(
+      'DELETE FROM file_chunks WHERE server_id = $1 AND file_id = $2',
+      [serverId, fileId],
+    );
   }
 }
 
@@ -77,7 +83,7 @@ export function packChunks(chunks: Buffer[]): Buffer {
 
 export function unpackChunks(buf: Buffer): Buffer[] {
   const out: Buffer[] = [];
-  for (let off = 0; off < buf.length; ) {
+  for (let off = 0; off < buf.length;) {
     if (off + 4 > buf.length) throw new Error('truncated packed chunks');
     const len = buf.readUInt32BE(off);
     if (off + 4 + len > buf.length) throw new Error('truncated packed chunks');

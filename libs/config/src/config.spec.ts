@@ -14,17 +14,24 @@ describe('config', () => {
   });
 
   it('names the variable when a value is bad', () => {
-    assert.throws(() => loadConfig({ PORT: 'eighty' }), (err: unknown) => err instanceof ConfigError && /PORT/.test(err.message));
+    assert.throws(
+      () => loadConfig({ PORT: 'eighty' }),
+      (err: unknown) => err instanceof ConfigError && /PORT/.test(err.message),
+    );
     assert.throws(() => loadConfig({ DATABASE_URL: 'mysql://x' }), /DATABASE_URL/);
     assert.throws(() => loadConfig({ ISOLATION_MODE: 'threads' }), /ISOLATION_MODE/);
     assert.throws(() => loadConfig({ RELAYER_PRIVATE_KEY: '0x12' }), /RELAYER_PRIVATE_KEY/);
   });
 
   it('stops a process with one line naming the variable', () => {
-    const res = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(require.resolve('./index'))}).loadConfigOrExit()`], {
-      env: { PATH: process.env.PATH, REDIS_URL: 'http://nope' },
-      encoding: 'utf8',
-    });
+    const res = spawnSync(
+      process.execPath,
+      ['-e', `require(${JSON.stringify(require.resolve('./index'))}).loadConfigOrExit()`],
+      {
+        env: { PATH: process.env.PATH, REDIS_URL: 'http://nope' },
+        encoding: 'utf8',
+      },
+    );
     assert.equal(res.status, 78);
     assert.equal(res.stderr.trim().split('\n').length, 1);
     assert.match(res.stderr, /REDIS_URL/);

@@ -2,7 +2,10 @@
  * SIGINT/SIGTERM: close the app (Nest runs its shutdown hooks: the worker finishes in-flight jobs, pools and
  * connections close), then exit 0. A second signal forces the exit.
  */
-export function exitOnSignals(close: () => Promise<void>, log: (msg: string) => void = () => undefined): void {
+export function exitOnSignals(
+  close: () => Promise<void>,
+  log: (msg: string) => void = () => undefined,
+): void {
   let closing = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (closing) process.exit(130);

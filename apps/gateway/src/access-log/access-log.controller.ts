@@ -28,7 +28,11 @@ export class AccessLogController {
 
   @Get('access-log')
   @ApiOperation({ summary: 'Every decryption of data and every denial, newest first, with its receipt' })
-  @ApiQuery({ name: 'limit', required: false, schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 } })
+  @ApiQuery({
+    name: 'limit',
+    required: false,
+    schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 },
+  })
   @ApiQuery({ name: 'cursor', required: false, schema: { type: 'string' } })
   async accessLog(
     @CurrentAccount() account: SessionAccount,
@@ -43,7 +47,11 @@ export class AccessLogController {
   @ApiOperation({ summary: 'Operations, compute time and input bytes per API key per UTC day' })
   @ApiQuery({ name: 'from', required: false, schema: { type: 'string', format: 'date' } })
   @ApiQuery({ name: 'to', required: false, schema: { type: 'string', format: 'date' } })
-  @ApiQuery({ name: 'limit', required: false, schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 } })
+  @ApiQuery({
+    name: 'limit',
+    required: false,
+    schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 },
+  })
   @ApiQuery({ name: 'cursor', required: false, schema: { type: 'string' } })
   async usage(
     @CurrentAccount() account: SessionAccount,

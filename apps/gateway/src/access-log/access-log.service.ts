@@ -86,29 +86,49 @@ export class AccessLogService {
     };
   }
 
-  async usage(serverId: string, q: { from?: string; to?: string; limit: number; cursor?: string }): Promise<UsageView> {
+  async usage(
+    serverId: string,
+    q: { from?: string; to?: string; limit: number; cursor?: string },
+  ): Promise<UsageView> {
     const today = new Date().toISOString().slice(0, 10);
     const to = q.to ?? today;
-    const from = q.from ?? new Date(Date.parse(`${to}T00:00:00Z`) - 29 * 86400_000).toISOString().slice(0, 10);
+    const from =
+      q.from ?? new Date(Date.parse(`${to}T00:00:00Z`) - 29 * 86400_000).toISOString().slice(0, 10);
     const span = (Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86400_000;
-    if (!(span >= 0)) throw ProblemError.validation([{ field: 'query.from', code: 'invalid_range', message: 'from must not be after to' }]);
+    if (!(span >= 0))
+      throw ProblemError.validation([
+        { field: 'query.from', code: 'invalid_range', message: 'from must not be after to' },
+      ]);
     if (span > MAX_RANGE_DAYS) {
-      throw ProblemError.validation([{ field: 'query.from', code: 'range_too_large', message: `at most ${MAX_RANGE_DAYS} days` }]);
+      throw ProblemError.validation([
+        { field: 'query.from', code: 'range_too_large', message: `at most ${MAX_RANGE_DAYS} days` },
+      ]);
     }
     // Cursor: "<day>|<apiKeyId>" of the last row seen, rows ordered by day desc then key.
     const [cursorDay, cursorKey] = q.cursor ? q.cursor.split('|') : [null, null];
     if (q.cursor && !(cursorDay && /^\d{4}-\d{2}-\d{2}$/.test(cursorDay) && cursorKey)) {
-      throw ProblemError.validation([{ field: 'query.cursor', code: 'invalid', message: 'must be a cursor returned by a previous page' }]);
+      throw ProblemError.validation([
+        { field: 'query.cursor', code: 'invalid', message: 'must be a cursor returned by a previous page' },
+      ]);
     }
-    const rows: Array<{ day: string; api_key_id: string; operations: number; compute_ms: string; input_bytes: string }> =
-      await this.dataSource.query(
-        `SELECT to_char(day, 'YYYY-MM-DD') AS day, api_key_id, operations, compute_ms, input_bytes FROM usage_daily
+    const rows: Array<{
+      day: string;
+      api_key_id: string;
+      operations: number;
+      compute_ms: string;
+      input_bytes: string;
+    }> = await this.dataSource.query(
+      `SELECT to_char(day, 'YYYY-MM-DD') AS day, api_key_id, operations, compute_ms, input_bytes FROM usage_daily
           WHERE server_id = $1 AND day BETWEEN $2::date AND $3::date
             AND ($4::date IS NULL OR (day, api_key_id) < ($4::date, $5::text) OR (day < $4::date))
           ORDER BY day DESC, api_key_id DESC LIMIT $6`,
-        [serverId, from, to, cursorDay, cursorKey, q.limit + 1],
-      );
-    const totalsRow: Array<{ operations: string | null; compute_ms: string | null; input_bytes: string | null }> = await this.dataSource.query(
+      [serverId, from, to, cursorDay, cursorKey, q.limit + 1],
+    );
+    const totalsRow: Array<{
+      operations: string | null;
+      compute_ms: string | null;
+      input_bytes: string | null;
+    }> = await this.dataSource.query(
       `SELECT sum(operations) AS operations, sum(compute_ms) AS compute_ms, sum(input_bytes) AS input_bytes
          FROM usage_daily WHERE server_id = $1 AND day BETWEEN $2::date AND $3::date`,
       [serverId, from, to],

@@ -1,4 +1,11 @@
-import { Global, Inject, Injectable, Module, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import {
+  Global,
+  Inject,
+  Injectable,
+  Module,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
 import { HEARTH_CONFIG, type HearthConfig } from '@hearth/config';
 import { ErrorCode, ProblemError } from '@hearth/errors';
 import { GrantRelayer, PermissionChecker } from '@hearth/permissions';
@@ -39,7 +46,8 @@ export class Chain implements OnModuleInit, OnApplicationShutdown {
       });
     }
     this.readiness.register('chain', async () => {
-      if (!this.relayerInstance) throw new Error('DATA_PERMISSIONS_ADDRESS or RELAYER_PRIVATE_KEY is not configured');
+      if (!this.relayerInstance)
+        throw new Error('DATA_PERMISSIONS_ADDRESS or RELAYER_PRIVATE_KEY is not configured');
       const health = await this.relayerInstance.health();
       return {
         chainId: this.config.CHAIN_ID,
@@ -52,14 +60,22 @@ export class Chain implements OnModuleInit, OnApplicationShutdown {
 
   get relayer(): GrantRelayer {
     if (!this.relayerInstance) {
-      throw new ProblemError(503, ErrorCode.chain_unavailable, 'The permission contract is not configured on this deployment');
+      throw new ProblemError(
+        503,
+        ErrorCode.chain_unavailable,
+        'The permission contract is not configured on this deployment',
+      );
     }
     return this.relayerInstance;
   }
 
   get checker(): PermissionChecker {
     if (!this.checkerInstance) {
-      throw new ProblemError(503, ErrorCode.chain_unavailable, 'The permission contract is not configured on this deployment');
+      throw new ProblemError(
+        503,
+        ErrorCode.chain_unavailable,
+        'The permission contract is not configured on this deployment',
+      );
     }
     return this.checkerInstance;
   }

@@ -1,5 +1,15 @@
 import { Controller, Delete, Get, HttpCode, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOperation, ApiParam, ApiProduces, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiBody,
+  ApiConsumes,
+  ApiOperation,
+  ApiParam,
+  ApiProduces,
+  ApiQuery,
+  ApiResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import { ENVELOPE_CONTENT_TYPE } from '@hearth/crypto';
 import { type Page, paginationQuery } from '@hearth/db';
 import { parseOrThrow } from '@hearth/errors';
@@ -32,7 +42,8 @@ export class FilesController {
   @RawBody()
   @HttpCode(201)
   @ApiOperation({
-    summary: 'Upload a file: its bytes as the body (encrypted on arrival), or a client-side envelope stored as is',
+    summary:
+      'Upload a file: its bytes as the body (encrypted on arrival), or a client-side envelope stored as is',
     description: `With Content-Type ${ENVELOPE_CONTENT_TYPE} the body must be an envelope encrypted to this server's public key (format in the README); any other type is encrypted by the server.`,
   })
   @ApiConsumes('application/octet-stream', ENVELOPE_CONTENT_TYPE, 'text/plain')
@@ -52,9 +63,17 @@ export class FilesController {
 
   @Get()
   @ApiOperation({ summary: "Files' metadata, newest first (a collective's member sees their own)" })
-  @ApiQuery({ name: 'limit', required: false, schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 } })
+  @ApiQuery({
+    name: 'limit',
+    required: false,
+    schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 },
+  })
   @ApiQuery({ name: 'cursor', required: false, schema: { type: 'string' } })
-  async list(@CurrentAccount() account: SessionAccount, @Param('id') id: string, @Query() query: unknown): Promise<Page<FileView>> {
+  async list(
+    @CurrentAccount() account: SessionAccount,
+    @Param('id') id: string,
+    @Query() query: unknown,
+  ): Promise<Page<FileView>> {
     const { server, role } = await this.access.requireServerMember(account, id);
     return this.files.list(server, role, account, parseOrThrow(paginationQuery, query, 'query'));
   }
@@ -63,7 +82,11 @@ export class FilesController {
   @ApiParam({ name: 'fileId', description: 'fil_…' })
   @ApiOperation({ summary: "A file's metadata" })
   @ApiResponse({ status: 200, schema: FILE_VIEW_SCHEMA })
-  async get(@CurrentAccount() account: SessionAccount, @Param('id') id: string, @Param('fileId') fileId: string): Promise<FileView> {
+  async get(
+    @CurrentAccount() account: SessionAccount,
+    @Param('id') id: string,
+    @Param('fileId') fileId: string,
+  ): Promise<FileView> {
     const { server, role } = await this.access.requireServerMember(account, id);
     const file = await this.files.findReadable(server, role, account, fileId);
     return fileView(file, getAddress(file.contributorAddress));
@@ -72,7 +95,9 @@ export class FilesController {
   @Get(':fileId/content')
   @ApiParam({ name: 'fileId', description: 'fil_…' })
   @ApiProduces('application/octet-stream')
-  @ApiOperation({ summary: 'The bytes (owner or contributing member only), streamed; logged in the access log' })
+  @ApiOperation({
+    summary: 'The bytes (owner or contributing member only), streamed; logged in the access log',
+  })
   async content(
     @CurrentAccount() account: SessionAccount,
     @Param('id') id: string,
@@ -94,7 +119,11 @@ export class FilesController {
   @HttpCode(204)
   @ApiParam({ name: 'fileId', description: 'fil_…' })
   @ApiOperation({ summary: 'Delete a file and its ciphertext' })
-  async remove(@CurrentAccount() account: SessionAccount, @Param('id') id: string, @Param('fileId') fileId: string): Promise<void> {
+  async remove(
+    @CurrentAccount() account: SessionAccount,
+    @Param('id') id: string,
+    @Param('fileId') fileId: string,
+  ): Promise<void> {
     const { server, role } = await this.access.requireServerMember(account, id);
     await this.files.remove(server, role, account, fileId);
   }

@@ -1,5 +1,14 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Res, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiParam, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiBody,
+  ApiHeader,
+  ApiOperation,
+  ApiParam,
+  ApiProduces,
+  ApiResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import { parseOrThrow } from '@hearth/errors';
 import type { Response } from 'express';
 import { ApiKeyGuard } from '../auth/api-key.guard';
@@ -7,7 +16,12 @@ import type { AuthenticatedApiKey } from '../auth/auth.types';
 import { CurrentApiKey } from '../auth/current.decorators';
 import { openApiSchema } from '../common/zod-openapi';
 import { OperationEventsHub } from './operation-events.hub';
-import { createOperationBody, idempotencyKey, OPERATION_VIEW_SCHEMA, type OperationView } from './operations.dto';
+import {
+  createOperationBody,
+  idempotencyKey,
+  OPERATION_VIEW_SCHEMA,
+  type OperationView,
+} from './operations.dto';
 import { OperationsService } from './operations.service';
 
 const HEARTBEAT_MS = 15_000;
@@ -21,7 +35,9 @@ export class OperationsController {
   ) {}
 
   @Get('catalog')
-  @ApiOperation({ summary: 'Operations this deployment runs: name, version, engine, parameter schema, limits' })
+  @ApiOperation({
+    summary: 'Operations this deployment runs: name, version, engine, parameter schema, limits',
+  })
   catalog() {
     return this.service.catalog();
   }
@@ -31,7 +47,11 @@ export class OperationsController {
   @ApiBearerAuth('apiKey')
   @HttpCode(202)
   @ApiOperation({ summary: 'Run an operation over granted files; answers at once, the result comes later' })
-  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Same key and body → the same operation' })
+  @ApiHeader({
+    name: 'Idempotency-Key',
+    required: false,
+    description: 'Same key and body → the same operation',
+  })
   @ApiBody({ schema: openApiSchema(createOperationBody) })
   @ApiResponse({ status: 202, schema: OPERATION_VIEW_SCHEMA })
   async create(
@@ -40,8 +60,13 @@ export class OperationsController {
     @Headers('idempotency-key') idemHeader: string | undefined,
     @Res({ passthrough: true }) res: Response,
   ): Promise<OperationView> {
-    const idem = idemHeader === undefined ? null : parseOrThrow(idempotencyKey, idemHeader, 'Idempotency-Key');
-    const { view, replayed } = await this.service.create(key, parseOrThrow(createOperationBody, body ?? {}), idem);
+    const idem =
+      idemHeader === undefined ? null : parseOrThrow(idempotencyKey, idemHeader, 'Idempotency-Key');
+    const { view, replayed } = await this.service.create(
+      key,
+      parseOrThrow(createOperationBody, body ?? {}),
+      idem,
+    );
     res.setHeader('Location', `/v1/operations/${view.id}`);
     if (replayed) res.setHeader('Idempotent-Replayed', 'true');
     return view;
@@ -63,7 +88,10 @@ export class OperationsController {
   @HttpCode(200)
   @ApiParam({ name: 'operationId', description: 'op_…' })
   @ApiOperation({ summary: 'Cancel a queued operation (409 once it runs)' })
-  cancel(@CurrentApiKey() key: AuthenticatedApiKey, @Param('operationId') id: string): Promise<OperationView> {
+  cancel(
+    @CurrentApiKey() key: AuthenticatedApiKey,
+    @Param('operationId') id: string,
+  ): Promise<OperationView> {
     return this.service.cancel(key, id);
   }
 
@@ -72,8 +100,14 @@ export class OperationsController {
   @ApiBearerAuth('apiKey')
   @ApiParam({ name: 'operationId', description: 'op_…' })
   @ApiProduces('text/event-stream')
-  @ApiOperation({ summary: 'Server-sent events: queued, running, then succeeded | failed | denied | cancelled' })
-  async events(@CurrentApiKey() key: AuthenticatedApiKey, @Param('operationId') id: string, @Res() res: Response): Promise<void> {
+  @ApiOperation({
+    summary: 'Server-sent events: queued, running, then succeeded | failed | denied | cancelled',
+  })
+  async events(
+    @CurrentApiKey() key: AuthenticatedApiKey,
+    @Param('operationId') id: string,
+    @Res() res: Response,
+  ): Promise<void> {
     const op = await this.service.find(key, id);
     res.status(200);
     res.setHeader('Content-Type', 'text/event-stream');

@@ -53,7 +53,8 @@ export const OPERATION_VIEW_SCHEMA = {
     result: { description: 'The output (succeeded, until the result expires)' },
     receipt: {
       type: 'object',
-      description: 'EIP-712 receipt signed by the server: {typedData, signature, signer}; verify with viem verifyTypedData',
+      description:
+        'EIP-712 receipt signed by the server: {typedData, signature, signer}; verify with viem verifyTypedData',
     },
     error: { type: 'object', properties: { code: { type: 'string' }, detail: { type: 'string' } } },
   },

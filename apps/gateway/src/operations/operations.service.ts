@@ -2,10 +2,21 @@ import { Inject, Injectable } from '@nestjs/common';
 import { resultAad, resultKeyContext, unpackChunks } from '@hearth/blobs';
 import { HEARTH_CONFIG, type HearthConfig } from '@hearth/config';
 import { decryptChunks } from '@hearth/crypto';
-import { FileEntity, OperationRepository, ServerEntity, TERMINAL_STATUSES, type OperationEntity } from '@hearth/db';
+import {
+  FileEntity,
+  OperationRepository,
+  ServerEntity,
+  TERMINAL_STATUSES,
+  type OperationEntity,
+} from '@hearth/db';
 import { ErrorCode, type FieldError, ProblemError } from '@hearth/errors';
 import { isId } from '@hearth/ids';
-import { inferenceOptionsFromConfig, listCatalog, validateOperationRequest, type InferenceOptions } from '@hearth/inference';
+import {
+  inferenceOptionsFromConfig,
+  listCatalog,
+  validateOperationRequest,
+  type InferenceOptions,
+} from '@hearth/inference';
 import type { KeyManager } from '@hearth/kms';
 import type { DenyCode, ServerPolicy } from '@hearth/permissions';
 import { JobName, type RunOperationPayload, tenantBacklogKey } from '@hearth/queue';
@@ -62,7 +73,11 @@ export class OperationsService {
    * Validates everything that can be known before running (catalog, parameters, key allowlist, files, and the
    * grant as the chain has it now), records the operation and enqueues a job that carries ids only.
    */
-  async create(key: AuthenticatedApiKey, body: CreateOperationBody, idempotencyKey: string | null): Promise<{ view: OperationView; replayed: boolean }> {
+  async create(
+    key: AuthenticatedApiKey,
+    body: CreateOperationBody,
+    idempotencyKey: string | null,
+  ): Promise<{ view: OperationView; replayed: boolean }> {
     const requestHash = sha256Hex(canonicalJson(body));
     if (idempotencyKey) {
       const existing = await this.operations.findByIdempotencyKey(key.id, idempotencyKey);
@@ -75,16 +90,41 @@ export class OperationsService {
       throw new ProblemError(
         unknown ? 404 : 400,
         unknown ? ErrorCode.unknown_operation : ErrorCode.invalid_parameters,
-        unknown ? `No operation named "${body.operation}" in the catalog (GET /v1/operations/catalog)` : 'Invalid operation parameters',
-        validated.errors.map((e) => ({ ...e, field: e.field === 'operation' || e.field.startsWith('parameters') ? e.field : `parameters.${e.field}` })),
+        unknown
+          ? `No operation named "${body.operation}" in the catalog (GET /v1/operations/catalog)`
+          : 'Invalid operation parameters',
+        validated.errors.map((e) => ({
+          ...e,
+          field:
+            e.field === 'operation' || e.field.startsWith('parameters') ? e.field : `parameters.${e.field}`,
+        })),
       );
     }
     const server = await this.dataSource.getRepository(ServerEntity).findOneByOrFail({ id: key.serverId });
+    // Issue 9: a collective runs aggregate operations only (the worker enforces it again at execution time).
+    if (server.kind === 'collective' && !validated.operation.aggregate) {
+      throw new ProblemError(
+        403,
+        ErrorCode.operation_not_allowed,
+        `${body.operation} is not an aggregate operation; collectives run aggregate operations only`,
+        [
+          {
+            field: 'operation',
+            code: 'not_aggregate',
+            message: 'must be an operation with aggregate: true in the catalog',
+          },
+        ],
+      );
+    }
     await this.checkFiles(server.id, body.fileIds);
     const policy: ServerPolicy =
-      server.policyKind === 'grants' ? { kind: 'grants' } : { kind: 'contract', address: getAddress(server.policyAddress!) };
+      server.policyKind === 'grants'
+        ? { kind: 'grants' }
+        : { kind: 'contract', address: getAddress(server.policyAddress!) };
     if (policy.kind === 'grants' && !body.grantId) {
-      throw ProblemError.validation([{ field: 'grantId', code: 'required', message: 'this server is governed by grants: name the grant' }]);
+      throw ProblemError.validation([
+        { field: 'grantId', code: 'required', message: 'this server is governed by grants: name the grant' },
+      ]);
     }
     const decision = await this.chain.checker.check({
       serverId: server.id,
@@ -97,11 +137,26 @@ export class OperationsService {
     });
     if (!decision.allowed) {
       if (decision.code === 'chain_unavailable') {
-        throw new ProblemError(503, ErrorCode.chain_unavailable, 'The permission contract cannot be reached; try again', undefined, { 'Retry-After': '5' });
+        throw new ProblemError(
+          503,
+          ErrorCode.chain_unavailable,
+          'The permission contract cannot be reached; try again',
+          undefined,
+          { 'Retry-After': '5' },
+        );
       }
-      throw new ProblemError(403, ErrorCode.permission_denied, `The grant does not allow this: ${decision.code}`, [
-        { field: DENY_FIELDS[decision.code], code: decision.code, message: `denied by the permission contract (${decision.code})` },
-      ]);
+      throw new ProblemError(
+        403,
+        ErrorCode.permission_denied,
+        `The grant does not allow this: ${decision.code}`,
+        [
+          {
+            field: DENY_FIELDS[decision.code],
+            code: decision.code,
+            message: `denied by the permission contract (${decision.code})`,
+          },
+        ],
+      );
     }
 
     const { operation, created } = await this.operations.createOrGetIdempotent({
@@ -135,8 +190,17 @@ export class OperationsService {
       );
     } catch {
       // Never a half-written operation: without its job, the row goes.
-      await this.dataSource.query('DELETE FROM operations WHERE id = $1 AND server_id = $2', [operation.id, server.id]);
-      throw new ProblemError(503, ErrorCode.service_unavailable, 'The queue is unavailable; try again', undefined, { 'Retry-After': '5' });
+      await this.dataSource.query('DELETE FROM operations WHERE id = $1 AND server_id = $2', [
+        operation.id,
+        server.id,
+      ]);
+      throw new ProblemError(
+        503,
+        ErrorCode.service_unavailable,
+        'The queue is unavailable; try again',
+        undefined,
+        { 'Retry-After': '5' },
+      );
     }
     this.metrics.operationsEnqueued.inc({ operation: body.operation });
     return { view: this.view(operation), replayed: false };
@@ -144,9 +208,12 @@ export class OperationsService {
 
   private replay(existing: OperationEntity, requestHash: string): { view: OperationView; replayed: boolean } {
     if (existing.requestHash !== requestHash) {
-      throw new ProblemError(422, ErrorCode.idempotency_conflict, 'This Idempotency-Key was used with a different request body', [
-        { field: 'Idempotency-Key', code: 'reused', message: 'already used for another request' },
-      ]);
+      throw new ProblemError(
+        422,
+        ErrorCode.idempotency_conflict,
+        'This Idempotency-Key was used with a different request body',
+        [{ field: 'Idempotency-Key', code: 'reused', message: 'already used for another request' }],
+      );
     }
     return { view: this.view(existing), replayed: true };
   }
@@ -154,15 +221,20 @@ export class OperationsService {
   private async checkFiles(serverId: string, fileIds: string[]): Promise<void> {
     const unique = [...new Set(fileIds)];
     if (unique.length !== fileIds.length) {
-      throw ProblemError.validation([{ field: 'fileIds', code: 'duplicate', message: 'each file may be named once' }]);
+      throw ProblemError.validation([
+        { field: 'fileIds', code: 'duplicate', message: 'each file may be named once' },
+      ]);
     }
-    const rows = await this.dataSource.getRepository(FileEntity).findBy({ serverId, id: In(unique), status: 'ready' });
+    const rows = await this.dataSource
+      .getRepository(FileEntity)
+      .findBy({ serverId, id: In(unique), status: 'ready' });
     const found = new Set(rows.map((r) => r.id));
     const errors: FieldError[] = fileIds
       .map((id, i) => ({ id, i }))
       .filter(({ id }) => !found.has(id))
       .map(({ i }) => ({ field: `fileIds.${i}`, code: 'not_found', message: 'no such file on this server' }));
-    if (errors.length) throw new ProblemError(404, ErrorCode.not_found, 'Some files do not exist on this server', errors);
+    if (errors.length)
+      throw new ProblemError(404, ErrorCode.not_found, 'Some files do not exist on this server', errors);
   }
 
   async get(key: AuthenticatedApiKey, id: string): Promise<OperationView> {
@@ -170,7 +242,11 @@ export class OperationsService {
     const view = this.view(op);
     if (op.status === 'succeeded') {
       view.resultExpiresAt = op.resultExpiresAt?.toISOString() ?? null;
-      if (op.resultCiphertext && op.resultWrappedKey && (!op.resultExpiresAt || op.resultExpiresAt > new Date())) {
+      if (
+        op.resultCiphertext &&
+        op.resultWrappedKey &&
+        (!op.resultExpiresAt || op.resultExpiresAt > new Date())
+      ) {
         view.result = await this.openResult(op);
       }
     }
@@ -187,7 +263,11 @@ export class OperationsService {
   async cancel(key: AuthenticatedApiKey, id: string): Promise<OperationView> {
     const op = await this.find(key, id);
     if (!(await this.operations.cancelQueued(op.serverId, op.id))) {
-      throw new ProblemError(409, ErrorCode.operation_not_cancellable, `The operation is ${op.status}; only queued operations can be cancelled`);
+      throw new ProblemError(
+        409,
+        ErrorCode.operation_not_cancellable,
+        `The operation is ${op.status}; only queued operations can be cancelled`,
+      );
     }
     await this.queue.remove(op.id).catch(() => undefined);
     return this.view((await this.operations.findById(op.serverId, op.id))!);
@@ -200,11 +280,19 @@ export class OperationsService {
   /** Results are sealed under the tenant key (purpose "result"); the gateway opens only results, never files. */
   private async openResult(op: OperationEntity): Promise<unknown> {
     const server = await this.dataSource.getRepository(ServerEntity).findOneByOrFail({ id: op.serverId });
-    const key = await this.keys.unwrapDataKey(server.kmsKeyRef, op.resultWrappedKey!, resultKeyContext(op.serverId, op.id));
+    const key = await this.keys.unwrapDataKey(
+      server.kmsKeyRef,
+      op.resultWrappedKey!,
+      resultKeyContext(op.serverId, op.id),
+    );
     try {
       const sealed = unpackChunks(op.resultCiphertext!);
       const last = sealed.length - 1;
-      const plain = decryptChunks(key, resultAad(op.serverId, op.id), sealed.map((s, index) => ({ index, isFinal: index === last, sealed: s })));
+      const plain = decryptChunks(
+        key,
+        resultAad(op.serverId, op.id),
+        sealed.map((s, index) => ({ index, isFinal: index === last, sealed: s })),
+      );
       return JSON.parse(plain.toString('utf8')) as unknown;
     } finally {
       key.fill(0);

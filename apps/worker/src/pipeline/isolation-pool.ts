@@ -21,7 +21,8 @@ export class IsolationPool implements OnApplicationShutdown {
       // over IPC and are wiped with the job.
       env: { NODE_ENV: config.NODE_ENV, TZ: 'UTC', HEARTH_CHILD_RPC_URL: config.CHAIN_RPC_URL },
       onEvent: (event) => {
-        if (event.type === 'recycle' || (event.type === 'exit' && !event.expected)) logger.info({ event }, 'child lifecycle');
+        if (event.type === 'recycle' || (event.type === 'exit' && !event.expected))
+          logger.info({ event }, 'child lifecycle');
       },
     });
   }
