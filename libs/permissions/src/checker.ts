@@ -1,0 +1,321 @@
+/**
+ * PermissionChecker: the worker's execution-time check. Every read of one decision is pinned to one
+ * block, so the decision names the block it was made at; a cached "allowed" is reused only within
+ * `cacheTtlBlocks` (default 1: the same block) and is dropped on GrantRevoked. Anything unreachable,
+ * slow or unexpected is a denial (`chain_unavailable`), never an allowance.
+ */
+import { getAddress, isAddress, type Address, type PublicClient } from 'viem';
+import { createHearthPublicClient } from './client';
+import { isTransportError, revertOf } from './errors';
+import { fileIdToUint, isFileId } from './file-ids';
+import { abi as dataPermissionsAbi } from './generated/DataPermissions';
+import { abi as vanaAbi } from './generated/IVanaDataPermission';
+
+export type DenyCode =
+  | 'grant_not_found'
+  | 'grant_revoked'
+  | 'grant_expired'
+  | 'wrong_grantee'
+  | 'wrong_server'
+  | 'operation_not_granted'
+  | 'file_not_granted'
+  | 'not_authorized'
+  | 'chain_unavailable';
+
+export type PermissionDecision =
+  { allowed: true; blockNumber: bigint } | { allowed: false; code: DenyCode; blockNumber?: bigint };
+
+export type ServerPolicy = { kind: 'grants' } | { kind: 'contract'; address: Address };
+
+export interface PermissionCheckRequest {
+  serverId: string;
+  ownerAddress: Address;
+  policy: ServerPolicy;
+  /** DataPermissions grant id as a decimal string (required for `kind: 'grants'`). */
+  grantId?: string;
+  grantee: Address;
+  operation: string;
+  /** Hearth file ids (`fil_…`). */
+  fileIds: string[];
+}
+
+export interface PermissionCheckerOptions {
+  rpcUrl: string;
+  chainId: number;
+  dataPermissionsAddress: Address;
+  /** Whole-check budget; past it the answer is `chain_unavailable`. */
+  timeoutMs: number;
+  /** How many blocks a cached "allowed" may serve (0 = no cache). Default 1: only the block it was read at. */
+  cacheTtlBlocks?: number;
+  /** GrantRevoked polling interval (default 1000 ms). */
+  pollingIntervalMs?: number;
+  /** Max cached decisions. */
+  cacheSize?: number;
+}
+
+/** Widest log range one revocation scan asks for. */
+const MAX_SCAN_BLOCKS = 5000n;
+
+interface CacheEntry {
+  blockNumber: bigint;
+  grantId: string | undefined;
+}
+
+/** Thrown inside a check to stop at the first denial; never escapes `check`. */
+class Deny extends Error {
+  constructor(readonly code: DenyCode) {
+    super(code);
+  }
+}
+
+export class PermissionChecker {
+  private readonly client: PublicClient;
+  private readonly address: Address;
+  private readonly ttl: bigint;
+  private readonly timeoutMs: number;
+  private readonly cacheSize: number;
+  private readonly cache = new Map<string, CacheEntry>();
+  private chainIdVerified = false;
+  /** Counters for metrics: cached answers served, and decisions read from the chain. */
+  readonly stats = { cacheHits: 0, chainReads: 0 };
+  private readonly pollingIntervalMs: number;
+  private scanTimer: NodeJS.Timeout | undefined;
+  private lastScannedBlock: bigint | undefined;
+  private closed = false;
+
+  constructor(private readonly opts: PermissionCheckerOptions) {
+    this.address = getAddress(opts.dataPermissionsAddress);
+    this.timeoutMs = opts.timeoutMs;
+    this.ttl = BigInt(Math.max(0, Math.floor(opts.cacheTtlBlocks ?? 1)));
+    this.cacheSize = opts.cacheSize ?? 10_000;
+    this.client = createHearthPublicClient({
+      rpcUrl: opts.rpcUrl,
+      chainId: opts.chainId,
+      timeoutMs: opts.timeoutMs,
+      pollingIntervalMs: opts.pollingIntervalMs ?? 1000,
+      batch: true, // the per-file calls of one decision travel in one HTTP request
+    });
+    this.pollingIntervalMs = opts.pollingIntervalMs ?? 1000;
+    if (this.ttl > 0n) this.scheduleRevocationScan(0);
+  }
+
+  /**
+   * Watches GrantRevoked by polling eth_getLogs over block ranges (no server-side filters: they get lost
+   * behind load-balanced RPCs, and viem's filter watcher can keep polling after unwatch when the
+   * uninstall call fails). The timer is unref'd so it never keeps a process alive.
+   */
+  private scheduleRevocationScan(delayMs: number): void {
+    if (this.closed) return;
+    this.scanTimer = setTimeout(() => {
+      void this.scanRevocations().finally(() => this.scheduleRevocationScan(this.pollingIntervalMs));
+    }, delayMs);
+    this.scanTimer.unref();
+  }
+
+  private async scanRevocations(): Promise<void> {
+    try {
+      const head = await this.client.getBlockNumber({ cacheTime: 0 });
+      const from = this.lastScannedBlock;
+      if (from === undefined) {
+        this.lastScannedBlock = head; // entries cached from now on are read at blocks >= head
+        return;
+      }
+      if (head <= from) return;
+      if (head - from > MAX_SCAN_BLOCKS) {
+        this.cache.clear(); // too far behind to scan: forget everything instead
+        this.lastScannedBlock = head;
+        return;
+      }
+      const logs = await this.client.getContractEvents({
+        address: this.address,
+        abi: dataPermissionsAbi,
+        eventName: 'GrantRevoked',
+        fromBlock: from + 1n,
+        toBlock: head,
+        strict: true,
+      });
+      for (const log of logs) this.invalidateGrant(log.args.grantId.toString(10));
+      this.lastScannedBlock = head;
+    } catch {
+      // Chain down: cached entries still expire after cacheTtlBlocks, and every hit re-reads the head.
+    }
+  }
+
+  /** Drops every cached decision of a grant (also called by the GrantRevoked watcher). */
+  invalidateGrant(grantId: string): void {
+    for (const [key, entry] of this.cache) if (entry.grantId === grantId) this.cache.delete(key);
+  }
+
+  /** Stops the revocation watcher and clears the cache. */
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.scanTimer);
+    this.cache.clear();
+  }
+
+  async check(req: PermissionCheckRequest): Promise<PermissionDecision> {
+    if (this.closed) return { allowed: false, code: 'chain_unavailable' };
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<PermissionDecision>((resolve) => {
+      timer = setTimeout(() => resolve({ allowed: false, code: 'chain_unavailable' }), this.timeoutMs);
+    });
+    try {
+      return await Promise.race([this.decide(req), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async decide(req: PermissionCheckRequest): Promise<PermissionDecision> {
+    let blockNumber: bigint | undefined;
+    try {
+      const input = normalise(req);
+      if (!this.chainIdVerified) {
+        // A checker pointed at the wrong chain must not allow anything.
+        if ((await this.client.getChainId()) !== this.opts.chainId)
+          return { allowed: false, code: 'chain_unavailable' };
+        this.chainIdVerified = true;
+      }
+      const head = await this.client.getBlockNumber({ cacheTime: 0 });
+      blockNumber = head;
+      const key = cacheKey(req);
+      const cached = this.cache.get(key);
+      if (cached && head >= cached.blockNumber && head - cached.blockNumber < this.ttl) {
+        this.stats.cacheHits++;
+        return { allowed: true, blockNumber: cached.blockNumber };
+      }
+      if (cached) this.cache.delete(key);
+      this.stats.chainReads++;
+
+      if (req.policy.kind === 'grants') await this.checkGrant(input, head);
+      else await this.checkContract(getAddress(req.policy.address), input, head);
+
+      if (this.ttl > 0n) this.remember(key, { blockNumber: head, grantId: input.grantId?.toString(10) });
+      return { allowed: true, blockNumber: head };
+    } catch (err) {
+      if (err instanceof Deny) return { allowed: false, code: err.code, blockNumber };
+      // Transport failures and anything unexpected: fail closed.
+      return { allowed: false, code: 'chain_unavailable', blockNumber };
+    }
+  }
+
+  private async checkGrant(input: Normalised, blockNumber: bigint): Promise<void> {
+    if (input.grantId === undefined) throw new Deny('grant_not_found');
+    const grantId = input.grantId;
+    const [block, grantResult, allowedPerFile] = await Promise.all([
+      this.client.getBlock({ blockNumber }),
+      this.client
+        .readContract({
+          address: this.address,
+          abi: dataPermissionsAbi,
+          functionName: 'getGrant',
+          args: [grantId],
+          blockNumber,
+        })
+        .then(
+          (grant) => ({ grant }),
+          (err: unknown) => {
+            if (revertOf(err)?.errorName === 'GrantNotFound') return { grant: undefined };
+            throw err;
+          },
+        ),
+      Promise.all(
+        input.fileUints.map((fileId) =>
+          this.client.readContract({
+            address: this.address,
+            abi: dataPermissionsAbi,
+            functionName: 'isAllowed',
+            args: [grantId, input.grantee, input.operation, fileId],
+            blockNumber,
+          }),
+        ),
+      ),
+    ]);
+    const g = grantResult.grant;
+    // Identity first (whose grant is it, for what, to whom), then state, then scope.
+    if (!g) throw new Deny('grant_not_found');
+    if (getAddress(g.grantor) !== input.owner) throw new Deny('not_authorized');
+    if (g.serverId !== input.serverId) throw new Deny('wrong_server');
+    if (getAddress(g.grantee) !== input.grantee) throw new Deny('wrong_grantee');
+    if (g.revoked) throw new Deny('grant_revoked');
+    if (g.expiresAt !== 0n && block.timestamp >= g.expiresAt) throw new Deny('grant_expired');
+    if (!g.operations.includes(input.operation)) throw new Deny('operation_not_granted');
+    if (input.invalidFile) throw new Deny('file_not_granted');
+    if (!g.allFiles) {
+      const granted = new Set(g.fileIds);
+      if (input.fileUints.some((f) => !granted.has(f))) throw new Deny('file_not_granted');
+    }
+    // The contract's own answer must agree (it is the authority; this also covers expiry by its clock).
+    if (allowedPerFile.some((ok) => !ok)) throw new Deny('not_authorized');
+  }
+
+  private async checkContract(policy: Address, input: Normalised, blockNumber: bigint): Promise<void> {
+    if (input.invalidFile) throw new Deny('not_authorized');
+    const ask = (args: readonly [Address] | readonly [Address, bigint]) =>
+      this.client
+        .readContract({ address: policy, abi: vanaAbi, functionName: 'authorized', args, blockNumber })
+        .catch((err: unknown) => {
+          if (isTransportError(err)) throw err;
+          return false; // reverted, no code, or malformed answer: the policy did not authorize
+        });
+    const answers =
+      input.fileUints.length === 0
+        ? [await ask([input.grantee])]
+        : await Promise.all(input.fileUints.map((f) => ask([input.grantee, f])));
+    if (answers.some((ok) => ok !== true)) throw new Deny('not_authorized');
+  }
+
+  private remember(key: string, entry: CacheEntry): void {
+    // Only entries the revocation scan will still cover: revocations at or before lastScannedBlock
+    // were already processed, so an entry read before that block could miss one.
+    if (this.lastScannedBlock === undefined || entry.blockNumber < this.lastScannedBlock) return;
+    if (this.cache.size >= this.cacheSize) {
+      const oldest = this.cache.keys().next();
+      if (!oldest.done) this.cache.delete(oldest.value);
+    }
+    this.cache.set(key, entry);
+  }
+}
+
+interface Normalised {
+  serverId: string;
+  owner: Address;
+  grantee: Address;
+  grantId: bigint | undefined;
+  operation: string;
+  fileUints: bigint[];
+  invalidFile: boolean;
+}
+
+function normalise(req: PermissionCheckRequest): Normalised {
+  if (!isAddress(req.grantee, { strict: false })) throw new Deny('wrong_grantee');
+  if (!isAddress(req.ownerAddress, { strict: false })) throw new Deny('not_authorized');
+  let grantId: bigint | undefined;
+  if (req.grantId !== undefined) {
+    if (!/^[1-9][0-9]{0,77}$/.test(req.grantId)) throw new Deny('grant_not_found');
+    grantId = BigInt(req.grantId);
+    if (grantId >= 1n << 256n) throw new Deny('grant_not_found');
+  }
+  const valid = req.fileIds.filter(isFileId);
+  return {
+    serverId: req.serverId,
+    owner: getAddress(req.ownerAddress),
+    grantee: getAddress(req.grantee),
+    grantId,
+    operation: req.operation,
+    fileUints: valid.map(fileIdToUint),
+    invalidFile: valid.length !== req.fileIds.length,
+  };
+}
+
+function cacheKey(req: PermissionCheckRequest): string {
+  return JSON.stringify([
+    req.policy.kind === 'contract' ? req.policy.address.toLowerCase() : 'grants',
+    req.serverId,
+    req.ownerAddress.toLowerCase(),
+    req.grantId ?? null,
+    req.grantee.toLowerCase(),
+    req.operation,
+    [...req.fileIds].sort(),
+  ]);
+}

@@ -1,0 +1,24 @@
+/**
+ * @hearth/permissions: the permission contracts' ABIs, the worker's execution-time checker, and the
+ * relayer that puts owner-signed grants, revocations and whitelist changes on-chain.
+ */
+export { PermissionChecker } from './checker';
+export type {
+  DenyCode,
+  PermissionCheckRequest,
+  PermissionCheckerOptions,
+  PermissionDecision,
+  ServerPolicy,
+} from './checker';
+export { GrantRelayer } from './relayer';
+export type { BuildGrantInput, GrantRecord, GrantRelayerOptions, RelayerHealth } from './relayer';
+export { PermissionsError, isTransportError } from './errors';
+export type { PermissionsErrorCode } from './errors';
+export { fileIdToUint, uintToFileId, isFileId } from './file-ids';
+export { isVanaDataPermissionContract } from './vana';
+export { createHearthPublicClient, hearthChain } from './client';
+export { DEV_RELAYER_PRIVATE_KEY, DEV_ACCOUNT_PRIVATE_KEYS } from './dev-keys';
+export * from './typed-data';
+export * as DataPermissionsContract from './generated/DataPermissions';
+export * as WhitelistContract from './generated/Whitelist';
+export * as VanaDataPermissionContract from './generated/IVanaDataPermission';
