@@ -15,7 +15,6 @@ COPY test ./test
 RUN npm run build
 
 FROM node:22-bookworm-slim
-ENV HEARTH_HOME=/var/lib/hearth CHAIN_HOST=0.0.0.0
 WORKDIR /app
 RUN mkdir -p /var/lib/hearth && chown node:node /var/lib/hearth
 COPY --from=build --chown=node:node /app /app
@@ -23,4 +22,4 @@ USER node
 EXPOSE 8545
 HEALTHCHECK --interval=5s --timeout=3s --start-period=30s --retries=5 \
   CMD node -e "fetch('http://127.0.0.1:8545',{method:'POST',headers:{'content-type':'application/json'},body:'{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"eth_chainId\"}'}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-CMD ["node", "dist/contracts/scripts/chain.js"]
+CMD ["node", "dist/contracts/scripts/chain.js", "--host", "0.0.0.0", "--port", "8545"]

@@ -35,7 +35,8 @@ describe('deployment files', () => {
     assert.match(text, /replicas: \d+/);
     for (const [, file, target] of text.matchAll(/dockerfile: (\S+)(?:\n\s+target: (\S+))?/g)) {
       const dockerfile = readFileSync(join(ROOT, file), 'utf8');
-      if (target) assert.match(dockerfile, new RegExp(`^FROM .* AS ${target}$`, 'm'), `${file} has target ${target}`);
+      if (target)
+        assert.match(dockerfile, new RegExp(`^FROM .* AS ${target}$`, 'm'), `${file} has target ${target}`);
     }
   });
 
@@ -44,8 +45,10 @@ describe('deployment files', () => {
       const text = readFileSync(join(ROOT, file), 'utf8');
       for (const line of text.split('\n')) {
         const copy = /^COPY (?!--from)(?:--\S+ )*(.+) (\S+)$/.exec(line);
-        if (copy) for (const src of copy[1].split(' ')) assert.ok(existsSync(join(ROOT, src)), `${file}: COPY source ${src} is missing`);
-        const cmd = /^CMD \["node", "dist\/(.+)\.js"\]$/.exec(line);
+        if (copy)
+          for (const src of copy[1].split(' '))
+            assert.ok(existsSync(join(ROOT, src)), `${file}: COPY source ${src} is missing`);
+        const cmd = /^CMD \["node", "dist\/([^"]+)\.js"(?:, "[^"]*")*\]$/.exec(line);
         if (cmd) assert.ok(existsSync(join(ROOT, `${cmd[1]}.ts`)), `${file}: entry ${cmd[1]}.ts is missing`);
       }
       assert.match(text, /^USER node$/m);
