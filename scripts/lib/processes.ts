@@ -37,7 +37,7 @@ export async function waitForHttp(url: string, timeoutMs = 30_000): Promise<unkn
   while (Date.now() < deadline) {
     try {
       const res = await fetch(url);
-      if (res.ok) return (await res.json()) as unknown;
+      if (res.ok) return await res.json();
       last = `${res.status} ${await res.text()}`;
     } catch (err) {
       last = (err as Error).message;

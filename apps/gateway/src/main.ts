@@ -35,8 +35,13 @@ export async function createGateway(config: HearthConfig): Promise<NestExpressAp
   });
   app.use(app.get(Metrics).middleware());
   // JSON bodies only where the client says JSON; upload routes read the raw stream themselves.
-  app.use(
-    express.json({ limit: JSON_LIMIT, strict: true, type: ['application/json', 'application/*+json'] }),
+  const json = express.json({
+    limit: JSON_LIMIT,
+    strict: true,
+    type: ['application/json', 'application/*+json'],
+  });
+  app.use((req: Request, res: Response, next: NextFunction) =>
+    req.method === 'POST' && UPLOAD_PATH.test(req.path) ? next() : json(req, res, next),
   );
   app.use((err: unknown, req: Request, res: Response, next: NextFunction) => {
     if (!err) return next();
