@@ -40,7 +40,8 @@ let baseline = new Map<string, number>();
 function leakedResources(): boolean {
   for (const [name, count] of resourceCounts()) {
     if (count > (baseline.get(name) ?? 0)) {
-      if (process.env.HEARTH_DEBUG_LEAKS) process.stderr.write(`leak ${name} ${count} > ${baseline.get(name) ?? 0}\n`);
+      if (process.env.HEARTH_DEBUG_LEAKS)
+        process.stderr.write(`leak ${name} ${count} > ${baseline.get(name) ?? 0}\n`);
       return true;
     }
   }
@@ -127,7 +128,8 @@ void process.stdout.writable;
 void process.stderr.writable;
 // Heavy modules, models and long-lived connections are loaded before the baseline and before "ready": a
 // per-job child pays for them off the job's latency, and a pooled child does not count them as leaks.
-warmup()
+// Test-task pools (unit tests, the bare baseline bench) skip it: they measure the pool, not the pipeline.
+(process.argv.includes(CHILD_FLAGS.allowTestTasks) ? Promise.resolve() : warmup())
   .catch(() => undefined)
   .finally(() => {
     baseline = resourceCounts();

@@ -1,0 +1,57 @@
+/** IPC messages between the pool (parent) and a child. Sent with `serialization: 'advanced'`. */
+
+export interface RunMessage {
+  type: 'run';
+  id: number;
+  task: string;
+  input: unknown;
+}
+export interface ExitMessage {
+  type: 'exit';
+}
+export type ParentMessage = RunMessage | ExitMessage;
+
+export interface ReadyMessage {
+  type: 'ready';
+  pid: number;
+}
+export interface DoneMessage {
+  type: 'done';
+  id: number;
+  output: unknown;
+  rssBytes: number;
+  /** The job left timers, sockets or other handles behind: the child must not take another job. */
+  leaked: boolean;
+}
+export interface ErrorMessage {
+  type: 'error';
+  id: number;
+  code: string;
+  message: string;
+  rssBytes: number;
+  leaked: boolean;
+}
+export type ChildMessage = ReadyMessage | DoneMessage | ErrorMessage;
+
+/** Child error codes that are not a task's own code. */
+export const CHILD_CODES = {
+  unknownTask: 'unknown_task',
+  taskError: 'task_error',
+  childBusy: 'child_busy',
+  outputNotSerializable: 'output_not_serializable',
+} as const;
+
+/** argv flags the pool passes to the child (argv, not env: the env is the tenant-facing surface). */
+export const CHILD_FLAGS = { allowTestTasks: '--allow-test-tasks', oneShot: '--one-shot' } as const;
+
+export function isChildMessage(value: unknown): value is ChildMessage {
+  if (typeof value !== 'object' || value === null) return false;
+  const type = (value as { type?: unknown }).type;
+  return type === 'ready' || type === 'done' || type === 'error';
+}
+
+export function isParentMessage(value: unknown): value is ParentMessage {
+  if (typeof value !== 'object' || value === null) return false;
+  const type = (value as { type?: unknown }).type;
+  return type === 'run' || type === 'exit';
+}

@@ -1,0 +1,90 @@
+import { getHeapStatistics } from 'node:v8';
+import { setTimeout as delay } from 'node:timers/promises';
+import { defineTask, TaskError, type TaskRegistry } from '../task';
+
+/*
+ * Tasks for tests and benchmarks only. The child registers them only when the pool is created with
+ * `allowTestTasks: true`; some of them deliberately break the rules (retain memory, leak a timer, report env
+ * names) to prove the pool copes.
+ */
+
+// why: module state on purpose, to simulate a leaky task (alloc) and to let tests observe wiping (probe).
+const retained: Buffer[] = [];
+let probeHeld: ArrayBufferView[] = [];
+
+export const echoTask = defineTask((input: unknown) => input);
+
+export const pidTask = defineTask(() => process.pid);
+
+export const sleepTask = defineTask(async (input: { ms: number }) => {
+  const start = Date.now();
+  await delay(input.ms);
+  return { pid: process.pid, start, end: Date.now() };
+});
+
+/** Allocates `mib` MiB: as a touched Buffer (RSS, outside the V8 heap) or, with `heap`, as JS objects. */
+export const allocTask = defineTask((input: { mib: number; retain?: boolean; heap?: boolean }) => {
+  if (input.heap) {
+    const chunks: number[][] = [];
+    // ~8 bytes per double element: grow until the heap cap kills the process or the target is reached.
+    for (let i = 0; i < input.mib; i++) chunks.push(new Array<number>(131072).fill(i + 0.5));
+    return { rssBytes: process.memoryUsage.rss(), chunks: chunks.length };
+  }
+  const buf = Buffer.alloc(input.mib * 1024 * 1024, 1);
+  if (input.retain) retained.push(buf);
+  return { rssBytes: process.memoryUsage.rss() };
+});
+
+export const envTask = defineTask(() => Object.keys(process.env).sort());
+
+export const introspectTask = defineTask(() => ({
+  pid: process.pid,
+  execArgv: process.execArgv,
+  heapSizeLimitMb: Math.round(getHeapStatistics().heap_size_limit / (1024 * 1024)),
+}));
+
+/** Keeps references to the input's `secret` and to a tracked key so a later job can see whether they were wiped. */
+export const scopeProbeTask = defineTask((input: { secret: Buffer; fail?: boolean }, scope) => {
+  const key = scope.track(Buffer.alloc(32, 0xab));
+  probeHeld = [input.secret, key];
+  if (input.fail) throw new TaskError('probe_failed', 'probe failed on request');
+  return { secretLength: input.secret.length, keyNonZero: key.every((b) => b === 0xab) };
+});
+
+export const scopeProbeCheckTask = defineTask(() => {
+  const held = probeHeld;
+  probeHeld = [];
+  return {
+    held: held.length,
+    allZero: held.every((v) => new Uint8Array(v.buffer, v.byteOffset, v.byteLength).every((b) => b === 0)),
+  };
+});
+
+/** Returns while a timer is still pending: the child must report the leak and be recycled. */
+export const leakTimerTask = defineTask(() => {
+  setTimeout(() => undefined, 60_000);
+  return process.pid;
+});
+
+export const failTask = defineTask((input: { code: string; message: string }) => {
+  throw new TaskError(input.code, input.message);
+});
+
+/** Throws an unexpected error whose message contains input: the parent must never see that message. */
+export const throwTask = defineTask((input: { secret: string }) => {
+  throw new RangeError(`bad value ${input.secret}`);
+});
+
+export const testTasks: TaskRegistry = {
+  echo: echoTask,
+  pid: pidTask,
+  sleep: sleepTask,
+  alloc: allocTask,
+  env: envTask,
+  introspect: introspectTask,
+  'scope-probe': scopeProbeTask,
+  'scope-probe-check': scopeProbeCheckTask,
+  'leak-timer': leakTimerTask,
+  fail: failTask,
+  throw: throwTask,
+};
