@@ -5,6 +5,12 @@ import type { AddressInfo } from 'node:net';
 import { createGateway } from '../../apps/gateway/src/main';
 import { createWorker } from '../../apps/worker/src/main';
 
+// Each test file (its own process under node --test) gets its own queue namespace: a worker of one file must
+// never take another file's jobs. Children spawned by the file inherit it through process.env.
+if (!process.env.QUEUE_PREFIX?.endsWith(`-${process.pid}`)) {
+  process.env.QUEUE_PREFIX = `${process.env.QUEUE_PREFIX ?? 'hearth-test'}-${process.pid}`;
+}
+
 /** Config as the test runner set it up (fresh database, dev chain), with per-test overrides. */
 export function testConfig(overrides: Record<string, string> = {}): HearthConfig {
   return loadConfig({ ...process.env, PORT: '0', WORKER_HEALTH_PORT: '0', ...overrides });

@@ -4,12 +4,24 @@ import type { HearthConfig } from '@hearth/config';
 import { createLogger } from '@hearth/logging';
 import { LoggerModule } from 'nestjs-pino';
 import type { IncomingMessage } from 'node:http';
+import { ApiKeysModule } from './api-keys/api-keys.module';
+import { AccessLogModule } from './access-log/access-log.module';
+import { AuthCoreModule } from './auth/auth-core.module';
+import { ChainModule } from './chain/chain.module';
+// Issue 9: collectives (POST /v1/servers, members, whitelist).
+import { CollectivesModule } from './collectives/collectives.module';
+import { FilesModule } from './files/files.module';
+import { GrantsModule } from './grants/grants.module';
+import { OperationsModule } from './operations/operations.module';
+import { AuthModule } from './auth/auth.module';
 import { ContentTypeGuard } from './common/content-type.guard';
 import { ProblemFilter } from './common/problem.filter';
 import { requestId } from './common/request-id';
 import { HealthModule } from './health/health.module';
 import { InfraModule } from './infra/infra.module';
+import { KeysModule } from './keys/keys.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { ServersModule } from './servers/servers.module';
 
 @Module({})
 export class AppModule {
@@ -36,6 +48,17 @@ export class AppModule {
         InfraModule.forRoot(config),
         MetricsModule,
         HealthModule,
+        KeysModule,
+        AuthCoreModule,
+        ChainModule,
+        OperationsModule,
+        FilesModule,
+        AccessLogModule,
+        ServersModule,
+        AuthModule,
+        ApiKeysModule,
+        GrantsModule,
+        CollectivesModule,
       ],
       providers: [
         { provide: APP_FILTER, useClass: ProblemFilter },

@@ -27,7 +27,11 @@ export class AccessLogController {
   ) {}
 
   @Get('access-log')
-  @ApiOperation({ summary: 'Every decryption of data and every denial, newest first, with its receipt' })
+  @ApiOperation({
+    summary: 'Every decryption of data and every denial, newest first, with its receipt',
+    description:
+      "Owners and a collective's admins see every row; a collective's member sees the rows touching their contributions.",
+  })
   @ApiQuery({
     name: 'limit',
     required: false,
@@ -39,8 +43,9 @@ export class AccessLogController {
     @Param('id') id: string,
     @Query() query: unknown,
   ): Promise<Page<AccessLogView>> {
-    const server = await this.access.requireOwnedServer(account, id);
-    return this.service.list(server.id, parseOrThrow(paginationQuery, query, 'query'));
+    const { server, role } = await this.access.requireServerMember(account, id);
+    const onlyMember = role === 'owner' || role === 'admin' ? null : account.address.toLowerCase();
+    return this.service.list(server.id, parseOrThrow(paginationQuery, query, 'query'), onlyMember);
   }
 
   @Get('usage')

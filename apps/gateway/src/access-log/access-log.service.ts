@@ -58,11 +58,22 @@ interface AccessLogRow {
 export class AccessLogService {
   constructor(private readonly dataSource: DataSource) {}
 
-  async list(serverId: string, page: PaginationQuery): Promise<Page<AccessLogView>> {
+  /**
+   * Newest first. `memberAddress` restricts the view to what one collective member may see: the rows touching
+   * their contributions, and their own reads; owners and admins pass null and see everything.
+   */
+  async list(
+    serverId: string,
+    page: PaginationQuery,
+    memberAddress: string | null = null,
+  ): Promise<Page<AccessLogView>> {
     const rows: AccessLogRow[] = await this.dataSource.query(
       `SELECT l.*, o.receipt FROM access_log l LEFT JOIN operations o ON o.id = l.operation_id AND o.server_id = l.server_id
-        WHERE l.server_id = $1 AND ($2::text IS NULL OR l.id < $2) ORDER BY l.id DESC LIMIT $3`,
-      [serverId, page.cursor ?? null, page.limit + 1],
+        WHERE l.server_id = $1 AND ($2::text IS NULL OR l.id < $2)
+          AND ($4::text IS NULL OR l.actor = $4 OR l.file_ids && ARRAY(
+                SELECT f.id FROM files f WHERE f.server_id = $1 AND f.contributor_address = $4))
+        ORDER BY l.id DESC LIMIT $3`,
+      [serverId, page.cursor ?? null, page.limit + 1, memberAddress],
     );
     const hasMore = rows.length > page.limit;
     const kept = rows.slice(0, page.limit);

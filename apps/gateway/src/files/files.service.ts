@@ -9,7 +9,15 @@ import {
   type EncryptedChunk,
   isCryptoError,
 } from '@hearth/crypto';
-import { AccessLogEntity, FileEntity, type Page, type PaginationQuery, type ServerEntity, type ServerRole } from '@hearth/db';
+import {
+  AccessLogEntity,
+  FileEntity,
+  MemberEntity,
+  type Page,
+  type PaginationQuery,
+  type ServerEntity,
+  type ServerRole,
+} from '@hearth/db';
 import { ErrorCode, ProblemError } from '@hearth/errors';
 import { isId, newId } from '@hearth/ids';
 import { fileKeyContext, type KeyManager } from '@hearth/kms';
@@ -80,7 +88,12 @@ export class FilesService {
    * (never buffered whole), a client envelope is checked (recipient, framing) and stored as is. On any error
    * the transaction rolls back: nothing is stored.
    */
-  async upload(server: ServerEntity, account: SessionAccount, name: string, req: IncomingMessage): Promise<FileView> {
+  async upload(
+    server: ServerEntity,
+    account: SessionAccount,
+    name: string,
+    req: IncomingMessage,
+  ): Promise<FileView> {
     const contentType = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
     if (!contentType) {
       throw new ProblemError(415, ErrorCode.unsupported_media_type, 'Send the file with its Content-Type', [
@@ -88,9 +101,12 @@ export class FilesService {
       ]);
     }
     if (contentType.startsWith('multipart/')) {
-      throw new ProblemError(415, ErrorCode.unsupported_media_type, 'Send the file bytes as the body, not a multipart form', [
-        { field: 'Content-Type', code: 'unsupported', message: 'multipart bodies are not accepted' },
-      ]);
+      throw new ProblemError(
+        415,
+        ErrorCode.unsupported_media_type,
+        'Send the file bytes as the body, not a multipart form',
+        [{ field: 'Content-Type', code: 'unsupported', message: 'multipart bodies are not accepted' }],
+      );
     }
     const declared = Number(req.headers['content-length'] ?? NaN);
     if (Number.isFinite(declared) && declared > this.config.MAX_UPLOAD_BYTES) throw this.tooLarge();
@@ -106,7 +122,16 @@ export class FilesService {
     await runner.startTransaction();
     try {
       const tx = runner.manager;
-      if (encryption === 'server') dataKey = await this.keys.generateDataKey(server.kmsKeyRef, fileKeyContext(server.id, fileId));
+      // Issue 9 (collectives): a member's contributions are wrapped under the member's own key, so removing the
+      // member crypto-shreds exactly their data; the key that wrapped the file is recorded with it.
+      const memberKeyRef =
+        server.kind === 'collective' ? await this.memberKeyRef(server.id, account.address, tx) : null;
+      if (encryption === 'server') {
+        dataKey = await this.keys.generateDataKey(
+          memberKeyRef ?? server.kmsKeyRef,
+          fileKeyContext(server.id, fileId),
+        );
+      }
       await tx.getRepository(FileEntity).insert({
         id: fileId,
         serverId: server.id,
@@ -115,6 +140,7 @@ export class FilesService {
         size: '0',
         encryption,
         wrappedDataKey: dataKey?.wrapped ?? null,
+        kmsKeyRef: dataKey ? memberKeyRef : null,
         contributorAddress: account.address.toLowerCase(),
         status: 'uploading',
       });
@@ -124,17 +150,31 @@ export class FilesService {
       };
       const sink = new Writable({
         objectMode: true,
-        write: (piece: EncryptedChunk | Buffer, _enc, cb) => store(Buffer.isBuffer(piece) ? piece : piece.sealed, cb),
+        write: (piece: EncryptedChunk | Buffer, _enc, cb) =>
+          store(Buffer.isBuffer(piece) ? piece : piece.sealed, cb),
       });
       if (dataKey) {
-        await pipeline(req, byteLimit(this.config.MAX_UPLOAD_BYTES, counter), createEncryptStream(dataKey.plaintext, fileChunkAad(server.id, fileId)), sink);
+        await pipeline(
+          req,
+          byteLimit(this.config.MAX_UPLOAD_BYTES, counter),
+          createEncryptStream(dataKey.plaintext, fileChunkAad(server.id, fileId)),
+          sink,
+        );
       } else {
-        await pipeline(req, byteLimit(this.config.MAX_UPLOAD_BYTES, counter), createEnvelopeValidator(server.address), pieces(ENVELOPE_PIECE), sink);
+        await pipeline(
+          req,
+          byteLimit(this.config.MAX_UPLOAD_BYTES, counter),
+          createEnvelopeValidator(server.address),
+          pieces(ENVELOPE_PIECE),
+          sink,
+        );
       }
-      await tx.getRepository(FileEntity).update(
-        { id: fileId, serverId: server.id },
-        { size: String(counter.bytes), chunkCount, ciphertextSha256: hash.digest('hex'), status: 'ready' },
-      );
+      await tx
+        .getRepository(FileEntity)
+        .update(
+          { id: fileId, serverId: server.id },
+          { size: String(counter.bytes), chunkCount, ciphertextSha256: hash.digest('hex'), status: 'ready' },
+        );
       await runner.commitTransaction();
     } catch (err) {
       await runner.rollbackTransaction().catch(() => undefined);
@@ -144,29 +184,54 @@ export class FilesService {
       dataKey?.plaintext.fill(0);
       await runner.release();
     }
-    const file = await this.dataSource.getRepository(FileEntity).findOneByOrFail({ id: fileId, serverId: server.id });
+    const file = await this.dataSource
+      .getRepository(FileEntity)
+      .findOneByOrFail({ id: fileId, serverId: server.id });
     return fileView(file, account.address);
   }
 
+  /** Issue 9: the uploading member's own key in a collective (null: none recorded, the tenant key is used). */
+  private async memberKeyRef(serverId: string, address: string, tx: EntityManager): Promise<string | null> {
+    const member = await tx
+      .getRepository(MemberEntity)
+      .findOneBy({ serverId, address: address.toLowerCase() });
+    return member?.kmsKeyRef ?? null;
+  }
+
   private tooLarge(): ProblemError {
-    return new ProblemError(413, ErrorCode.payload_too_large, `Files are limited to ${this.config.MAX_UPLOAD_BYTES} bytes`, [
-      { field: 'body', code: 'too_large', message: `at most ${this.config.MAX_UPLOAD_BYTES} bytes` },
-    ]);
+    return new ProblemError(
+      413,
+      ErrorCode.payload_too_large,
+      `Files are limited to ${this.config.MAX_UPLOAD_BYTES} bytes`,
+      [{ field: 'body', code: 'too_large', message: `at most ${this.config.MAX_UPLOAD_BYTES} bytes` }],
+    );
   }
 
   private uploadError(err: unknown): unknown {
     if (err instanceof TooLarge) return this.tooLarge();
     if (isCryptoError(err)) {
       if (err.code === 'envelope_wrong_recipient') {
-        return new ProblemError(400, ErrorCode.envelope_wrong_recipient, "The envelope is encrypted to another server's key", [
-          { field: 'body', code: 'wrong_recipient', message: "encrypt to this server's public key (GET /v1/servers/:id)" },
-        ]);
+        return new ProblemError(
+          400,
+          ErrorCode.envelope_wrong_recipient,
+          "The envelope is encrypted to another server's key",
+          [
+            {
+              field: 'body',
+              code: 'wrong_recipient',
+              message: "encrypt to this server's public key (GET /v1/servers/:id)",
+            },
+          ],
+        );
       }
       return new ProblemError(400, ErrorCode.ciphertext_invalid, `The envelope is not valid: ${err.code}`, [
         { field: 'body', code: err.code, message: 'see the envelope format in the README' },
       ]);
     }
-    if ((err as { code?: string }).code === 'ERR_STREAM_PREMATURE_CLOSE' || (err as { code?: string }).code === 'ECONNRESET') {
+    if (
+      (err as { code?: string }).code === 'ERR_STREAM_PREMATURE_CLOSE' ||
+      (err as { code?: string }).code === 'ECONNRESET'
+    ) {
       return new ProblemError(400, ErrorCode.validation_failed, 'The upload was interrupted', [
         { field: 'body', code: 'truncated', message: 'the connection closed before the body ended' },
       ]);
@@ -175,14 +240,21 @@ export class FilesService {
   }
 
   /** Owners see every file; a collective's member sees their own contributions. */
-  async list(server: ServerEntity, role: ServerRole, account: SessionAccount, page: PaginationQuery): Promise<Page<FileView>> {
+  async list(
+    server: ServerEntity,
+    role: ServerRole,
+    account: SessionAccount,
+    page: PaginationQuery,
+  ): Promise<Page<FileView>> {
     const where = {
       serverId: server.id,
       status: 'ready' as const,
       ...(role === 'owner' || role === 'admin' ? {} : { contributorAddress: account.address.toLowerCase() }),
       ...(page.cursor ? { id: LessThan(page.cursor) } : {}),
     };
-    const rows = await this.dataSource.getRepository(FileEntity).find({ where, order: { id: 'DESC' }, take: page.limit + 1 });
+    const rows = await this.dataSource
+      .getRepository(FileEntity)
+      .find({ where, order: { id: 'DESC' }, take: page.limit + 1 });
     const hasMore = rows.length > page.limit;
     const kept = rows.slice(0, page.limit);
     return {
@@ -191,12 +263,20 @@ export class FilesService {
     };
   }
 
-  async findReadable(server: ServerEntity, role: ServerRole, account: SessionAccount, fileId: string): Promise<FileEntity> {
+  async findReadable(
+    server: ServerEntity,
+    role: ServerRole,
+    account: SessionAccount,
+    fileId: string,
+  ): Promise<FileEntity> {
     const file = isId('fil', fileId)
-      ? await this.dataSource.getRepository(FileEntity).findOneBy({ id: fileId, serverId: server.id, status: 'ready' })
+      ? await this.dataSource
+          .getRepository(FileEntity)
+          .findOneBy({ id: fileId, serverId: server.id, status: 'ready' })
       : null;
     if (!file) throw ProblemError.notFound('file');
-    if (role !== 'owner' && file.contributorAddress !== account.address.toLowerCase()) throw ProblemError.notFound('file');
+    if (role !== 'owner' && file.contributorAddress !== account.address.toLowerCase())
+      throw ProblemError.notFound('file');
     return file;
   }
 
@@ -205,7 +285,12 @@ export class FilesService {
     await this.logRead(server.id, file, account.address);
     const source = Readable.from(this.blobs.readChunks(server.id, file.id));
     if (file.encryption === 'client') return source;
-    const key = await this.keys.unwrapDataKey(server.kmsKeyRef, file.wrappedDataKey!, fileKeyContext(server.id, file.id));
+    // file.kmsKeyRef: a collective member's key (issue 9); null means the tenant key.
+    const key = await this.keys.unwrapDataKey(
+      file.kmsKeyRef ?? server.kmsKeyRef,
+      file.wrappedDataKey!,
+      fileKeyContext(server.id, file.id),
+    );
     let index = 0;
     const last = file.chunkCount - 1;
     const framing = new Transform({
@@ -224,7 +309,12 @@ export class FilesService {
     return decrypt;
   }
 
-  private async logRead(serverId: string, file: FileEntity, actor: string, tx?: EntityManager): Promise<void> {
+  private async logRead(
+    serverId: string,
+    file: FileEntity,
+    actor: string,
+    tx?: EntityManager,
+  ): Promise<void> {
     await (tx ?? this.dataSource.manager).getRepository(AccessLogEntity).insert({
       id: newId('log'),
       serverId,
@@ -241,7 +331,12 @@ export class FilesService {
     });
   }
 
-  async remove(server: ServerEntity, role: ServerRole, account: SessionAccount, fileId: string): Promise<void> {
+  async remove(
+    server: ServerEntity,
+    role: ServerRole,
+    account: SessionAccount,
+    fileId: string,
+  ): Promise<void> {
     const file = await this.findReadable(server, role, account, fileId);
     await this.dataSource.transaction(async (tx) => {
       await this.blobs.deleteFile(server.id, file.id, tx);

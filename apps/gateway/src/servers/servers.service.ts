@@ -1,10 +1,16 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { type Page, ServerRepository, type ServerEntity, toPage } from '@hearth/db';
+import { MemberEntity, type Page, ServerRepository, type ServerEntity, toPage } from '@hearth/db';
+import { DataSource } from 'typeorm';
 import { ErrorCode, ProblemError } from '@hearth/errors';
 import { isKeyManagerError, type KeyManager } from '@hearth/kms';
 import type { SessionAccount } from '../auth/auth.types';
 import { KEY_MANAGER } from '../keys/keys.module';
 import { toServerView, type ServerView } from './server.view';
+
+/** Issue 9: a member key already destroyed (a retried deletion) is what we want. */
+function ignoreMissingKey(err: unknown): void {
+  if (!isKeyManagerError(err, 'key_not_found') && !isKeyManagerError(err, 'key_destroyed')) throw err;
+}
 
 @Injectable()
 export class ServersService {
@@ -13,6 +19,7 @@ export class ServersService {
   constructor(
     private readonly servers: ServerRepository,
     @Inject(KEY_MANAGER) private readonly keys: KeyManager,
+    private readonly dataSource: DataSource, // issue 9: member keys of collectives
   ) {}
 
   async list(account: SessionAccount, page: { limit: number; cursor?: string }): Promise<Page<ServerView>> {
@@ -26,7 +33,15 @@ export class ServersService {
    * was (503) for a retry.
    */
   async delete(server: ServerEntity): Promise<void> {
+    // Issue 9: a collective's contributions are wrapped under each member's own key: shred those too.
+    const memberKeys =
+      server.kind === 'collective'
+        ? (await this.dataSource.getRepository(MemberEntity).findBy({ serverId: server.id })).flatMap((m) =>
+            m.kmsKeyRef ? [m.kmsKeyRef] : [],
+          )
+        : [];
     try {
+      for (const keyRef of memberKeys) await this.keys.destroyTenantKey(keyRef).catch(ignoreMissingKey);
       await this.keys.destroyTenantKey(server.kmsKeyRef);
     } catch (err) {
       if (!isKeyManagerError(err, 'key_not_found')) {

@@ -1,15 +1,271 @@
-import { Injectable } from '@nestjs/common';
-import { JobName } from '@hearth/queue';
+import { Inject, Injectable } from '@nestjs/common';
+import { PostgresBlobStore } from '@hearth/blobs';
+import { HEARTH_CONFIG, type HearthConfig } from '@hearth/config';
+import {
+  FileEntity,
+  OperationRepository,
+  ServerEntity,
+  type OperationEntity,
+  type OperationOutcome,
+} from '@hearth/db';
+import { inferenceOptionsFromConfig, listCatalog, type InferenceOptions } from '@hearth/inference';
+import { keyManagerOptionsFromConfig, type KeyManagerOptions } from '@hearth/kms';
+import { type ServerPolicy } from '@hearth/permissions';
+import {
+  JobName,
+  type OperationEvent,
+  operationEventsChannel,
+  type RunOperationPayload,
+  tenantBacklogKey,
+} from '@hearth/queue';
 import type { Job } from 'bullmq';
-import type { RunOperationPayload } from '@hearth/queue';
+import type Redis from 'ioredis';
+import { PinoLogger } from 'nestjs-pino';
+import { getAddress } from 'viem';
+import { DataSource, In } from 'typeorm';
+import { isIsolationError } from '../isolation';
+import { IsolationPool } from '../pipeline/isolation-pool';
+import type { OperationTaskInput, OperationTaskOutput, TaskFile } from '../pipeline/operation-task.types';
+import { WORKER_REDIS } from '../worker-redis';
 import type { JobHandler } from './job-handler';
 
-/** Runs one operation in an isolated child process (see ../isolation). Filled in by the pipeline. */
+const ms = (start: number) => Math.round((performance.now() - start) * 100) / 100;
+
+/**
+ * The parent side of an operation: claim it, load ids and ciphertext, hand them to an isolated child (which
+ * checks the grant, unwraps, decrypts, infers and signs), then record the outcome exactly once.
+ */
 @Injectable()
 export class RunOperationHandler implements JobHandler<JobName.RunOperation> {
   readonly name = JobName.RunOperation;
+  private readonly blobs: PostgresBlobStore;
+  private readonly inference: InferenceOptions;
+  /** Issue 9: the only operations a collective may run. */
+  private readonly aggregateOperations: Set<string>;
+  private kmsOptions?: Promise<KeyManagerOptions>;
 
-  handle(job: Job<RunOperationPayload>): Promise<unknown> {
-    return Promise.reject(new Error(`operation pipeline not available for ${job.data.operationId}`));
+  constructor(
+    @Inject(HEARTH_CONFIG) private readonly config: HearthConfig,
+    private readonly dataSource: DataSource,
+    private readonly operations: OperationRepository,
+    private readonly isolation: IsolationPool,
+    @Inject(WORKER_REDIS) private readonly redis: Redis,
+    private readonly logger: PinoLogger,
+  ) {
+    this.blobs = new PostgresBlobStore(dataSource);
+    this.inference = inferenceOptionsFromConfig(config);
+    this.aggregateOperations = new Set(
+      listCatalog(this.inference)
+        .filter((o) => o.aggregate)
+        .map((o) => o.name),
+    );
+  }
+
+  async handle(job: Job<RunOperationPayload>): Promise<unknown> {
+    const { operationId, serverId } = job.data;
+    const log = this.logger.logger.child({ jobId: job.id, tenantId: serverId, operationId });
+    const started = performance.now();
+    const queueWaitMs = Math.max(0, Date.now() - job.timestamp);
+    const op = await this.operations.claim(serverId, operationId);
+    if (!op) {
+      // Already finished (a retry after a crash past the commit) or cancelled: nothing to do, exactly once.
+      await this.releaseBacklog(serverId, job);
+      return { skipped: true };
+    }
+    await this.publish(op.id, 'running');
+    const loadStart = performance.now();
+    const input = await this.buildInput(op);
+    const loadMs = ms(loadStart);
+    if ('missing' in input) {
+      return this.record(
+        job,
+        op,
+        this.failure('file_not_found', `file ${input.missing} no longer exists`),
+        { queueWaitMs, loadMs },
+        log,
+      );
+    }
+    if ('notAggregate' in input) {
+      // Issue 9: a collective releases aggregate results only; enforced here again whatever the gateway let through.
+      const detail = `${op.operation} is not an aggregate operation; collectives run aggregate operations only`;
+      return this.record(
+        job,
+        op,
+        this.failure('operation_not_allowed', detail, 'denied'),
+        { queueWaitMs, loadMs },
+        log,
+      );
+    }
+    const childStart = performance.now();
+    let out: OperationTaskOutput;
+    try {
+      out = await this.isolation.pool.run<OperationTaskInput, OperationTaskOutput>('operation', input.input);
+    } catch (err) {
+      if (isIsolationError(err) && err.code === 'job_timeout') {
+        return this.record(
+          job,
+          op,
+          this.failure('timeout', 'the operation ran past its time limit'),
+          { queueWaitMs, loadMs },
+          log,
+        );
+      }
+      // A crashed child or an unexpected task error: BullMQ retries the job; the operation stays running.
+      log.warn({ err: err instanceof Error ? err.message : String(err) }, 'operation attempt failed');
+      throw err;
+    }
+    const childMs = ms(childStart);
+    const steps: Partial<Record<string, number>> = { ...out.timings };
+    const childSteps = Object.values(steps).reduce<number>((a, b) => a + (b ?? 0), 0);
+    const timings = {
+      queueWaitMs,
+      loadMs,
+      ...Object.fromEntries(Object.entries(steps).map(([k, v]) => [`${k}Ms`, v ?? 0])),
+      childOverheadMs: Math.max(0, Math.round((childMs - childSteps) * 100) / 100),
+      totalWorkerMs: ms(started),
+    };
+    const outcome: OperationOutcome =
+      out.outcome === 'succeeded'
+        ? {
+            status: 'succeeded',
+            errorCode: null,
+            errorDetail: null,
+            resultCiphertext: out.resultCiphertext,
+            resultWrappedKey: out.resultWrappedKey,
+            resultExpiresAt: new Date(Date.now() + this.config.RESULT_TTL_SECONDS * 1000),
+            receipt: out.receipt as unknown as Record<string, unknown>,
+            receiptHash: out.receiptHash,
+            blockNumber: out.blockNumber,
+            timings,
+            computeMs: childMs,
+            inputBytes: out.inputBytes,
+            decrypted: true,
+          }
+        : {
+            ...this.failure(out.code, out.detail, out.outcome),
+            blockNumber: out.blockNumber,
+            timings,
+            computeMs: childMs,
+          };
+    return this.record(job, op, outcome, timings, log);
+  }
+
+  private failure(code: string, detail: string, status: 'failed' | 'denied' = 'failed'): OperationOutcome {
+    return {
+      status,
+      errorCode: code,
+      errorDetail: detail,
+      resultCiphertext: null,
+      resultWrappedKey: null,
+      resultExpiresAt: null,
+      receipt: null,
+      receiptHash: null,
+      blockNumber: null,
+      timings: {},
+      computeMs: 0,
+      inputBytes: 0,
+      decrypted: false,
+    };
+  }
+
+  private async record(
+    job: Job<RunOperationPayload>,
+    op: OperationEntity,
+    outcome: OperationOutcome,
+    timings: Record<string, number>,
+    log: PinoLogger['logger'],
+  ): Promise<{ status: string }> {
+    const storeStart = performance.now();
+    const committed = await this.operations.finish(op.serverId, op, {
+      ...outcome,
+      timings: { ...outcome.timings, ...timings },
+    });
+    if (committed) {
+      await this.dataSource.query(
+        `UPDATE operations SET timings = timings || $3::jsonb WHERE id = $1 AND server_id = $2`,
+        [op.id, op.serverId, JSON.stringify({ storeMs: ms(storeStart) })],
+      );
+      await this.publish(op.id, outcome.status);
+    }
+    await this.releaseBacklog(op.serverId, job);
+    log.info({ status: outcome.status, code: outcome.errorCode, committed }, 'operation finished');
+    return { status: outcome.status };
+  }
+
+  private async buildInput(
+    op: OperationEntity,
+  ): Promise<{ input: OperationTaskInput } | { missing: string } | { notAggregate: true }> {
+    const server = await this.dataSource.getRepository(ServerEntity).findOneByOrFail({ id: op.serverId });
+    // Issue 9: collectives run aggregate operations only (an unknown name counts as not aggregate).
+    if (server.kind === 'collective' && !this.aggregateOperations.has(op.operation))
+      return { notAggregate: true };
+    const rows = await this.dataSource
+      .getRepository(FileEntity)
+      .findBy({ serverId: op.serverId, id: In(op.fileIds), status: 'ready' });
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    const files: TaskFile[] = [];
+    for (const fileId of op.fileIds) {
+      const row = byId.get(fileId);
+      if (!row) return { missing: fileId };
+      const chunks: Buffer[] = [];
+      for await (const chunk of this.blobs.readChunks(op.serverId, fileId)) chunks.push(chunk);
+      files.push({
+        fileId,
+        name: row.name,
+        contentType: row.contentType,
+        encryption: row.encryption,
+        wrappedDataKey: row.wrappedDataKey,
+        chunks,
+        ciphertextSha256: row.ciphertextSha256 ?? '',
+        contributor: row.contributorAddress,
+        // Issue 9: a collective member's own key wrapped this file's data key; null: the tenant key.
+        kmsKeyRef: row.kmsKeyRef ?? server.kmsKeyRef,
+      });
+    }
+    if (!this.config.dataPermissionsAddress) throw new Error('DATA_PERMISSIONS_ADDRESS is not configured');
+    this.kmsOptions ??= keyManagerOptionsFromConfig(this.config);
+    const policy: ServerPolicy =
+      server.policyKind === 'contract' || server.policyKind === 'whitelist'
+        ? { kind: 'contract', address: getAddress(server.policyAddress!) }
+        : { kind: 'grants' };
+    return {
+      input: {
+        operationId: op.id,
+        serverId: op.serverId,
+        serverAddress: getAddress(server.address),
+        ownerAddress: getAddress(server.ownerAddress),
+        appAddress: getAddress(op.appAddress),
+        policy,
+        grantId: op.grantId,
+        operation: op.operation,
+        parameters: op.parameters,
+        k: server.kThreshold,
+        kms: await this.kmsOptions,
+        kmsKeyRef: server.kmsKeyRef,
+        wrappedIdentityKey: server.wrappedIdentityKey,
+        chain: {
+          rpcUrl: this.config.CHAIN_RPC_URL,
+          chainId: this.config.CHAIN_ID,
+          dataPermissionsAddress: this.config.dataPermissionsAddress,
+          timeoutMs: this.config.CHAIN_TIMEOUT_MS,
+        },
+        inference: this.inference,
+        files,
+      },
+    };
+  }
+
+  private async publish(id: string, status: OperationEvent['status']): Promise<void> {
+    const event: OperationEvent = { id, status, at: new Date().toISOString() };
+    await this.redis.publish(operationEventsChannel(this.config.QUEUE_PREFIX, id), JSON.stringify(event));
+  }
+
+  /** Fairness bookkeeping: the tenant's backlog shrinks once per job, never below zero. */
+  private async releaseBacklog(serverId: string, _job: Job): Promise<void> {
+    await this.redis.eval(
+      "local v = redis.call('DECR', KEYS[1]) if v <= 0 then redis.call('DEL', KEYS[1]) end return v",
+      1,
+      tenantBacklogKey(this.config.QUEUE_PREFIX, serverId),
+    );
   }
 }

@@ -14,6 +14,8 @@ export interface TaskFile {
   chunks: Buffer[];
   ciphertextSha256: string;
   contributor: string;
+  /** Key-manager ref that wrapped the data key: a collective member's own key (issue 9) or the tenant key. */
+  kmsKeyRef: string;
 }
 
 /** What the worker sends the isolated child for one operation. Crosses IPC only, never Redis or Postgres. */
@@ -46,8 +48,20 @@ export interface ChildTimings {
 }
 
 export type OperationTaskOutput =
-  | { outcome: 'denied'; code: string; detail: string; blockNumber: string | null; timings: Partial<ChildTimings> }
-  | { outcome: 'failed'; code: string; detail: string; blockNumber: string | null; timings: Partial<ChildTimings> }
+  | {
+      outcome: 'denied';
+      code: string;
+      detail: string;
+      blockNumber: string | null;
+      timings: Partial<ChildTimings>;
+    }
+  | {
+      outcome: 'failed';
+      code: string;
+      detail: string;
+      blockNumber: string | null;
+      timings: Partial<ChildTimings>;
+    }
   | {
       outcome: 'succeeded';
       blockNumber: string;

@@ -1,5 +1,5 @@
 import { fileChunkAad, identityKeyContext, packChunks, resultAad, resultKeyContext } from '@hearth/blobs';
-import { decryptChunks, decryptEnvelope, encryptChunks, identityFromPrivateKey, isCryptoError } from '@hearth/crypto';
+import { decryptChunks, decryptEnvelope, encryptChunks, isCryptoError } from '@hearth/crypto';
 import { isInferenceError, runOperation, warmupEngines, type InputDocument } from '@hearth/inference';
 import { createKeyManager, fileKeyContext, isKeyManagerError, type KeyManager } from '@hearth/kms';
 import { PermissionChecker } from '@hearth/permissions';
@@ -48,11 +48,23 @@ export const operationTask = defineTask<OperationTaskInput, OperationTaskOutput>
   timings.chain = since(t);
   if (!decision.allowed) {
     const blockNumber = decision.blockNumber?.toString(10) ?? null;
-    return { outcome: 'denied', code: decision.code, detail: `permission denied: ${decision.code}`, blockNumber, timings };
+    return {
+      outcome: 'denied',
+      code: decision.code,
+      detail: `permission denied: ${decision.code}`,
+      blockNumber,
+      timings,
+    };
   }
   const blockNumber = decision.blockNumber.toString(10);
 
-  const fail = (code: string, detail: string): OperationTaskOutput => ({ outcome: 'failed', code, detail, blockNumber, timings });
+  const fail = (code: string, detail: string): OperationTaskOutput => ({
+    outcome: 'failed',
+    code,
+    detail,
+    blockNumber,
+    timings,
+  });
   try {
     // 2. Keys.
     t = performance.now();
@@ -69,7 +81,16 @@ export const operationTask = defineTask<OperationTaskInput, OperationTaskOutput>
     const docs: InputDocument[] = input.files.map((file, i) => {
       const plaintext = scope.track(decryptFile(input.serverId, file, dataKeys[i], identityKey));
       inputBytes += plaintext.length;
-      return { fileId: file.fileId, name: file.name, contentType: file.contentType, bytes: plaintext, contributor: file.contributor };
+      // An envelope's stored type is the envelope's; what it holds is taken as UTF-8 text (the engines refuse
+      // anything that does not decode).
+      const contentType = file.encryption === 'client' ? 'text/plain; charset=utf-8' : file.contentType;
+      return {
+        fileId: file.fileId,
+        name: file.name,
+        contentType,
+        bytes: plaintext,
+        contributor: file.contributor,
+      };
     });
     timings.decrypt = since(t);
 
@@ -84,7 +105,11 @@ export const operationTask = defineTask<OperationTaskInput, OperationTaskOutput>
     const resultKey = await kms.generateDataKey(input.kmsKeyRef, resultContext);
     scope.track(resultKey.plaintext);
     const outputJson = scope.track(Buffer.from(canonicalJson(run.output), 'utf8'));
-    const sealed = encryptChunks(resultKey.plaintext, resultAad(input.serverId, input.operationId), outputJson);
+    const sealed = encryptChunks(
+      resultKey.plaintext,
+      resultAad(input.serverId, input.operationId),
+      outputJson,
+    );
     const resultCiphertext = packChunks(sealed.map((c) => c.sealed));
     const account = privateKeyToAccount(`0x${identityKey.toString('hex')}`);
     if (account.address.toLowerCase() !== input.serverAddress.toLowerCase()) {
@@ -120,15 +145,32 @@ export const operationTask = defineTask<OperationTaskInput, OperationTaskOutput>
     };
   } catch (err) {
     if (isCryptoError(err)) return fail('ciphertext_invalid', `a file failed to decrypt (${err.code})`);
-    if (isKeyManagerError(err)) return fail(err.code === 'kms_unavailable' ? 'kms_unavailable' : 'key_destroyed', `key manager: ${err.code}`);
-    if (isInferenceError(err)) return fail(err.code, err.message);
+    if (isKeyManagerError(err))
+      return fail(
+        err.code === 'kms_unavailable' ? 'kms_unavailable' : 'key_destroyed',
+        `key manager: ${err.code}`,
+      );
+    if (isInferenceError(err)) {
+      // Issue 9: too few distinct contributors is a refusal to release, not a failure.
+      if (err.code === 'below_k_threshold')
+        return { outcome: 'denied', code: err.code, detail: err.message, blockNumber, timings };
+      return fail(err.code, err.message);
+    }
     throw err;
   }
 });
 
-async function unwrapFileKey(kms: KeyManager, input: OperationTaskInput, file: TaskFile, scope: JobScope): Promise<Buffer | null> {
+async function unwrapFileKey(
+  kms: KeyManager,
+  input: OperationTaskInput,
+  file: TaskFile,
+  scope: JobScope,
+): Promise<Buffer | null> {
   if (file.encryption === 'client' || !file.wrappedDataKey) return null;
-  return scope.track(await kms.unwrapDataKey(input.kmsKeyRef, file.wrappedDataKey, fileKeyContext(input.serverId, file.fileId)));
+  // file.kmsKeyRef: the member key of a collective's contribution (issue 9), else the tenant key.
+  return scope.track(
+    await kms.unwrapDataKey(file.kmsKeyRef, file.wrappedDataKey, fileKeyContext(input.serverId, file.fileId)),
+  );
 }
 
 function decryptFile(serverId: string, file: TaskFile, dataKey: Buffer | null, identityKey: Buffer): Buffer {

@@ -15,6 +15,8 @@ export class FileEntity {
   @Column({ type: 'text' }) encryption!: FileEncryption;
   /** The file's data key wrapped by the tenant key (null for client envelopes). */
   @Column({ name: 'wrapped_data_key', type: 'bytea', nullable: true }) wrappedDataKey!: Buffer | null;
+  /** The key that wrapped the data key: a collective member's own key; null means the server's tenant key. */
+  @Column({ name: 'kms_key_ref', type: 'text', nullable: true }) kmsKeyRef!: string | null;
   @Column({ name: 'chunk_count', type: 'int', default: 0 }) chunkCount!: number;
   /** SHA-256 over the stored ciphertext, for receipts. */
   @Column({ name: 'ciphertext_sha256', type: 'text', nullable: true }) ciphertextSha256!: string | null;

@@ -10,5 +10,7 @@ export class MemberEntity {
   @Column({ name: 'server_id', type: 'text' }) serverId!: string;
   @Column({ type: 'text' }) address!: string;
   @Column({ type: 'text' }) role!: MemberRole;
+  /** Key-manager reference of the member's own key (collectives): their contributions are wrapped under it. */
+  @Column({ name: 'kms_key_ref', type: 'text', nullable: true }) kmsKeyRef!: string | null;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
 }

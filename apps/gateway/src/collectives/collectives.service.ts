@@ -1,0 +1,375 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { PostgresBlobStore } from '@hearth/blobs';
+import { generateIdentity } from '@hearth/crypto';
+import {
+  FileEntity,
+  isUniqueViolation,
+  MemberEntity,
+  type Page,
+  type PaginationQuery,
+  ServerEntity,
+  type ServerRole,
+  toPage,
+} from '@hearth/db';
+import { ErrorCode, type FieldError, parseOrThrow, ProblemError } from '@hearth/errors';
+import { newId } from '@hearth/ids';
+import { isKeyManagerError, type KeyManager } from '@hearth/kms';
+import {
+  type Jsonified,
+  PermissionsError,
+  toJsonSafe,
+  type WhitelistChangeTypedData,
+} from '@hearth/permissions';
+import { BaseError, getAddress, type Address, type Hex } from 'viem';
+import { DataSource, MoreThan } from 'typeorm';
+import type { SessionAccount } from '../auth/auth.types';
+import { Chain } from '../chain/chain.module';
+import { KEY_MANAGER } from '../keys/keys.module';
+import { identityKeyContext } from '../servers/server-provisioner.service';
+import { toServerView, type ServerView } from '../servers/server.view';
+import {
+  type AddMemberBody,
+  addMemberBody,
+  type CreateServerBody,
+  type MemberView,
+  type SignedWhitelistBody,
+  signedWhitelistBody,
+  toMemberView,
+  type WhitelistTypedDataBody,
+  whitelistTypedDataBody,
+} from './collectives.dto';
+
+export const DEFAULT_K = 5;
+
+/** The key-manager tenant id of a member's own key: contributions wrapped under it die with it. */
+export function memberKeyTenant(serverId: string, memberId: string): string {
+  return `${serverId}:${memberId}`;
+}
+
+/**
+ * Collectives (issue 9): shared servers with their own tenant key, identity and Whitelist contract; members with
+ * keys of their own (removal crypto-shreds exactly their contributions); whitelist changes signed by the
+ * contract's owner and relayed by the platform. Callers have already made the tenant check.
+ */
+@Injectable()
+export class CollectivesService {
+  private readonly logger = new Logger('CollectivesService');
+  private readonly blobs: PostgresBlobStore;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly chain: Chain,
+    @Inject(KEY_MANAGER) private readonly keys: KeyManager,
+  ) {
+    this.blobs = new PostgresBlobStore(dataSource);
+  }
+
+  /* ---------------- provisioning ---------------- */
+
+  /**
+   * Whitelist first (the slow, public part: an orphan contract holds nothing), then the tenant key and the
+   * creator's member key, then one transaction for server + admin membership. Keys made here are destroyed
+   * when the transaction fails.
+   */
+  async create(account: SessionAccount, body: CreateServerBody): Promise<ServerView> {
+    if (body.kind !== 'collective') {
+      throw ProblemError.validation([
+        {
+          field: 'kind',
+          code: 'invalid_enum_value',
+          message:
+            'must be "collective": the personal server is provisioned at the first sign-in, one per account',
+        },
+      ]);
+    }
+    const creator = getAddress(account.address);
+    const relayer = this.chain.relayer;
+    const whitelist = await this.call('', () => relayer.deployWhitelist(creator));
+
+    const serverId = newId('srv');
+    const memberId = newId('mem');
+    const made: string[] = [];
+    try {
+      const { keyRef } = await this.keys.createTenantKey(serverId);
+      made.push(keyRef);
+      const { keyRef: memberKeyRef } = await this.keys.createTenantKey(memberKeyTenant(serverId, memberId));
+      made.push(memberKeyRef);
+      const identity = generateIdentity();
+      let wrapped: Buffer;
+      try {
+        wrapped = await this.keys.encrypt(keyRef, identity.privateKey, identityKeyContext(serverId));
+      } finally {
+        identity.privateKey.fill(0);
+      }
+      const server = await this.dataSource.transaction(async (tx) => {
+        const saved = await tx.getRepository(ServerEntity).save(
+          tx.getRepository(ServerEntity).create({
+            id: serverId,
+            kind: 'collective',
+            name: body.name,
+            ownerAccountId: account.accountId,
+            ownerAddress: creator.toLowerCase(),
+            kmsKeyRef: keyRef,
+            address: identity.address.toLowerCase(),
+            publicKey: identity.publicKey,
+            wrappedIdentityKey: wrapped,
+            policyKind: 'whitelist',
+            policyAddress: whitelist.address.toLowerCase(),
+            kThreshold: body.k ?? DEFAULT_K,
+          }),
+        );
+        await tx.getRepository(MemberEntity).insert({
+          id: memberId,
+          serverId,
+          address: creator.toLowerCase(),
+          role: 'admin',
+          kmsKeyRef: memberKeyRef,
+        });
+        return saved;
+      });
+      this.logger.log({ tenantId: serverId, whitelist: whitelist.address }, 'collective provisioned');
+      return toServerView(server);
+    } catch (err) {
+      for (const ref of made) await this.discardKey(ref, serverId);
+      throw err;
+    }
+  }
+
+  /* ---------------- members ---------------- */
+
+  /** The body is parsed after the role check: a non-admin learns nothing about what it sent. */
+  async addMember(server: ServerEntity, role: ServerRole, raw: unknown): Promise<MemberView> {
+    requireCollective(server);
+    requireAdmin(role, 'add members');
+    const body: AddMemberBody = parseOrThrow(addMemberBody, raw ?? {});
+    const address = body.address.toLowerCase();
+    const repo = this.dataSource.getRepository(MemberEntity);
+    if (await repo.existsBy({ serverId: server.id, address })) throw memberExists(body.address);
+    const id = newId('mem');
+    const { keyRef } = await this.keys.createTenantKey(memberKeyTenant(server.id, id));
+    try {
+      await repo.insert({ id, serverId: server.id, address, role: body.role, kmsKeyRef: keyRef });
+    } catch (err) {
+      await this.discardKey(keyRef, server.id);
+      if (isUniqueViolation(err)) throw memberExists(body.address);
+      throw err;
+    }
+    this.logger.log({ tenantId: server.id, memberId: id, role: body.role }, 'member added');
+    return toMemberView(await repo.findOneByOrFail({ id, serverId: server.id }));
+  }
+
+  async listMembers(server: ServerEntity, page: PaginationQuery): Promise<Page<MemberView>> {
+    requireCollective(server);
+    const rows = await this.dataSource.getRepository(MemberEntity).find({
+      where: { serverId: server.id, ...(page.cursor ? { id: MoreThan(page.cursor) } : {}) },
+      order: { id: 'ASC' },
+      take: page.limit + 1,
+    });
+    return toPage(rows, page.limit, toMemberView);
+  }
+
+  /**
+   * Removes a member and their contributions. Their key goes first (crypto-shredding: a backup of the rows can
+   * never be decrypted again), then their files, chunks and membership in one transaction.
+   */
+  async removeMember(
+    server: ServerEntity,
+    role: ServerRole,
+    account: SessionAccount,
+    addressParam: string,
+  ): Promise<void> {
+    requireCollective(server);
+    const self = addressParam.toLowerCase() === account.address.toLowerCase();
+    if (!self) requireAdmin(role, 'remove other members');
+    if (!/^0x[0-9a-fA-F]{40}$/.test(addressParam)) throw ProblemError.notFound('member');
+    const address = addressParam.toLowerCase();
+    const member = await this.dataSource
+      .getRepository(MemberEntity)
+      .findOneBy({ serverId: server.id, address });
+    if (!member) throw ProblemError.notFound('member');
+    if (address === server.ownerAddress) {
+      throw new ProblemError(
+        409,
+        ErrorCode.conflict,
+        "The collective's creator owns its Whitelist and cannot leave it; delete the collective instead",
+      );
+    }
+    if (member.kmsKeyRef) {
+      try {
+        await this.keys.destroyTenantKey(member.kmsKeyRef);
+      } catch (err) {
+        if (!isKeyManagerError(err, 'key_not_found')) {
+          this.logger.error(
+            {
+              tenantId: server.id,
+              memberId: member.id,
+              err: err instanceof Error ? err.message : String(err),
+            },
+            'member key destruction failed',
+          );
+          throw new ProblemError(
+            503,
+            ErrorCode.service_unavailable,
+            'The key manager could not destroy the member key; try again',
+          );
+        }
+      }
+    }
+    const removedFiles = await this.dataSource.transaction(async (tx) => {
+      const files = await tx
+        .getRepository(FileEntity)
+        .find({ select: { id: true }, where: { serverId: server.id, contributorAddress: address } });
+      for (const f of files) {
+        await this.blobs.deleteFile(server.id, f.id, tx);
+        await tx.getRepository(FileEntity).delete({ id: f.id, serverId: server.id });
+      }
+      await tx.getRepository(MemberEntity).delete({ id: member.id, serverId: server.id });
+      return files.length;
+    });
+    this.logger.log(
+      { tenantId: server.id, memberId: member.id, removedFiles },
+      'member removed (member key destroyed)',
+    );
+  }
+
+  /* ---------------- whitelist ---------------- */
+
+  async whitelistTypedData(
+    server: ServerEntity,
+    role: ServerRole,
+    raw: unknown,
+  ): Promise<{ typedData: Jsonified<WhitelistChangeTypedData> }> {
+    const whitelist = requireWhitelist(server);
+    requireAdmin(role, 'change the whitelist');
+    const body: WhitelistTypedDataBody = parseOrThrow(whitelistTypedDataBody, raw ?? {});
+    const relayer = this.chain.relayer;
+    const typedData = await this.call('', () =>
+      relayer.buildWhitelistChangeTypedData({
+        whitelist,
+        account: getAddress(body.app),
+        add: body.action === 'add',
+      }),
+    );
+    return { typedData: toJsonSafe(typedData) };
+  }
+
+  async relayWhitelist(server: ServerEntity, role: ServerRole, raw: unknown): Promise<{ txHash: Hex }> {
+    const whitelist = requireWhitelist(server);
+    requireAdmin(role, 'change the whitelist');
+    const body: SignedWhitelistBody = parseOrThrow(signedWhitelistBody, raw ?? {});
+    const domain = body.typedData.domain as { verifyingContract?: unknown } | undefined;
+    const contract =
+      typeof domain?.verifyingContract === 'string' ? domain.verifyingContract.toLowerCase() : '';
+    if (contract !== whitelist.toLowerCase()) {
+      throw ProblemError.validation([
+        {
+          field: 'typedData.domain.verifyingContract',
+          code: 'wrong_contract',
+          message: `must be this collective's Whitelist ${whitelist}`,
+        },
+      ]);
+    }
+    const relayer = this.chain.relayer;
+    const relayed = await this.call('typedData.', () =>
+      relayer.relayWhitelistChange(body.typedData, body.signature),
+    );
+    this.logger.log({ tenantId: server.id, txHash: relayed.txHash }, 'whitelist change relayed');
+    return relayed;
+  }
+
+  /* ---------------- internals ---------------- */
+
+  private async discardKey(keyRef: string, serverId: string): Promise<void> {
+    try {
+      await this.keys.destroyTenantKey(keyRef);
+    } catch (err) {
+      // An orphaned key encrypts nothing stored; log it for the operator and go on.
+      this.logger.warn(
+        { tenantId: serverId, err: err instanceof Error ? err.message : String(err) },
+        'could not destroy an unused key',
+      );
+    }
+  }
+
+  /** Runs a relayer call, turning its failures into problems (field names prefixed to match the body). */
+  private async call<T>(prefix: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (err instanceof ProblemError) throw err;
+      if (err instanceof PermissionsError) throw toProblem(err, prefix);
+      if (err instanceof BaseError) throw chainUnavailable();
+      throw err;
+    }
+  }
+}
+
+function toProblem(err: PermissionsError, prefix: string): ProblemError {
+  const errors: FieldError[] = err.fieldErrors.map((e) => ({ ...e, field: `${prefix}${e.field}` }));
+  switch (err.code) {
+    case 'validation_failed':
+      return ProblemError.validation(errors);
+    case 'invalid_signature':
+    case 'signature_mismatch':
+      return new ProblemError(400, ErrorCode[err.code], err.message, [
+        { field: 'signature', code: err.code, message: err.message },
+      ]);
+    case 'conflict':
+      return new ProblemError(409, ErrorCode.conflict, err.message, errors);
+    case 'forbidden':
+      return new ProblemError(403, ErrorCode.forbidden, err.message, errors);
+    case 'chain_unavailable':
+      return chainUnavailable();
+    case 'grant_not_found':
+    case 'grant_invalid':
+    case 'policy_invalid':
+      return new ProblemError(400, ErrorCode.policy_invalid, err.message, errors);
+  }
+}
+
+function chainUnavailable(): ProblemError {
+  return new ProblemError(
+    503,
+    ErrorCode.chain_unavailable,
+    'The chain RPC is unreachable; try again later',
+    undefined,
+    {
+      'Retry-After': '5',
+    },
+  );
+}
+
+function requireCollective(server: ServerEntity): void {
+  if (server.kind !== 'collective') {
+    throw new ProblemError(
+      400,
+      ErrorCode.validation_failed,
+      'Only collectives have members; this is a personal server',
+      [{ field: 'id', code: 'not_a_collective', message: 'must be a collective server' }],
+    );
+  }
+}
+
+function requireWhitelist(server: ServerEntity): Address {
+  requireCollective(server);
+  if (server.policyKind !== 'whitelist' || !server.policyAddress) {
+    throw new ProblemError(
+      400,
+      ErrorCode.policy_invalid,
+      'This collective is not governed by a Whitelist contract',
+    );
+  }
+  return getAddress(server.policyAddress);
+}
+
+function requireAdmin(role: ServerRole, what: string): void {
+  if (role !== 'owner' && role !== 'admin') {
+    throw new ProblemError(403, ErrorCode.forbidden, `Only the collective's admins may ${what}`);
+  }
+}
+
+function memberExists(address: string): ProblemError {
+  return new ProblemError(409, ErrorCode.member_exists, `${getAddress(address)} is already a member`, [
+    { field: 'address', code: 'member_exists', message: 'already a member of this collective' },
+  ]);
+}
