@@ -50,7 +50,11 @@ describe('gateway foundation', () => {
   it('serves OpenAPI at /docs-json with the error codes documented', async () => {
     const res = await fetch(`${gw.url}/docs-json`);
     assert.equal(res.status, 200);
-    const doc = (await res.json()) as { openapi: string; info: { description: string }; paths: Record<string, unknown> };
+    const doc = (await res.json()) as {
+      openapi: string;
+      info: { description: string };
+      paths: Record<string, unknown>;
+    };
     assert.match(doc.openapi, /^3\./);
     assert.ok(doc.paths['/health/ready']);
     assert.match(doc.info.description, /route_not_found/);
@@ -74,7 +78,9 @@ describe('gateway foundation', () => {
       assert.equal(denied.status, 401);
       assert.equal((await problemOf(denied)).code, 'unauthorized');
       const ok = await fetch(`${admin.url}/admin/queues`, {
-        headers: { authorization: `Basic ${Buffer.from('admin:test-admin-token-0123456789').toString('base64')}` },
+        headers: {
+          authorization: `Basic ${Buffer.from('admin:test-admin-token-0123456789').toString('base64')}`,
+        },
       });
       assert.equal(ok.status, 200);
     } finally {

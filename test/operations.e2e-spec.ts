@@ -2,9 +2,27 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { verifyTypedData } from 'viem';
 import type { GrantRelayer } from '@hearth/permissions';
-import { problemOf, type RunningGateway, type RunningWorker, startGateway, startWorker } from './support/apps';
+import {
+  problemOf,
+  type RunningGateway,
+  type RunningWorker,
+  startGateway,
+  startWorker,
+} from './support/apps';
 import { bearer } from './support/siwe';
-import { type App, grant, json, newApp, newTenant, relayerFor, revoke, submit, type Tenant, uploadText, waitDone } from './support/flow';
+import {
+  type App,
+  grant,
+  json,
+  newApp,
+  newTenant,
+  relayerFor,
+  revoke,
+  submit,
+  type Tenant,
+  uploadText,
+  waitDone,
+} from './support/flow';
 
 const JOURNAL =
   'Tuesday. The dentist appointment is on Thursday at 9:30 with Dr. Okafor. ' +
@@ -36,14 +54,26 @@ describe('operations pipeline', () => {
   });
 
   it('runs summarize end to end and returns a receipt that verifies with viem', async () => {
-    const res = await submit(gw.url, app, { operation: 'summarize', fileIds: [fileId], parameters: { sentences: 1 }, grantId });
+    const res = await submit(gw.url, app, {
+      operation: 'summarize',
+      fileIds: [fileId],
+      parameters: { sentences: 1 },
+      grantId,
+    });
     assert.equal(res.status, 202, await res.clone().text());
     const { id } = await json<{ id: string }>(res);
     const done = await waitDone(gw.url, app, id);
     assert.equal(done.status, 'succeeded', JSON.stringify(done.error));
     assert.ok(done.receipt);
     const typedData = done.receipt.typedData as Parameters<typeof verifyTypedData>[0];
-    assert.equal(await verifyTypedData({ ...typedData, address: tenant.serverAddress, signature: done.receipt.signature }), true);
+    assert.equal(
+      await verifyTypedData({
+        ...typedData,
+        address: tenant.serverAddress,
+        signature: done.receipt.signature,
+      }),
+      true,
+    );
     const message = done.receipt.typedData.message as Record<string, string>;
     assert.equal(message.operationId, id);
     assert.equal(message.grantId, grantId);
@@ -53,9 +83,15 @@ describe('operations pipeline', () => {
   });
 
   it('records one access-log row per operation, with the receipt hash, and usage per key', async () => {
-    const log = await json<{ items: Array<{ operation: string; outcome: string; receiptHash: string; actor: string; grantId: string }> }>(
-      await fetch(`${gw.url}/v1/servers/${tenant.serverId}/access-log`, { headers: bearer(tenant.token) }),
-    );
+    const log = await json<{
+      items: Array<{
+        operation: string;
+        outcome: string;
+        receiptHash: string;
+        actor: string;
+        grantId: string;
+      }>;
+    }>(await fetch(`${gw.url}/v1/servers/${tenant.serverId}/access-log`, { headers: bearer(tenant.token) }));
     const rows = log.items.filter((r) => r.operation === 'summarize');
     assert.equal(rows.length, 1);
     assert.equal(rows[0].outcome, 'succeeded');
@@ -75,7 +111,12 @@ describe('operations pipeline', () => {
     const unknown = await submit(gw.url, app, { operation: 'teleport', fileIds: [fileId], grantId });
     assert.equal(unknown.status, 404);
     assert.equal((await problemOf(unknown)).code, 'unknown_operation');
-    const bad = await submit(gw.url, app, { operation: 'summarize', fileIds: [fileId], parameters: { sentences: 'many' }, grantId });
+    const bad = await submit(gw.url, app, {
+      operation: 'summarize',
+      fileIds: [fileId],
+      parameters: { sentences: 'many' },
+      grantId,
+    });
     assert.equal(bad.status, 400);
     const badProblem = await problemOf(bad);
     assert.equal(badProblem.code, 'invalid_parameters');
@@ -96,13 +137,20 @@ describe('operations pipeline', () => {
     assert.equal(again.status, 202);
     assert.equal(again.headers.get('idempotent-replayed'), 'true');
     assert.equal((await json<{ id: string }>(again)).id, first.id);
-    const different = await submit(gw.url, app, { ...body, parameters: { top: 3 } }, { 'idempotency-key': 'abc-1' });
+    const different = await submit(
+      gw.url,
+      app,
+      { ...body, parameters: { top: 3 } },
+      { 'idempotency-key': 'abc-1' },
+    );
     assert.equal(different.status, 422);
     await waitDone(gw.url, app, first.id);
   });
 
   it('streams status events over SSE', async () => {
-    const { id } = await json<{ id: string }>(await submit(gw.url, app, { operation: 'summarize', fileIds: [fileId], grantId }));
+    const { id } = await json<{ id: string }>(
+      await submit(gw.url, app, { operation: 'summarize', fileIds: [fileId], grantId }),
+    );
     const res = await fetch(`${gw.url}/v1/operations/${id}/events`, { headers: bearer(app.key) });
     assert.equal(res.headers.get('content-type'), 'text/event-stream');
     const text = await res.text();
@@ -112,7 +160,9 @@ describe('operations pipeline', () => {
   });
 
   it('another key of the same server cannot see the operation', async () => {
-    const { id } = await json<{ id: string }>(await submit(gw.url, app, { operation: 'summarize', fileIds: [fileId], grantId }));
+    const { id } = await json<{ id: string }>(
+      await submit(gw.url, app, { operation: 'summarize', fileIds: [fileId], grantId }),
+    );
     const other = await newApp(gw.url, tenant);
     const res = await fetch(`${gw.url}/v1/operations/${id}`, { headers: bearer(other.key) });
     assert.equal(res.status, 404);
@@ -124,7 +174,9 @@ describe('operations pipeline', () => {
     const g = await grant(relayer, tenant, app2.account.address, ['summarize'], [fileId]);
     // Hold the worker so the revoke lands between submit and execution.
     await worker.close();
-    const { id } = await json<{ id: string }>(await submit(gw.url, app2, { operation: 'summarize', fileIds: [fileId], grantId: g }));
+    const { id } = await json<{ id: string }>(
+      await submit(gw.url, app2, { operation: 'summarize', fileIds: [fileId], grantId: g }),
+    );
     await revoke(relayer, tenant, g);
     worker = await startWorker();
     const done = await waitDone(gw.url, app2, id);
@@ -141,7 +193,9 @@ describe('operations pipeline', () => {
 
   it('an unreachable chain at execution time means denied (chain_unavailable), never allowed', async () => {
     await worker.close();
-    const { id } = await json<{ id: string }>(await submit(gw.url, app, { operation: 'summarize', fileIds: [fileId], grantId }));
+    const { id } = await json<{ id: string }>(
+      await submit(gw.url, app, { operation: 'summarize', fileIds: [fileId], grantId }),
+    );
     worker = await startWorker({ CHAIN_RPC_URL: 'http://127.0.0.1:9', CHAIN_TIMEOUT_MS: '500' });
     const done = await waitDone(gw.url, app, id);
     assert.equal(done.status, 'denied');

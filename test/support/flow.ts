@@ -26,7 +26,9 @@ export async function json<T>(res: Response): Promise<T> {
 export async function newTenant(url: string): Promise<Tenant> {
   const owner = privateKeyToAccount(generatePrivateKey());
   const s = await signIn(url, owner);
-  const server = await json<{ address: `0x${string}` }>(await fetch(`${url}/v1/servers/${s.serverId}`, { headers: bearer(s.token) }));
+  const server = await json<{ address: `0x${string}` }>(
+    await fetch(`${url}/v1/servers/${s.serverId}`, { headers: bearer(s.token) }),
+  );
   return { owner, token: s.token, serverId: s.serverId, serverAddress: server.address };
 }
 
@@ -68,7 +70,14 @@ export async function grant(
   fileIds: string[],
   opts: { expiresAt?: Date } = {},
 ): Promise<string> {
-  const typedData = await relayer.buildGrantTypedData({ grantor: t.owner.address, grantee, serverId: t.serverId, operations, fileIds, ...opts });
+  const typedData = await relayer.buildGrantTypedData({
+    grantor: t.owner.address,
+    grantee,
+    serverId: t.serverId,
+    operations,
+    fileIds,
+    ...opts,
+  });
   const signature = await t.owner.signTypedData(typedData);
   return (await relayer.relayGrant(typedData, signature)).grantId;
 }
@@ -87,7 +96,12 @@ export interface OperationBody {
   timings?: Record<string, number>;
 }
 
-export async function submit(url: string, app: App, body: Record<string, unknown>, headers: Record<string, string> = {}): Promise<Response> {
+export async function submit(
+  url: string,
+  app: App,
+  body: Record<string, unknown>,
+  headers: Record<string, string> = {},
+): Promise<Response> {
   return fetch(`${url}/v1/operations`, {
     method: 'POST',
     headers: { ...bearer(app.key), 'content-type': 'application/json', ...headers },
@@ -96,10 +110,17 @@ export async function submit(url: string, app: App, body: Record<string, unknown
 }
 
 /** Polls until the operation ends (the SSE stream is tested on its own). */
-export async function waitDone(url: string, app: App, id: string, timeoutMs = 30_000): Promise<OperationBody> {
+export async function waitDone(
+  url: string,
+  app: App,
+  id: string,
+  timeoutMs = 30_000,
+): Promise<OperationBody> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const op = await json<OperationBody>(await fetch(`${url}/v1/operations/${id}`, { headers: bearer(app.key) }));
+    const op = await json<OperationBody>(
+      await fetch(`${url}/v1/operations/${id}`, { headers: bearer(app.key) }),
+    );
     if (!['queued', 'running'].includes(op.status)) return op;
     if (Date.now() > deadline) throw new Error(`operation ${id} still ${op.status} after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 50));

@@ -53,7 +53,10 @@ export class OperationRepository {
     try {
       // why: TypeORM's deep-partial type cannot follow a jsonb Record column; the entity is complete.
       await repo.insert(entity as QueryDeepPartialEntity<OperationEntity>);
-      return { operation: (await repo.findOneByOrFail({ id: entity.id, serverId: op.serverId })), created: true };
+      return {
+        operation: await repo.findOneByOrFail({ id: entity.id, serverId: op.serverId }),
+        created: true,
+      };
     } catch (err) {
       // A concurrent request with the same Idempotency-Key won the unique index: answer with its operation.
       if (op.idempotencyKey && (err as { code?: string }).code === '23505') {
@@ -82,7 +85,11 @@ export class OperationRepository {
       .createQueryBuilder()
       .update(OperationEntity)
       .set({ status: 'running', startedAt: () => 'now()', attempts: () => 'attempts + 1' })
-      .where('id = :id AND server_id = :serverId AND status IN (:...open)', { id, serverId, open: ['queued', 'running'] })
+      .where('id = :id AND server_id = :serverId AND status IN (:...open)', {
+        id,
+        serverId,
+        open: ['queued', 'running'],
+      })
       .returning('*')
       .execute()
       .then((r) => r.raw as OperationEntity[]);
