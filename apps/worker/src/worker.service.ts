@@ -6,10 +6,12 @@ import {
   type JobPayloads,
   OPERATIONS_QUEUE,
   queueConnection,
+  type RunOperationPayload,
 } from '@hearth/queue';
 import { type Job, Queue, Worker } from 'bullmq';
 import { PinoLogger } from 'nestjs-pino';
 import { JOB_HANDLERS, type JobHandler } from './jobs/job-handler';
+import { RunOperationHandler } from './jobs/run-operation.handler';
 
 const PURGE_EVERY_MS = 60_000;
 
@@ -24,6 +26,7 @@ export class WorkerService implements OnApplicationBootstrap, OnApplicationShutd
     @Inject(HEARTH_CONFIG) private readonly config: HearthConfig,
     @Inject(JOB_HANDLERS) handlers: JobHandler[],
     private readonly logger: PinoLogger,
+    private readonly runOperation: RunOperationHandler,
   ) {
     this.logger.setContext('worker');
     assertHandlersCover(handlers.map((h) => h.name));
@@ -52,6 +55,18 @@ export class WorkerService implements OnApplicationBootstrap, OnApplicationShutd
       },
     );
     this.worker.on('error', (err) => this.logger.error({ err: err.message }, 'queue error'));
+    // A job BullMQ gives up on (attempts used up, or stalled too often) must still end its operation: nothing
+    // may stay "running" forever.
+    this.worker.on('failed', (job) => {
+      if (!job || job.name !== String(JobName.RunOperation)) return;
+      const final = job.attemptsMade >= (job.opts.attempts ?? 1) || job.stalledCounter > 5;
+      if (!final) return;
+      this.runOperation
+        .giveUp(job as Job<RunOperationPayload>)
+        .catch((err: unknown) =>
+          this.logger.error({ err: String(err), jobId: job.id }, 'could not end a failed operation'),
+        );
+    });
     await this.worker.waitUntilReady();
     this.logger.info({ concurrency: this.config.WORKER_CONCURRENCY }, 'worker consuming');
   }

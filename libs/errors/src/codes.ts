@@ -46,6 +46,7 @@ export enum ErrorCode {
   idempotency_conflict = 'idempotency_conflict',
   operation_not_cancellable = 'operation_not_cancellable',
   permission_denied = 'permission_denied',
+  execution_failed = 'execution_failed',
   // collectives
   member_exists = 'member_exists',
   not_a_member = 'not_a_member',

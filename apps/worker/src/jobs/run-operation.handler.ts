@@ -150,6 +150,21 @@ export class RunOperationHandler implements JobHandler<JobName.RunOperation> {
     return this.record(job, op, outcome, timings, log);
   }
 
+  /** BullMQ gave up on the job: the operation ends `failed` (with its access-log row), once. */
+  async giveUp(job: Job<RunOperationPayload>): Promise<void> {
+    const { operationId, serverId } = job.data;
+    const op = await this.operations.claim(serverId, operationId);
+    if (!op) return;
+    const log = this.logger.logger.child({ jobId: job.id, tenantId: serverId, operationId });
+    await this.record(
+      job,
+      op,
+      this.failure('execution_failed', 'the operation could not be run; retries are exhausted'),
+      {},
+      log,
+    );
+  }
+
   private failure(code: string, detail: string, status: 'failed' | 'denied' = 'failed'): OperationOutcome {
     return {
       status,
@@ -181,13 +196,19 @@ export class RunOperationHandler implements JobHandler<JobName.RunOperation> {
       timings: { ...outcome.timings, ...timings },
     });
     if (committed) {
-      await this.dataSource.query(
-        `UPDATE operations SET timings = timings || $3::jsonb WHERE id = $1 AND server_id = $2`,
-        [op.id, op.serverId, JSON.stringify({ storeMs: ms(storeStart) })],
-      );
+      const storeMs = ms(storeStart);
+      // The app hears of the outcome first: the store timing is bookkeeping and must not delay it.
       await this.publish(op.id, outcome.status);
+      await Promise.all([
+        this.dataSource.query(
+          `UPDATE operations SET timings = timings || $3::jsonb WHERE id = $1 AND server_id = $2`,
+          [op.id, op.serverId, JSON.stringify({ storeMs })],
+        ),
+        this.releaseBacklog(op.serverId, job),
+      ]);
+    } else {
+      await this.releaseBacklog(op.serverId, job);
     }
-    await this.releaseBacklog(op.serverId, job);
     log.info({ status: outcome.status, code: outcome.errorCode, committed }, 'operation finished');
     return { status: outcome.status };
   }

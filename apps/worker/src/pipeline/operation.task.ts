@@ -30,21 +30,15 @@ export const operationTask = defineTask<OperationTaskInput, OperationTaskOutput>
 
   // 1. Permission, at execution time, right before any decryption. Fails closed.
   let t = performance.now();
-  const checker = new PermissionChecker({ ...input.chain, cacheTtlBlocks: 0 });
-  let decision;
-  try {
-    decision = await checker.check({
-      serverId: input.serverId,
-      ownerAddress: input.ownerAddress,
-      policy: input.policy,
-      grantId: input.grantId ?? undefined,
-      grantee: input.appAddress,
-      operation: input.operation,
-      fileIds: input.files.map((f) => f.fileId),
-    });
-  } finally {
-    checker.close();
-  }
+  const decision = await checkerFor(input.chain).check({
+    serverId: input.serverId,
+    ownerAddress: input.ownerAddress,
+    policy: input.policy,
+    grantId: input.grantId ?? undefined,
+    grantee: input.appAddress,
+    operation: input.operation,
+    fileIds: input.files.map((f) => f.fileId),
+  });
   timings.chain = since(t);
   if (!decision.allowed) {
     const blockNumber = decision.blockNumber?.toString(10) ?? null;
@@ -159,6 +153,22 @@ export const operationTask = defineTask<OperationTaskInput, OperationTaskOutput>
     throw err;
   }
 });
+
+/**
+ * One checker per child, reused across its jobs: a checker made per job re-verified the chain id on every job
+ * (one more sequential RPC before the head and the grant reads). It holds nothing of a tenant: with
+ * cacheTtlBlocks 0 it caches no decision and runs no revocation watcher; only "this RPC is chain N" carries over.
+ */
+let sharedChecker: { key: string; checker: PermissionChecker } | undefined;
+
+function checkerFor(chain: OperationTaskInput['chain']): PermissionChecker {
+  const key = `${chain.rpcUrl}|${chain.chainId}|${chain.dataPermissionsAddress}|${chain.timeoutMs}`;
+  if (sharedChecker?.key !== key) {
+    sharedChecker?.checker.close();
+    sharedChecker = { key, checker: new PermissionChecker({ ...chain, cacheTtlBlocks: 0 }) };
+  }
+  return sharedChecker.checker;
+}
 
 async function unwrapFileKey(
   kms: KeyManager,

@@ -1,0 +1,540 @@
+/*
+ * End-to-end cost of an operation against the bare isolation floor, measured in the same run.
+ *
+ * (a) The whole pipeline for a trivial operation (`stats` over a 1 KiB text file): POST /v1/operations →
+ *     gateway pre-check, record, enqueue → worker claim, load, child (chain check, KMS, decrypt, engine, seal,
+ *     sign) → record in one transaction → status event → the app sees the terminal status over SSE.
+ *     Gateway and worker run in this process (as the e2e tests run them), on a fresh database and dev chain;
+ *     the worker is started once per isolation mode (pooled, per-job).
+ * (b) A bare BullMQ round trip (enqueue → completion event) through a pooled ChildPool child doing no work
+ *     (`noop`): the code of bench/isolation.bench.ts, at the same concurrencies and worker concurrency.
+ *
+ * Closed loop: `c` clients each submit one operation and wait for it to end. Both (a) and (b) run the worker
+ * at the same concurrency (`--worker-concurrency`, default 8: more than enough for 2 cores), so the ratio
+ * (a)/(b) is the price of the pipeline's own work, not of a different pool size.
+ *
+ *   node dist/bench/pipeline.bench.js [--duration=3000] [--concurrency=1,4,16,32] [--worker-concurrency=8]
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runMigrations } from '@hearth/db';
+import { Queue, QueueEvents, Worker } from 'bullmq';
+import IORedis from 'ioredis';
+import { Client } from 'pg';
+import { ChildPool, type IsolationMode } from '../apps/worker/src/isolation';
+import { IsolationPool } from '../apps/worker/src/pipeline/isolation-pool';
+import { startChainForTests } from '../scripts/lib/chain';
+import { checkServices, dropDatabase } from '../scripts/lib/services';
+import { type RunningGateway, type RunningWorker, startGateway, startWorker } from '../test/support/apps';
+import { type App, grant, json, newApp, newTenant, relayerFor, uploadText } from '../test/support/flow';
+import { bearer } from '../test/support/siwe';
+
+// why: a standalone bench script, not app code; it takes the same variables the apps get through libs/config.
+const BASE_DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const DURATION_MS = Number(arg('duration') ?? 3000);
+const CONCURRENCY = (arg('concurrency') ?? '1,4,16,32').split(',').map(Number);
+const WORKER_CONCURRENCY = Number(arg('worker-concurrency') ?? 8);
+const WARMUP_MS = 1000;
+// After the window, operations still in flight get this long to end before the next scenario starts.
+const DRAIN_MS = 20_000;
+const TERMINAL = /"status":"(succeeded|failed|denied|cancelled)"/;
+const TIMING_KEYS = [
+  'queueWaitMs',
+  'loadMs',
+  'chainMs',
+  'kmsMs',
+  'decryptMs',
+  'engineMs',
+  'sealMs',
+  'childOverheadMs',
+  'totalWorkerMs',
+  'storeMs',
+] as const;
+
+type Variant = 'bare noop (b)' | IsolationMode;
+
+interface Result {
+  variant: Variant;
+  concurrency: number;
+  jobs: number;
+  failed: number;
+  unfinished: number;
+  perSecond: number;
+  p50: number;
+  p99: number;
+}
+
+interface Sample {
+  id: string;
+  e2eMs: number;
+  postMs: number;
+}
+
+interface PipelineRun {
+  result: Result;
+  samples: Sample[];
+  childrenSpawned: number;
+}
+
+function arg(name: string): string | undefined {
+  const prefix = `--${name}=`;
+  return process.argv.find((a) => a.startsWith(prefix))?.slice(prefix.length);
+}
+
+function percentile(values: number[], p: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+}
+
+const median = (values: number[]) => percentile(values, 50);
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+// ---------------------------------------------------------------- (a) the pipeline
+
+interface Setup {
+  gw: RunningGateway;
+  app: App;
+  fileId: string;
+  grantId: string;
+}
+
+/** Submits and waits for the terminal status over SSE, as an app streaming the result would. */
+async function oneOperation(
+  s: Setup,
+  signal: AbortSignal,
+): Promise<{ id: string; ok: boolean; postMs: number }> {
+  const t0 = performance.now();
+  const res = await fetch(`${s.gw.url}/v1/operations`, {
+    method: 'POST',
+    headers: { ...bearer(s.app.key), 'content-type': 'application/json' },
+    body: JSON.stringify({ operation: 'stats', fileIds: [s.fileId], parameters: {}, grantId: s.grantId }),
+    signal,
+  });
+  const { id } = await json<{ id: string }>(res);
+  const postMs = performance.now() - t0;
+  const events = await fetch(`${s.gw.url}/v1/operations/${id}/events`, {
+    headers: bearer(s.app.key),
+    signal,
+  });
+  // The stream ends right after the terminal status.
+  const text = await events.text();
+  const status = TERMINAL.exec(text)?.[1];
+  return { id, ok: status === 'succeeded', postMs };
+}
+
+async function runPipeline(
+  s: Setup,
+  worker: RunningWorker,
+  mode: IsolationMode,
+  concurrency: number,
+): Promise<PipelineRun> {
+  const pool = worker.app.get(IsolationPool, { strict: false }).pool;
+  const spawnedBefore = pool.stats().spawned;
+  const samples: Sample[] = [];
+  let failed = 0;
+  let inFlight = 0;
+  let started = 0;
+  const warmEnd = performance.now() + WARMUP_MS;
+  const end = warmEnd + DURATION_MS;
+  // Past the drain, requests still open are abandoned: their streams close, so the gateway can shut down.
+  const abort = new AbortController();
+  const client = async (): Promise<void> => {
+    while (performance.now() < end && !abort.signal.aborted) {
+      const t0 = performance.now();
+      inFlight++;
+      started++;
+      try {
+        const op = await oneOperation(s, abort.signal);
+        const t1 = performance.now();
+        if (t1 < warmEnd || t1 > end) continue;
+        if (op.ok) samples.push({ id: op.id, e2eMs: t1 - t0, postMs: op.postMs });
+        else failed++;
+      } catch (err) {
+        if (abort.signal.aborted) return;
+        failed++;
+        log(`  operation error: ${err instanceof Error ? err.message : String(err)}`);
+      } finally {
+        inFlight--;
+      }
+    }
+  };
+  let drainTimer: NodeJS.Timeout | undefined;
+  let unfinished = 0;
+  const drained = new Promise<void>((resolve) => {
+    drainTimer = setTimeout(
+      () => {
+        unfinished = inFlight;
+        abort.abort();
+        resolve();
+      },
+      WARMUP_MS + DURATION_MS + DRAIN_MS,
+    );
+  });
+  const clients = Promise.all(Array.from({ length: concurrency }, client));
+  await Promise.race([clients, drained]);
+  clearTimeout(drainTimer);
+  await clients;
+  const e2e = samples.map((x) => x.e2eMs);
+  return {
+    result: {
+      variant: mode,
+      concurrency,
+      jobs: samples.length,
+      failed,
+      unfinished,
+      perSecond: samples.length / (DURATION_MS / 1000),
+      p50: percentile(e2e, 50),
+      p99: percentile(e2e, 99),
+    },
+    samples,
+    childrenSpawned: (pool.stats().spawned - spawnedBefore) / Math.max(1, started),
+  };
+}
+
+// ---------------------------------------------------------------- (b) the bare floor (bench/isolation.bench.ts)
+
+function connect(): IORedis {
+  // BullMQ workers need maxRetriesPerRequest: null on their connections.
+  return new IORedis(REDIS_URL, { maxRetriesPerRequest: null });
+}
+
+async function runBare(concurrency: number, childEnv: Record<string, string>): Promise<Result> {
+  const queueName = `bench-pipeline-bare-${concurrency}-${randomUUID()}`;
+  const pool = new ChildPool({
+    mode: 'pooled',
+    size: WORKER_CONCURRENCY,
+    jobTimeoutMs: 30_000,
+    stdio: 'ignore',
+    env: childEnv,
+  });
+  await pool.ready();
+  const connections = [connect(), connect(), connect()];
+  const queue = new Queue(queueName, { connection: connections[0] });
+  const events = new QueueEvents(queueName, { connection: connections[1] });
+  const worker = new Worker(queueName, () => pool.run('noop'), {
+    connection: connections[2],
+    concurrency: WORKER_CONCURRENCY,
+  });
+  await Promise.all([queue.waitUntilReady(), events.waitUntilReady(), worker.waitUntilReady()]);
+
+  // Completion callbacks keyed by a job id chosen before enqueueing, so no event can beat its listener.
+  const pending = new Map<string, (ok: boolean) => void>();
+  events.on('completed', ({ jobId }) => pending.get(jobId)?.(true));
+  events.on('failed', ({ jobId }) => pending.get(jobId)?.(false));
+
+  const latencies: number[] = [];
+  let failed = 0;
+  let inFlight = 0;
+  const warmEnd = performance.now() + WARMUP_MS;
+  const end = warmEnd + DURATION_MS;
+  const client = async (): Promise<void> => {
+    while (performance.now() < end) {
+      const jobId = randomUUID();
+      const t0 = performance.now();
+      const done = new Promise<boolean>((resolve) => pending.set(jobId, resolve));
+      inFlight++;
+      await queue.add('noop', {}, { jobId, removeOnComplete: true, removeOnFail: true });
+      const ok = await done;
+      inFlight--;
+      pending.delete(jobId);
+      const t1 = performance.now();
+      if (t1 < warmEnd || t1 > end) continue;
+      if (ok) latencies.push(t1 - t0);
+      else failed++;
+    }
+  };
+  let drainTimer: NodeJS.Timeout | undefined;
+  const drained = new Promise<void>((resolve) => {
+    drainTimer = setTimeout(resolve, WARMUP_MS + DURATION_MS + DRAIN_MS);
+  });
+  await Promise.race([Promise.all(Array.from({ length: concurrency }, client)), drained]);
+  clearTimeout(drainTimer);
+  const unfinished = inFlight;
+  await pool.close(1000);
+  await worker.close(true);
+  await events.close();
+  await queue.obliterate({ force: true });
+  await queue.close();
+  await Promise.all(connections.map((c) => c.quit()));
+  return {
+    variant: 'bare noop (b)',
+    concurrency,
+    jobs: latencies.length,
+    failed,
+    unfinished,
+    perSecond: latencies.length / (DURATION_MS / 1000),
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+  };
+}
+
+/** Wall time from fork to ready of a per-job child (the same child script and warm-up the worker's children run). */
+async function childStartMs(childEnv: Record<string, string>, n: number): Promise<number[]> {
+  const starts: number[] = [];
+  const pool = new ChildPool({
+    mode: 'per-job',
+    size: 1,
+    spares: 0,
+    stdio: 'ignore',
+    env: childEnv,
+    onEvent: (e) => {
+      if (e.type === 'ready') starts.push(e.startMs);
+    },
+  });
+  for (let i = 0; i < n; i++) await pool.run('noop');
+  await pool.close(1000);
+  return starts;
+}
+
+// ---------------------------------------------------------------- output
+
+function table(header: string[], rows: string[][]): void {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
+  const line = (cells: string[]): string => cells.map((c, i) => c.padStart(widths[i])).join('  ');
+  console.log(line(header));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const row of rows) console.log(line(row));
+}
+
+const f = (v: number, digits = 1) => (Number.isFinite(v) ? v.toFixed(digits) : '-');
+
+function printResults(results: Result[]): void {
+  const base = new Map(results.filter((r) => r.variant === 'bare noop (b)').map((r) => [r.concurrency, r]));
+  const rows = results.map((r) => {
+    const b = base.get(r.concurrency);
+    const isBase = r.variant === 'bare noop (b)';
+    return [
+      r.variant,
+      String(r.concurrency),
+      String(r.jobs),
+      String(r.failed),
+      String(r.unfinished),
+      f(r.perSecond),
+      f(r.p50),
+      f(r.p99),
+      isBase || !b ? '-' : f(r.perSecond / b.perSecond, 2),
+      isBase || !b ? '-' : f(r.p50 / b.p50, 1),
+      isBase || !b ? '-' : f(r.p99 / b.p99, 1),
+    ];
+  });
+  table(
+    [
+      'mode',
+      'conc',
+      'ops',
+      'failed',
+      'unfinished',
+      'ops/s',
+      'p50 ms',
+      'p99 ms',
+      'ops/s (a)/(b)',
+      'p50 (a)/(b)',
+      'p99 (a)/(b)',
+    ],
+    rows,
+  );
+}
+
+async function timingsOf(db: Client, ids: string[]): Promise<Map<string, Record<string, number>>> {
+  const { rows } = await db.query<{ id: string; timings: Record<string, number> | null }>(
+    'SELECT id, timings FROM operations WHERE id = ANY($1)',
+    [ids],
+  );
+  return new Map(rows.map((r) => [r.id, r.timings ?? {}]));
+}
+
+async function printBreakdown(
+  db: Client,
+  runs: Array<{ mode: IsolationMode; run: PipelineRun }>,
+  childStarts: number[],
+): Promise<void> {
+  const header = [
+    'mode',
+    'conc',
+    'e2e',
+    'POST',
+    ...TIMING_KEYS.map((k) => k.replace(/Ms$/, '')),
+    'notify',
+    'children/op',
+  ];
+  const rows: string[][] = [];
+  for (const mode of ['pooled', 'per-job'] as const) {
+    const all: Array<{ sample: Sample; t: Record<string, number> }> = [];
+    for (const { run } of runs.filter((r) => r.mode === mode)) {
+      const timings = await timingsOf(
+        db,
+        run.samples.map((x) => x.id),
+      );
+      const joined = run.samples.map((sample) => ({ sample, t: timings.get(sample.id) ?? {} }));
+      all.push(...joined);
+      rows.push(breakdownRow(mode, String(run.result.concurrency), joined, f(run.childrenSpawned, 2)));
+    }
+    rows.push(breakdownRow(mode, 'all', all, '-'));
+  }
+  table(header, rows);
+  console.log(
+    '(medians in ms; POST = the HTTP round trip of POST /v1/operations as the client sees it; queueWait = enqueue → handler start;\n' +
+      ' totalWorker = handler start → outcome ready (claim, load, child), store = the recording transaction; notify = e2e − POST −\n' +
+      ' queueWait − totalWorker − store: the status event reaching the SSE client (queueWait starts at the enqueue inside POST, so\n' +
+      ' it can dip below 0); children/op = children forked per operation)',
+  );
+  console.log(
+    `per-job child start (fork → ready, same child script and warm-up, no load but this bench): median ${f(median(childStarts))} ms, ` +
+      `min ${f(Math.min(...childStarts))} ms, max ${f(Math.max(...childStarts))} ms over ${childStarts.length} children`,
+  );
+}
+
+function breakdownRow(
+  mode: string,
+  conc: string,
+  joined: Array<{ sample: Sample; t: Record<string, number> }>,
+  children: string,
+): string[] {
+  const pick = (fn: (x: { sample: Sample; t: Record<string, number> }) => number) =>
+    f(median(joined.map(fn)));
+  return [
+    mode,
+    conc,
+    pick((x) => x.sample.e2eMs),
+    pick((x) => x.sample.postMs),
+    ...TIMING_KEYS.map((k) => pick((x) => x.t[k] ?? NaN)),
+    pick(
+      (x) =>
+        x.sample.e2eMs -
+        x.sample.postMs -
+        (x.t.queueWaitMs ?? 0) -
+        (x.t.totalWorkerMs ?? 0) -
+        (x.t.storeMs ?? 0),
+    ),
+    children,
+  ];
+}
+
+// ---------------------------------------------------------------- main
+
+async function main(): Promise<void> {
+  const benchStart = performance.now();
+  console.log(
+    `pipeline bench: node ${process.version}, ${availableParallelism()} CPUs, ${DURATION_MS} ms per scenario after ${WARMUP_MS} ms warm-up, ` +
+      `closed loop (c clients), worker concurrency ${WORKER_CONCURRENCY} for (a) and (b)`,
+  );
+  console.log(
+    `load average at start: ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
+  await checkServices(BASE_DATABASE_URL, REDIS_URL);
+  const dbUrl = new URL(BASE_DATABASE_URL);
+  dbUrl.pathname = `/hearth_bench_${Date.now()}_${process.pid}`;
+  const databaseUrl = dbUrl.toString();
+  const home = mkdtempSync(join(tmpdir(), 'hearth-bench-'));
+  const chain = await startChainForTests(home);
+  let gw: RunningGateway | undefined;
+  let worker: RunningWorker | undefined;
+  const db = new Client({ connectionString: databaseUrl });
+  let dbOpen = false;
+  try {
+    await runMigrations(databaseUrl);
+    await db.connect();
+    dbOpen = true;
+    const overrides: Record<string, string> = {
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'silent',
+      DATABASE_URL: databaseUrl,
+      REDIS_URL,
+      HEARTH_HOME: home,
+      QUEUE_PREFIX: `hearth-bench-${process.pid}`,
+      WORKER_CONCURRENCY: String(WORKER_CONCURRENCY),
+      ...chain.env,
+    };
+    gw = await startGateway(overrides);
+    const tenant = await newTenant(gw.url);
+    const text = 'The walk by the river was quiet. I read, cooked and called my sister. '
+      .repeat(16)
+      .slice(0, 1024);
+    const fileId = await uploadText(gw.url, tenant, 'note.txt', text);
+    const app = await newApp(gw.url, tenant, { ratePerMinute: 1_000_000 });
+    const grantId = await grant(relayerFor(gw.config), tenant, app.account.address, ['stats'], [fileId]);
+    const setup: Setup = { gw, app, fileId, grantId };
+    const childEnv = { NODE_ENV: 'test', TZ: 'UTC', HEARTH_CHILD_RPC_URL: gw.config.CHAIN_RPC_URL };
+    log(`setup done in ${f((performance.now() - benchStart) / 1000)} s`);
+
+    const results: Result[] = [];
+    const runs: Array<{ mode: IsolationMode; run: PipelineRun }> = [];
+    const runMode = async (mode: IsolationMode) => {
+      worker = await startWorker({ ...overrides, ISOLATION_MODE: mode });
+      await worker.app.get(IsolationPool, { strict: false }).pool.ready();
+      for (const c of CONCURRENCY) {
+        const run = await runPipeline(setup, worker, mode, c);
+        results.push(run.result);
+        runs.push({ mode, run });
+        log(
+          `  ${mode} c=${c}: ${f(run.result.perSecond)} ops/s, p50 ${f(run.result.p50)} ms, p99 ${f(run.result.p99)} ms`,
+        );
+      }
+      await worker.close();
+      worker = undefined;
+    };
+    // The floor between the two modes, so a change in the machine's load shows in both comparisons alike.
+    await runMode('pooled');
+    for (const c of CONCURRENCY) {
+      const r = await runBare(c, childEnv);
+      results.push(r);
+      log(`  bare c=${c}: ${f(r.perSecond)} jobs/s, p50 ${f(r.p50)} ms, p99 ${f(r.p99)} ms`);
+    }
+    await runMode('per-job');
+    const childStarts = await childStartMs(childEnv, 6);
+
+    const order: Variant[] = ['bare noop (b)', 'pooled', 'per-job'];
+    results.sort(
+      (x, y) => order.indexOf(x.variant) - order.indexOf(y.variant) || x.concurrency - y.concurrency,
+    );
+    console.log(
+      '\n(a) stats over 1 KiB, POST → terminal status over SSE; (b) bare BullMQ round trip through a pooled noop child\n',
+    );
+    printResults(results);
+    const base = new Map(
+      results.filter((r) => r.variant === 'bare noop (b)').map((r) => [r.concurrency, r.perSecond]),
+    );
+    const pooled = results.filter((r) => r.variant === 'pooled');
+    const verdicts = pooled.map((r) => ({
+      c: r.concurrency,
+      ratio: r.perSecond / (base.get(r.concurrency) ?? NaN),
+    }));
+    const passing = verdicts.filter((v) => v.ratio >= 0.4);
+    console.log(
+      `\npooled mode reaches >= 40% of (b) at ${passing.length}/${verdicts.length} concurrencies ` +
+        `(${verdicts.map((v) => `c=${v.c}: ${f(v.ratio * 100, 0)}%`).join(', ')}): ` +
+        (passing.length === verdicts.length ? 'YES' : passing.length === 0 ? 'NO' : 'PARTLY'),
+    );
+    console.log('\nwhere the time goes\n');
+    await printBreakdown(db, runs, childStarts);
+    console.log(
+      `\nload average at end: ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}; whole bench ${f((performance.now() - benchStart) / 1000)} s`,
+    );
+  } finally {
+    await worker?.close().catch(() => undefined);
+    await gw?.close().catch(() => undefined);
+    if (dbOpen) await db.end().catch(() => undefined);
+    await chain.stop();
+    await dropDatabase(databaseUrl).catch((err: unknown) =>
+      log(`could not drop the bench database: ${String(err)}`),
+    );
+    rmSync(home, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  // Exit explicitly: a driver's pool or a keep-alive socket left behind must not hold the shell.
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
