@@ -83,7 +83,13 @@ describe('PermissionChecker', () => {
     const grantId = await grant();
     const head = await t.client.getBlockNumber();
     const decision = await checker.check(req({ grantId }));
-    assert.deepEqual(decision, { allowed: true, blockNumber: head });
+    const after = await t.client.getBlockNumber();
+    // The chain may be shared with other test files that mine meanwhile: the block lies between the two reads.
+    assert.equal(decision.allowed, true);
+    assert.ok(
+      decision.blockNumber >= head && decision.blockNumber <= after,
+      `checked at ${decision.blockNumber}`,
+    );
     // lower-case addresses are fine too
     const lower = await checker.check(req({ grantId, grantee: app.address.toLowerCase() as Address }));
     assert.equal(lower.allowed, true);
@@ -148,7 +154,14 @@ describe('PermissionChecker', () => {
     assert.equal(checker.stats.cacheHits, hits + 1, 'same block: served from the cache');
     const revokeBlock = await revoke(grantId);
     const after = await checker.check(req({ grantId }));
-    assert.deepEqual(after, { allowed: false, code: 'grant_revoked', blockNumber: revokeBlock });
+    // Other test files share the chain and may mine more blocks meanwhile: the denial is at the revoke's block
+    // or later, never a cached allow.
+    assert.equal(after.allowed, false);
+    assert.equal(after.allowed ? undefined : after.code, 'grant_revoked');
+    assert.ok(
+      after.blockNumber !== undefined && after.blockNumber >= revokeBlock,
+      `checked at ${after.blockNumber}`,
+    );
   });
 
   it('drops cached allows on GrantRevoked even with a long cache TTL', async () => {
