@@ -21,9 +21,12 @@ export class SessionRepository {
     tokenHash: Buffer;
     expiresAt: Date;
   }): Promise<SessionEntity> {
-    return this.ds
-      .getRepository(SessionEntity)
-      .save(this.ds.getRepository(SessionEntity).create({ ...s, revokedAt: null }));
+    // One INSERT … RETURNING: save() would add a SELECT and its own transaction to every sign-in.
+    const repo = this.ds.getRepository(SessionEntity);
+    const entity = repo.create({ ...s, revokedAt: null });
+    const inserted = await repo.insert(entity);
+    entity.createdAt = (inserted.generatedMaps[0]?.createdAt as Date | undefined) ?? new Date();
+    return entity;
   }
 
   /** The session a token hash names, when it is neither revoked nor expired (judged by the database clock). */
