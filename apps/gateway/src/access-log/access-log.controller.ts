@@ -8,6 +8,7 @@ import { CurrentAccount } from '../auth/current.decorators';
 import { ServerAccessService } from '../auth/server-access.service';
 import { SessionGuard } from '../auth/session.guard';
 import { type AccessLogView, AccessLogService, type UsageView } from './access-log.service';
+import { ApiPaginated } from '../common/api-paginated';
 
 const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD');
 const usageQuery = paginationQuery
@@ -32,12 +33,7 @@ export class AccessLogController {
     description:
       "Owners and a collective's admins see every row; a collective's member sees the rows touching their contributions.",
   })
-  @ApiQuery({
-    name: 'limit',
-    required: false,
-    schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 },
-  })
-  @ApiQuery({ name: 'cursor', required: false, schema: { type: 'string' } })
+  @ApiPaginated()
   async accessLog(
     @CurrentAccount() account: SessionAccount,
     @Param('id') id: string,
@@ -52,12 +48,7 @@ export class AccessLogController {
   @ApiOperation({ summary: 'Operations, compute time and input bytes per API key per UTC day' })
   @ApiQuery({ name: 'from', required: false, schema: { type: 'string', format: 'date' } })
   @ApiQuery({ name: 'to', required: false, schema: { type: 'string', format: 'date' } })
-  @ApiQuery({
-    name: 'limit',
-    required: false,
-    schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 },
-  })
-  @ApiQuery({ name: 'cursor', required: false, schema: { type: 'string' } })
+  @ApiPaginated()
   async usage(
     @CurrentAccount() account: SessionAccount,
     @Param('id') id: string,

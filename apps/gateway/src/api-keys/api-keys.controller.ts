@@ -1,13 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
-import {
-  ApiBearerAuth,
-  ApiBody,
-  ApiOperation,
-  ApiParam,
-  ApiQuery,
-  ApiResponse,
-  ApiTags,
-} from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { type Page, paginationQuery } from '@hearth/db';
 import { parseOrThrow } from '@hearth/errors';
 import type { SessionAccount } from '../auth/auth.types';
@@ -17,6 +9,7 @@ import { SessionGuard } from '../auth/session.guard';
 import { openApiSchema } from '../common/zod-openapi';
 import { API_KEY_VIEW_SCHEMA, type ApiKeyView, createApiKeyBody } from './api-keys.dto';
 import { ApiKeysService } from './api-keys.service';
+import { ApiPaginated } from '../common/api-paginated';
 
 /** Owner routes. The server check comes before reading the body or query, so strangers learn nothing. */
 @ApiTags('api-keys')
@@ -52,12 +45,7 @@ export class ApiKeysController {
 
   @Get()
   @ApiOperation({ summary: "A server's API keys (no secrets)" })
-  @ApiQuery({
-    name: 'limit',
-    required: false,
-    schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 },
-  })
-  @ApiQuery({ name: 'cursor', required: false, schema: { type: 'string' } })
+  @ApiPaginated()
   @ApiResponse({
     status: 200,
     schema: {

@@ -1,13 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
-import {
-  ApiBearerAuth,
-  ApiBody,
-  ApiOperation,
-  ApiParam,
-  ApiQuery,
-  ApiResponse,
-  ApiTags,
-} from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { type Page, paginationQuery } from '@hearth/db';
 import { parseOrThrow } from '@hearth/errors';
 import type { Hex } from 'viem';
@@ -26,6 +18,7 @@ import {
   whitelistTypedDataBody,
 } from './collectives.dto';
 import { CollectivesService } from './collectives.service';
+import { ApiPaginated } from '../common/api-paginated';
 
 /** `POST /v1/servers` (collectives only; personal servers are made at sign-in). Lives beside GET /v1/servers. */
 @ApiTags('servers')
@@ -78,12 +71,7 @@ export class MembersController {
 
   @Get()
   @ApiOperation({ summary: "The collective's members, oldest first" })
-  @ApiQuery({
-    name: 'limit',
-    required: false,
-    schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 },
-  })
-  @ApiQuery({ name: 'cursor', required: false, schema: { type: 'string' } })
+  @ApiPaginated()
   @ApiResponse({
     status: 200,
     schema: {

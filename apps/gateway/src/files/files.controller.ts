@@ -23,6 +23,7 @@ import { SessionGuard } from '../auth/session.guard';
 import { RawBody } from '../common/content-type.guard';
 import { FILE_VIEW_SCHEMA, fileView, type FileView, uploadQuery } from './files.dto';
 import { FilesService } from './files.service';
+import { ApiPaginated } from '../common/api-paginated';
 
 /** The upload route reads the raw request stream; the JSON body parser must leave it alone. */
 export const UPLOAD_PATH = /^\/v1\/servers\/[^/]+\/files\/?$/;
@@ -63,12 +64,7 @@ export class FilesController {
 
   @Get()
   @ApiOperation({ summary: "Files' metadata, newest first (a collective's member sees their own)" })
-  @ApiQuery({
-    name: 'limit',
-    required: false,
-    schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 },
-  })
-  @ApiQuery({ name: 'cursor', required: false, schema: { type: 'string' } })
+  @ApiPaginated()
   async list(
     @CurrentAccount() account: SessionAccount,
     @Param('id') id: string,

@@ -1,5 +1,5 @@
 import { Controller, Delete, Get, HttpCode, Param, Query, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiParam, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { type Page, paginationQuery } from '@hearth/db';
 import { parseOrThrow } from '@hearth/errors';
 import type { SessionAccount } from '../auth/auth.types';
@@ -8,6 +8,7 @@ import { ServerAccessService } from '../auth/server-access.service';
 import { SessionGuard } from '../auth/session.guard';
 import { SERVER_VIEW_SCHEMA, toServerView, type ServerView } from './server.view';
 import { ServersService } from './servers.service';
+import { ApiPaginated } from '../common/api-paginated';
 
 @ApiTags('servers')
 @ApiBearerAuth('session')
@@ -21,12 +22,7 @@ export class ServersController {
 
   @Get()
   @ApiOperation({ summary: 'My servers: the ones I own and the collectives I am a member of' })
-  @ApiQuery({
-    name: 'limit',
-    required: false,
-    schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 },
-  })
-  @ApiQuery({ name: 'cursor', required: false, schema: { type: 'string' } })
+  @ApiPaginated()
   @ApiResponse({
     status: 200,
     schema: {
