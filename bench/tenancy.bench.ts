@@ -7,8 +7,7 @@
  *
  *   npm run build && node dist/bench/tenancy.bench.js [latencyCount=1000] [tenants=10000] [concurrency=16]
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -16,7 +15,7 @@ import { runMigrations } from '@hearth/db';
 import { generatePrivateKey, type PrivateKeyAccount, privateKeyToAccount } from 'viem/accounts';
 import { createSiweMessage } from 'viem/siwe';
 import { dropDatabase } from '../scripts/lib/services';
-import { startNode, stopAll, waitForHttp } from '../scripts/lib/processes';
+import { freePort, rssMiB, startNode, stopAll, waitForHttp } from '../scripts/lib/processes';
 
 const latencyCount = Number(process.argv[2] ?? 1000);
 const tenantCount = Number(process.argv[3] ?? 10_000);
@@ -28,23 +27,6 @@ function percentile(values: number[], p: number): number {
 }
 
 const fmt = (ms: number): string => `${ms.toFixed(2)} ms`;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-function rssMiB(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? NaN);
-  return kb / 1024;
-}
 
 async function json<T>(res: Response, want: number, what: string): Promise<T> {
   if (res.status !== want) throw new Error(`${what}: ${res.status} ${await res.text()}`);

@@ -7,8 +7,7 @@
  *   npm run build && node dist/bench/upload.bench.js [MiB=100]
  */
 import { fork } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -16,26 +15,10 @@ import { runMigrations } from '@hearth/db';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { createSiweMessage } from 'viem/siwe';
 import { dropDatabase } from '../scripts/lib/services';
-import { startNode, stopAll, waitForHttp } from '../scripts/lib/processes';
+import { freePort, rssMiB, startNode, stopAll, waitForHttp } from '../scripts/lib/processes';
 
 const MIB = 1024 * 1024;
 const sizeMiB = Number(process.argv[2] ?? 100);
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-function rssMiB(pid: number): number {
-  const kb = Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN);
-  return kb / 1024;
-}
 
 /** 100 MiB of non-repeating text-ish bytes, produced 1 MiB at a time (the client never holds it whole). */
 function body(): ReadableStream<Uint8Array> {

@@ -2,13 +2,12 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { Client } from 'pg';
 import { encryptEnvelope, ENVELOPE_CONTENT_TYPE } from '@hearth/crypto';
-import { waitForHttp } from '../scripts/lib/processes';
+import { freePort, waitForHttp } from '../scripts/lib/processes';
 import { testConfig } from './support/apps';
 import { bearer } from './support/siwe';
 import {
@@ -31,15 +30,6 @@ import {
  */
 
 const run = promisify(execFile);
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 interface Proc {
   name: string;

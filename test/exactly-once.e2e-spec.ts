@@ -2,7 +2,6 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { JobName, OPERATIONS_QUEUE, queueConnection } from '@hearth/queue';
 import { Queue } from 'bullmq';
@@ -22,6 +21,7 @@ import {
   type Tenant,
   uploadText,
 } from './support/flow';
+import { freePort } from '../scripts/lib/processes';
 
 /*
  * "A job that dies mid-way (process killed) is retried and finishes exactly once as seen by the app."
@@ -57,15 +57,6 @@ async function grantRetrying(...args: Parameters<typeof grant>): Promise<string>
       await new Promise((r) => setTimeout(r, 250 * attempt));
     }
   }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -6,7 +6,7 @@ import { isKeyManagerError, type KeyManager } from '@hearth/kms';
 import { DataSource } from 'typeorm';
 import { getAddress } from 'viem';
 import { KEY_MANAGER } from '../apps/gateway/src/keys/keys.module';
-import { identityKeyContext } from '../apps/gateway/src/servers/server-provisioner.service';
+import { identityKeyContext } from '@hearth/blobs';
 import { problemOf, type RunningGateway, startGateway } from './support/apps';
 import { bearer, signIn, type SignedIn } from './support/siwe';
 

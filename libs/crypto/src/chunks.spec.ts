@@ -12,12 +12,13 @@ import {
   createEncryptStream,
   decryptChunks,
   encryptChunks,
-  fileChunkContext,
   openChunk,
   sealChunk,
 } from './index';
 import { CryptoError } from './errors';
 
+/** A caller-chosen context, as libs/blobs gives each file's chunks. */
+const fileChunkContext = (serverId: string, fileId: string): string => `hearth:file:${serverId}:${fileId}`;
 const AAD = fileChunkContext('srv_test', 'fil_test');
 
 async function collectChunks(

@@ -42,8 +42,3 @@ export {
   type ServerIdentity,
 } from './identity';
 export { sha256Bytes32, sha256Hex, sha256HexOf, type HashInput } from './hash';
-
-/** AAD context for a file's chunks at rest: binds them to their server and file. */
-export function fileChunkContext(serverId: string, fileId: string): string {
-  return `hearth:file:${serverId}:${fileId}`;
-}

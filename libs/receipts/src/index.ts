@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Bytes32 } from '@hearth/crypto';
 import { getAddress, hashTypedData, type Hex, recoverTypedDataAddress } from 'viem';
 
 /**
@@ -74,15 +74,9 @@ export async function receiptSigner(receipt: Pick<SignedReceipt, 'typedData' | '
   return recoverTypedDataAddress({ ...receipt.typedData, signature: receipt.signature });
 }
 
-export function sha256Hex(...parts: Array<Buffer | Uint8Array | string>): Hex {
-  const h = createHash('sha256');
-  for (const p of parts) h.update(p);
-  return `0x${h.digest('hex')}`;
-}
-
 /** Hash over the inputs' ciphertexts: each file's ciphertext SHA-256, in the order of the request. */
 export function inputsHash(files: Array<{ fileId: string; ciphertextSha256: string }>): Hex {
-  return sha256Hex(files.map((f) => `${f.fileId}:${f.ciphertextSha256}`).join('\n'));
+  return sha256Bytes32(files.map((f) => `${f.fileId}:${f.ciphertextSha256}`).join('\n'));
 }
 
 /** Stable JSON (sorted keys) so the output hash does not depend on property order. */
@@ -97,5 +91,5 @@ export function canonicalJson(value: unknown): string {
 }
 
 export function outputHash(output: unknown): Hex {
-  return sha256Hex(canonicalJson(output));
+  return sha256Bytes32(canonicalJson(output));
 }

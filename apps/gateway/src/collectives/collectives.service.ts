@@ -25,7 +25,7 @@ import { DataSource, MoreThan } from 'typeorm';
 import type { SessionAccount } from '../auth/auth.types';
 import { Chain } from '../chain/chain.module';
 import { KEY_MANAGER } from '../keys/keys.module';
-import { identityKeyContext } from '../servers/server-provisioner.service';
+import { identityKeyContext } from '@hearth/blobs';
 import { toServerView, type ServerView } from '../servers/server.view';
 import {
   type AddMemberBody,

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { resultAad, resultKeyContext, unpackChunks } from '@hearth/blobs';
 import { HEARTH_CONFIG, type HearthConfig } from '@hearth/config';
-import { decryptChunks } from '@hearth/crypto';
+import { decryptChunks, sha256Bytes32 } from '@hearth/crypto';
 import {
   FileEntity,
   OperationRepository,
@@ -20,7 +20,7 @@ import {
 import type { KeyManager } from '@hearth/kms';
 import type { DenyCode, ServerPolicy } from '@hearth/permissions';
 import { JobName, type RunOperationPayload, tenantBacklogKey } from '@hearth/queue';
-import { canonicalJson, sha256Hex } from '@hearth/receipts';
+import { canonicalJson } from '@hearth/receipts';
 import type { Queue } from 'bullmq';
 import type Redis from 'ioredis';
 import { getAddress } from 'viem';
@@ -78,7 +78,7 @@ export class OperationsService {
     body: CreateOperationBody,
     idempotencyKey: string | null,
   ): Promise<{ view: OperationView; replayed: boolean }> {
-    const requestHash = sha256Hex(canonicalJson(body));
+    const requestHash = sha256Bytes32(canonicalJson(body));
     if (idempotencyKey) {
       const existing = await this.operations.findByIdempotencyKey(key.id, idempotencyKey);
       if (existing) return this.replay(existing, requestHash);

@@ -4,13 +4,9 @@ import { AccountRepository, type AccountEntity, ServerRepository, type ServerEnt
 import { newId } from '@hearth/ids';
 import type { KeyManager } from '@hearth/kms';
 import { KEY_MANAGER } from '../keys/keys.module';
+import { identityKeyContext } from '@hearth/blobs';
 
 export const PERSONAL_SERVER_NAME = 'Personal server';
-
-/** Encryption context of a server's wrapped identity private key. */
-export function identityKeyContext(serverId: string): Record<string, string> {
-  return { tenantId: serverId, serverId, purpose: 'identity' };
-}
 
 /**
  * Provisions an address's personal server at sign-in: the tenant key first (it lives outside Postgres),
