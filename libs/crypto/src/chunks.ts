@@ -312,6 +312,9 @@ export function createEncryptStream(
   return new Transform({
     writableObjectMode: false,
     readableObjectMode: true,
+    // One sealed chunk waiting downstream is enough to keep the writer busy; more only lengthens the
+    // buffers' lives (they then outlive young-generation GCs and pile up until a full GC).
+    readableHighWaterMark: 1,
     transform(chunk: unknown, encoding: BufferEncoding, callback: TransformCallback) {
       try {
         queue.push(toBuffer(chunk, encoding));

@@ -30,6 +30,7 @@ import { DataSource, type EntityManager, LessThan } from 'typeorm';
 import type { SessionAccount } from '../auth/auth.types';
 import { KEY_MANAGER } from '../keys/keys.module';
 import { fileView, type FileView } from './files.dto';
+import { UploadMemoryGovernor } from './upload-memory';
 
 /** Client envelopes are stored as is, split in pieces of this size (rows stay small, reads stream). */
 const ENVELOPE_PIECE = 256 * 1024;
@@ -74,6 +75,7 @@ function pieces(size: number): Transform {
 @Injectable()
 export class FilesService {
   private readonly blobs: PostgresBlobStore;
+  private readonly uploadMemory = new UploadMemoryGovernor();
 
   constructor(
     @Inject(HEARTH_CONFIG) private readonly config: HearthConfig,
@@ -146,10 +148,14 @@ export class FilesService {
       });
       const store = (sealed: Buffer, cb: (err?: Error | null) => void) => {
         hash.update(sealed);
-        this.blobs.putChunk(server.id, fileId, chunkCount++, sealed, tx).then(() => cb(), cb);
+        this.blobs.putChunk(server.id, fileId, chunkCount++, sealed, tx).then(() => {
+          this.uploadMemory.wrote(sealed.length);
+          cb();
+        }, cb);
       };
       const sink = new Writable({
         objectMode: true,
+        highWaterMark: 1, // one chunk queued behind the INSERT in flight: buffers die young
         write: (piece: EncryptedChunk | Buffer, _enc, cb) =>
           store(Buffer.isBuffer(piece) ? piece : piece.sealed, cb),
       });
