@@ -69,8 +69,6 @@ async function main(): Promise<void> {
       operation: 'summarize',
       fileIds: files,
     };
-    // let the cached checker's revocation scan start (it caches only blocks it will scan)
-    await new Promise((r) => setTimeout(r, 300));
     await rate(uncached, req, 20, 1); // warm-up
     await rate(cached, req, 20, 1);
     const n = 400;

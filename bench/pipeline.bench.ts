@@ -14,6 +14,7 @@
  * (a)/(b) is the price of the pipeline's own work, not of a different pool size.
  *
  *   node dist/bench/pipeline.bench.js [--duration=3000] [--concurrency=1,4,16,32] [--worker-concurrency=8]
+ *                                     [--only=pooled,bare,per-job]
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -37,6 +38,8 @@ const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const DURATION_MS = Number(arg('duration') ?? 3000);
 const CONCURRENCY = (arg('concurrency') ?? '1,4,16,32').split(',').map(Number);
 const WORKER_CONCURRENCY = Number(arg('worker-concurrency') ?? 8);
+// Which parts run (e.g. --only=pooled to profile one mode); all three by default.
+const ONLY = new Set((arg('only') ?? 'pooled,bare,per-job').split(','));
 const WARMUP_MS = 1000;
 // After the window, operations still in flight get this long to end before the next scenario starts.
 const DRAIN_MS = 20_000;
@@ -480,14 +483,14 @@ async function main(): Promise<void> {
       worker = undefined;
     };
     // The floor between the two modes, so a change in the machine's load shows in both comparisons alike.
-    await runMode('pooled');
-    for (const c of CONCURRENCY) {
+    if (ONLY.has('pooled')) await runMode('pooled');
+    for (const c of ONLY.has('bare') ? CONCURRENCY : []) {
       const r = await runBare(c, childEnv);
       results.push(r);
       log(`  bare c=${c}: ${f(r.perSecond)} jobs/s, p50 ${f(r.p50)} ms, p99 ${f(r.p99)} ms`);
     }
-    await runMode('per-job');
-    const childStarts = await childStartMs(childEnv, 6);
+    if (ONLY.has('per-job')) await runMode('per-job');
+    const childStarts = ONLY.has('per-job') ? await childStartMs(childEnv, 6) : [];
 
     const order: Variant[] = ['bare noop (b)', 'pooled', 'per-job'];
     results.sort(

@@ -1,8 +1,9 @@
 /**
  * PermissionChecker: the worker's execution-time check. Every read of one decision is pinned to one
  * block, so the decision names the block it was made at; a cached "allowed" is reused only within
- * `cacheTtlBlocks` (default 1: the same block) and is dropped on GrantRevoked. Anything unreachable,
- * slow or unexpected is a denial (`chain_unavailable`), never an allowance.
+ * `cacheTtlBlocks` (default 1: the same block, whose state cannot change) and, with a longer TTL, is
+ * dropped on GrantRevoked by a watcher. Anything unreachable, slow or unexpected is a denial
+ * (`chain_unavailable`), never an allowance.
  */
 import { getAddress, isAddress, type Address, type PublicClient } from 'viem';
 import { createHearthPublicClient } from './client';
@@ -96,7 +97,9 @@ export class PermissionChecker {
       batch: true, // the per-file calls of one decision travel in one HTTP request
     });
     this.pollingIntervalMs = opts.pollingIntervalMs ?? 1000;
-    if (this.ttl > 0n) this.scheduleRevocationScan(0);
+    // A one-block cache needs no watcher: an entry is reused only at the block it was read at, and a revocation
+    // lands in a later block.
+    if (this.ttl > 1n) this.scheduleRevocationScan(0);
   }
 
   /**
@@ -266,9 +269,10 @@ export class PermissionChecker {
   }
 
   private remember(key: string, entry: CacheEntry): void {
-    // Only entries the revocation scan will still cover: revocations at or before lastScannedBlock
-    // were already processed, so an entry read before that block could miss one.
-    if (this.lastScannedBlock === undefined || entry.blockNumber < this.lastScannedBlock) return;
+    // Past one block, only entries the revocation scan will still cover: revocations at or before
+    // lastScannedBlock were already processed, so an entry read before that block could miss one.
+    const scanned = this.lastScannedBlock;
+    if (this.ttl > 1n && (scanned === undefined || entry.blockNumber < scanned)) return;
     if (this.cache.size >= this.cacheSize) {
       const oldest = this.cache.keys().next();
       if (!oldest.done) this.cache.delete(oldest.value);

@@ -1,7 +1,14 @@
 import { fileChunkAad, identityKeyContext, packChunks, resultAad, resultKeyContext } from '@hearth/blobs';
 import { decryptChunks, decryptEnvelope, encryptChunks, isCryptoError } from '@hearth/crypto';
 import { isInferenceError, runOperation, warmupEngines, type InputDocument } from '@hearth/inference';
-import { createKeyManager, fileKeyContext, isKeyManagerError, type KeyManager } from '@hearth/kms';
+import {
+  createKeyManager,
+  fileKeyContext,
+  isKeyManagerError,
+  type KeyManager,
+  type KeyManagerOptions,
+} from '@hearth/kms';
+import { createHash } from 'node:crypto';
 import { PermissionChecker } from '@hearth/permissions';
 import {
   canonicalJson,
@@ -62,7 +69,7 @@ export const operationTask = defineTask<OperationTaskInput, OperationTaskOutput>
   try {
     // 2. Keys.
     t = performance.now();
-    const kms = createKeyManager(input.kms);
+    const kms = keyManagerFor(input.kms);
     const identityKey = scope.track(
       await kms.decrypt(input.kmsKeyRef, input.wrappedIdentityKey, identityKeyContext(input.serverId)),
     );
@@ -156,8 +163,9 @@ export const operationTask = defineTask<OperationTaskInput, OperationTaskOutput>
 
 /**
  * One checker per child, reused across its jobs: a checker made per job re-verified the chain id on every job
- * (one more sequential RPC before the head and the grant reads). It holds nothing of a tenant: with
- * cacheTtlBlocks 0 it caches no decision and runs no revocation watcher; only "this RPC is chain N" carries over.
+ * (one more sequential RPC before the head and the grant reads). Every job still reads the head; a decision is
+ * reused only at that same block (cacheTtlBlocks 1), whose state cannot change, so a revocation is seen by the
+ * first job after its block. What it keeps is public chain state, nothing of a tenant's data.
  */
 let sharedChecker: { key: string; checker: PermissionChecker } | undefined;
 
@@ -165,9 +173,30 @@ function checkerFor(chain: OperationTaskInput['chain']): PermissionChecker {
   const key = `${chain.rpcUrl}|${chain.chainId}|${chain.dataPermissionsAddress}|${chain.timeoutMs}`;
   if (sharedChecker?.key !== key) {
     sharedChecker?.checker.close();
-    sharedChecker = { key, checker: new PermissionChecker({ ...chain, cacheTtlBlocks: 0 }) };
+    sharedChecker = { key, checker: new PermissionChecker({ ...chain, cacheTtlBlocks: 1 }) };
   }
   return sharedChecker.checker;
+}
+
+/**
+ * One key manager per child, as long as the job's options stay the same: a local manager made per job checked
+ * its keystore (mkdir, stat, read, verify) on every job. It holds what every job's input carries anyway (the
+ * master key of a local keystore, an AWS client); tenant keys are read per call and zeroed.
+ */
+let sharedKeyManager: { fingerprint: string; manager: KeyManager } | undefined;
+
+function keyManagerFor(options: KeyManagerOptions): KeyManager {
+  const hash = createHash('sha256');
+  if (options.provider === 'local') {
+    hash.update(options.masterKey).update(JSON.stringify({ ...options, masterKey: undefined }));
+  } else {
+    hash.update(JSON.stringify(options));
+  }
+  const fingerprint = hash.digest('hex');
+  if (sharedKeyManager?.fingerprint !== fingerprint) {
+    sharedKeyManager = { fingerprint, manager: createKeyManager(options) };
+  }
+  return sharedKeyManager.manager;
 }
 
 async function unwrapFileKey(
