@@ -9,7 +9,9 @@ import {
   ApiResponse,
   ApiTags,
 } from '@nestjs/swagger';
-import { parseOrThrow } from '@hearth/errors';
+import type { OperationEntity } from '@hearth/db';
+import { parseOrThrow, ProblemError } from '@hearth/errors';
+import { isId } from '@hearth/ids';
 import type { Response } from 'express';
 import { ApiKeyGuard } from '../auth/api-key.guard';
 import type { AuthenticatedApiKey } from '../auth/auth.types';
@@ -108,7 +110,20 @@ export class OperationsController {
     @Param('operationId') id: string,
     @Res() res: Response,
   ): Promise<void> {
-    const op = await this.service.find(key, id);
+    // Subscribe first, then read once: no transition can fall between the two, and the one read decides both
+    // access (404 for another key's operation, before any header is sent) and the state to start from.
+    // Events that arrive before the read are held and replayed after it.
+    if (!isId('op', id)) throw ProblemError.notFound('operation'); // nothing to subscribe to
+    const early: string[] = [];
+    let deliver: (status: string) => void = (status) => early.push(status);
+    const unsubscribe = await this.hub.subscribe(id, (event) => deliver(event.status));
+    let op: OperationEntity;
+    try {
+      op = await this.service.find(key, id);
+    } catch (err) {
+      unsubscribe();
+      throw err;
+    }
     res.status(200);
     res.setHeader('Content-Type', 'text/event-stream');
     res.setHeader('Cache-Control', 'no-cache, no-transform');
@@ -124,7 +139,6 @@ export class OperationsController {
       if (this.service.isTerminal(status)) finish();
     };
     const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), HEARTBEAT_MS);
-    let unsubscribe: () => void = () => undefined;
     const finish = () => {
       if (closed) return;
       closed = true;
@@ -133,14 +147,9 @@ export class OperationsController {
       res.end();
     };
     res.on('close', finish);
-    // Subscribe first, then read the current state: no transition can fall between the two.
-    unsubscribe = await this.hub.subscribe(op.id, (event) => send(event.status));
-    if (closed) {
-      unsubscribe();
-      return;
-    }
-    const current = await this.service.find(key, id);
-    if (current.status === 'running' && last === '') send('queued');
-    send(current.status);
+    if (op.status === 'running' && !early.includes('queued')) send('queued');
+    send(op.status);
+    for (const status of early) send(status);
+    deliver = send;
   }
 }

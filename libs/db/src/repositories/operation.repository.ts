@@ -52,11 +52,13 @@ export class OperationRepository {
     const entity = repo.create({ ...op, id: newId('op'), status: 'queued', attempts: 0 });
     try {
       // why: TypeORM's deep-partial type cannot follow a jsonb Record column; the entity is complete.
-      await repo.insert(entity as QueryDeepPartialEntity<OperationEntity>);
-      return {
-        operation: await repo.findOneByOrFail({ id: entity.id, serverId: op.serverId }),
-        created: true,
-      };
+      const inserted = await repo
+        .createQueryBuilder()
+        .insert()
+        .values(entity as QueryDeepPartialEntity<OperationEntity>)
+        .returning('*')
+        .execute();
+      return { operation: this.hydrate((inserted.raw as Record<string, unknown>[])[0]), created: true };
     } catch (err) {
       // A concurrent request with the same Idempotency-Key won the unique index: answer with its operation.
       if (op.idempotencyKey && (err as { code?: string }).code === '23505') {
@@ -81,7 +83,7 @@ export class OperationRepository {
 
   /** Marks a queued (or retried running) operation as running; null when it already ended or was cancelled. */
   async claim(serverId: string, id: string): Promise<OperationEntity | null> {
-    const rows: OperationEntity[] = await this.dataSource
+    const rows = await this.dataSource
       .createQueryBuilder()
       .update(OperationEntity)
       .set({ status: 'running', startedAt: () => 'now()', attempts: () => 'attempts + 1' })
@@ -92,9 +94,21 @@ export class OperationRepository {
       })
       .returning('*')
       .execute()
-      .then((r) => r.raw as OperationEntity[]);
-    if (!rows.length) return null;
-    return this.dataSource.getRepository(OperationEntity).findOneBy({ id, serverId });
+      .then((r) => r.raw as Record<string, unknown>[]);
+    return rows.length ? this.hydrate(rows[0]) : null;
+  }
+
+  /** An entity from a RETURNING * row (column names → properties, with the driver's own value conversions). */
+  private hydrate(row: Record<string, unknown>): OperationEntity {
+    const metadata = this.dataSource.getMetadata(OperationEntity);
+    const entity = metadata.create() as OperationEntity;
+    for (const column of metadata.columns) {
+      column.setEntityValue(
+        entity,
+        this.dataSource.driver.prepareHydratedValue(row[column.databaseName], column),
+      );
+    }
+    return entity;
   }
 
   /** Cancels a queued operation; false when it is no longer queued. */
