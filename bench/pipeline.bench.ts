@@ -17,7 +17,7 @@
  *                                     [--only=pooled,bare,per-job]
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runMigrations } from '@hearth/db';
@@ -68,6 +68,8 @@ interface Result {
   perSecond: number;
   p50: number;
   p99: number;
+  /** Busy CPU of the whole machine (all processes: gateway, worker, children, Postgres, Redis, chain) per job. */
+  cpuMsPerJob: number;
 }
 
 interface Sample {
@@ -80,6 +82,28 @@ interface PipelineRun {
   result: Result;
   samples: Sample[];
   childrenSpawned: number;
+}
+
+/** Busy CPU time of the whole machine so far, in ms (/proc/stat: all but idle and iowait, 100 ticks/s). */
+function machineBusyMs(): number {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  const total = fields.reduce((a, b) => a + b, 0);
+  return ((total - fields[3] - fields[4]) * 1000) / 100;
+}
+
+/** Machine CPU spent during the measured window (after warm-up, before the end), read when each edge passes. */
+function cpuWindow(): { result: () => number } {
+  let start = NaN;
+  let end = NaN;
+  const t1 = setTimeout(() => (start = machineBusyMs()), WARMUP_MS);
+  const t2 = setTimeout(() => (end = machineBusyMs()), WARMUP_MS + DURATION_MS);
+  return {
+    result: () => {
+      clearTimeout(t1);
+      clearTimeout(t2);
+      return end - start;
+    },
+  };
 }
 
 function arg(name: string): string | undefined {
@@ -145,6 +169,7 @@ async function runPipeline(
   const end = warmEnd + DURATION_MS;
   // Past the drain, requests still open are abandoned: their streams close, so the gateway can shut down.
   const abort = new AbortController();
+  const cpu = cpuWindow();
   const client = async (): Promise<void> => {
     while (performance.now() < end && !abort.signal.aborted) {
       const t0 = performance.now();
@@ -192,6 +217,7 @@ async function runPipeline(
       perSecond: samples.length / (DURATION_MS / 1000),
       p50: percentile(e2e, 50),
       p99: percentile(e2e, 99),
+      cpuMsPerJob: cpu.result() / samples.length,
     },
     samples,
     childrenSpawned: (pool.stats().spawned - spawnedBefore) / Math.max(1, started),
@@ -234,6 +260,7 @@ async function runBare(concurrency: number, childEnv: Record<string, string>): P
   let inFlight = 0;
   const warmEnd = performance.now() + WARMUP_MS;
   const end = warmEnd + DURATION_MS;
+  const cpu = cpuWindow();
   const client = async (): Promise<void> => {
     while (performance.now() < end) {
       const jobId = randomUUID();
@@ -257,6 +284,7 @@ async function runBare(concurrency: number, childEnv: Record<string, string>): P
   await Promise.race([Promise.all(Array.from({ length: concurrency }, client)), drained]);
   clearTimeout(drainTimer);
   const unfinished = inFlight;
+  const cpuMs = cpu.result();
   await pool.close(1000);
   await worker.close(true);
   await events.close();
@@ -272,6 +300,7 @@ async function runBare(concurrency: number, childEnv: Record<string, string>): P
     perSecond: latencies.length / (DURATION_MS / 1000),
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
+    cpuMsPerJob: cpuMs / latencies.length,
   };
 }
 
@@ -322,6 +351,8 @@ function printResults(results: Result[]): void {
       isBase || !b ? '-' : f(r.perSecond / b.perSecond, 2),
       isBase || !b ? '-' : f(r.p50 / b.p50, 1),
       isBase || !b ? '-' : f(r.p99 / b.p99, 1),
+      f(r.cpuMsPerJob, 2),
+      isBase || !b ? '-' : f(r.cpuMsPerJob / b.cpuMsPerJob, 1),
     ];
   });
   table(
@@ -337,8 +368,15 @@ function printResults(results: Result[]): void {
       'ops/s (a)/(b)',
       'p50 (a)/(b)',
       'p99 (a)/(b)',
+      'CPU ms/op',
+      'CPU (a)/(b)',
     ],
     rows,
+  );
+  console.log(
+    '(CPU ms/op: busy CPU of the whole machine during the window per finished job — every process of the stack;\n' +
+      ' with 2 cores saturated, throughput is about 2000 / CPU ms/op, so (a) reaches 40 % of (b) only if it costs\n' +
+      ' at most 2.5× the CPU of a no-op round trip)',
   );
 }
 
