@@ -147,6 +147,8 @@ export class OperationsController {
       res.end();
     };
     res.on('close', finish);
+    // The client may have left while the operation was read: 'close' has then fired already.
+    if (res.destroyed || !res.socket || res.socket.destroyed) return finish();
     if (op.status === 'running' && !early.includes('queued')) send('queued');
     send(op.status);
     for (const status of early) send(status);
