@@ -146,10 +146,16 @@ describe('PermissionChecker', () => {
 
   it('serves a cached allow only within its block and denies from the revoke block on', async () => {
     const grantId = await grant();
-    const first = await checker.check(req({ grantId }));
+    // Other test files share the chain: retry until two checks fall in one block.
+    let first = await checker.check(req({ grantId }));
+    let hits = checker.stats.cacheHits;
+    let again = await checker.check(req({ grantId }));
+    for (let i = 0; i < 5 && again.blockNumber !== first.blockNumber; i++) {
+      first = again;
+      hits = checker.stats.cacheHits;
+      again = await checker.check(req({ grantId }));
+    }
     assert.equal(first.allowed, true);
-    const hits = checker.stats.cacheHits;
-    const again = await checker.check(req({ grantId }));
     assert.deepEqual(again, first);
     assert.equal(checker.stats.cacheHits, hits + 1, 'same block: served from the cache');
     const revokeBlock = await revoke(grantId);
