@@ -17,7 +17,7 @@
  *                                     [--only=pooled,bare,per-job]
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runMigrations } from '@hearth/db';
@@ -54,7 +54,6 @@ const TIMING_KEYS = [
   'sealMs',
   'childOverheadMs',
   'totalWorkerMs',
-  'storeMs',
 ] as const;
 
 type Variant = 'bare noop (b)' | IsolationMode;
@@ -70,6 +69,8 @@ interface Result {
   p99: number;
   /** Busy CPU of the whole machine (all processes: gateway, worker, children, Postgres, Redis, chain) per job. */
   cpuMsPerJob: number;
+  /** The same, by part of the stack. */
+  cpuByClass: Map<string, number>;
 }
 
 interface Sample {
@@ -91,19 +92,87 @@ function machineBusyMs(): number {
   return ((total - fields[3] - fields[4]) * 1000) / 100;
 }
 
+/** Which part of the stack a process is, from its command line (the bench process runs gateway and worker). */
+function processClass(pid: number): string | undefined {
+  let cmdline: string;
+  try {
+    cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+  } catch {
+    return undefined;
+  }
+  if (pid === process.pid) return 'bench+gateway+worker';
+  if (cmdline.startsWith('postgres')) return 'postgres';
+  if (cmdline.includes('redis-server')) return 'redis';
+  if (cmdline.includes('hardhat')) return 'chain';
+  if (cmdline.includes('child-main')) return 'children';
+  return undefined;
+}
+
+/** CPU time so far (user + system, ms) of every process of the stack, by pid (/proc/<pid>/stat). */
+function stackCpuMs(): Map<number, { cls: string; ms: number }> {
+  const byPid = new Map<number, { cls: string; ms: number }>();
+  for (const name of readdirSync('/proc')) {
+    const pid = Number(name);
+    if (!Number.isInteger(pid)) continue;
+    const cls = processClass(pid);
+    if (!cls) continue;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // Fields 14 and 15 of stat (utime, stime), counted after the ")" that ends the command name.
+      const ticks = Number(fields[11]) + Number(fields[12]);
+      byPid.set(pid, { cls, ms: (ticks * 1000) / 100 });
+    } catch {
+      // The process ended between the listing and the read.
+    }
+  }
+  return byPid;
+}
+
+interface CpuWindow {
+  /** Busy CPU of the whole machine in the window. */
+  total: () => number;
+  /** CPU by part of the stack in the window (processes alive at its end). */
+  byClass: () => Map<string, number>;
+}
+
 /** Machine CPU spent during the measured window (after warm-up, before the end), read when each edge passes. */
-function cpuWindow(): { result: () => number } {
+function cpuWindow(): CpuWindow {
   let start = NaN;
   let end = NaN;
-  const t1 = setTimeout(() => (start = machineBusyMs()), WARMUP_MS);
-  const t2 = setTimeout(() => (end = machineBusyMs()), WARMUP_MS + DURATION_MS);
+  let classStart = new Map<number, { cls: string; ms: number }>();
+  let classEnd = new Map<number, { cls: string; ms: number }>();
+  const t1 = setTimeout(() => {
+    start = machineBusyMs();
+    classStart = stackCpuMs();
+  }, WARMUP_MS);
+  const t2 = setTimeout(() => {
+    end = machineBusyMs();
+    classEnd = stackCpuMs();
+  }, WARMUP_MS + DURATION_MS);
+  const stop = () => {
+    clearTimeout(t1);
+    clearTimeout(t2);
+  };
   return {
-    result: () => {
-      clearTimeout(t1);
-      clearTimeout(t2);
+    total: () => {
+      stop();
       return end - start;
     },
+    byClass: () => {
+      stop();
+      // Per process: one that started in the window counts from 0; one that ended in it is lost ("rest").
+      const byClass = new Map<string, number>();
+      for (const [pid, { cls, ms }] of classEnd) {
+        byClass.set(cls, (byClass.get(cls) ?? 0) + ms - (classStart.get(pid)?.ms ?? 0));
+      }
+      return byClass;
+    },
   };
+}
+
+function perJob(byClass: Map<string, number>, jobs: number): Map<string, number> {
+  return new Map([...byClass].map(([k, v]) => [k, v / jobs]));
 }
 
 function arg(name: string): string | undefined {
@@ -217,7 +286,8 @@ async function runPipeline(
       perSecond: samples.length / (DURATION_MS / 1000),
       p50: percentile(e2e, 50),
       p99: percentile(e2e, 99),
-      cpuMsPerJob: cpu.result() / samples.length,
+      cpuMsPerJob: cpu.total() / samples.length,
+      cpuByClass: perJob(cpu.byClass(), samples.length),
     },
     samples,
     childrenSpawned: (pool.stats().spawned - spawnedBefore) / Math.max(1, started),
@@ -284,7 +354,8 @@ async function runBare(concurrency: number, childEnv: Record<string, string>): P
   await Promise.race([Promise.all(Array.from({ length: concurrency }, client)), drained]);
   clearTimeout(drainTimer);
   const unfinished = inFlight;
-  const cpuMs = cpu.result();
+  const cpuMs = cpu.total();
+  const cpuByClass = perJob(cpu.byClass(), latencies.length);
   await pool.close(1000);
   await worker.close(true);
   await events.close();
@@ -301,6 +372,7 @@ async function runBare(concurrency: number, childEnv: Record<string, string>): P
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
     cpuMsPerJob: cpuMs / latencies.length,
+    cpuByClass,
   };
 }
 
@@ -373,6 +445,20 @@ function printResults(results: Result[]): void {
     ],
     rows,
   );
+  const classes = ['bench+gateway+worker', 'children', 'postgres', 'redis', 'chain'];
+  console.log('\nCPU ms per op by part of the stack (user + system of its processes during the window)\n');
+  table(
+    ['mode', 'conc', ...classes, 'rest of machine'],
+    results.map((r) => {
+      const known = classes.reduce((a, c) => a + (r.cpuByClass.get(c) ?? 0), 0);
+      return [
+        r.variant,
+        String(r.concurrency),
+        ...classes.map((c) => f(r.cpuByClass.get(c) ?? 0, 2)),
+        f(r.cpuMsPerJob - known, 2),
+      ];
+    }),
+  );
   console.log(
     '(CPU ms/op: busy CPU of the whole machine during the window per finished job — every process of the stack;\n' +
       ' with 2 cores saturated, throughput is about 2000 / CPU ms/op, so (a) reaches 40 % of (b) only if it costs\n' +
@@ -399,7 +485,7 @@ async function printBreakdown(
     'e2e',
     'POST',
     ...TIMING_KEYS.map((k) => k.replace(/Ms$/, '')),
-    'notify',
+    'store+notify',
     'children/op',
   ];
   const rows: string[][] = [];
@@ -419,8 +505,8 @@ async function printBreakdown(
   table(header, rows);
   console.log(
     '(medians in ms; POST = the HTTP round trip of POST /v1/operations as the client sees it; queueWait = enqueue → handler start;\n' +
-      ' totalWorker = handler start → outcome ready (claim, load, child), store = the recording transaction; notify = e2e − POST −\n' +
-      ' queueWait − totalWorker − store: the status event reaching the SSE client (queueWait starts at the enqueue inside POST, so\n' +
+      ' totalWorker = handler start → outcome ready (claim, load, child); store+notify = e2e − POST − queueWait − totalWorker:\n' +
+      ' the recording statement and the status event reaching the SSE client (queueWait starts at the enqueue inside POST, so\n' +
       ' it can dip below 0); children/op = children forked per operation)',
   );
   console.log(
@@ -443,14 +529,7 @@ function breakdownRow(
     pick((x) => x.sample.e2eMs),
     pick((x) => x.sample.postMs),
     ...TIMING_KEYS.map((k) => pick((x) => x.t[k] ?? NaN)),
-    pick(
-      (x) =>
-        x.sample.e2eMs -
-        x.sample.postMs -
-        (x.t.queueWaitMs ?? 0) -
-        (x.t.totalWorkerMs ?? 0) -
-        (x.t.storeMs ?? 0),
-    ),
+    pick((x) => x.sample.e2eMs - x.sample.postMs - (x.t.queueWaitMs ?? 0) - (x.t.totalWorkerMs ?? 0)),
     children,
   ];
 }

@@ -159,6 +159,27 @@ describe('operations pipeline', () => {
     assert.ok(statuses.length >= 1);
   });
 
+  it('reads every chunk of a file larger than the worker loads inline, beside a small one', async () => {
+    // 20 chunks of 64 KiB: past the 16 the run input carries itself, so the worker streams it from the blob store.
+    const sentence = 'The river was high after the rain and the ferry ran late. ';
+    const big = sentence.repeat(Math.ceil((20 * 64 * 1024) / sentence.length));
+    const bigId = await uploadText(gw.url, tenant, 'long-journal.txt', big);
+    const statsGrant = await grant(relayer, tenant, app.account.address, ['stats'], [bigId, fileId]);
+    const { id } = await json<{ id: string }>(
+      await submit(gw.url, app, { operation: 'stats', fileIds: [bigId, fileId], grantId: statsGrant }),
+    );
+    const done = await waitDone(gw.url, app, id);
+    assert.equal(done.status, 'succeeded', JSON.stringify(done.error));
+    const result = done.result as { bytes: number; perDocument: Array<{ fileId: string; bytes: number }> };
+    assert.deepEqual(
+      result.perDocument.map((d) => [d.fileId, d.bytes]),
+      [
+        [bigId, Buffer.byteLength(big)],
+        [fileId, Buffer.byteLength(JOURNAL)],
+      ],
+    );
+  });
+
   it('another key of the same server cannot see the operation', async () => {
     const { id } = await json<{ id: string }>(
       await submit(gw.url, app, { operation: 'summarize', fileIds: [fileId], grantId }),

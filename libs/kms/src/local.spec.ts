@@ -111,6 +111,18 @@ describe('local key manager keystore', () => {
     await rejectsWith(kms.generateDataKey(keyRef, { tenantId: 'srv_gone' }), 'key_destroyed');
   });
 
+  it('a key destroyed by another process fails at once in one that had already used it', async () => {
+    // The worker's children keep a key file's content between calls; the tombstone is still checked each time.
+    const { keyRef } = await kms.createTenantKey('srv_elsewhere');
+    const ctx = fileKeyContext('srv_elsewhere', 'fil_1');
+    const { plaintext, wrapped } = await kms.generateDataKey(keyRef, ctx);
+    const child = new LocalKeyManager({ keystoreDir: dir, masterKey });
+    assert.deepEqual(await child.unwrapDataKey(keyRef, wrapped, ctx), plaintext);
+    await new LocalKeyManager({ keystoreDir: dir, masterKey }).destroyTenantKey(keyRef);
+    await rejectsWith(child.unwrapDataKey(keyRef, wrapped, ctx), 'key_destroyed');
+    await rejectsWith(child.generateDataKey(keyRef, ctx), 'key_destroyed');
+  });
+
   it('a keyRef never escapes the keystore directory', async () => {
     for (const bad of [
       'local:../../etc/passwd',

@@ -12,6 +12,7 @@ export interface LocalKeyManagerOptions {
   masterKey: Buffer;
 }
 
+const MAX_CACHED_KEY_FILES = 10_000;
 const KEY_REF_PATTERN = /^local:([0-9a-f]{32})$/;
 const NONCE = 12;
 const TAG = 16;
@@ -73,9 +74,11 @@ function isErrno(err: unknown, code: string): boolean {
 
 /**
  * Embedded key manager (the default). Tenant keys are random 256-bit keys, each in its own file
- * in `keystoreDir`, wrapped under the master key. Nothing is cached: every call reads the key
- * file, so a destroy done by one process (gateway) holds at once for every other (workers),
- * and no unwrapped tenant key outlives the call that needed it.
+ * in `keystoreDir`, wrapped under the master key. Every call checks for the key's tombstone, so a
+ * destroy done by one process (gateway) holds at once for every other (workers), and no unwrapped
+ * tenant key outlives the call that needed it. Only a key file's content (the tenant key wrapped
+ * under the master key, which never changes once written) is kept between calls: re-reading it
+ * cost four file-system round trips per call, three calls per operation.
  *
  * Wrapped blob (data keys and secrets): version (1) || purpose (1) || nonce (12) || ct || tag (16),
  * AAD = "hearth:local-kms:blob:v1\0" || purpose || keyRef || "\0" || canonical context.
@@ -85,6 +88,8 @@ export class LocalKeyManager implements KeyManager {
   private readonly dir: string;
   private readonly masterKey: Buffer;
   private ready: Promise<void> | undefined;
+  /** keyRef → its key file as read once (wrapped material only; bounded). */
+  private readonly keyFiles = new Map<string, KeyFile>();
 
   constructor(options: LocalKeyManagerOptions) {
     if (!Buffer.isBuffer(options.masterKey) || options.masterKey.length !== 32) {
@@ -157,6 +162,7 @@ export class LocalKeyManager implements KeyManager {
   async destroyTenantKey(keyRef: string): Promise<void> {
     const file = this.keyPath(keyRef);
     await this.ensureReady();
+    this.keyFiles.delete(keyRef);
     const tombstone = this.tombstonePath(keyRef);
     let size: number;
     try {
@@ -235,6 +241,26 @@ export class LocalKeyManager implements KeyManager {
     if (await this.exists(this.tombstonePath(keyRef))) {
       throw new KeyManagerError('key_destroyed', `tenant key ${keyRef} was destroyed`);
     }
+    const parsed = this.keyFiles.get(keyRef) ?? (await this.readKeyFile(keyRef, file));
+    const tenantKey = open(
+      this.masterKey,
+      Buffer.from(parsed.wrapped, 'base64'),
+      tenantKeyAad(keyRef, parsed.tenantId),
+    );
+    if (!tenantKey) {
+      throw new KeyManagerError(
+        'kms_unavailable',
+        `cannot unwrap tenant key ${keyRef}: wrong master key or altered keystore`,
+      );
+    }
+    try {
+      return fn(tenantKey);
+    } finally {
+      tenantKey.fill(0);
+    }
+  }
+
+  private async readKeyFile(keyRef: string, file: string): Promise<KeyFile> {
     let raw: string;
     try {
       raw = await fs.readFile(file, 'utf8');
@@ -258,22 +284,9 @@ export class LocalKeyManager implements KeyManager {
     ) {
       throw new KeyManagerError('kms_unavailable', `key file for ${keyRef} is corrupt`);
     }
-    const tenantKey = open(
-      this.masterKey,
-      Buffer.from(parsed.wrapped, 'base64'),
-      tenantKeyAad(keyRef, parsed.tenantId),
-    );
-    if (!tenantKey) {
-      throw new KeyManagerError(
-        'kms_unavailable',
-        `cannot unwrap tenant key ${keyRef}: wrong master key or altered keystore`,
-      );
-    }
-    try {
-      return fn(tenantKey);
-    } finally {
-      tenantKey.fill(0);
-    }
+    if (this.keyFiles.size >= MAX_CACHED_KEY_FILES) this.keyFiles.clear();
+    this.keyFiles.set(keyRef, parsed);
+    return parsed;
   }
 
   private keyPath(keyRef: string): string {

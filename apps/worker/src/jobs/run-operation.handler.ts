@@ -1,13 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { PostgresBlobStore } from '@hearth/blobs';
 import { HEARTH_CONFIG, type HearthConfig } from '@hearth/config';
-import {
-  FileEntity,
-  OperationRepository,
-  ServerEntity,
-  type OperationEntity,
-  type OperationOutcome,
-} from '@hearth/db';
+import { OperationRepository, type OperationEntity, type OperationOutcome } from '@hearth/db';
 import { inferenceOptionsFromConfig, listCatalog, type InferenceOptions } from '@hearth/inference';
 import { keyManagerOptionsFromConfig, type KeyManagerOptions } from '@hearth/kms';
 import { type ServerPolicy } from '@hearth/permissions';
@@ -22,7 +16,7 @@ import type { Job } from 'bullmq';
 import type Redis from 'ioredis';
 import { PinoLogger } from 'nestjs-pino';
 import { getAddress } from 'viem';
-import { DataSource, In } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { isIsolationError } from '../isolation';
 import { IsolationPool } from '../pipeline/isolation-pool';
 import type { OperationTaskInput, OperationTaskOutput, TaskFile } from '../pipeline/operation-task.types';
@@ -195,41 +189,32 @@ export class RunOperationHandler implements JobHandler<JobName.RunOperation> {
       ...outcome,
       timings: { ...outcome.timings, ...timings },
     });
-    if (committed) {
-      const storeMs = ms(storeStart);
-      // The app hears of the outcome first: the store timing is bookkeeping and must not delay it.
-      await this.publish(op.id, outcome.status);
-      await Promise.all([
-        this.dataSource.query(
-          `UPDATE operations SET timings = timings || $3::jsonb WHERE id = $1 AND server_id = $2`,
-          [op.id, op.serverId, JSON.stringify({ storeMs })],
-        ),
-        this.releaseBacklog(op.serverId, job),
-      ]);
-    } else {
-      await this.releaseBacklog(op.serverId, job);
-    }
-    log.info({ status: outcome.status, code: outcome.errorCode, committed }, 'operation finished');
+    const storeMs = ms(storeStart);
+    if (committed) await this.publish(op.id, outcome.status);
+    await this.releaseBacklog(op.serverId, job);
+    log.info({ status: outcome.status, code: outcome.errorCode, committed, storeMs }, 'operation finished');
     return { status: outcome.status };
   }
 
   private async buildInput(
     op: OperationEntity,
   ): Promise<{ input: OperationTaskInput } | { missing: string } | { notAggregate: true }> {
-    const server = await this.dataSource.getRepository(ServerEntity).findOneByOrFail({ id: op.serverId });
+    const loaded = await this.operations.loadRunInput(op.serverId, op.fileIds);
+    if (!loaded) throw new Error(`server ${op.serverId} of operation ${op.id} not found`);
+    const { server } = loaded;
     // Issue 9: collectives run aggregate operations only (an unknown name counts as not aggregate).
     if (server.kind === 'collective' && !this.aggregateOperations.has(op.operation))
       return { notAggregate: true };
-    const rows = await this.dataSource
-      .getRepository(FileEntity)
-      .findBy({ serverId: op.serverId, id: In(op.fileIds), status: 'ready' });
-    const byId = new Map(rows.map((r) => [r.id, r]));
+    const byId = new Map(loaded.files.map((f) => [f.id, f]));
     const files: TaskFile[] = [];
     for (const fileId of op.fileIds) {
       const row = byId.get(fileId);
       if (!row) return { missing: fileId };
-      const chunks: Buffer[] = [];
-      for await (const chunk of this.blobs.readChunks(op.serverId, fileId)) chunks.push(chunk);
+      let chunks = row.chunks;
+      if (!chunks) {
+        chunks = [];
+        for await (const chunk of this.blobs.readChunks(op.serverId, fileId)) chunks.push(chunk);
+      }
       files.push({
         fileId,
         name: row.name,

@@ -18,7 +18,8 @@ import {
   receiptTypedData,
   type SignedReceipt,
 } from '@hearth/receipts';
-import { privateKeyToAccount } from 'viem/accounts';
+import { getAddress, type Hex } from 'viem';
+import { privateKeyToAccount, privateKeyToAddress, sign } from 'viem/accounts';
 import { defineTask } from '../isolation/task';
 import type { JobScope } from '../isolation/job-scope';
 import type { ChildTimings, OperationTaskInput, OperationTaskOutput, TaskFile } from './operation-task.types';
@@ -112,12 +113,13 @@ export const operationTask = defineTask<OperationTaskInput, OperationTaskOutput>
       outputJson,
     );
     const resultCiphertext = packChunks(sealed.map((c) => c.sealed));
-    const account = privateKeyToAccount(`0x${identityKey.toString('hex')}`);
-    if (account.address.toLowerCase() !== input.serverAddress.toLowerCase()) {
+    const privateKey: Hex = `0x${identityKey.toString('hex')}`;
+    if (!identityMatches(input.wrappedIdentityKey, privateKey, input.serverAddress)) {
       return fail('identity_mismatch', 'the server identity key does not match its address');
     }
+    const serverAddress = getAddress(input.serverAddress);
     const typedData = receiptTypedData(input.chain.chainId, {
-      server: account.address,
+      server: serverAddress,
       operationId: input.operationId,
       grantId: input.grantId ?? '0',
       blockNumber,
@@ -131,8 +133,10 @@ export const operationTask = defineTask<OperationTaskInput, OperationTaskOutput>
       model: run.model,
       issuedAt: new Date().toISOString(),
     });
-    const signature = await account.signTypedData(typedData);
-    const receipt: SignedReceipt = { typedData, signature, signer: account.address };
+    // What viem's signTypedData does, with the EIP-712 digest computed once: it is also the receipt hash.
+    const digest = receiptHash(typedData);
+    const signature = await sign({ hash: digest, privateKey, to: 'hex' });
+    const receipt: SignedReceipt = { typedData, signature, signer: serverAddress };
     timings.seal = since(t);
     return {
       outcome: 'succeeded',
@@ -140,7 +144,7 @@ export const operationTask = defineTask<OperationTaskInput, OperationTaskOutput>
       resultCiphertext,
       resultWrappedKey: resultKey.wrapped,
       receipt,
-      receiptHash: receiptHash(typedData),
+      receiptHash: digest,
       inputBytes,
       timings: timings as ChildTimings,
     };
@@ -197,6 +201,23 @@ function keyManagerFor(options: KeyManagerOptions): KeyManager {
     sharedKeyManager = { fingerprint, manager: createKeyManager(options) };
   }
   return sharedKeyManager.manager;
+}
+
+/**
+ * Wrapped identity keys already seen to match their server's address (sha256 of the ciphertext + address; no
+ * key material). Unwrapping the same ciphertext always gives the same key, so the public-key derivation that
+ * proves the match is done once per server and child, not once per job.
+ */
+const verifiedIdentities = new Set<string>();
+const MAX_VERIFIED_IDENTITIES = 10_000;
+
+function identityMatches(wrappedIdentityKey: Buffer, privateKey: Hex, serverAddress: string): boolean {
+  const id = `${createHash('sha256').update(wrappedIdentityKey).digest('hex')}:${serverAddress.toLowerCase()}`;
+  if (verifiedIdentities.has(id)) return true;
+  if (privateKeyToAddress(privateKey).toLowerCase() !== serverAddress.toLowerCase()) return false;
+  if (verifiedIdentities.size >= MAX_VERIFIED_IDENTITIES) verifiedIdentities.clear();
+  verifiedIdentities.add(id);
+  return true;
 }
 
 async function unwrapFileKey(
