@@ -122,6 +122,11 @@ function stackCpuMs(): Map<number, { cls: string; ms: number }> {
       // Fields 14 and 15 of stat (utime, stime), counted after the ")" that ends the command name.
       const ticks = Number(fields[11]) + Number(fields[12]);
       byPid.set(pid, { cls, ms: (ticks * 1000) / 100 });
+      if (pid === process.pid) {
+        // Fields 16 and 17 (cutime, cstime): children this process forked and reaped, i.e. per-job children
+        // that ended. Pseudo-pid -1: not a process, but the same arithmetic over the window.
+        byPid.set(-1, { cls: 'children', ms: ((Number(fields[13]) + Number(fields[14])) * 1000) / 100 });
+      }
     } catch {
       // The process ended between the listing and the read.
     }
@@ -161,7 +166,8 @@ function cpuWindow(): CpuWindow {
     },
     byClass: () => {
       stop();
-      // Per process: one that started in the window counts from 0; one that ended in it is lost ("rest").
+      // Per process: one that started in the window counts from 0; children that ended count through the bench
+      // process's reaped-children time; anything else that ended is lost ("rest").
       const byClass = new Map<string, number>();
       for (const [pid, { cls, ms }] of classEnd) {
         byClass.set(cls, (byClass.get(cls) ?? 0) + ms - (classStart.get(pid)?.ms ?? 0));

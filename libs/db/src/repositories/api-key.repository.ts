@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { ApiKeyEntity } from '../entities/api-key.entity';
+import { hydrate } from './hydrate';
 
 export type NewApiKey = Pick<
   ApiKeyEntity,
@@ -86,12 +87,15 @@ export class ApiKeyRepository {
    * the tenant. A previous secret past its grace period matches nothing.
    */
   async findBySecretHash(secretHash: Buffer): Promise<ApiKeyMatch | null> {
-    const key = await this.repo
-      .createQueryBuilder('k')
-      .where('k.secret_hash = :h', { h: secretHash })
-      .orWhere('(k.previous_secret_hash = :h AND k.previous_secret_expires_at > now())', { h: secretHash })
-      .getOne();
-    if (!key) return null;
+    // Plain SQL: this runs on every app request, and the query builder cost more than the query.
+    const rows = await this.ds.query<Array<Record<string, unknown>>>(
+      `SELECT * FROM api_keys
+       WHERE secret_hash = $1 OR (previous_secret_hash = $1 AND previous_secret_expires_at > now())
+       LIMIT 1`,
+      [secretHash],
+    );
+    if (rows.length === 0) return null;
+    const key = hydrate(this.ds, ApiKeyEntity, rows[0]);
     return { key, matched: key.secretHash.equals(secretHash) ? 'current' : 'previous' };
   }
 }

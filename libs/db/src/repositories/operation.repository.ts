@@ -5,6 +5,7 @@ import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialE
 import type { FileEntity } from '../entities/file.entity';
 import { OperationEntity, type OperationStatus } from '../entities/operation.entity';
 import type { ServerEntity } from '../entities/server.entity';
+import { hydrate } from './hydrate';
 
 export const TERMINAL_STATUSES: readonly OperationStatus[] = ['succeeded', 'failed', 'denied', 'cancelled'];
 
@@ -130,8 +131,13 @@ export class OperationRepository {
     return this.dataSource.getRepository(OperationEntity).findOneBy({ apiKeyId, idempotencyKey });
   }
 
-  findForKey(apiKeyId: string, serverId: string, id: string): Promise<OperationEntity | null> {
-    return this.dataSource.getRepository(OperationEntity).findOneBy({ id, serverId, apiKeyId });
+  /** Plain SQL: every status read and event stream of an app goes through here. */
+  async findForKey(apiKeyId: string, serverId: string, id: string): Promise<OperationEntity | null> {
+    const rows = await this.dataSource.query<Array<Record<string, unknown>>>(
+      'SELECT * FROM operations WHERE id = $1 AND server_id = $2 AND api_key_id = $3',
+      [id, serverId, apiKeyId],
+    );
+    return rows.length ? this.hydrate(rows[0]) : null;
   }
 
   findById(serverId: string, id: string): Promise<OperationEntity | null> {
@@ -155,17 +161,8 @@ export class OperationRepository {
     return rows.length ? this.hydrate(rows[0]) : null;
   }
 
-  /** An entity from a RETURNING * row (column names → properties, with the driver's own value conversions). */
   private hydrate(row: Record<string, unknown>): OperationEntity {
-    const metadata = this.dataSource.getMetadata(OperationEntity);
-    const entity = metadata.create() as OperationEntity;
-    for (const column of metadata.columns) {
-      column.setEntityValue(
-        entity,
-        this.dataSource.driver.prepareHydratedValue(row[column.databaseName], column),
-      );
-    }
-    return entity;
+    return hydrate(this.dataSource, OperationEntity, row);
   }
 
   /**

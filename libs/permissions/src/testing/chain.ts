@@ -77,6 +77,27 @@ export async function latestTimestamp(t: TestChain): Promise<bigint> {
   return (await t.client.getBlock({ blockTag: 'latest' })).timestamp;
 }
 
+/**
+ * Runs the part of a scenario that needs the chain clock to stay below `now + marginSeconds` (e.g. grant with an
+ * expiry, then see it allowed). Test files share one dev chain and some advance its clock: when `setup` fails
+ * and the clock has meanwhile passed the margin, another file moved it, and `setup` runs again (up to 4 times).
+ * A failure with the clock still inside the margin is the scenario's own and is thrown at once.
+ */
+export async function withinClockMargin<T>(
+  t: TestChain,
+  marginSeconds: bigint,
+  setup: (now: bigint) => Promise<T>,
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    const now = await latestTimestamp(t);
+    try {
+      return await setup(now);
+    } catch (err) {
+      if (attempt >= 4 || (await latestTimestamp(t)) < now + marginSeconds) throw err;
+    }
+  }
+}
+
 /** A random Hearth file id (`fil_<32 hex>`). */
 export function randomFileId(): string {
   return `fil_${Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString('hex')}`;
