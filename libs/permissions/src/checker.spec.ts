@@ -1,6 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Socket } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
 import { once } from 'node:events';
 import type { Address } from 'viem';
 import { PermissionChecker, type PermissionCheckRequest } from './checker';
@@ -258,6 +259,24 @@ describe('PermissionChecker', () => {
     slow.close();
     for (const socket of sockets) socket.destroy();
     silent.close();
+
+    // a gateway in front of the node answering 503 with a text page
+    const failing = createHttpServer((_req, res) =>
+      res.writeHead(503, { 'content-type': 'text/html' }).end('<h1>busy</h1>'),
+    );
+    failing.listen(0, '127.0.0.1');
+    await once(failing, 'listening');
+    const busy = new PermissionChecker({
+      rpcUrl: `http://127.0.0.1:${(failing.address() as { port: number }).port}`,
+      chainId: t.chainId,
+      dataPermissionsAddress: t.dataPermissions,
+      timeoutMs: 1000,
+      cacheTtlBlocks: 0,
+    });
+    const busyDecision = await busy.check(req({ grantId: '1' }));
+    assert.deepEqual(busyDecision.allowed ? undefined : busyDecision.code, 'chain_unavailable');
+    busy.close();
+    failing.close();
 
     // the wrong chain id is never trusted
     const wrongChain = new PermissionChecker({

@@ -16,7 +16,7 @@ export { PermissionsError, isTransportError } from './errors';
 export type { PermissionsErrorCode } from './errors';
 export { fileIdToUint, uintToFileId, isFileId } from './file-ids';
 export { isVanaDataPermissionContract } from './vana';
-export { createHearthPublicClient, hearthChain } from './client';
+export { createHearthPublicClient, hearthChain, rpcFetch } from './client';
 export { DEV_RELAYER_PRIVATE_KEY, DEV_ACCOUNT_PRIVATE_KEYS } from './dev-keys';
 export * from './typed-data';
 export * as DataPermissionsContract from './generated/DataPermissions';

@@ -9,7 +9,7 @@ import {
   type KeyManagerOptions,
 } from '@hearth/kms';
 import { createHash } from 'node:crypto';
-import { PermissionChecker } from '@hearth/permissions';
+import { PermissionChecker, rpcFetch } from '@hearth/permissions';
 import {
   canonicalJson,
   inputsHash,
@@ -254,7 +254,8 @@ export async function warmupOperationTask(): Promise<void> {
   await probe.signMessage({ message: 'warmup' });
   const rpcUrl = process.env.HEARTH_CHILD_RPC_URL;
   if (rpcUrl) {
-    await fetch(rpcUrl, {
+    // The checker's own HTTP client, so the connection it opens is the one jobs reuse.
+    await rpcFetch(rpcUrl, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_blockNumber', params: [] }),
