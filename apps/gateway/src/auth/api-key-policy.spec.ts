@@ -17,6 +17,14 @@ const key = (over: Partial<AuthenticatedApiKey> = {}): AuthenticatedApiKey => ({
   operations: null,
   origins: null,
   ratePerMinute: 10,
+  server: {
+    id: 'srv_x',
+    kind: 'personal',
+    ownerAddress: '0x0000000000000000000000000000000000000002',
+    kmsKeyRef: 'local:00000000000000000000000000000000',
+    policyKind: 'grants',
+    policyAddress: null,
+  },
   ...over,
 });
 

@@ -39,7 +39,7 @@ export class ApiKeyGuard implements CanActivate {
     if (!looksLikeApiKey(secret)) throw this.invalid();
     const match = await this.keys.findBySecretHash(sha256(secret));
     if (!match) throw this.invalid();
-    const { key } = match;
+    const { key, server } = match;
     if (key.revokedAt !== null) {
       throw new ProblemError(
         401,
@@ -81,6 +81,7 @@ export class ApiKeyGuard implements CanActivate {
       operations: key.operations,
       origins: key.origins,
       ratePerMinute: key.ratePerMinute,
+      server,
     };
     assertOriginAllowed(req.hearthApiKey, req.headers.origin);
     return true;

@@ -1,3 +1,4 @@
+import type { ApiKeyServer } from '@hearth/db';
 import type { Request } from 'express';
 
 /** The signed-in owner (SessionGuard). */
@@ -21,6 +22,8 @@ export interface AuthenticatedApiKey {
   /** null = any origin. */
   origins: string[] | null;
   ratePerMinute: number;
+  /** The key's server as read with the key, at authentication (kind, owner, KMS key, permission policy). */
+  server: ApiKeyServer;
 }
 
 export interface AuthedRequest extends Request {

@@ -2,13 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { resultAad, resultKeyContext, unpackChunks } from '@hearth/blobs';
 import { HEARTH_CONFIG, type HearthConfig } from '@hearth/config';
 import { decryptChunks, sha256Bytes32 } from '@hearth/crypto';
-import {
-  FileEntity,
-  OperationRepository,
-  ServerEntity,
-  TERMINAL_STATUSES,
-  type OperationEntity,
-} from '@hearth/db';
+import { OperationRepository, TERMINAL_STATUSES, type OperationEntity } from '@hearth/db';
 import { ErrorCode, type FieldError, ProblemError } from '@hearth/errors';
 import { isId } from '@hearth/ids';
 import {
@@ -24,7 +18,7 @@ import { canonicalJson } from '@hearth/receipts';
 import type { Queue } from 'bullmq';
 import type Redis from 'ioredis';
 import { getAddress } from 'viem';
-import { DataSource, In } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { assertOperationAllowed } from '../auth/api-key-policy';
 import type { AuthenticatedApiKey } from '../auth/auth.types';
 import { Chain } from '../chain/chain.module';
@@ -100,7 +94,8 @@ export class OperationsService {
         })),
       );
     }
-    const server = await this.dataSource.getRepository(ServerEntity).findOneByOrFail({ id: key.serverId });
+    // Read with the API key, in the same query.
+    const { server } = key;
     // Issue 9: a collective runs aggregate operations only (the worker enforces it again at execution time).
     if (server.kind === 'collective' && !validated.operation.aggregate) {
       throw new ProblemError(
@@ -225,9 +220,10 @@ export class OperationsService {
         { field: 'fileIds', code: 'duplicate', message: 'each file may be named once' },
       ]);
     }
-    const rows = await this.dataSource
-      .getRepository(FileEntity)
-      .findBy({ serverId, id: In(unique), status: 'ready' });
+    const rows = await this.dataSource.query<Array<{ id: string }>>(
+      `SELECT id FROM files WHERE server_id = $1 AND id = ANY($2::text[]) AND status = 'ready'`,
+      [serverId, unique],
+    );
     const found = new Set(rows.map((r) => r.id));
     const errors: FieldError[] = fileIds
       .map((id, i) => ({ id, i }))
@@ -247,7 +243,7 @@ export class OperationsService {
         op.resultWrappedKey &&
         (!op.resultExpiresAt || op.resultExpiresAt > new Date())
       ) {
-        view.result = await this.openResult(op);
+        view.result = await this.openResult(key, op);
       }
     }
     return view;
@@ -278,10 +274,10 @@ export class OperationsService {
   }
 
   /** Results are sealed under the tenant key (purpose "result"); the gateway opens only results, never files. */
-  private async openResult(op: OperationEntity): Promise<unknown> {
-    const server = await this.dataSource.getRepository(ServerEntity).findOneByOrFail({ id: op.serverId });
+  private async openResult(apiKey: AuthenticatedApiKey, op: OperationEntity): Promise<unknown> {
+    // find() returned the operation for this key only, so the key's server is the operation's.
     const key = await this.keys.unwrapDataKey(
-      server.kmsKeyRef,
+      apiKey.server.kmsKeyRef,
       op.resultWrappedKey!,
       resultKeyContext(op.serverId, op.id),
     );

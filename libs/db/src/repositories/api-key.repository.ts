@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { ApiKeyEntity } from '../entities/api-key.entity';
+import type { ServerEntity } from '../entities/server.entity';
 import { hydrate } from './hydrate';
 
 export type NewApiKey = Pick<
@@ -8,9 +9,16 @@ export type NewApiKey = Pick<
   'id' | 'name' | 'appAddress' | 'secretHash' | 'secretPrefix' | 'operations' | 'origins' | 'ratePerMinute'
 >;
 
+/** What app requests need of the key's server, read in the same query as the key. */
+export type ApiKeyServer = Pick<
+  ServerEntity,
+  'id' | 'kind' | 'ownerAddress' | 'kmsKeyRef' | 'policyKind' | 'policyAddress'
+>;
+
 /** What a presented secret matched: the key's current secret, or its previous one still within grace. */
 export interface ApiKeyMatch {
   key: ApiKeyEntity;
+  server: ApiKeyServer;
   matched: 'current' | 'previous';
 }
 
@@ -87,16 +95,28 @@ export class ApiKeyRepository {
    * the tenant. A previous secret past its grace period matches nothing.
    */
   async findBySecretHash(secretHash: Buffer): Promise<ApiKeyMatch | null> {
-    // Plain SQL: this runs on every app request, and the query builder cost more than the query.
+    // Plain SQL, with the server's row: this runs on every app request, and the query builder cost more than
+    // the query.
     const rows = await this.ds.query<Array<Record<string, unknown>>>(
-      `SELECT * FROM api_keys
-       WHERE secret_hash = $1 OR (previous_secret_hash = $1 AND previous_secret_expires_at > now())
+      `SELECT k.*, s.kind AS s_kind, s.owner_address AS s_owner_address, s.kms_key_ref AS s_kms_key_ref,
+              s.policy_kind AS s_policy_kind, s.policy_address AS s_policy_address
+       FROM api_keys k JOIN servers s ON s.id = k.server_id
+       WHERE k.secret_hash = $1 OR (k.previous_secret_hash = $1 AND k.previous_secret_expires_at > now())
        LIMIT 1`,
       [secretHash],
     );
     if (rows.length === 0) return null;
-    const key = hydrate(this.ds, ApiKeyEntity, rows[0]);
-    return { key, matched: key.secretHash.equals(secretHash) ? 'current' : 'previous' };
+    const row = rows[0];
+    const key = hydrate(this.ds, ApiKeyEntity, row);
+    const server: ApiKeyServer = {
+      id: key.serverId,
+      kind: row.s_kind as ServerEntity['kind'],
+      ownerAddress: row.s_owner_address as string,
+      kmsKeyRef: row.s_kms_key_ref as string,
+      policyKind: row.s_policy_kind as ServerEntity['policyKind'],
+      policyAddress: row.s_policy_address as string | null,
+    };
+    return { key, server, matched: key.secretHash.equals(secretHash) ? 'current' : 'previous' };
   }
 }
 
