@@ -1,6 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ConfigError, loadConfig } from './index';
 
 describe('config', () => {
@@ -35,6 +38,34 @@ describe('config', () => {
     assert.equal(res.status, 78);
     assert.equal(res.stderr.trim().split('\n').length, 1);
     assert.match(res.stderr, /REDIS_URL/);
+  });
+
+  it('scans grants from the deployment block of the contract it uses, or from the block it is told', () => {
+    const home = mkdtempSync(join(tmpdir(), 'hearth-config-'));
+    try {
+      mkdirSync(join(home, 'deployments'));
+      const deployed = '0x5FbDB2315678afecb367f032d93F642f64180aa3';
+      writeFileSync(
+        join(home, 'deployments', '31337.json'),
+        JSON.stringify({ chainId: 31337, dataPermissions: deployed, blockNumber: '42' }),
+      );
+      const fromFile = loadConfig({ HEARTH_HOME: home });
+      assert.equal(fromFile.dataPermissionsAddress, deployed);
+      assert.equal(fromFile.dataPermissionsFromBlock, 42n);
+      // another contract than the file's: its deployment block is unknown, so from 0
+      const other = '0x0000000000000000000000000000000000000001';
+      assert.equal(
+        loadConfig({ HEARTH_HOME: home, DATA_PERMISSIONS_ADDRESS: other }).dataPermissionsFromBlock,
+        0n,
+      );
+      assert.equal(
+        loadConfig({ HEARTH_HOME: home, DATA_PERMISSIONS_FROM_BLOCK: '7' }).dataPermissionsFromBlock,
+        7n,
+      );
+      assert.throws(() => loadConfig({ DATA_PERMISSIONS_FROM_BLOCK: '-1' }), /DATA_PERMISSIONS_FROM_BLOCK/);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
   });
 
   it('requires a master key in production with the local key manager', () => {

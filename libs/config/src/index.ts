@@ -54,6 +54,8 @@ const schema = z.object({
   CHAIN_ID: int(1, 2 ** 31).default(31337),
   CHAIN_TIMEOUT_MS: int(100, 60000).default(3000),
   DATA_PERMISSIONS_ADDRESS: address.optional(),
+  /** The contract's deployment block: grant listings scan GrantAdded logs from here, not from block 0. */
+  DATA_PERMISSIONS_FROM_BLOCK: int(0, Number.MAX_SAFE_INTEGER).optional(),
   RELAYER_PRIVATE_KEY: hex32.optional(),
 
   KMS_PROVIDER: z.enum(['local', 'aws']).default('local'),
@@ -100,6 +102,8 @@ export interface HearthConfig extends RawConfig {
   relayerPrivateKey: `0x${string}` | undefined;
   /** DataPermissions address from env or from the dev chain's deployment file. */
   dataPermissionsAddress: `0x${string}` | undefined;
+  /** First block of GrantAdded scans: env, else the deployment file's block for the same address, else 0. */
+  dataPermissionsFromBlock: bigint;
   keystoreDir: string;
   masterKeyFile: string;
   deploymentsDir: string;
@@ -129,23 +133,34 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HearthConfig {
       'Invalid configuration: HEARTH_MASTER_KEY: required in production with KMS_PROVIDER=local',
     );
   }
+  const deployment = readDeployment(deploymentsDir, raw.CHAIN_ID);
+  const dataPermissionsAddress = raw.DATA_PERMISSIONS_ADDRESS ?? deployment?.dataPermissions;
+  const deployedAt =
+    deployment && dataPermissionsAddress?.toLowerCase() === deployment.dataPermissions.toLowerCase()
+      ? deployment.blockNumber
+      : undefined;
   return {
     ...raw,
     siweDomain: raw.SIWE_DOMAIN ?? (raw.PUBLIC_URL ? new URL(raw.PUBLIC_URL).host : `localhost:${raw.PORT}`),
     relayerPrivateKey: relayer as `0x${string}` | undefined,
-    dataPermissionsAddress: (raw.DATA_PERMISSIONS_ADDRESS ?? readDeployment(deploymentsDir, raw.CHAIN_ID)) as
-      `0x${string}` | undefined,
+    dataPermissionsAddress: dataPermissionsAddress as `0x${string}` | undefined,
+    dataPermissionsFromBlock: BigInt(raw.DATA_PERMISSIONS_FROM_BLOCK ?? deployedAt ?? 0),
     keystoreDir: resolve(raw.KEYSTORE_DIR ?? resolve(home, 'keystore')),
     masterKeyFile: resolve(raw.HEARTH_MASTER_KEY_FILE ?? resolve(home, 'master.key')),
     deploymentsDir,
   };
 }
 
-function readDeployment(dir: string, chainId: number): string | undefined {
+function readDeployment(
+  dir: string,
+  chainId: number,
+): { dataPermissions: string; blockNumber?: number } | undefined {
   const file = resolve(dir, `${chainId}.json`);
   if (!existsSync(file)) return undefined;
-  const parsed = z.object({ dataPermissions: address }).safeParse(JSON.parse(readFileSync(file, 'utf8')));
-  return parsed.success ? parsed.data.dataPermissions : undefined;
+  const parsed = z
+    .object({ dataPermissions: address, blockNumber: int(0, Number.MAX_SAFE_INTEGER).optional() })
+    .safeParse(JSON.parse(readFileSync(file, 'utf8')));
+  return parsed.success ? parsed.data : undefined;
 }
 
 /** For process entry points: load or print the one-line reason and exit. */

@@ -197,6 +197,24 @@ describe('GrantRelayer', () => {
     assert.equal(elsewhere[0]?.allFiles, true);
   });
 
+  it('lists the same grants when the log scan goes one block per query', async () => {
+    // Public RPC endpoints cap eth_getLogs ranges: the scan walks the chain in windows.
+    const narrow = new GrantRelayer({
+      rpcUrl: t.rpcUrl,
+      chainId: t.chainId,
+      dataPermissionsAddress: t.dataPermissions,
+      relayerPrivateKey: devPrivateKey(11),
+      fromBlock: t.deployBlock,
+      logWindowBlocks: 1n,
+    });
+    const wide = await relayer.listGrants({ grantor: owner.address });
+    assert.ok(wide.length >= 2, 'grants in several blocks');
+    assert.deepEqual(
+      (await narrow.listGrants({ grantor: owner.address })).map((g) => g.grantId),
+      wide.map((g) => g.grantId),
+    );
+  });
+
   it('reports health', async () => {
     const h = await relayer.health();
     assert.equal(h.relayerAddress, devAccount(11).address);

@@ -52,6 +52,8 @@ export interface GrantRelayerOptions {
   timeoutMs?: number;
   /** First block to scan for GrantAdded logs (the contract's deployment block on long chains). */
   fromBlock?: bigint;
+  /** Widest block range of one log query. Default 10,000: many public RPC endpoints refuse wider ones. */
+  logWindowBlocks?: bigint;
   /** Receipt polling interval. */
   pollingIntervalMs?: number;
 }
@@ -113,12 +115,14 @@ export class GrantRelayer {
   private readonly client: PublicClient;
   private readonly wallet: WalletClient<Transport, Chain, Account>;
   private readonly fromBlock: bigint;
+  private readonly logWindowBlocks: bigint;
   private sendQueue: Promise<void> = Promise.resolve();
 
   constructor(opts: GrantRelayerOptions) {
     this.chainId = opts.chainId;
     this.dataPermissionsAddress = getAddress(opts.dataPermissionsAddress);
     this.fromBlock = opts.fromBlock ?? 0n;
+    this.logWindowBlocks = opts.logWindowBlocks && opts.logWindowBlocks > 0n ? opts.logWindowBlocks : 10_000n;
     this.client = createHearthPublicClient({
       rpcUrl: opts.rpcUrl,
       chainId: opts.chainId,
@@ -263,15 +267,23 @@ export class GrantRelayer {
   async listGrants(query: { grantor: Address; serverId?: string }): Promise<GrantRecord[]> {
     return this.chain(async () => {
       const block = await this.client.getBlock({ blockTag: 'latest' });
-      const logs = await this.client.getContractEvents({
-        address: this.dataPermissionsAddress,
-        abi: dataPermissionsAbi,
-        eventName: 'GrantAdded',
-        args: { grantor: getAddress(query.grantor) },
-        fromBlock: this.fromBlock,
-        toBlock: block.number,
-        strict: true,
-      });
+      // In windows: public RPC endpoints refuse eth_getLogs over wide block ranges.
+      const logs = [];
+      for (let from = this.fromBlock; from <= block.number; from += this.logWindowBlocks) {
+        const last = from + this.logWindowBlocks - 1n;
+        const to = last < block.number ? last : block.number;
+        logs.push(
+          ...(await this.client.getContractEvents({
+            address: this.dataPermissionsAddress,
+            abi: dataPermissionsAbi,
+            eventName: 'GrantAdded',
+            args: { grantor: getAddress(query.grantor) },
+            fromBlock: from,
+            toBlock: to,
+            strict: true,
+          })),
+        );
+      }
       const wanted = logs.filter((l) => query.serverId === undefined || l.args.serverId === query.serverId);
       const records = await Promise.all(
         wanted.map(async (l) => {

@@ -35,6 +35,7 @@ export class Chain implements OnModuleInit, OnApplicationShutdown {
         dataPermissionsAddress,
         relayerPrivateKey,
         timeoutMs: this.config.CHAIN_TIMEOUT_MS,
+        fromBlock: this.config.dataPermissionsFromBlock,
       });
     }
     if (dataPermissionsAddress) {
