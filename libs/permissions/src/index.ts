@@ -11,7 +11,7 @@ export type {
   ServerPolicy,
 } from './checker';
 export { GrantRelayer } from './relayer';
-export type { BuildGrantInput, GrantRecord, GrantRelayerOptions, RelayerHealth } from './relayer';
+export type { BuildGrantInput, GrantRecord, GrantRelayerOptions, RelayerHealth, SendLock } from './relayer';
 export { PermissionsError, isTransportError } from './errors';
 export type { PermissionsErrorCode } from './errors';
 export { fileIdToUint, uintToFileId, isFileId } from './file-ids';

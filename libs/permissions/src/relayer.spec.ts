@@ -1,8 +1,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { verifyTypedData } from 'viem';
+import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { PermissionsError } from './errors';
-import { GrantRelayer } from './relayer';
+import { GrantRelayer, type SendLock } from './relayer';
 import { toJsonSafe } from './typed-data';
 import { isVanaDataPermissionContract } from './vana';
 import {
@@ -213,6 +214,46 @@ describe('GrantRelayer', () => {
       (await narrow.listGrants({ grantor: owner.address })).map((g) => g.grantId),
       wide.map((g) => g.grantId),
     );
+  });
+
+  it('two relayers sharing one key and one send lock (two gateway replicas) never collide on a nonce', async () => {
+    // A process-wide mutex stands in for the gateway's Redis lock (tested against Redis beside it).
+    let tail: Promise<unknown> = Promise.resolve();
+    const lock: SendLock = {
+      run: <T>(_key: string, fn: () => Promise<T>): Promise<T> => {
+        const run = tail.then(fn);
+        tail = run.catch(() => undefined);
+        return run;
+      },
+    };
+    const replica = () =>
+      new GrantRelayer({
+        rpcUrl: t.rpcUrl,
+        chainId: t.chainId,
+        dataPermissionsAddress: t.dataPermissions,
+        relayerPrivateKey: devPrivateKey(13),
+        fromBlock: t.deployBlock,
+        sendLock: lock,
+      });
+    const replicas = [replica(), replica()];
+    // Grantors only sign (the relayer pays), so fresh keys do; one grant each, all relayed at once.
+    const signed = await Promise.all(
+      Array.from({ length: 6 }, async () => {
+        const grantor = privateKeyToAccount(generatePrivateKey());
+        const td = await replicas[0].buildGrantTypedData({
+          grantor: grantor.address,
+          grantee: app.address,
+          serverId,
+          operations: ['summarize'],
+          allFiles: true,
+        });
+        return { td, signature: await grantor.signTypedData(td) };
+      }),
+    );
+    const relayed = await Promise.all(
+      signed.map(({ td, signature }, i) => replicas[i % 2].relayGrant(td, signature)),
+    );
+    assert.equal(new Set(relayed.map((r) => r.grantId)).size, 6);
   });
 
   it('reports health', async () => {

@@ -6,7 +6,6 @@ import {
   createWalletClient,
   getAddress,
   http,
-  nonceManager,
   parseEventLogs,
   recoverTypedDataAddress,
   type Address,
@@ -43,6 +42,12 @@ import {
   type WhitelistChangeTypedData,
 } from './typed-data';
 
+/** A lock shared by every process that sends from one account (e.g. Redis-backed, across gateway replicas). */
+export interface SendLock {
+  /** Runs `fn` while no other holder of `key`, in any process, runs. */
+  run<T>(key: string, fn: () => Promise<T>): Promise<T>;
+}
+
 export interface GrantRelayerOptions {
   rpcUrl: string;
   chainId: number;
@@ -54,6 +59,11 @@ export interface GrantRelayerOptions {
   fromBlock?: bigint;
   /** Widest block range of one log query. Default 10,000: many public RPC endpoints refuse wider ones. */
   logWindowBlocks?: bigint;
+  /**
+   * Serialises the relayer account's transactions across every process that relays from it (gateway replicas).
+   * Without it, only this process's own transactions are serialised.
+   */
+  sendLock?: SendLock;
   /** Receipt polling interval. */
   pollingIntervalMs?: number;
 }
@@ -117,11 +127,13 @@ export class GrantRelayer {
   private readonly fromBlock: bigint;
   private readonly logWindowBlocks: bigint;
   private sendQueue: Promise<void> = Promise.resolve();
+  private readonly sendLock: SendLock | undefined;
 
   constructor(opts: GrantRelayerOptions) {
     this.chainId = opts.chainId;
     this.dataPermissionsAddress = getAddress(opts.dataPermissionsAddress);
     this.fromBlock = opts.fromBlock ?? 0n;
+    this.sendLock = opts.sendLock;
     this.logWindowBlocks = opts.logWindowBlocks && opts.logWindowBlocks > 0n ? opts.logWindowBlocks : 10_000n;
     this.client = createHearthPublicClient({
       rpcUrl: opts.rpcUrl,
@@ -129,7 +141,8 @@ export class GrantRelayer {
       timeoutMs: opts.timeoutMs,
       pollingIntervalMs: opts.pollingIntervalMs ?? 200,
     });
-    const account = privateKeyToAccount(opts.relayerPrivateKey, { nonceManager });
+    // No nonce manager: every send names its nonce (enqueueSend), so processes sharing the key agree.
+    const account = privateKeyToAccount(opts.relayerPrivateKey);
     this.relayerAddress = account.address;
     this.wallet = createWalletClient({
       account,
@@ -324,11 +337,12 @@ export class GrantRelayer {
   /** Deploys a Whitelist owned by `owner` (e.g. a collective's admin); the relayer pays. */
   async deployWhitelist(owner: Address): Promise<{ address: Address; txHash: Hex }> {
     const txHash = await this.chain(() =>
-      this.enqueueSend(() =>
+      this.enqueueSend((nonce) =>
         this.wallet.deployContract({
           abi: whitelistAbi,
           bytecode: whitelistBytecode,
           args: [getAddress(owner)],
+          nonce,
         }),
       ),
     );
@@ -499,17 +513,30 @@ export class GrantRelayer {
       // why cast: the call is assembled from a union of ABIs; each caller passes a matching name and args.
       const params = { ...call, account: this.wallet.account } as unknown as SimulateContractParameters;
       const { request } = await this.client.simulateContract(params);
-      return await this.enqueueSend(() =>
-        this.wallet.writeContract(request as unknown as Parameters<typeof this.wallet.writeContract>[0]),
+      return await this.enqueueSend((nonce) =>
+        this.wallet.writeContract({
+          ...(request as unknown as Parameters<typeof this.wallet.writeContract>[0]),
+          nonce,
+        }),
       );
     } catch (err) {
       throw mapRelayError(err);
     }
   }
 
-  /** One transaction at a time from the relayer account, so nonces never collide. */
-  private enqueueSend(send: () => Promise<Hex>): Promise<Hex> {
-    const run = this.sendQueue.then(send);
+  /**
+   * One transaction at a time from the relayer account, so nonces never collide: in this process through a
+   * queue, across processes (gateway replicas) through the send lock; under both, the nonce is the account's
+   * pending transaction count, read once the turn has come.
+   */
+  private enqueueSend(send: (nonce: number) => Promise<Hex>): Promise<Hex> {
+    const withNonce = async () =>
+      send(await this.client.getTransactionCount({ address: this.relayerAddress, blockTag: 'pending' }));
+    const turn = () =>
+      this.sendLock
+        ? this.sendLock.run(`relayer:${this.chainId}:${this.relayerAddress}`, withNonce)
+        : withNonce();
+    const run = this.sendQueue.then(turn);
     this.sendQueue = run.then(
       () => undefined,
       () => undefined,

@@ -9,7 +9,10 @@ import {
 import { HEARTH_CONFIG, type HearthConfig } from '@hearth/config';
 import { ErrorCode, ProblemError } from '@hearth/errors';
 import { GrantRelayer, PermissionChecker } from '@hearth/permissions';
+import type Redis from 'ioredis';
+import { REDIS } from '../infra/infra.module';
 import { ReadinessRegistry } from '../infra/readiness.registry';
+import { RedisSendLock } from './redis-send-lock';
 
 /**
  * The gateway's view of the chain: the relayer (owner-signed grants, paid by the platform) and a checker used
@@ -24,6 +27,7 @@ export class Chain implements OnModuleInit, OnApplicationShutdown {
   constructor(
     @Inject(HEARTH_CONFIG) private readonly config: HearthConfig,
     private readonly readiness: ReadinessRegistry,
+    @Inject(REDIS) private readonly redis: Redis,
   ) {}
 
   onModuleInit(): void {
@@ -36,6 +40,8 @@ export class Chain implements OnModuleInit, OnApplicationShutdown {
         relayerPrivateKey,
         timeoutMs: this.config.CHAIN_TIMEOUT_MS,
         fromBlock: this.config.dataPermissionsFromBlock,
+        // Every replica relays from the same key: their transactions take turns through Redis.
+        sendLock: new RedisSendLock(this.redis, { prefix: this.config.QUEUE_PREFIX }),
       });
     }
     if (dataPermissionsAddress) {
