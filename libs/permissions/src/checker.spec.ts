@@ -147,6 +147,19 @@ describe('PermissionChecker', () => {
     );
   });
 
+  it('lets checks that arrive together share one head read', async () => {
+    const grantId = await grant();
+    await checker.check(req({ grantId })); // the chain id is verified once, before the first head read
+    const before = checker.stats.headReads;
+    const decisions = await Promise.all(Array.from({ length: 8 }, () => checker.check(req({ grantId }))));
+    assert.ok(decisions.every((d) => d.allowed));
+    assert.equal(checker.stats.headReads, before + 1);
+    // one after another, each reads the head itself
+    await checker.check(req({ grantId }));
+    await checker.check(req({ grantId }));
+    assert.equal(checker.stats.headReads, before + 3);
+  });
+
   it('serves a cached allow only within its block and denies from the revoke block on', async () => {
     const grantId = await grant();
     // Other test files share the chain: retry until two checks fall in one block.

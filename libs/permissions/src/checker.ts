@@ -78,7 +78,12 @@ export class PermissionChecker {
   private readonly cache = new Map<string, CacheEntry>();
   private chainIdVerified = false;
   /** Counters for metrics: cached answers served, and decisions read from the chain. */
-  readonly stats = { cacheHits: 0, chainReads: 0 };
+  readonly stats = { cacheHits: 0, chainReads: 0, headReads: 0 };
+  /**
+   * The head read in flight, shared by checks arriving meanwhile: for them it is a read made at most one round
+   * trip before they began, as if they had arrived that much earlier; the decision still names its block.
+   */
+  private headInFlight: Promise<bigint> | undefined;
   private readonly pollingIntervalMs: number;
   private scanTimer: NodeJS.Timeout | undefined;
   private lastScannedBlock: bigint | undefined;
@@ -179,7 +184,7 @@ export class PermissionChecker {
           return { allowed: false, code: 'chain_unavailable' };
         this.chainIdVerified = true;
       }
-      const head = await this.client.getBlockNumber({ cacheTime: 0 });
+      const head = await this.readHead();
       blockNumber = head;
       const key = cacheKey(req);
       const cached = this.cache.get(key);
@@ -200,6 +205,16 @@ export class PermissionChecker {
       // Transport failures and anything unexpected: fail closed.
       return { allowed: false, code: 'chain_unavailable', blockNumber };
     }
+  }
+
+  private readHead(): Promise<bigint> {
+    if (!this.headInFlight) {
+      this.stats.headReads++;
+      this.headInFlight = this.client.getBlockNumber({ cacheTime: 0 }).finally(() => {
+        this.headInFlight = undefined;
+      });
+    }
+    return this.headInFlight;
   }
 
   private async checkGrant(input: Normalised, blockNumber: bigint): Promise<void> {
