@@ -166,11 +166,16 @@ function cpuWindow(): CpuWindow {
     },
     byClass: () => {
       stop();
-      // Per process: one that started in the window counts from 0; children that ended count through the bench
-      // process's reaped-children time; anything else that ended is lost ("rest").
+      // Per process: one that started in the window counts from 0. A child that ended (per-job, or a recycled
+      // pooled one) is counted through the bench process's reaped-children time, which holds its whole life, so
+      // what it had used before the window is taken off. Anything else that ended is lost ("rest").
       const byClass = new Map<string, number>();
       for (const [pid, { cls, ms }] of classEnd) {
         byClass.set(cls, (byClass.get(cls) ?? 0) + ms - (classStart.get(pid)?.ms ?? 0));
+      }
+      for (const [pid, { cls, ms }] of classStart) {
+        if (cls === 'children' && pid > 0 && !classEnd.has(pid))
+          byClass.set(cls, (byClass.get(cls) ?? 0) - ms);
       }
       return byClass;
     },
