@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { resultAad, resultKeyContext, unpackChunks } from '@hearth/blobs';
 import { HEARTH_CONFIG, type HearthConfig } from '@hearth/config';
 import { decryptChunks, sha256Bytes32 } from '@hearth/crypto';
-import { OperationRepository, TERMINAL_STATUSES, type OperationEntity } from '@hearth/db';
+import { OperationRepository, prepared, TERMINAL_STATUSES, type OperationEntity } from '@hearth/db';
 import { ErrorCode, type FieldError, ProblemError } from '@hearth/errors';
 import { isId } from '@hearth/ids';
 import {
@@ -220,7 +220,9 @@ export class OperationsService {
         { field: 'fileIds', code: 'duplicate', message: 'each file may be named once' },
       ]);
     }
-    const rows = await this.dataSource.query<Array<{ id: string }>>(
+    const rows = await prepared<{ id: string }>(
+      this.dataSource,
+      'files_ready_ids',
       `SELECT id FROM files WHERE server_id = $1 AND id = ANY($2::text[]) AND status = 'ready'`,
       [serverId, unique],
     );

@@ -3,3 +3,4 @@ export * from './account.repository';
 export * from './session.repository';
 export * from './server.repository';
 export * from './api-key.repository';
+export * from './prepared';

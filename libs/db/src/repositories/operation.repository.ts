@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { newId } from '@hearth/ids';
 import { DataSource } from 'typeorm';
-import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import type { FileEntity } from '../entities/file.entity';
 import { OperationEntity, type OperationStatus } from '../entities/operation.entity';
 import type { ServerEntity } from '../entities/server.entity';
 import { hydrate } from './hydrate';
+import { columnsOf, prepared } from './prepared';
 
 export const TERMINAL_STATUSES: readonly OperationStatus[] = ['succeeded', 'failed', 'denied', 'cancelled'];
 
@@ -107,16 +107,29 @@ export class OperationRepository {
       const existing = await repo.findOneBy({ apiKeyId: op.apiKeyId, idempotencyKey: op.idempotencyKey });
       if (existing) return { operation: existing, created: false };
     }
-    const entity = repo.create({ ...op, id: newId('op'), status: 'queued', attempts: 0 });
     try {
-      // why: TypeORM's deep-partial type cannot follow a jsonb Record column; the entity is complete.
-      const inserted = await repo
-        .createQueryBuilder()
-        .insert()
-        .values(entity as QueryDeepPartialEntity<OperationEntity>)
-        .returning('*')
-        .execute();
-      return { operation: this.hydrate((inserted.raw as Record<string, unknown>[])[0]), created: true };
+      const rows = await prepared<Record<string, unknown>>(
+        this.dataSource,
+        'operations_insert',
+        `INSERT INTO operations (id, server_id, api_key_id, app_address, operation, operation_version, parameters,
+           file_ids, grant_id, status, idempotency_key, request_hash, attempts)
+         VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::text[], $9, 'queued', $10, $11, 0)
+         RETURNING ${this.columns()}`,
+        [
+          newId('op'),
+          op.serverId,
+          op.apiKeyId,
+          op.appAddress,
+          op.operation,
+          op.operationVersion,
+          JSON.stringify(op.parameters),
+          op.fileIds,
+          op.grantId,
+          op.idempotencyKey,
+          op.requestHash,
+        ],
+      );
+      return { operation: this.hydrate(rows[0]), created: true };
     } catch (err) {
       // A concurrent request with the same Idempotency-Key won the unique index: answer with its operation.
       if (op.idempotencyKey && (err as { code?: string }).code === '23505') {
@@ -131,10 +144,12 @@ export class OperationRepository {
     return this.dataSource.getRepository(OperationEntity).findOneBy({ apiKeyId, idempotencyKey });
   }
 
-  /** Plain SQL: every status read and event stream of an app goes through here. */
+  /** A prepared statement: every status read and event stream of an app goes through here. */
   async findForKey(apiKeyId: string, serverId: string, id: string): Promise<OperationEntity | null> {
-    const rows = await this.dataSource.query<Array<Record<string, unknown>>>(
-      'SELECT * FROM operations WHERE id = $1 AND server_id = $2 AND api_key_id = $3',
+    const rows = await prepared<Record<string, unknown>>(
+      this.dataSource,
+      'operations_find_for_key',
+      `SELECT ${this.columns()} FROM operations WHERE id = $1 AND server_id = $2 AND api_key_id = $3`,
       [id, serverId, apiKeyId],
     );
     return rows.length ? this.hydrate(rows[0]) : null;
@@ -146,23 +161,27 @@ export class OperationRepository {
 
   /** Marks a queued (or retried running) operation as running; null when it already ended or was cancelled. */
   async claim(serverId: string, id: string): Promise<OperationEntity | null> {
-    const rows = await this.dataSource
-      .createQueryBuilder()
-      .update(OperationEntity)
-      .set({ status: 'running', startedAt: () => 'now()', attempts: () => 'attempts + 1' })
-      .where('id = :id AND server_id = :serverId AND status IN (:...open)', {
-        id,
-        serverId,
-        open: ['queued', 'running'],
-      })
-      .returning('*')
-      .execute()
-      .then((r) => r.raw as Record<string, unknown>[]);
+    const rows = await prepared<Record<string, unknown>>(
+      this.dataSource,
+      'operations_claim',
+      `UPDATE operations SET status = 'running', started_at = now(), attempts = attempts + 1
+       WHERE id = $1 AND server_id = $2 AND status IN ('queued', 'running')
+       RETURNING ${this.columns()}`,
+      [id, serverId],
+    );
     return rows.length ? this.hydrate(rows[0]) : null;
   }
 
   private hydrate(row: Record<string, unknown>): OperationEntity {
     return hydrate(this.dataSource, OperationEntity, row);
+  }
+
+  private operationColumns?: string;
+
+  /** The operations table's columns, for the prepared statements' SELECT and RETURNING lists. */
+  private columns(): string {
+    this.operationColumns ??= columnsOf(this.dataSource, OperationEntity);
+    return this.operationColumns;
   }
 
   /**
@@ -173,7 +192,9 @@ export class OperationRepository {
     serverId: string,
     fileIds: string[],
   ): Promise<{ server: RunServer; files: RunFile[] } | null> {
-    const rows = await this.dataSource.query<RunInputRow[]>(
+    const rows = await prepared<RunInputRow>(
+      this.dataSource,
+      'operations_run_input',
       `SELECT s.id, s.kind, s.address, s.owner_address, s.kms_key_ref, s.wrapped_identity_key, s.policy_kind,
               s.policy_address, s.k_threshold,
               f.id AS file_id, f.name AS file_name, f.content_type, f.encryption, f.wrapped_data_key,
@@ -233,7 +254,9 @@ export class OperationRepository {
    * job that finished before loses here). One round trip instead of a five-statement transaction.
    */
   async finish(serverId: string, op: OperationEntity, outcome: OperationOutcome): Promise<boolean> {
-    const rows = await this.dataSource.query<Array<{ finished: number }>>(
+    const rows = await prepared<{ finished: number }>(
+      this.dataSource,
+      'operations_finish',
       `WITH done AS (
          UPDATE operations SET status = $3, error_code = $4, error_detail = $5, result_ciphertext = $6,
            result_wrapped_key = $7, result_expires_at = $8, receipt = $9::jsonb, receipt_hash = $10,
