@@ -13,14 +13,23 @@
  * at the same concurrency (`--worker-concurrency`, default 8: more than enough for 2 cores), so the ratio
  * (a)/(b) is the price of the pipeline's own work, not of a different pool size.
  *
+ * (c) Floors: the CPU this process spends per call on single parts every operation needs (an authenticated HTTP
+ *     request, a JSON-RPC call, the receipt's digest and signature, the engine), to show what 40 % of (b) would
+ *     leave for the rest.
+ *
  *   node dist/bench/pipeline.bench.js [--duration=3000] [--concurrency=1,4,16,32] [--worker-concurrency=8]
- *                                     [--only=pooled,bare,per-job]
+ *                                     [--only=pooled,bare,per-job,floors]
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runMigrations } from '@hearth/db';
+import { inferenceOptionsFromConfig, runOperation } from '@hearth/inference';
+import { createHearthPublicClient } from '@hearth/permissions';
+import { receiptHash, receiptTypedData } from '@hearth/receipts';
+import { createPublicClient, http } from 'viem';
+import { generatePrivateKey, privateKeyToAccount, sign } from 'viem/accounts';
 import { Queue, QueueEvents, Worker } from 'bullmq';
 import IORedis from 'ioredis';
 import { Client } from 'pg';
@@ -39,11 +48,14 @@ const DURATION_MS = Number(arg('duration') ?? 3000);
 const CONCURRENCY = (arg('concurrency') ?? '1,4,16,32').split(',').map(Number);
 const WORKER_CONCURRENCY = Number(arg('worker-concurrency') ?? 8);
 // Which parts run (e.g. --only=pooled to profile one mode); all three by default.
-const ONLY = new Set((arg('only') ?? 'pooled,bare,per-job').split(','));
+const ONLY = new Set((arg('only') ?? 'pooled,bare,per-job,floors').split(','));
 const WARMUP_MS = 1000;
 // After the window, operations still in flight get this long to end before the next scenario starts.
 const DRAIN_MS = 20_000;
 const TERMINAL = /"status":"(succeeded|failed|denied|cancelled)"/;
+const NOTE_1KIB = 'The walk by the river was quiet. I read, cooked and called my sister. '
+  .repeat(16)
+  .slice(0, 1024);
 const TIMING_KEYS = [
   'queueWaitMs',
   'loadMs',
@@ -405,6 +417,81 @@ async function childStartMs(childEnv: Record<string, string>, n: number): Promis
   return starts;
 }
 
+// ---------------------------------------------------------------- (c) floors
+
+/** CPU of this process per call of `fn` (user + system, ms), after a warm-up; nothing else runs meanwhile. */
+async function cpuPerCall(n: number, fn: () => Promise<unknown>): Promise<number> {
+  for (let i = 0; i < Math.min(100, n); i++) await fn();
+  const start = process.cpuUsage();
+  for (let i = 0; i < n; i++) await fn();
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1000 / n;
+}
+
+async function floors(s: Setup, operationId: string): Promise<Array<[string, number]>> {
+  const rpcUrl = s.gw.config.CHAIN_RPC_URL;
+  const viaUndici = createHearthPublicClient({ rpcUrl, chainId: s.gw.config.CHAIN_ID });
+  const viaGlobalFetch = createPublicClient({ transport: http(rpcUrl, { retryCount: 0 }) });
+  const inference = inferenceOptionsFromConfig(s.gw.config);
+  const text = Buffer.from(NOTE_1KIB, 'utf8');
+  const docs = [
+    {
+      fileId: s.fileId,
+      name: 'note.txt',
+      contentType: 'text/plain',
+      bytes: text,
+      contributor: s.app.account.address,
+    },
+  ];
+  const key = generatePrivateKey();
+  const signer = privateKeyToAccount(key).address;
+  const typedData = receiptTypedData(s.gw.config.CHAIN_ID, {
+    server: signer,
+    operationId,
+    grantId: s.grantId,
+    blockNumber: '1',
+    app: s.app.account.address,
+    operation: 'stats',
+    operationVersion: '1.0.0',
+    codeHash: `0x${'11'.repeat(32)}`,
+    inputsHash: `0x${'22'.repeat(32)}`,
+    outputHash: `0x${'33'.repeat(32)}`,
+    engine: 'builtin',
+    model: 'wink',
+    issuedAt: new Date().toISOString(),
+  });
+  return [
+    [
+      'GET /health/live (HTTP client + gateway)',
+      await cpuPerCall(1000, () => fetch(`${s.gw.url}/health/live`).then((r) => r.arrayBuffer())),
+    ],
+    [
+      'GET /v1/operations/:id, API key (HTTP client + gateway; not Postgres/Redis)',
+      await cpuPerCall(1000, () =>
+        fetch(`${s.gw.url}/v1/operations/${operationId}`, { headers: bearer(s.app.key) }).then((r) =>
+          r.arrayBuffer(),
+        ),
+      ),
+    ],
+    [
+      'eth_blockNumber through viem, undici request API (as the checker)',
+      await cpuPerCall(1000, () => viaUndici.getBlockNumber({ cacheTime: 0 })),
+    ],
+    [
+      'eth_blockNumber through viem, global fetch (its default)',
+      await cpuPerCall(1000, () => viaGlobalFetch.getBlockNumber({ cacheTime: 0 })),
+    ],
+    [
+      'receipt: EIP-712 digest + secp256k1 signature',
+      await cpuPerCall(500, () => sign({ hash: receiptHash(typedData), privateKey: key })),
+    ],
+    [
+      'engine: stats over the 1 KiB file',
+      await cpuPerCall(500, () => runOperation(inference, 'stats', {}, docs)),
+    ],
+  ];
+}
+
 // ---------------------------------------------------------------- output
 
 function table(header: string[], rows: string[][]): void {
@@ -584,10 +671,7 @@ async function main(): Promise<void> {
     };
     gw = await startGateway(overrides);
     const tenant = await newTenant(gw.url);
-    const text = 'The walk by the river was quiet. I read, cooked and called my sister. '
-      .repeat(16)
-      .slice(0, 1024);
-    const fileId = await uploadText(gw.url, tenant, 'note.txt', text);
+    const fileId = await uploadText(gw.url, tenant, 'note.txt', NOTE_1KIB);
     const app = await newApp(gw.url, tenant, { ratePerMinute: 1_000_000 });
     const grantId = await grant(relayerFor(gw.config), tenant, app.account.address, ['stats'], [fileId]);
     const setup: Setup = { gw, app, fileId, grantId };
@@ -644,6 +728,15 @@ async function main(): Promise<void> {
     );
     console.log('\nwhere the time goes\n');
     await printBreakdown(db, runs, childStarts);
+    const finished = runs.flatMap(({ run }) => run.samples).at(-1);
+    if (ONLY.has('floors') && finished) {
+      console.log('\nfloors: CPU of this process per call, gateway and worker idle (ms)\n');
+      const rows = await floors(setup, finished.id);
+      table(
+        ['part', 'CPU ms/call'],
+        rows.map(([part, msPerCall]) => [part, f(msPerCall, 3)]),
+      );
+    }
     console.log(
       `\nload average at end: ${loadavg()
         .map((l) => l.toFixed(2))
