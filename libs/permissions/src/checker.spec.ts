@@ -253,18 +253,22 @@ describe('PermissionChecker', () => {
     assert.ok(Date.now() - started < 1000, `took ${Date.now() - started} ms`);
     down.close();
 
+    // A checker without a cache pointed at a local server that misbehaves.
+    const checkerAt = (server: { address(): unknown }, timeoutMs: number) =>
+      new PermissionChecker({
+        rpcUrl: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
+        chainId: t.chainId,
+        dataPermissionsAddress: t.dataPermissions,
+        timeoutMs,
+        cacheTtlBlocks: 0,
+      });
+
     // a server that accepts and never answers: the timeout decides
     const sockets: Socket[] = [];
     const silent = createServer((socket) => sockets.push(socket));
     silent.listen(0, '127.0.0.1');
     await once(silent, 'listening');
-    const slow = new PermissionChecker({
-      rpcUrl: `http://127.0.0.1:${(silent.address() as { port: number }).port}`,
-      chainId: t.chainId,
-      dataPermissionsAddress: t.dataPermissions,
-      timeoutMs: 300,
-      cacheTtlBlocks: 0,
-    });
+    const slow = checkerAt(silent, 300);
     const s0 = Date.now();
     const slowDecision = await slow.check(req({ grantId: '1' }));
     assert.deepEqual(slowDecision.allowed ? undefined : slowDecision.code, 'chain_unavailable');
@@ -279,13 +283,7 @@ describe('PermissionChecker', () => {
     );
     failing.listen(0, '127.0.0.1');
     await once(failing, 'listening');
-    const busy = new PermissionChecker({
-      rpcUrl: `http://127.0.0.1:${(failing.address() as { port: number }).port}`,
-      chainId: t.chainId,
-      dataPermissionsAddress: t.dataPermissions,
-      timeoutMs: 1000,
-      cacheTtlBlocks: 0,
-    });
+    const busy = checkerAt(failing, 1000);
     const busyDecision = await busy.check(req({ grantId: '1' }));
     assert.deepEqual(busyDecision.allowed ? undefined : busyDecision.code, 'chain_unavailable');
     busy.close();
