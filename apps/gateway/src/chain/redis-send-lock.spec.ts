@@ -49,10 +49,13 @@ describe('Redis send lock (real Redis)', () => {
     await lock.run('k', async () => {
       assert.ok(Date.now() - started >= 150, 'waited for the lease');
     });
-    // Our release ran; a lock now held by another token is left alone by a late release of ours.
-    await redis.set(`${prefix}:lock:k`, 'next-holder', 'PX', 5000);
-    await lock.run('other', async () => undefined);
-    assert.equal(await redis.get(`${prefix}:lock:k`), 'next-holder');
+    assert.equal(await redis.get(`${prefix}:lock:k`), null, 'released after the run');
+    // A holder that outlived its lease: another replica took the lock meanwhile, and the late release of the
+    // first must leave it alone.
+    await lock.run('k2', async () => {
+      await redis.set(`${prefix}:lock:k2`, 'next-holder', 'PX', 5000);
+    });
+    assert.equal(await redis.get(`${prefix}:lock:k2`), 'next-holder');
   });
 
   it('gives up with chain_unavailable when the lock stays taken past the wait', async () => {

@@ -1,8 +1,9 @@
 import type { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
 
 /**
- * An entity from a raw row (`SELECT *` or `RETURNING *`): column names → properties, with the driver's own value
- * conversions. For hot paths written as plain SQL, where TypeORM's query builder cost more than the query.
+ * An entity from a raw row holding its columns (SELECT or RETURNING `columnsOf()`): column names → properties,
+ * with the driver's own value conversions. For hot paths written as plain SQL, where TypeORM's query builder cost
+ * more than the query.
  */
 export function hydrate<T extends ObjectLiteral>(
   dataSource: DataSource,
