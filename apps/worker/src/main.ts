@@ -15,10 +15,12 @@ export async function createWorker(config: HearthConfig): Promise<INestApplicati
 }
 
 if (require.main === module) {
-  createWorker(loadConfigOrExit())
-    .then((app) => exitOnSignals(() => app.close()))
-    .catch((err: unknown) => {
-      process.stderr.write(`worker failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
-      process.exit(1);
-    });
+  const starting = createWorker(loadConfigOrExit());
+  // Handled from the start: the health port answers while start-up hooks still run (children spawning), and a
+  // SIGTERM then must wait for the start and close cleanly, not kill the process.
+  exitOnSignals(async () => (await starting).close());
+  starting.catch((err: unknown) => {
+    process.stderr.write(`worker failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  });
 }
