@@ -35,6 +35,17 @@ describe('gateway foundation', () => {
     assert.equal(problem.code, 'route_not_found');
   });
 
+  it('answers a known path with the wrong method with a 405 problem naming what it allows', async () => {
+    const res = await fetch(`${gw.url}/v1/servers/srv_0123456789abcdef0123456789abcdef`, { method: 'PATCH' });
+    assert.equal(res.status, 405);
+    assert.equal(res.headers.get('allow'), 'DELETE, GET, HEAD');
+    const problem = await problemOf(res);
+    assert.equal(problem.code, 'method_not_allowed');
+    assert.match(problem.detail, /PATCH/);
+    const unknown = await fetch(`${gw.url}/v1/nothing-here`, { method: 'PATCH' });
+    assert.equal(unknown.status, 404);
+  });
+
   it('answers malformed JSON with a 400 problem and no stack trace', async () => {
     const res = await fetch(`${gw.url}/v1/auth/siwe`, {
       method: 'POST',
