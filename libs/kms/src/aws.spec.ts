@@ -7,13 +7,8 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { startFakeKms, type FakeKms } from '../../../test/support/fake-kms';
-import {
-  AwsKeyManager,
-  KeyManagerError,
-  type KeyManagerErrorCode,
-  PENDING_DELETION_DAYS,
-  fileKeyContext,
-} from './index';
+import { AwsKeyManager, PENDING_DELETION_DAYS } from './aws';
+import { KeyManagerError, type KeyManagerErrorCode, fileKeyContext } from './index';
 
 async function rejectsWith(promise: Promise<unknown>, code: KeyManagerErrorCode): Promise<void> {
   await assert.rejects(promise, (err: unknown) => err instanceof KeyManagerError && err.code === code);

@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startFakeKms, type FakeKms } from '../../../test/support/fake-kms';
 import {
-  AwsKeyManager,
+  type AwsKeyManager,
   type KeyManager,
   KeyManagerError,
   type KeyManagerErrorCode,

@@ -3,7 +3,8 @@ export { DATA_KEY_BYTES, MAX_SECRET_BYTES } from './types';
 export { KeyManagerError, isKeyManagerError, type KeyManagerErrorCode } from './errors';
 export { canonicalContext } from './context';
 export { LocalKeyManager, type LocalKeyManagerOptions } from './local';
-export { AwsKeyManager, PENDING_DELETION_DAYS, type AwsKeyManagerOptions } from './aws';
+// Types only: the AWS SDK loads when createKeyManager is asked for the aws provider.
+export type { AwsKeyManager, AwsKeyManagerOptions } from './aws';
 export { createKeyManager, type KeyManagerOptions } from './factory';
 export { keyManagerOptionsFromConfig } from './from-config';
 export {
