@@ -5,11 +5,9 @@
  *
  *   node dist/bench/isolation.bench.js [--duration=3000] [--concurrency=1,4,16,64]
  */
-import { randomUUID } from 'node:crypto';
 import { availableParallelism, loadavg } from 'node:os';
-import { Queue, QueueEvents, Worker } from 'bullmq';
-import IORedis from 'ioredis';
 import { ChildPool, type IsolationMode } from '../apps/worker/src/isolation';
+import { bullmqRoundTrip } from './lib/bullmq-round-trip';
 
 // why: a standalone bench script, not app code; it takes the same variable the apps get through libs/config.
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -42,13 +40,7 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
-function connect(): IORedis {
-  // BullMQ workers need maxRetriesPerRequest: null on their connections.
-  return new IORedis(REDIS_URL, { maxRetriesPerRequest: null });
-}
-
 async function runScenario(variant: Variant, concurrency: number): Promise<Result> {
-  const queueName = `bench-isolation-${variant}-${concurrency}-${randomUUID()}`;
   let pool: ChildPool | undefined;
   if (variant !== 'in-process') {
     pool = new ChildPool({
@@ -61,64 +53,27 @@ async function runScenario(variant: Variant, concurrency: number): Promise<Resul
     await pool.ready();
   }
   const activePool = pool;
-  const processor = activePool ? () => activePool.run('noop') : () => Promise.resolve(null);
-
-  const connections = [connect(), connect(), connect()];
-  const queue = new Queue(queueName, { connection: connections[0] });
-  const events = new QueueEvents(queueName, { connection: connections[1] });
-  const worker = new Worker(queueName, processor, { connection: connections[2], concurrency });
-  await Promise.all([queue.waitUntilReady(), events.waitUntilReady(), worker.waitUntilReady()]);
-
-  // Completion callbacks keyed by a job id chosen before enqueueing, so no event can beat its listener.
-  const pending = new Map<string, (ok: boolean) => void>();
-  events.on('completed', ({ jobId }) => pending.get(jobId)?.(true));
-  events.on('failed', ({ jobId }) => pending.get(jobId)?.(false));
-
-  // A job counts when it completes inside the window, so the rate stays right even when latency exceeds it.
-  const latencies: number[] = [];
-  let failed = 0;
-  let inFlight = 0;
-  const warmEnd = performance.now() + WARMUP_MS;
-  const end = warmEnd + DURATION_MS;
-
-  const client = async (): Promise<void> => {
-    while (performance.now() < end) {
-      const jobId = randomUUID();
-      const t0 = performance.now();
-      const done = new Promise<boolean>((resolve) => pending.set(jobId, resolve));
-      inFlight++;
-      await queue.add('noop', {}, { jobId, removeOnComplete: true, removeOnFail: true });
-      const ok = await done;
-      inFlight--;
-      pending.delete(jobId);
-      const t1 = performance.now();
-      if (t1 < warmEnd || t1 > end) continue;
-      if (ok) latencies.push(t1 - t0);
-      else failed++;
-    }
-  };
-  let drainTimer: NodeJS.Timeout | undefined;
-  const drained = new Promise<void>((resolve) => {
-    drainTimer = setTimeout(resolve, WARMUP_MS + DURATION_MS + DRAIN_MS);
+  const { latencies, failed, unfinished } = await bullmqRoundTrip({
+    redisUrl: REDIS_URL,
+    name: `bench-isolation-${variant}-${concurrency}`,
+    concurrency,
+    workerConcurrency: concurrency,
+    processor: activePool ? () => activePool.run('noop') : () => Promise.resolve(null),
+    warmupMs: WARMUP_MS,
+    durationMs: DURATION_MS,
+    drainMs: DRAIN_MS,
+    beforeClose: async () => {
+      const poolStats = pool?.stats();
+      if (poolStats) {
+        const { spawned, recycled, crashed, timedOut, startFailures } = poolStats;
+        console.error(
+          `  ${variant} c=${concurrency} pool: ${JSON.stringify({ spawned, recycled, crashed, timedOut, startFailures })}`,
+        );
+      }
+      // The pool first, so jobs it still runs fail fast instead of holding the worker's close.
+      await pool?.close(1000);
+    },
   });
-  await Promise.race([Promise.all(Array.from({ length: concurrency }, client)), drained]);
-  clearTimeout(drainTimer);
-  const unfinished = inFlight;
-  const poolStats = pool?.stats();
-  if (poolStats) {
-    const { spawned, recycled, crashed, timedOut, startFailures } = poolStats;
-    console.error(
-      `  ${variant} c=${concurrency} pool: ${JSON.stringify({ spawned, recycled, crashed, timedOut, startFailures })}`,
-    );
-  }
-
-  // The pool first, so jobs it still runs fail fast instead of holding worker.close().
-  await pool?.close(1000);
-  await worker.close(true);
-  await events.close();
-  await queue.obliterate({ force: true });
-  await queue.close();
-  await Promise.all(connections.map((c) => c.quit()));
 
   latencies.sort((a, b) => a - b);
   return {

@@ -7,7 +7,8 @@
  *     Gateway and worker run in this process (as the e2e tests run them), on a fresh database and dev chain;
  *     the worker is started once per isolation mode (pooled, per-job).
  * (b) A bare BullMQ round trip (enqueue → completion event) through a pooled ChildPool child doing no work
- *     (`noop`): the code of bench/isolation.bench.ts, at the same concurrencies and worker concurrency.
+ *     (`noop`): bench/lib/bullmq-round-trip.ts, as bench/isolation.bench.ts runs it, at the same concurrencies and
+ *     worker concurrency.
  *
  * Closed loop: `c` clients each submit one operation and wait for it to end. Both (a) and (b) run the worker
  * at the same concurrency (`--worker-concurrency`, default 8: more than enough for 2 cores), so the ratio
@@ -20,7 +21,6 @@
  *   node dist/bench/pipeline.bench.js [--duration=3000] [--concurrency=1,4,16,32] [--worker-concurrency=8]
  *                                     [--only=pooled,bare,per-job,floors]
  */
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,8 +30,6 @@ import { createHearthPublicClient } from '@hearth/permissions';
 import { receiptHash, receiptTypedData } from '@hearth/receipts';
 import { createPublicClient, http } from 'viem';
 import { generatePrivateKey, privateKeyToAccount, sign } from 'viem/accounts';
-import { Queue, QueueEvents, Worker } from 'bullmq';
-import IORedis from 'ioredis';
 import { Client } from 'pg';
 import { ChildPool, type IsolationMode } from '../apps/worker/src/isolation';
 import { IsolationPool } from '../apps/worker/src/pipeline/isolation-pool';
@@ -40,6 +38,7 @@ import { checkServices, dropDatabase } from '../scripts/lib/services';
 import { type RunningGateway, type RunningWorker, startGateway, startWorker } from '../test/support/apps';
 import { type App, grant, json, newApp, newTenant, relayerFor, uploadText } from '../test/support/flow';
 import { bearer } from '../test/support/siwe';
+import { bullmqRoundTrip } from './lib/bullmq-round-trip';
 
 // why: a standalone bench script, not app code; it takes the same variables the apps get through libs/config.
 const BASE_DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -317,15 +316,9 @@ async function runPipeline(
   };
 }
 
-// ---------------------------------------------------------------- (b) the bare floor (bench/isolation.bench.ts)
-
-function connect(): IORedis {
-  // BullMQ workers need maxRetriesPerRequest: null on their connections.
-  return new IORedis(REDIS_URL, { maxRetriesPerRequest: null });
-}
+// ---------------------------------------------------------------- (b) the bare floor (bench/lib/bullmq-round-trip.ts)
 
 async function runBare(concurrency: number, childEnv: Record<string, string>): Promise<Result> {
-  const queueName = `bench-pipeline-bare-${concurrency}-${randomUUID()}`;
   const pool = new ChildPool({
     mode: 'pooled',
     size: WORKER_CONCURRENCY,
@@ -334,57 +327,23 @@ async function runBare(concurrency: number, childEnv: Record<string, string>): P
     env: childEnv,
   });
   await pool.ready();
-  const connections = [connect(), connect(), connect()];
-  const queue = new Queue(queueName, { connection: connections[0] });
-  const events = new QueueEvents(queueName, { connection: connections[1] });
-  const worker = new Worker(queueName, () => pool.run('noop'), {
-    connection: connections[2],
-    concurrency: WORKER_CONCURRENCY,
+  let cpu: CpuWindow | undefined;
+  const { latencies, failed, unfinished } = await bullmqRoundTrip({
+    redisUrl: REDIS_URL,
+    name: `bench-pipeline-bare-${concurrency}`,
+    concurrency,
+    workerConcurrency: WORKER_CONCURRENCY,
+    processor: () => pool.run('noop'),
+    warmupMs: WARMUP_MS,
+    durationMs: DURATION_MS,
+    drainMs: DRAIN_MS,
+    onStart: () => (cpu = cpuWindow()),
+    // The pool first, so jobs it still runs fail fast instead of holding the worker's close.
+    beforeClose: () => pool.close(1000),
   });
-  await Promise.all([queue.waitUntilReady(), events.waitUntilReady(), worker.waitUntilReady()]);
-
-  // Completion callbacks keyed by a job id chosen before enqueueing, so no event can beat its listener.
-  const pending = new Map<string, (ok: boolean) => void>();
-  events.on('completed', ({ jobId }) => pending.get(jobId)?.(true));
-  events.on('failed', ({ jobId }) => pending.get(jobId)?.(false));
-
-  const latencies: number[] = [];
-  let failed = 0;
-  let inFlight = 0;
-  const warmEnd = performance.now() + WARMUP_MS;
-  const end = warmEnd + DURATION_MS;
-  const cpu = cpuWindow();
-  const client = async (): Promise<void> => {
-    while (performance.now() < end) {
-      const jobId = randomUUID();
-      const t0 = performance.now();
-      const done = new Promise<boolean>((resolve) => pending.set(jobId, resolve));
-      inFlight++;
-      await queue.add('noop', {}, { jobId, removeOnComplete: true, removeOnFail: true });
-      const ok = await done;
-      inFlight--;
-      pending.delete(jobId);
-      const t1 = performance.now();
-      if (t1 < warmEnd || t1 > end) continue;
-      if (ok) latencies.push(t1 - t0);
-      else failed++;
-    }
-  };
-  let drainTimer: NodeJS.Timeout | undefined;
-  const drained = new Promise<void>((resolve) => {
-    drainTimer = setTimeout(resolve, WARMUP_MS + DURATION_MS + DRAIN_MS);
-  });
-  await Promise.race([Promise.all(Array.from({ length: concurrency }, client)), drained]);
-  clearTimeout(drainTimer);
-  const unfinished = inFlight;
-  const cpuMs = cpu.total();
-  const cpuByClass = perJob(cpu.byClass(), latencies.length);
-  await pool.close(1000);
-  await worker.close(true);
-  await events.close();
-  await queue.obliterate({ force: true });
-  await queue.close();
-  await Promise.all(connections.map((c) => c.quit()));
+  // Both edges of the CPU window were read when they passed; reading the result later changes nothing.
+  const cpuMs = cpu?.total() ?? NaN;
+  const cpuByClass = perJob(cpu?.byClass() ?? new Map<string, number>(), latencies.length);
   return {
     variant: 'bare noop (b)',
     concurrency,
