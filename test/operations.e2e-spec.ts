@@ -9,6 +9,7 @@ import {
   startGateway,
   startWorker,
 } from './support/apps';
+import { WorkerMetrics } from '../apps/worker/src/metrics/worker-metrics';
 import { bearer } from './support/siwe';
 import {
   type App,
@@ -178,6 +179,24 @@ describe('operations pipeline', () => {
         [fileId, Buffer.byteLength(JOURNAL)],
       ],
     );
+  });
+
+  it("counts finished operations and times each step in the worker's metrics", async () => {
+    const { id } = await json<{ id: string }>(
+      await submit(gw.url, app, { operation: 'summarize', fileIds: [fileId], grantId }),
+    );
+    assert.equal((await waitDone(gw.url, app, id)).status, 'succeeded');
+    const text = await worker.app.get(WorkerMetrics).registry.metrics();
+    const succeeded =
+      /hearth_worker_operations_total\{operation="summarize",outcome="succeeded"\} (\d+)/.exec(text);
+    assert.ok(succeeded && Number(succeeded[1]) >= 1, text.slice(0, 500));
+    for (const step of ['queueWait', 'chain', 'kms', 'engine', 'seal', 'store']) {
+      const count = new RegExp(`hearth_worker_operation_step_seconds_count\\{step="${step}"\\} (\\d+)`).exec(
+        text,
+      );
+      assert.ok(count && Number(count[1]) >= 1, `no ${step} timings`);
+    }
+    assert.match(text, /hearth_worker_children\{state="idle"\} \d+/);
   });
 
   it('another key of the same server cannot see the operation', async () => {

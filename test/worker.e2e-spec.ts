@@ -26,6 +26,10 @@ describe('worker process', () => {
       }
       assert.ok(ready, `worker never became ready: ${stderr}`);
       assert.deepEqual(ready.checks, { postgres: 'up', redis: 'up', queue: 'up' });
+      const metrics = await fetch(`http://127.0.0.1:${port}/metrics`);
+      assert.equal(metrics.status, 200);
+      assert.match(metrics.headers.get('content-type') ?? '', /^text\/plain/);
+      assert.match(await metrics.text(), /hearth_worker_children_total\{event="spawned"\} \d+/);
       child.kill('SIGTERM');
       assert.equal(await exited, 0, stderr);
     } finally {

@@ -4,9 +4,10 @@ import Redis from 'ioredis';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DataSource } from 'typeorm';
+import { WorkerMetrics } from './metrics/worker-metrics';
 import { WorkerService } from './worker.service';
 
-/** The worker's own liveness and readiness on WORKER_HEALTH_PORT, for compose and orchestrators. */
+/** The worker's own liveness, readiness and Prometheus metrics on WORKER_HEALTH_PORT, for compose and orchestrators. */
 @Injectable()
 export class WorkerHealthServer implements OnApplicationBootstrap, OnApplicationShutdown {
   private server?: Server;
@@ -16,11 +17,19 @@ export class WorkerHealthServer implements OnApplicationBootstrap, OnApplication
     @Inject(HEARTH_CONFIG) private readonly config: HearthConfig,
     private readonly dataSource: DataSource,
     private readonly worker: WorkerService,
+    private readonly metrics: WorkerMetrics,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     this.redis = new Redis(this.config.REDIS_URL, { maxRetriesPerRequest: 1, lazyConnect: true });
     this.server = createServer((req, res) => {
+      if (req.url === '/metrics') {
+        void this.metrics.registry.metrics().then(
+          (text) => res.writeHead(200, { 'content-type': this.metrics.registry.contentType }).end(text),
+          () => res.writeHead(500).end(),
+        );
+        return;
+      }
       void this.answer(req.url ?? '/').then(([status, body]) => {
         res.writeHead(status, { 'content-type': 'application/json' });
         res.end(JSON.stringify(body));

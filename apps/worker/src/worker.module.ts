@@ -2,6 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { HEARTH_CONFIG, type HearthConfig } from '@hearth/config';
 import { DatabaseModule, OperationRepository } from '@hearth/db';
 import Redis from 'ioredis';
+import { WorkerMetrics } from './metrics/worker-metrics';
 import { IsolationPool } from './pipeline/isolation-pool';
 import { WORKER_REDIS, WorkerRedisCloser } from './worker-redis';
 import { LoggerModule } from 'nestjs-pino';
@@ -32,6 +33,7 @@ export class WorkerModule {
         { provide: WORKER_REDIS, useFactory: () => new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2 }) },
         WorkerRedisCloser,
         IsolationPool,
+        WorkerMetrics,
         RunOperationHandler,
         PurgeExpiredResultsHandler,
         {

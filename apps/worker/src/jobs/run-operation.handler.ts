@@ -18,6 +18,7 @@ import { PinoLogger } from 'nestjs-pino';
 import { getAddress } from 'viem';
 import { DataSource } from 'typeorm';
 import { isIsolationError } from '../isolation';
+import { WorkerMetrics } from '../metrics/worker-metrics';
 import { IsolationPool } from '../pipeline/isolation-pool';
 import type { OperationTaskInput, OperationTaskOutput, TaskFile } from '../pipeline/operation-task.types';
 import { WORKER_REDIS } from '../worker-redis';
@@ -45,6 +46,7 @@ export class RunOperationHandler implements JobHandler<JobName.RunOperation> {
     private readonly isolation: IsolationPool,
     @Inject(WORKER_REDIS) private readonly redis: Redis,
     private readonly logger: PinoLogger,
+    private readonly metrics: WorkerMetrics,
   ) {
     this.blobs = new PostgresBlobStore(dataSource);
     this.inference = inferenceOptionsFromConfig(config);
@@ -190,7 +192,10 @@ export class RunOperationHandler implements JobHandler<JobName.RunOperation> {
       timings: { ...outcome.timings, ...timings },
     });
     const storeMs = ms(storeStart);
-    if (committed) await this.publish(op.id, outcome.status);
+    if (committed) {
+      this.metrics.observe(op.operation, outcome.status, { ...outcome.timings, ...timings, storeMs });
+      await this.publish(op.id, outcome.status);
+    }
     await this.releaseBacklog(op.serverId, job);
     log.info({ status: outcome.status, code: outcome.errorCode, committed, storeMs }, 'operation finished');
     return { status: outcome.status };
