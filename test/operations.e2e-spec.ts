@@ -199,6 +199,41 @@ describe('operations pipeline', () => {
     assert.match(text, /hearth_worker_children\{state="idle"\} \d+/);
   });
 
+  it('answers with the finished operation under Prefer: wait, and 202 when it does not end in time', async () => {
+    const body = { operation: 'summarize', fileIds: [fileId], parameters: { sentences: 1 }, grantId };
+    const res = await submit(gw.url, app, body, { Prefer: 'wait=30', 'Idempotency-Key': 'prefer-wait-1' });
+    assert.equal(res.status, 200, await res.clone().text());
+    assert.equal(res.headers.get('preference-applied'), 'wait=30');
+    const done = await json<{ id: string; status: string; result?: unknown; receipt?: unknown }>(res);
+    assert.equal(done.status, 'succeeded');
+    assert.ok(done.result && done.receipt);
+    // a replay of an ended operation answers at once, ended
+    const replay = await submit(gw.url, app, body, { Prefer: 'wait=30', 'Idempotency-Key': 'prefer-wait-1' });
+    assert.equal(replay.status, 200);
+    assert.equal((await json<{ id: string }>(replay)).id, done.id);
+
+    // No worker: the wait runs out and the operation is still queued.
+    await worker.close();
+    let restarted = false;
+    try {
+      const started = Date.now();
+      const late = await submit(gw.url, app, body, { Prefer: 'wait=1' });
+      assert.equal(late.status, 202);
+      assert.ok(Date.now() - started >= 900, 'waited');
+      const queued = await json<{ id: string; status: string }>(late);
+      assert.equal(queued.status, 'queued');
+      // without the preference: 202 at once, as always
+      const plain = await submit(gw.url, app, body);
+      assert.equal(plain.status, 202);
+      worker = await startWorker();
+      restarted = true;
+      assert.equal((await waitDone(gw.url, app, queued.id)).status, 'succeeded');
+      assert.equal((await waitDone(gw.url, app, (await json<{ id: string }>(plain)).id)).status, 'succeeded');
+    } finally {
+      if (!restarted) worker = await startWorker();
+    }
+  });
+
   it('another key of the same server cannot see the operation', async () => {
     const { id } = await json<{ id: string }>(
       await submit(gw.url, app, { operation: 'summarize', fileIds: [fileId], grantId }),

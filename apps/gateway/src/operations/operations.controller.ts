@@ -21,8 +21,10 @@ import { OperationEventsHub } from './operation-events.hub';
 import {
   createOperationBody,
   idempotencyKey,
+  MAX_PREFER_WAIT_SECONDS,
   OPERATION_VIEW_SCHEMA,
   type OperationView,
+  preferredWaitSeconds,
 } from './operations.dto';
 import { OperationsService } from './operations.service';
 
@@ -47,21 +49,29 @@ export class OperationsController {
   @Post()
   @UseGuards(ApiKeyGuard)
   @ApiBearerAuth('apiKey')
-  @HttpCode(202)
-  @ApiOperation({ summary: 'Run an operation over granted files; answers at once, the result comes later' })
+  @ApiOperation({
+    summary: 'Run an operation over granted files',
+    description:
+      'Answers 202 at once; the result comes later (GET or the event stream). With `Prefer: wait=N` (N ≤ ' +
+      `${MAX_PREFER_WAIT_SECONDS} s) it answers 200 with the finished operation, result and receipt included, ` +
+      'if it ends within N seconds, else 202 as usual.',
+  })
   @ApiHeader({
     name: 'Idempotency-Key',
     required: false,
     description: 'Same key and body → the same operation',
   })
+  @ApiHeader({ name: 'Prefer', required: false, description: 'wait=N: wait up to N seconds for the outcome' })
   @ApiBody({ schema: openApiSchema(createOperationBody) })
-  @ApiResponse({ status: 202, schema: OPERATION_VIEW_SCHEMA })
+  @ApiResponse({ status: 202, schema: OPERATION_VIEW_SCHEMA, description: 'Queued (or still running)' })
+  @ApiResponse({ status: 200, schema: OPERATION_VIEW_SCHEMA, description: 'Ended within Prefer: wait' })
   async create(
     @CurrentApiKey() key: AuthenticatedApiKey,
     @Body() body: unknown,
     @Headers('idempotency-key') idemHeader: string | undefined,
-    @Res({ passthrough: true }) res: Response,
-  ): Promise<OperationView> {
+    @Headers('prefer') prefer: string | undefined,
+    @Res() res: Response,
+  ): Promise<void> {
     const idem =
       idemHeader === undefined ? null : parseOrThrow(idempotencyKey, idemHeader, 'Idempotency-Key');
     const { view, replayed } = await this.service.create(
@@ -71,7 +81,45 @@ export class OperationsController {
     );
     res.setHeader('Location', `/v1/operations/${view.id}`);
     if (replayed) res.setHeader('Idempotent-Replayed', 'true');
-    return view;
+    const waitSeconds = preferredWaitSeconds(prefer);
+    if (waitSeconds === 0) {
+      res.status(202).json(view);
+      return;
+    }
+    res.setHeader('Preference-Applied', `wait=${waitSeconds}`);
+    const latest = await this.waitForEnd(key, view.id, waitSeconds * 1000, res);
+    res.status(this.service.isTerminal(latest.status) ? 200 : 202).json(latest);
+  }
+
+  /**
+   * The operation once it ended, or as it is when `timeoutMs` passed or the client left. Subscribes first, then
+   * reads: an end between the two cannot be missed.
+   */
+  private async waitForEnd(
+    key: AuthenticatedApiKey,
+    id: string,
+    timeoutMs: number,
+    res: Response,
+  ): Promise<OperationView> {
+    let ended!: () => void;
+    const end = new Promise<void>((resolve) => (ended = resolve));
+    const unsubscribe = await this.hub.subscribe(id, (event) => {
+      if (this.service.isTerminal(event.status)) ended();
+    });
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const current = await this.service.get(key, id);
+      if (this.service.isTerminal(current.status)) return current;
+      await Promise.race([
+        end,
+        new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs))),
+        new Promise<void>((resolve) => res.once('close', resolve)),
+      ]);
+      return await this.service.get(key, id);
+    } finally {
+      clearTimeout(timer);
+      unsubscribe();
+    }
   }
 
   @Get(':operationId')

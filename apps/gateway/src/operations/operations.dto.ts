@@ -40,6 +40,18 @@ export interface OperationView {
   timings?: Record<string, number> | null;
 }
 
+/** The longest `Prefer: wait=N` honoured, in seconds. */
+export const MAX_PREFER_WAIT_SECONDS = 60;
+
+/**
+ * `Prefer: wait=N` (RFC 7240): seconds the caller will wait for the operation to end, capped; 0 when absent or
+ * unreadable (a preference the server does not understand is ignored, as the RFC says).
+ */
+export function preferredWaitSeconds(prefer: string | undefined): number {
+  const match = prefer ? /(?:^|[,;\s])wait\s*=\s*"?(\d{1,6})"?(?:$|[,;\s])/i.exec(prefer) : null;
+  return match ? Math.min(Number(match[1]), MAX_PREFER_WAIT_SECONDS) : 0;
+}
+
 export const OPERATION_VIEW_SCHEMA = {
   type: 'object',
   properties: {
