@@ -14,12 +14,13 @@
  * at the same concurrency (`--worker-concurrency`, default 8: more than enough for 2 cores), so the ratio
  * (a)/(b) is the price of the pipeline's own work, not of a different pool size.
  *
+ * (a') (a) in pooled mode with one request per operation: POST with `Prefer: wait`, answered when it ends.
  * (c) Floors: the CPU this process spends per call on single parts every operation needs (an authenticated HTTP
  *     request, a JSON-RPC call, the receipt's digest and signature, the engine), to show what 40 % of (b) would
  *     leave for the rest.
  *
  *   node dist/bench/pipeline.bench.js [--duration=3000] [--concurrency=1,4,16,32] [--worker-concurrency=8]
- *                                     [--only=pooled,bare,per-job,floors]
+ *                                     [--only=pooled,prefer-wait,bare,per-job,floors]
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
@@ -47,7 +48,7 @@ const DURATION_MS = Number(arg('duration') ?? 3000);
 const CONCURRENCY = (arg('concurrency') ?? '1,4,16,32').split(',').map(Number);
 const WORKER_CONCURRENCY = Number(arg('worker-concurrency') ?? 8);
 // Which parts run (e.g. --only=pooled to profile one mode); all three by default.
-const ONLY = new Set((arg('only') ?? 'pooled,bare,per-job,floors').split(','));
+const ONLY = new Set((arg('only') ?? 'pooled,prefer-wait,bare,per-job,floors').split(','));
 const WARMUP_MS = 1000;
 // After the window, operations still in flight get this long to end before the next scenario starts.
 const DRAIN_MS = 20_000;
@@ -67,7 +68,9 @@ const TIMING_KEYS = [
   'totalWorkerMs',
 ] as const;
 
-type Variant = 'bare noop (b)' | IsolationMode;
+type Variant = 'bare noop (b)' | IsolationMode | typeof PREFER_WAIT;
+/** (a) again, in pooled mode, with one request per operation: POST with `Prefer: wait`. */
+const PREFER_WAIT = 'pooled, Prefer: wait';
 
 interface Result {
   variant: Variant;
@@ -220,20 +223,29 @@ interface Setup {
   grantId: string;
 }
 
-/** Submits and waits for the terminal status over SSE, as an app streaming the result would. */
+/**
+ * Submits and waits for the terminal status over SSE, as an app streaming the result would; or, with
+ * `preferWait`, in the POST itself (`Prefer: wait`), as an app that wants the result in one request would.
+ */
 async function oneOperation(
   s: Setup,
   signal: AbortSignal,
+  preferWait = false,
 ): Promise<{ id: string; ok: boolean; postMs: number }> {
   const t0 = performance.now();
   const res = await fetch(`${s.gw.url}/v1/operations`, {
     method: 'POST',
-    headers: { ...bearer(s.app.key), 'content-type': 'application/json' },
+    headers: {
+      ...bearer(s.app.key),
+      'content-type': 'application/json',
+      ...(preferWait ? { Prefer: 'wait=60' } : {}),
+    },
     body: JSON.stringify({ operation: 'stats', fileIds: [s.fileId], parameters: {}, grantId: s.grantId }),
     signal,
   });
-  const { id } = await json<{ id: string }>(res);
+  const { id, status: posted } = await json<{ id: string; status: string }>(res);
   const postMs = performance.now() - t0;
+  if (preferWait) return { id, ok: posted === 'succeeded', postMs };
   const events = await fetch(`${s.gw.url}/v1/operations/${id}/events`, {
     headers: bearer(s.app.key),
     signal,
@@ -249,6 +261,7 @@ async function runPipeline(
   worker: RunningWorker,
   mode: IsolationMode,
   concurrency: number,
+  preferWait = false,
 ): Promise<PipelineRun> {
   const pool = worker.app.get(IsolationPool, { strict: false }).pool;
   const spawnedBefore = pool.stats().spawned;
@@ -267,7 +280,7 @@ async function runPipeline(
       inFlight++;
       started++;
       try {
-        const op = await oneOperation(s, abort.signal);
+        const op = await oneOperation(s, abort.signal, preferWait);
         const t1 = performance.now();
         if (t1 < warmEnd || t1 > end) continue;
         if (op.ok) samples.push({ id: op.id, e2eMs: t1 - t0, postMs: op.postMs });
@@ -300,7 +313,7 @@ async function runPipeline(
   const e2e = samples.map((x) => x.e2eMs);
   return {
     result: {
-      variant: mode,
+      variant: preferWait ? PREFER_WAIT : mode,
       concurrency,
       jobs: samples.length,
       failed,
@@ -650,6 +663,11 @@ async function main(): Promise<void> {
           `  ${mode} c=${c}: ${f(run.result.perSecond)} ops/s, p50 ${f(run.result.p50)} ms, p99 ${f(run.result.p99)} ms`,
         );
       }
+      for (const c of mode === 'pooled' && ONLY.has('prefer-wait') ? CONCURRENCY : []) {
+        const run = await runPipeline(setup, worker, mode, c, true);
+        results.push(run.result);
+        log(`  ${PREFER_WAIT} c=${c}: ${f(run.result.perSecond)} ops/s, p50 ${f(run.result.p50)} ms`);
+      }
       await worker.close();
       worker = undefined;
     };
@@ -663,7 +681,7 @@ async function main(): Promise<void> {
     if (ONLY.has('per-job')) await runMode('per-job');
     const childStarts = ONLY.has('per-job') ? await childStartMs(childEnv, 6) : [];
 
-    const order: Variant[] = ['bare noop (b)', 'pooled', 'per-job'];
+    const order: Variant[] = ['bare noop (b)', 'pooled', PREFER_WAIT, 'per-job'];
     results.sort(
       (x, y) => order.indexOf(x.variant) - order.indexOf(y.variant) || x.concurrency - y.concurrency,
     );
