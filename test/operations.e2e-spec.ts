@@ -225,10 +225,30 @@ describe('operations pipeline', () => {
       // without the preference: 202 at once, as always
       const plain = await submit(gw.url, app, body);
       assert.equal(plain.status, 202);
+      // a client that gives up while waiting: the operation stays, the gateway carries on
+      const leaving = new AbortController();
+      setTimeout(() => leaving.abort(), 200);
+      await assert.rejects(
+        fetch(`${gw.url}/v1/operations`, {
+          method: 'POST',
+          headers: {
+            ...bearer(app.key),
+            'content-type': 'application/json',
+            Prefer: 'wait=30',
+            'Idempotency-Key': 'prefer-wait-left',
+          },
+          body: JSON.stringify(body),
+          signal: leaving.signal,
+        }),
+      );
+      const left = await submit(gw.url, app, body, { 'Idempotency-Key': 'prefer-wait-left' });
+      assert.equal(left.status, 202);
+      const leftId = (await json<{ id: string }>(left)).id;
       worker = await startWorker();
       restarted = true;
       assert.equal((await waitDone(gw.url, app, queued.id)).status, 'succeeded');
       assert.equal((await waitDone(gw.url, app, (await json<{ id: string }>(plain)).id)).status, 'succeeded');
+      assert.equal((await waitDone(gw.url, app, leftId)).status, 'succeeded');
     } finally {
       if (!restarted) worker = await startWorker();
     }

@@ -88,6 +88,7 @@ export class OperationsController {
     }
     res.setHeader('Preference-Applied', `wait=${waitSeconds}`);
     const latest = await this.waitForEnd(key, view.id, waitSeconds * 1000, res);
+    if (res.destroyed) return; // the client left while waiting: the operation runs on regardless
     res.status(this.service.isTerminal(latest.status) ? 200 : 202).json(latest);
   }
 
