@@ -10,6 +10,8 @@ import {
   startWorker,
 } from './support/apps';
 import { WorkerMetrics } from '../apps/worker/src/metrics/worker-metrics';
+import { tenantBacklogKey } from '@hearth/queue';
+import IORedis from 'ioredis';
 import { bearer } from './support/siwe';
 import {
   type App,
@@ -251,6 +253,71 @@ describe('operations pipeline', () => {
       assert.equal((await waitDone(gw.url, app, leftId)).status, 'succeeded');
     } finally {
       if (!restarted) worker = await startWorker();
+    }
+  });
+
+  it('cancels a queued operation: its streams end, it never runs, and its place in the backlog is given back', async () => {
+    const body = { operation: 'summarize', fileIds: [fileId], grantId };
+    const redis = new IORedis(gw.config.REDIS_URL);
+    const backlogKey = tenantBacklogKey(gw.config.QUEUE_PREFIX, tenant.serverId);
+    await worker.close(); // nothing takes jobs: the operations stay queued
+    let restarted = false;
+    try {
+      const before = Number((await redis.get(backlogKey)) ?? 0);
+      // a request waiting for the outcome (Prefer: wait), and the same operation's id through its Idempotency-Key
+      const waiting = submit(gw.url, app, body, { Prefer: 'wait=30', 'Idempotency-Key': 'cancel-me' });
+      await new Promise((r) => setTimeout(r, 200));
+      const { id } = await json<{ id: string }>(
+        await submit(gw.url, app, body, { 'Idempotency-Key': 'cancel-me' }),
+      );
+      const other = await json<{ id: string }>(await submit(gw.url, app, body));
+      assert.equal(Number(await redis.get(backlogKey)), before + 2);
+      assert.ok((await redis.ttl(backlogKey)) > 0, 'a drifted counter would not outlive a quiet day');
+      const stream = fetch(`${gw.url}/v1/operations/${id}/events`, { headers: bearer(app.key) }).then((r) =>
+        r.text(),
+      );
+      await new Promise((r) => setTimeout(r, 200));
+      const stranger = await newApp(gw.url, tenant);
+      const foreign = await fetch(`${gw.url}/v1/operations/${id}/cancel`, {
+        method: 'POST',
+        headers: bearer(stranger.key),
+      });
+      assert.equal(foreign.status, 404);
+
+      const cancelled = await fetch(`${gw.url}/v1/operations/${id}/cancel`, {
+        method: 'POST',
+        headers: bearer(app.key),
+      });
+      assert.equal(cancelled.status, 200);
+      assert.equal((await json<{ status: string }>(cancelled)).status, 'cancelled');
+      assert.match(await stream, /"status":"cancelled"/);
+      const waited = await waiting;
+      assert.equal(waited.status, 200);
+      assert.equal((await json<{ status: string }>(waited)).status, 'cancelled');
+      assert.equal(Number(await redis.get(backlogKey)), before + 1);
+      const again = await fetch(`${gw.url}/v1/operations/${id}/cancel`, {
+        method: 'POST',
+        headers: bearer(app.key),
+      });
+      assert.equal(again.status, 409);
+      assert.equal((await problemOf(again)).code, 'operation_not_cancellable');
+
+      worker = await startWorker();
+      restarted = true;
+      assert.equal((await waitDone(gw.url, app, other.id)).status, 'succeeded');
+      const after = await json<{ status: string; receipt?: unknown }>(
+        await fetch(`${gw.url}/v1/operations/${id}`, { headers: bearer(app.key) }),
+      );
+      assert.equal(after.status, 'cancelled');
+      assert.equal(after.receipt, undefined);
+      const finished = await fetch(`${gw.url}/v1/operations/${other.id}/cancel`, {
+        method: 'POST',
+        headers: bearer(app.key),
+      });
+      assert.equal(finished.status, 409);
+    } finally {
+      if (!restarted) worker = await startWorker();
+      await redis.quit();
     }
   });
 

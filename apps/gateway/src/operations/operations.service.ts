@@ -13,7 +13,13 @@ import {
 } from '@hearth/inference';
 import type { KeyManager } from '@hearth/kms';
 import type { DenyCode, ServerPolicy } from '@hearth/permissions';
-import { JobName, type RunOperationPayload, tenantBacklogKey } from '@hearth/queue';
+import {
+  acquireTenantBacklog,
+  JobName,
+  publishOperationEvent,
+  releaseTenantBacklog,
+  type RunOperationPayload,
+} from '@hearth/queue';
 import { canonicalJson } from '@hearth/receipts';
 import type { Queue } from 'bullmq';
 import type Redis from 'ioredis';
@@ -167,10 +173,12 @@ export class OperationsService {
       requestHash,
     });
     if (!created) return this.replay(operation, requestHash);
+    let acquired = false;
     try {
       // Fairness: a job's priority is its tenant's backlog when it arrives, so a flood queues behind itself
       // and a quiet tenant's next job goes ahead of it.
-      const backlog = await this.redis.incr(tenantBacklogKey(this.config.QUEUE_PREFIX, server.id));
+      const backlog = await acquireTenantBacklog(this.redis, this.config.QUEUE_PREFIX, server.id);
+      acquired = true;
       await this.queue.add(
         JobName.RunOperation,
         { operationId: operation.id, serverId: server.id },
@@ -184,7 +192,9 @@ export class OperationsService {
         },
       );
     } catch {
-      // Never a half-written operation: without its job, the row goes.
+      // Never a half-written operation: without its job, the row goes, and its place in the backlog.
+      if (acquired)
+        await releaseTenantBacklog(this.redis, this.config.QUEUE_PREFIX, server.id).catch(() => undefined);
       await this.dataSource.query('DELETE FROM operations WHERE id = $1 AND server_id = $2', [
         operation.id,
         server.id,
@@ -267,7 +277,15 @@ export class OperationsService {
         `The operation is ${op.status}; only queued operations can be cancelled`,
       );
     }
-    await this.queue.remove(op.id).catch(() => undefined);
+    // A job taken off the queue never runs, so its place in the tenant's backlog is given back here; one that a
+    // worker already holds finds the operation cancelled and gives it back itself.
+    const removed = await this.queue.remove(op.id).catch(() => 0);
+    if (removed === 1)
+      await releaseTenantBacklog(this.redis, this.config.QUEUE_PREFIX, op.serverId).catch(() => undefined);
+    // Event streams and Prefer: wait requests of the operation end now.
+    await publishOperationEvent(this.redis, this.config.QUEUE_PREFIX, op.id, 'cancelled').catch(
+      () => undefined,
+    );
     return this.view((await this.operations.findById(op.serverId, op.id))!);
   }
 

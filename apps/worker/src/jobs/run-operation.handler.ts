@@ -8,9 +8,9 @@ import { type ServerPolicy } from '@hearth/permissions';
 import {
   JobName,
   type OperationEvent,
-  operationEventsChannel,
+  publishOperationEvent,
+  releaseTenantBacklog,
   type RunOperationPayload,
-  tenantBacklogKey,
 } from '@hearth/queue';
 import type { Job } from 'bullmq';
 import type Redis from 'ioredis';
@@ -266,17 +266,12 @@ export class RunOperationHandler implements JobHandler<JobName.RunOperation> {
     };
   }
 
-  private async publish(id: string, status: OperationEvent['status']): Promise<void> {
-    const event: OperationEvent = { id, status, at: new Date().toISOString() };
-    await this.redis.publish(operationEventsChannel(this.config.QUEUE_PREFIX, id), JSON.stringify(event));
+  private publish(id: string, status: OperationEvent['status']): Promise<void> {
+    return publishOperationEvent(this.redis, this.config.QUEUE_PREFIX, id, status);
   }
 
-  /** Fairness bookkeeping: the tenant's backlog shrinks once per job, never below zero. */
-  private async releaseBacklog(serverId: string, _job: Job): Promise<void> {
-    await this.redis.eval(
-      "local v = redis.call('DECR', KEYS[1]) if v <= 0 then redis.call('DEL', KEYS[1]) end return v",
-      1,
-      tenantBacklogKey(this.config.QUEUE_PREFIX, serverId),
-    );
+  /** Fairness bookkeeping: the tenant's backlog shrinks once per job. */
+  private releaseBacklog(serverId: string, _job: Job): Promise<void> {
+    return releaseTenantBacklog(this.redis, this.config.QUEUE_PREFIX, serverId);
   }
 }
