@@ -321,6 +321,44 @@ describe('operations pipeline', () => {
     }
   });
 
+  it("lists the key's operations newest first, a page at a time, by status, and only its own", async () => {
+    const lister = await newApp(gw.url, tenant);
+    const listGrant = await grant(relayer, tenant, lister.account.address, ['stats'], [fileId]);
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const res = await submit(gw.url, lister, { operation: 'stats', fileIds: [fileId], grantId: listGrant });
+      ids.push((await json<{ id: string }>(res)).id);
+    }
+    for (const id of ids) await waitDone(gw.url, lister, id);
+    type ListPage = {
+      items: Array<{ id: string; status: string; result?: unknown }>;
+      nextCursor: string | null;
+    };
+    const list = (query: string, key = lister.key) =>
+      fetch(`${gw.url}/v1/operations${query}`, { headers: bearer(key) });
+    const first = await json<ListPage>(await list('?limit=2'));
+    assert.deepEqual(
+      first.items.map((o) => o.id),
+      [ids[2], ids[1]],
+    );
+    assert.ok(first.nextCursor);
+    assert.ok(first.items.every((o) => o.status === 'succeeded' && o.result === undefined));
+    const second = await json<ListPage>(await list(`?limit=2&cursor=${first.nextCursor}`));
+    assert.deepEqual(
+      second.items.map((o) => o.id),
+      [ids[0]],
+    );
+    assert.equal(second.nextCursor, null);
+    assert.equal((await json<ListPage>(await list('?status=queued'))).items.length, 0);
+    assert.equal((await json<ListPage>(await list('?status=succeeded'))).items.length, 3);
+    // another key of the same server sees none of them
+    const others = await json<ListPage>(await list('', app.key));
+    assert.ok(others.items.every((o) => !ids.includes(o.id)));
+    const bad = await list('?status=done');
+    assert.equal(bad.status, 400);
+    assert.equal((await problemOf(bad)).errors?.[0]?.field, 'query.status');
+  });
+
   it('another key of the same server cannot see the operation', async () => {
     const { id } = await json<{ id: string }>(
       await submit(gw.url, app, { operation: 'summarize', fileIds: [fileId], grantId }),

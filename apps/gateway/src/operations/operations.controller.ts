@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, Post, Res, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res, UseGuards } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiBody,
@@ -6,10 +6,11 @@ import {
   ApiOperation,
   ApiParam,
   ApiProduces,
+  ApiQuery,
   ApiResponse,
   ApiTags,
 } from '@nestjs/swagger';
-import type { OperationEntity } from '@hearth/db';
+import type { OperationEntity, Page } from '@hearth/db';
 import { parseOrThrow, ProblemError } from '@hearth/errors';
 import { isId } from '@hearth/ids';
 import type { Response } from 'express';
@@ -18,9 +19,11 @@ import type { AuthenticatedApiKey } from '../auth/auth.types';
 import { CurrentApiKey } from '../auth/current.decorators';
 import { openApiSchema } from '../common/zod-openapi';
 import { OperationEventsHub } from './operation-events.hub';
+import { ApiPaginated } from '../common/api-paginated';
 import {
   createOperationBody,
   idempotencyKey,
+  listOperationsQuery,
   MAX_PREFER_WAIT_SECONDS,
   OPERATION_VIEW_SCHEMA,
   type OperationView,
@@ -121,6 +124,22 @@ export class OperationsController {
       clearTimeout(timer);
       unsubscribe();
     }
+  }
+
+  @Get()
+  @UseGuards(ApiKeyGuard)
+  @ApiBearerAuth('apiKey')
+  @ApiOperation({
+    summary: "This API key's operations, newest first (without results: GET /v1/operations/:id has them)",
+  })
+  @ApiPaginated()
+  @ApiQuery({
+    name: 'status',
+    required: false,
+    enum: ['queued', 'running', 'succeeded', 'failed', 'denied', 'cancelled'],
+  })
+  list(@CurrentApiKey() key: AuthenticatedApiKey, @Query() query: unknown): Promise<Page<OperationView>> {
+    return this.service.list(key, parseOrThrow(listOperationsQuery, query, 'query'));
   }
 
   @Get(':operationId')

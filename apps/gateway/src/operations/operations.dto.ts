@@ -1,3 +1,4 @@
+import { paginationQuery } from '@hearth/db';
 import { z } from 'zod';
 
 const fileId = z.string().regex(/^fil_[0-9a-f]{32}$/, 'must be a file id (fil_…)');
@@ -39,6 +40,13 @@ export interface OperationView {
   error?: { code: string; detail: string | null };
   timings?: Record<string, number> | null;
 }
+
+/** `GET /v1/operations`: a page of the key's operations, optionally in one status. */
+export const listOperationsQuery = paginationQuery
+  .extend({ status: z.enum(['queued', 'running', 'succeeded', 'failed', 'denied', 'cancelled']).optional() })
+  .strict();
+
+export type ListOperationsQuery = z.infer<typeof listOperationsQuery>;
 
 /** The longest `Prefer: wait=N` honoured, in seconds. */
 export const MAX_PREFER_WAIT_SECONDS = 60;

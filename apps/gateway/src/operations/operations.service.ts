@@ -2,7 +2,14 @@ import { Inject, Injectable } from '@nestjs/common';
 import { resultAad, resultKeyContext, unpackChunks } from '@hearth/blobs';
 import { HEARTH_CONFIG, type HearthConfig } from '@hearth/config';
 import { decryptChunks, sha256Bytes32 } from '@hearth/crypto';
-import { OperationRepository, prepared, TERMINAL_STATUSES, type OperationEntity } from '@hearth/db';
+import {
+  OperationRepository,
+  type Page,
+  prepared,
+  TERMINAL_STATUSES,
+  toPage,
+  type OperationEntity,
+} from '@hearth/db';
 import { ErrorCode, type FieldError, ProblemError } from '@hearth/errors';
 import { isId } from '@hearth/ids';
 import {
@@ -31,7 +38,7 @@ import { Chain } from '../chain/chain.module';
 import { OPERATIONS_QUEUE_TOKEN, REDIS } from '../infra/infra.module';
 import { KEY_MANAGER } from '../keys/keys.module';
 import { Metrics } from '../metrics/metrics';
-import type { CreateOperationBody, OperationView } from './operations.dto';
+import type { CreateOperationBody, ListOperationsQuery, OperationView } from './operations.dto';
 
 /** BullMQ priorities run from 1 (first) to 2^21. */
 const MAX_PRIORITY = 2 ** 21 - 1;
@@ -259,6 +266,12 @@ export class OperationsService {
       }
     }
     return view;
+  }
+
+  /** The key's operations, newest first; results are left out (each `GET /v1/operations/:id` opens its own). */
+  async list(key: AuthenticatedApiKey, query: ListOperationsQuery): Promise<Page<OperationView>> {
+    const rows = await this.operations.listForKey(key.id, key.serverId, { ...query, limit: query.limit + 1 });
+    return toPage(rows, query.limit, (op) => this.view(op));
   }
 
   async find(key: AuthenticatedApiKey, id: string): Promise<OperationEntity> {

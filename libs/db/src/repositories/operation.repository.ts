@@ -155,6 +155,21 @@ export class OperationRepository {
     return rows.length ? this.hydrate(rows[0]) : null;
   }
 
+  /** The key's operations, newest first, after `cursor` (an id), optionally in one status; `limit` rows. */
+  async listForKey(
+    apiKeyId: string,
+    serverId: string,
+    page: { limit: number; cursor?: string; status?: OperationStatus },
+  ): Promise<OperationEntity[]> {
+    const rows = await this.dataSource.query<Array<Record<string, unknown>>>(
+      `SELECT ${this.columns()} FROM operations
+       WHERE api_key_id = $1 AND server_id = $2 AND ($3::text IS NULL OR id < $3) AND ($4::text IS NULL OR status = $4)
+       ORDER BY id DESC LIMIT $5`,
+      [apiKeyId, serverId, page.cursor ?? null, page.status ?? null, page.limit],
+    );
+    return rows.map((row) => this.hydrate(row));
+  }
+
   findById(serverId: string, id: string): Promise<OperationEntity | null> {
     return this.dataSource.getRepository(OperationEntity).findOneBy({ id, serverId });
   }
