@@ -119,6 +119,8 @@ export class OperationsController {
         new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs))),
         new Promise<void>((resolve) => res.once('close', resolve)),
       ]);
+      // Nobody to answer: do not open (decrypt) a result for a client that left.
+      if (res.destroyed) return current;
       return await this.service.get(key, id);
     } finally {
       clearTimeout(timer);
