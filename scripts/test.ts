@@ -8,68 +8,147 @@ import { DIST } from './lib/processes';
 import { startChainForTests } from './lib/chain';
 
 /**
- * The test command: a fresh database (dropped after), the dev chain with contracts deployed (unless
- * CHAIN_RPC_URL is given), then every compiled test file under node's test runner.
+ * The test command. Three tiers, told apart by file name:
+ *   unit    `*.spec.ts` beside the code: no Postgres, Redis or chain;
+ *   medium  `*.medium-spec.ts` beside the code: services and repositories on the run's real Postgres and Redis,
+ *           the chain and KMS real or faked per test;
+ *   e2e     `test/**\/*.e2e-spec.ts`: whole apps over HTTP.
+ * `node dist/scripts/test.js [--tier=unit|medium|e2e]... [path-substring]...` runs the named tiers (all when none
+ * is named), with a fresh database (dropped after) and the dev chain with contracts deployed (unless
+ * CHAIN_RPC_URL is given) whenever a medium or e2e file is among them.
  */
+const TIERS = ['unit', 'medium', 'e2e'] as const;
+type Tier = (typeof TIERS)[number];
+
+function tierOf(file: string): Tier | null {
+  if (file.endsWith('.e2e-spec.js')) return 'e2e';
+  if (file.endsWith('.medium-spec.js')) return 'medium';
+  if (file.endsWith('.spec.js')) return 'unit';
+  return null;
+}
+
 function findTests(dir: string, out: string[] = []): string[] {
   for (const entry of readdirSync(dir)) {
     const full = join(dir, entry);
     if (entry === 'node_modules') continue;
     if (statSync(full).isDirectory()) findTests(full, out);
-    else if (entry.endsWith('.spec.js') || entry.endsWith('.e2e-spec.js')) out.push(full);
+    else if (tierOf(entry)) out.push(full);
   }
   return out;
 }
 
+function parseArgs(argv: string[]): { tiers: Set<Tier>; filters: string[] } {
+  const tiers = new Set<Tier>();
+  const filters: string[] = [];
+  for (const arg of argv) {
+    const match = /^--tier=(.+)$/.exec(arg);
+    if (!match) {
+      filters.push(arg);
+      continue;
+    }
+    for (const name of match[1].split(',')) {
+      if (!(TIERS as readonly string[]).includes(name)) {
+        process.stderr.write(`unknown tier "${name}" (one of ${TIERS.join(', ')})\n`);
+        process.exit(2);
+      }
+      tiers.add(name as Tier);
+    }
+  }
+  return { tiers: tiers.size ? tiers : new Set(TIERS), filters };
+}
+
+function runNodeTests(files: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  return new Promise<number>((resolve) => {
+    const child = spawn(
+      process.execPath,
+      [
+        '--test',
+        '--test-reporter=spec',
+        `--test-concurrency=${process.env.TEST_CONCURRENCY ?? 2}`,
+        ...files.map((f) => relative(process.cwd(), f)),
+      ],
+      { env, stdio: 'inherit' },
+    );
+    child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+  });
+}
+
 async function main(): Promise<void> {
-  const filters = process.argv.slice(2);
+  const { tiers, filters } = parseArgs(process.argv.slice(2));
+  const files = findTests(DIST)
+    .filter((f) => tiers.has(tierOf(f)!))
+    .filter((f) => filters.length === 0 || filters.some((flt) => f.includes(flt)))
+    .sort();
+  const label = [...tiers].join(', ');
+  const started = Date.now();
+  const home = mkdtempSync(join(tmpdir(), 'hearth-test-'));
+  const baseEnv: NodeJS.ProcessEnv = {
+    ...process.env,
+    NODE_ENV: 'test',
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
+    HEARTH_HOME: home,
+  };
+  let exitCode = 1;
+  try {
+    const byTier = TIERS.filter((t) => tiers.has(t)).map((tier) => ({
+      tier,
+      files: files.filter((f) => tierOf(f) === tier),
+    }));
+    const runTiers = async (vars: Record<string, string>): Promise<number> => {
+      let code = 0;
+      // One tier after another, so each prints its own time.
+      for (const { tier, files: tierFiles } of byTier) {
+        if (!tierFiles.length) continue;
+        const tierStarted = Date.now();
+        process.stdout.write(`running ${tierFiles.length} ${tier} test files\n`);
+        const tierCode = await runNodeTests(tierFiles, { ...baseEnv, ...vars });
+        process.stdout.write(`${tier} tier: ${((Date.now() - tierStarted) / 1000).toFixed(1)} s\n`);
+        code ||= tierCode;
+      }
+      return code;
+    };
+    exitCode = files.every((f) => tierOf(f) === 'unit')
+      ? await runTiers({})
+      : await withServices(home, async (env) => {
+          process.stdout.write(`test database ${env.databaseName}\n`);
+          return runTiers(env.vars);
+        });
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
+  process.stdout.write(`all (${label}): ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+  process.exit(exitCode);
+}
+
+/** A fresh database and the dev chain for the tiers that talk to them; both go when the run ends. */
+async function withServices(
+  home: string,
+  run: (env: { databaseName: string; vars: Record<string, string> }) => Promise<number>,
+): Promise<number> {
   const baseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
   await checkServices(baseUrl, redisUrl);
-
   const dbUrl = new URL(baseUrl);
   dbUrl.pathname = `/hearth_test_${Date.now()}_${process.pid}`;
   const databaseUrl = dbUrl.toString();
-  const home = mkdtempSync(join(tmpdir(), 'hearth-test-'));
-  let exitCode = 1;
   const chain = await startChainForTests(home);
   try {
     await runMigrations(databaseUrl);
-    const files = findTests(DIST)
-      .filter((f) => filters.length === 0 || filters.some((flt) => f.includes(flt)))
-      .sort();
-    process.stdout.write(`running ${files.length} test files against ${dbUrl.pathname.slice(1)}\n`);
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      NODE_ENV: 'test',
-      LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
-      DATABASE_URL: databaseUrl,
-      REDIS_URL: redisUrl,
-      HEARTH_HOME: home,
-      QUEUE_PREFIX: `hearth-test-${process.pid}`,
-      ...chain.env,
-    };
-    exitCode = await new Promise<number>((resolve) => {
-      const child = spawn(
-        process.execPath,
-        [
-          '--test',
-          '--test-reporter=spec',
-          `--test-concurrency=${process.env.TEST_CONCURRENCY ?? 2}`,
-          ...files.map((f) => relative(process.cwd(), f)),
-        ],
-        { env, stdio: 'inherit' },
-      );
-      child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+    return await run({
+      databaseName: dbUrl.pathname.slice(1),
+      vars: {
+        DATABASE_URL: databaseUrl,
+        REDIS_URL: redisUrl,
+        QUEUE_PREFIX: `hearth-test-${process.pid}`,
+        ...chain.env,
+      },
     });
   } finally {
     await chain.stop();
     await dropDatabase(databaseUrl).catch((err: unknown) =>
       process.stderr.write(`could not drop test database: ${String(err)}\n`),
     );
-    rmSync(home, { recursive: true, force: true });
   }
-  process.exit(exitCode);
 }
 
 main().catch((err: unknown) => {
