@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { KeyManagerError, loadMasterKey, loadMasterKeyWithSource } from './index';
+import { KeyManagerError, loadMasterKey, loadMasterKeyWithSource, parseMasterKey } from './index';
 
 describe('loadMasterKey', () => {
   let dir: string;
@@ -56,6 +57,36 @@ describe('loadMasterKey', () => {
     const again = await loadMasterKeyWithSource({ filePath: file, createIfMissing: true });
     assert.equal(again.source, 'file');
     assert.deepEqual(again.key, first.key);
+  });
+
+  it('never leaves a half-written key file when the process dies while generating it', () => {
+    // A first `npm start` that dies early (a missing database, Ctrl-C) must not leave an empty key file that
+    // blocks every later start.
+    const script = `const { loadMasterKeyWithSource } = require(${JSON.stringify(require.resolve('./master-key'))});
+      void loadMasterKeyWithSource({ filePath: process.argv[1], createIfMissing: true });
+      let turns = Number(process.argv[2]);
+      const spin = () => (turns-- > 0 ? setImmediate(spin) : process.exit(0));
+      spin();`;
+    for (let turns = 0; turns < 10; turns++) {
+      const file = path.join(dir, `dies-${turns}`, 'master.key');
+      execFileSync(process.execPath, ['-e', script, file, String(turns)]);
+      if (fs.existsSync(file)) assert.equal(parseMasterKey(fs.readFileSync(file, 'utf8'), file).length, 32);
+      const left = fs.existsSync(path.dirname(file)) ? fs.readdirSync(path.dirname(file)) : [];
+      assert.ok(
+        left.every((name) => name === 'master.key' || name.endsWith('.tmp')),
+        left.join(),
+      );
+    }
+  });
+
+  it('concurrent starts agree on one whole key', async () => {
+    const file = path.join(dir, 'race', 'master.key');
+    const loaded = await Promise.all(
+      Array.from({ length: 16 }, () => loadMasterKeyWithSource({ filePath: file, createIfMissing: true })),
+    );
+    assert.equal(loaded.filter((l) => l.source === 'generated').length, 1);
+    for (const l of loaded) assert.deepEqual(l.key, loaded[0].key);
+    assert.deepEqual(fs.readdirSync(path.dirname(file)), ['master.key']);
   });
 
   it('fails clearly when nothing is configured', async () => {

@@ -62,9 +62,13 @@ export async function loadMasterKeyWithSource(options: LoadMasterKeyOptions): Pr
   }
   const key = randomBytes(32);
   await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+  // Written whole to a private temporary file, then linked into place: the key file either does not exist or
+  // holds a whole key, even if this process dies mid-write or another one starts at the same moment.
+  const temporary = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
   try {
-    // 'wx': if another process created it meanwhile, use theirs rather than overwrite it
-    await fs.writeFile(file, `${key.toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
+    await fs.writeFile(temporary, `${key.toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
+    // link fails with EEXIST when another process created the file meanwhile: use theirs, never overwrite it.
+    await fs.link(temporary, file);
     return { key, source: 'generated' };
   } catch (err) {
     key.fill(0);
@@ -72,6 +76,8 @@ export async function loadMasterKeyWithSource(options: LoadMasterKeyOptions): Pr
       return { key: parseMasterKey(await fs.readFile(file, 'utf8'), file), source: 'file' };
     }
     throw new KeyManagerError('kms_unavailable', `cannot create master key file ${file}`, { cause: err });
+  } finally {
+    await fs.rm(temporary, { force: true });
   }
 }
 
