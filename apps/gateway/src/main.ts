@@ -4,7 +4,6 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { type HearthConfig, loadConfigOrExit } from '@hearth/config';
-import { ErrorCode } from '@hearth/errors';
 import { exitOnSignals } from '@hearth/logging';
 import type { Queue } from 'bullmq';
 import express, { type NextFunction, type Request, type Response } from 'express';
@@ -12,6 +11,7 @@ import { Logger } from 'nestjs-pino';
 import { queuesDashboard, QUEUES_DASHBOARD_PATH } from './admin/queues-dashboard';
 import { AppModule } from './app.module';
 import { UPLOAD_PATH } from './files/files.controller';
+import { addErrorCodeSchemas, apiDescription } from './common/error-docs';
 import { sendProblem } from './common/problem.filter';
 import { requestId } from './common/request-id';
 import { OPERATIONS_QUEUE_TOKEN } from './infra/infra.module';
@@ -61,18 +61,12 @@ export async function createGateway(config: HearthConfig): Promise<NestExpressAp
     new DocumentBuilder()
       .setTitle('Hearth API')
       .setVersion('1')
-      .setDescription(
-        'Hosted personal servers for non-custodial data. Errors are RFC 9457 `application/problem+json` ' +
-          'documents with a stable `code`, one of: ' +
-          Object.values(ErrorCode)
-            .map((c) => `\`${c}\``)
-            .join(', ') +
-          '.',
-      )
+      .setDescription(apiDescription())
       .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'Owner session token (SIWE)' }, 'session')
       .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'App API key (hth_live_…)' }, 'apiKey')
       .build(),
   );
+  addErrorCodeSchemas(document);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
   return app;
 }

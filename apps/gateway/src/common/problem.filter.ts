@@ -1,76 +1,12 @@
-import {
-  type ArgumentsHost,
-  Catch,
-  type ExceptionFilter,
-  HttpException,
-  Logger,
-  NotFoundException,
-} from '@nestjs/common';
+import { type ArgumentsHost, Catch, type ExceptionFilter, Logger, NotFoundException } from '@nestjs/common';
 import { ErrorCode, ProblemError, type ProblemDocument } from '@hearth/errors';
 import type { Request, Response } from 'express';
+import { problemOf } from './library-errors';
 
-const STATUS_CODES: Record<number, ErrorCode> = {
-  400: ErrorCode.validation_failed,
-  401: ErrorCode.unauthorized,
-  403: ErrorCode.forbidden,
-  404: ErrorCode.route_not_found,
-  405: ErrorCode.method_not_allowed,
-  409: ErrorCode.conflict,
-  413: ErrorCode.payload_too_large,
-  415: ErrorCode.unsupported_media_type,
-  429: ErrorCode.rate_limited,
-  503: ErrorCode.service_unavailable,
-};
-
-/** Errors raised by body parsers (they carry `type` and `status`). */
-interface BodyParserError {
-  type?: string;
-  status?: number;
-}
-
-/** Maps anything thrown to an RFC 9457 problem; unknown errors become a bare 500 without internals. */
+/** Maps anything thrown to an RFC 9457 problem (the mapping itself lives in library-errors). */
 export function toProblem(err: unknown): { problem: ProblemDocument; headers?: Record<string, string> } {
-  if (err instanceof ProblemError) return { problem: err.toProblem(), headers: err.headers };
-  const parserError = err as BodyParserError;
-  if (parserError && typeof parserError === 'object' && typeof parserError.type === 'string') {
-    switch (parserError.type) {
-      case 'entity.parse.failed':
-        return {
-          problem: new ProblemError(
-            400,
-            ErrorCode.malformed_json,
-            'The request body is not valid JSON',
-          ).toProblem(),
-        };
-      case 'entity.too.large':
-        return {
-          problem: new ProblemError(
-            413,
-            ErrorCode.payload_too_large,
-            'The request body is too large',
-          ).toProblem(),
-        };
-      case 'encoding.unsupported':
-      case 'charset.unsupported':
-        return {
-          problem: new ProblemError(
-            415,
-            ErrorCode.unsupported_media_type,
-            'Unsupported body encoding',
-          ).toProblem(),
-        };
-      default:
-        break;
-    }
-  }
-  if (err instanceof HttpException) {
-    const status = err.getStatus();
-    const code =
-      STATUS_CODES[status] ?? (status >= 500 ? ErrorCode.internal_error : ErrorCode.validation_failed);
-    const detail = status === 404 ? 'No such route' : status >= 500 ? 'Internal error' : err.message;
-    return { problem: new ProblemError(status, code, detail).toProblem() };
-  }
-  return { problem: new ProblemError(500, ErrorCode.internal_error, 'Internal error').toProblem() };
+  const problem = problemOf(err);
+  return { problem: problem.toProblem(), headers: problem.headers };
 }
 
 export function sendProblem(req: Request, res: Response, err: unknown, logger?: Logger): void {
