@@ -51,7 +51,7 @@ export class OperationsService {
   private readonly inference: InferenceOptions;
 
   constructor(
-    @Inject(HEARTH_CONFIG) private readonly config: HearthConfig,
+    @Inject(HEARTH_CONFIG) config: HearthConfig,
     private readonly dataSource: DataSource,
     private readonly operations: OperationRepository,
     private readonly chain: Chain,

@@ -96,7 +96,7 @@ export class RunOperationHandler implements JobHandler<JobName.RunOperation> {
     input: { missing: string } | { notAggregate: true },
   ): OperationOutcome {
     if ('missing' in input) return this.failure('file_not_found', `file ${input.missing} no longer exists`);
-    // Issue 9: a collective releases aggregate results only; enforced here again whatever the gateway let through.
+    // A collective releases aggregate results only; enforced here again whatever the gateway let through.
     const detail = `${op.operation} is not an aggregate operation; collectives run aggregate operations only`;
     return this.failure('operation_not_allowed', detail, 'denied');
   }

@@ -117,7 +117,7 @@ function expectedFailure(
     return failed(blockNumber, timings, code, `key manager: ${err.code}`);
   }
   if (isInferenceError(err)) {
-    // Issue 9: too few distinct contributors is a refusal to release, not a failure.
+    // Too few distinct contributors is a refusal to release, not a failure.
     if (err.code === 'below_k_threshold')
       return { outcome: 'denied', code: err.code, detail: err.message, blockNumber, timings };
     return failed(blockNumber, timings, err.code, err.message);
