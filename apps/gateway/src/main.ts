@@ -5,7 +5,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { type HearthConfig, loadConfigOrExit } from '@hearth/config';
 import { exitOnSignals } from '@hearth/logging';
-import type { Queue } from 'bullmq';
+import { OperationQueue } from '@hearth/queue';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { Logger } from 'nestjs-pino';
 import { queuesDashboard, QUEUES_DASHBOARD_PATH } from './admin/queues-dashboard';
@@ -14,7 +14,6 @@ import { UPLOAD_PATH } from './files/files.controller';
 import { addErrorCodeSchemas, apiDescription } from './common/error-docs';
 import { sendProblem } from './common/problem.filter';
 import { requestId } from './common/request-id';
-import { OPERATIONS_QUEUE_TOKEN } from './infra/infra.module';
 import { Metrics } from './metrics/metrics';
 
 const JSON_LIMIT = '1mb';
@@ -49,7 +48,7 @@ export async function createGateway(config: HearthConfig): Promise<NestExpressAp
   });
 
   if (config.ADMIN_TOKEN) {
-    const queue = app.get<Queue>(OPERATIONS_QUEUE_TOKEN);
+    const { queue } = app.get(OperationQueue);
     app.use(
       QUEUES_DASHBOARD_PATH,
       ...queuesDashboard(queue, config.ADMIN_TOKEN, (req, res, err) => sendProblem(req, res, err)),

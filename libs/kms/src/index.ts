@@ -11,7 +11,7 @@ export { LocalKeyManager, type LocalKeyManagerOptions } from './local';
 // Types only: the AWS SDK loads when createKeyManager is asked for the aws provider.
 export type { AwsKeyManager, AwsKeyManagerOptions } from './aws';
 export { createKeyManager, type KeyManagerOptions } from './factory';
-export { keyManagerOptionsFromConfig } from './from-config';
+export { keyManagerFromConfig, keyManagerOptionsFromConfig, type KeyManagerConfig } from './from-config';
 export {
   loadMasterKey,
   loadMasterKeyWithSource,
