@@ -1,3 +1,4 @@
+import { OperationErrorCode } from '@hearth/errors';
 import { Inject, Injectable } from '@nestjs/common';
 import { PostgresBlobStore } from '@hearth/blobs';
 import { HEARTH_CONFIG, type HearthConfig } from '@hearth/config';
@@ -78,7 +79,7 @@ export class RunOperationHandler implements JobHandler<JobName.RunOperation> {
     const childStart = performance.now();
     const out = await this.runInChild(input.input, log);
     if (out === 'timeout') {
-      const outcome = this.failure('timeout', 'the operation ran past its time limit');
+      const outcome = this.failure(OperationErrorCode.timeout, 'the operation ran past its time limit');
       return this.record(op, outcome, parentTimings, log);
     }
     const childMs = ms(childStart);
@@ -95,10 +96,11 @@ export class RunOperationHandler implements JobHandler<JobName.RunOperation> {
     op: OperationEntity,
     input: { missing: string } | { notAggregate: true },
   ): OperationOutcome {
-    if ('missing' in input) return this.failure('file_not_found', `file ${input.missing} no longer exists`);
+    if ('missing' in input)
+      return this.failure(OperationErrorCode.file_not_found, `file ${input.missing} no longer exists`);
     // A collective releases aggregate results only; enforced here again whatever the gateway let through.
     const detail = `${op.operation} is not an aggregate operation; collectives run aggregate operations only`;
-    return this.failure('operation_not_allowed', detail, 'denied');
+    return this.failure(OperationErrorCode.operation_not_allowed, detail, 'denied');
   }
 
   /** The child's work; 'timeout' when it ran past JOB_TIMEOUT_MS (its child was killed). */
@@ -155,13 +157,20 @@ export class RunOperationHandler implements JobHandler<JobName.RunOperation> {
     const log = this.logger.logger.child({ jobId: job.id, tenantId: serverId, operationId });
     await this.record(
       op,
-      this.failure('execution_failed', 'the operation could not be run; retries are exhausted'),
+      this.failure(
+        OperationErrorCode.execution_failed,
+        'the operation could not be run; retries are exhausted',
+      ),
       {},
       log,
     );
   }
 
-  private failure(code: string, detail: string, status: 'failed' | 'denied' = 'failed'): OperationOutcome {
+  private failure(
+    code: OperationErrorCode,
+    detail: string,
+    status: 'failed' | 'denied' = 'failed',
+  ): OperationOutcome {
     return {
       status,
       errorCode: code,

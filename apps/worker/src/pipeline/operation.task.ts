@@ -1,5 +1,12 @@
 import { fileChunkAad, identityKeyContext, packChunks, resultAad, resultKeyContext } from '@hearth/blobs';
-import { decryptChunks, decryptEnvelope, encryptChunks, isCryptoError } from '@hearth/crypto';
+import {
+  CRYPTO_OPERATION_ERRORS,
+  decryptChunks,
+  decryptEnvelope,
+  encryptChunks,
+  isCryptoError,
+} from '@hearth/crypto';
+import { OperationErrorCode } from '@hearth/errors';
 import {
   isInferenceError,
   runOperation,
@@ -11,6 +18,7 @@ import {
   createKeyManager,
   fileKeyContext,
   isKeyManagerError,
+  KEY_MANAGER_OPERATION_ERRORS,
   type KeyManager,
   type KeyManagerOptions,
 } from '@hearth/kms';
@@ -63,7 +71,7 @@ export const operationTask = defineTask<OperationTaskInput, OperationTaskOutput>
       return failed(
         blockNumber,
         timings,
-        'identity_mismatch',
+        OperationErrorCode.identity_mismatch,
         'the server identity key does not match its address',
       );
     }
@@ -98,7 +106,7 @@ async function timed<T>(
 function failed(
   blockNumber: string,
   timings: Partial<ChildTimings>,
-  code: string,
+  code: OperationErrorCode,
   detail: string,
 ): OperationTaskOutput {
   return { outcome: 'failed', code, detail, blockNumber, timings };
@@ -111,11 +119,14 @@ function expectedFailure(
   timings: Partial<ChildTimings>,
 ): OperationTaskOutput {
   if (isCryptoError(err))
-    return failed(blockNumber, timings, 'ciphertext_invalid', `a file failed to decrypt (${err.code})`);
-  if (isKeyManagerError(err)) {
-    const code = err.code === 'kms_unavailable' ? 'kms_unavailable' : 'key_destroyed';
-    return failed(blockNumber, timings, code, `key manager: ${err.code}`);
-  }
+    return failed(
+      blockNumber,
+      timings,
+      CRYPTO_OPERATION_ERRORS[err.code],
+      `a file failed to decrypt (${err.code})`,
+    );
+  if (isKeyManagerError(err))
+    return failed(blockNumber, timings, KEY_MANAGER_OPERATION_ERRORS[err.code], `key manager: ${err.code}`);
   if (isInferenceError(err)) {
     // Too few distinct contributors is a refusal to release, not a failure.
     if (err.code === 'below_k_threshold')
