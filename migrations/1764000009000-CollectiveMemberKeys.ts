@@ -1,7 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * Collectives (issue 9): each member's contributions are wrapped under a key of their own, so removing a
+ * Collectives: each member's contributions are wrapped under a key of their own, so removing a
  * member crypto-shreds exactly their data. `server_members.kms_key_ref` names that key; `files.kms_key_ref`
  * names the key that wrapped a file's data key (null: the server's tenant key, as before).
  */

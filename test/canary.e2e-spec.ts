@@ -24,7 +24,7 @@ import {
 } from './support/flow';
 
 /**
- * Issue 5's canary: a unique marker lives only inside a file's bytes. After every path that touches the file
+ * The canary: a unique marker lives only inside a file's bytes. After every path that touches the file
  * has run (through the real gateway and worker processes, logging at trace), the marker must not be found in
  * Postgres, Redis or any log line, plain or encoded.
  */

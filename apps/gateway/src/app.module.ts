@@ -8,7 +8,6 @@ import { ApiKeysModule } from './api-keys/api-keys.module';
 import { AccessLogModule } from './access-log/access-log.module';
 import { AuthCoreModule } from './auth/auth-core.module';
 import { ChainModule } from './chain/chain.module';
-// Issue 9: collectives (POST /v1/servers, members, whitelist).
 import { CollectivesModule } from './collectives/collectives.module';
 import { FilesModule } from './files/files.module';
 import { GrantsModule } from './grants/grants.module';

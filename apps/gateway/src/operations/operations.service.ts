@@ -110,7 +110,7 @@ export class OperationsService {
     }
     // Read with the API key, in the same query.
     const { server } = key;
-    // Issue 9: a collective runs aggregate operations only (the worker enforces it again at execution time).
+    // A collective runs aggregate operations only (the worker enforces it again at execution time).
     if (server.kind === 'collective' && !validated.operation.aggregate) {
       throw new ProblemError(
         403,

@@ -38,7 +38,7 @@ export class RunOperationHandler implements JobHandler<JobName.RunOperation> {
   readonly name = JobName.RunOperation;
   private readonly blobs: PostgresBlobStore;
   private readonly inference: InferenceOptions;
-  /** Issue 9: the only operations a collective may run. */
+  /** The only operations a collective may run. */
   private readonly aggregateOperations: Set<string>;
   private kmsOptions?: Promise<KeyManagerOptions>;
 
@@ -216,7 +216,7 @@ export class RunOperationHandler implements JobHandler<JobName.RunOperation> {
     const loaded = await this.operations.loadRunInput(op.serverId, op.fileIds);
     if (!loaded) throw new Error(`server ${op.serverId} of operation ${op.id} not found`);
     const { server } = loaded;
-    // Issue 9: collectives run aggregate operations only (an unknown name counts as not aggregate).
+    // Collectives run aggregate operations only (an unknown name counts as not aggregate).
     if (server.kind === 'collective' && !this.aggregateOperations.has(op.operation))
       return { notAggregate: true };
     const byId = new Map(loaded.files.map((f) => [f.id, f]));
@@ -238,7 +238,7 @@ export class RunOperationHandler implements JobHandler<JobName.RunOperation> {
         chunks,
         ciphertextSha256: row.ciphertextSha256 ?? '',
         contributor: row.contributorAddress,
-        // Issue 9: a collective member's own key wrapped this file's data key; null: the tenant key.
+        // A collective member's own key wrapped this file's data key; null: the tenant key.
         kmsKeyRef: row.kmsKeyRef ?? server.kmsKeyRef,
       });
     }

@@ -15,7 +15,7 @@ export interface TaskFile {
   chunks: Buffer[];
   ciphertextSha256: string;
   contributor: string;
-  /** Key-manager ref that wrapped the data key: a collective member's own key (issue 9) or the tenant key. */
+  /** Key-manager ref that wrapped the data key: a collective member's own key or the tenant key. */
   kmsKeyRef: string;
 }
 

@@ -300,7 +300,7 @@ async function unwrapFileKey(
   scope: JobScope,
 ): Promise<Buffer | null> {
   if (file.encryption === 'client' || !file.wrappedDataKey) return null;
-  // file.kmsKeyRef: the member key of a collective's contribution (issue 9), else the tenant key.
+  // file.kmsKeyRef: the member key of a collective's contribution, else the tenant key.
   return scope.track(
     await kms.unwrapDataKey(file.kmsKeyRef, file.wrappedDataKey, fileKeyContext(input.serverId, file.fileId)),
   );
