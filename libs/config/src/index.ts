@@ -178,3 +178,5 @@ export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env): HearthCo
 }
 
 export const HEARTH_CONFIG = Symbol('HEARTH_CONFIG');
+
+export { HearthConfigModule } from './config.module';

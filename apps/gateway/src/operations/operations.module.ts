@@ -1,11 +1,12 @@
 import { Module } from '@nestjs/common';
-import { OperationRepository } from '@hearth/db';
+import { DatabaseModule, FileRepository, OperationRepository } from '@hearth/db';
 import { OperationEventsHub } from './operation-events.hub';
 import { OperationsController } from './operations.controller';
 import { OperationsService } from './operations.service';
 
 @Module({
+  imports: [DatabaseModule.forFeature([OperationRepository, FileRepository])],
   controllers: [OperationsController],
-  providers: [OperationRepository, OperationsService, OperationEventsHub],
+  providers: [OperationsService, OperationEventsHub],
 })
 export class OperationsModule {}
