@@ -36,18 +36,20 @@ export class ApiKeyRepository {
     @InjectDataSource() private readonly ds: DataSource,
   ) {}
 
-  create(serverId: string, key: NewApiKey): Promise<ApiKeyEntity> {
-    return this.repo.save(
-      this.repo.create({
-        ...key,
-        serverId,
-        expiresAt: null,
-        revokedAt: null,
-        rotatedFrom: null,
-        previousSecretHash: null,
-        previousSecretExpiresAt: null,
-      }),
-    );
+  /** A new key of the server. An id already taken is an error, never an update of that key. */
+  async create(serverId: string, key: NewApiKey): Promise<ApiKeyEntity> {
+    const entity = this.repo.create({
+      ...key,
+      serverId,
+      expiresAt: null,
+      revokedAt: null,
+      rotatedFrom: null,
+      previousSecretHash: null,
+      previousSecretExpiresAt: null,
+    });
+    const inserted = await this.repo.insert(entity);
+    entity.createdAt = (inserted.generatedMaps[0]?.createdAt as Date | undefined) ?? new Date();
+    return entity;
   }
 
   find(serverId: string, keyId: string): Promise<ApiKeyEntity | null> {

@@ -109,19 +109,18 @@ export class ServerRepository {
           input.ownerAddress,
         ]);
         const account = await m.getRepository(AccountEntity).findOneByOrFail({ address: input.ownerAddress });
+        // insert, not save: an id that exists is an error, never an update of that server.
         const servers = m.withRepository(this.servers);
-        const server = await servers.save(
-          servers.create({
-            ...input.server,
-            id: serverId,
-            kind: 'personal',
-            ownerAccountId: account.id,
-            ownerAddress: input.ownerAddress,
-            policyKind: 'grants',
-            policyAddress: null,
-          }),
-        );
-        return { account, server };
+        await servers.insert({
+          ...input.server,
+          id: serverId,
+          kind: 'personal',
+          ownerAccountId: account.id,
+          ownerAddress: input.ownerAddress,
+          policyKind: 'grants',
+          policyAddress: null,
+        });
+        return { account, server: await servers.findOneByOrFail({ id: serverId }) };
       });
     } catch (err) {
       if (isUniqueViolation(err, 'servers_one_personal_idx')) return null;
@@ -133,18 +132,16 @@ export class ServerRepository {
   async createCollective(serverId: string, input: NewCollective): Promise<ServerEntity> {
     return this.dataSource.transaction(async (m) => {
       const servers = m.withRepository(this.servers);
-      const saved = await servers.save(
-        servers.create({
-          ...input.server,
-          id: serverId,
-          kind: 'collective',
-          ownerAccountId: input.ownerAccountId,
-          ownerAddress: input.ownerAddress,
-          policyKind: 'whitelist',
-          policyAddress: input.whitelistAddress,
-          kThreshold: input.kThreshold,
-        }),
-      );
+      await servers.insert({
+        ...input.server,
+        id: serverId,
+        kind: 'collective',
+        ownerAccountId: input.ownerAccountId,
+        ownerAddress: input.ownerAddress,
+        policyKind: 'whitelist',
+        policyAddress: input.whitelistAddress,
+        kThreshold: input.kThreshold,
+      });
       await m.withRepository(this.members).insert({
         id: input.admin.memberId,
         serverId,
@@ -152,7 +149,7 @@ export class ServerRepository {
         role: 'admin',
         kmsKeyRef: input.admin.kmsKeyRef,
       });
-      return saved;
+      return servers.findOneByOrFail({ id: serverId });
     });
   }
 
