@@ -51,5 +51,57 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // Apps reach data through the repositories of libs/db only: no TypeORM, no driver, no SQL of their own.
+    files: ['apps/**/*.ts'],
+    ignores: ['**/*.spec.ts', '**/*.medium-spec.ts', '**/*.e2e-spec.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            { name: 'typeorm', message: 'Data access goes through a repository of @hearth/db.' },
+            { name: '@nestjs/typeorm', message: 'Data access goes through a repository of @hearth/db.' },
+            { name: 'pg', message: 'Data access goes through a repository of @hearth/db.' },
+            {
+              name: '@hearth/db',
+              importNames: ['prepared', 'columnsOf', 'createDataSource', 'dataSourceOptions'],
+              message: 'SQL belongs in a repository of @hearth/db.',
+            },
+            {
+              name: '@hearth/blobs',
+              importNames: ['PostgresBlobStore'],
+              message: 'Read chunks through FileRepository (or inject BLOB_STORE from @hearth/db).',
+            },
+          ],
+          patterns: [
+            { group: ['typeorm/*', 'pg/*'], message: 'Data access goes through a repository of @hearth/db.' },
+          ],
+        },
+      ],
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "CallExpression[callee.property.name='query']",
+          message: 'No SQL in apps: add a repository method in libs/db.',
+        },
+        {
+          selector:
+            'CallExpression[callee.property.name=/^(getRepository|withRepository|createQueryBuilder|createQueryRunner)$/]',
+          message: 'No TypeORM in apps: add a repository method in libs/db.',
+        },
+        {
+          selector:
+            'Literal[value=/^\\s*(SELECT|INSERT\\s+INTO|UPDATE\\s+\\w+\\s+SET|DELETE\\s+FROM|WITH\\s+\\w+\\s+AS)\\s/]',
+          message: 'No SQL in apps: add a repository method in libs/db.',
+        },
+        {
+          selector:
+            'TemplateElement[value.raw=/^\\s*(SELECT|INSERT\\s+INTO|UPDATE\\s+\\w+\\s+SET|DELETE\\s+FROM|WITH\\s+\\w+\\s+AS)\\s/]',
+          message: 'No SQL in apps: add a repository method in libs/db.',
+        },
+      ],
+    },
+  },
   prettier,
 );

@@ -352,8 +352,7 @@ describe('data collectives', () => {
 
   /** Bypasses the gateway's checks, as a job queued by an older gateway (or a bug) would reach the worker. */
   async function queueDirect(app: App, operation: string, fileIds: string[]): Promise<string> {
-    const { operation: op } = await gw.app.get(OperationRepository).createOrGetIdempotent({
-      serverId: collectiveId,
+    const { operation: op } = await gw.app.get(OperationRepository).createIdempotent(collectiveId, {
       apiKeyId: app.keyId,
       appAddress: app.account.address.toLowerCase(),
       operation,

@@ -1,14 +1,10 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { type HearthConfig, loadConfig } from '@hearth/config';
-import { closeSync, openSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { toHex } from 'viem';
-import { mnemonicToAccount } from 'viem/accounts';
 import type { AddressInfo } from 'node:net';
 import { createGateway } from '../../apps/gateway/src/main';
 import { createWorker } from '../../apps/worker/src/main';
+import { claimDevRelayerKey } from './relayer-key';
 
 // Each test file (its own process under node --test) gets its own queue namespace: a worker of one file must
 // never take another file's jobs. Children spawned by the file inherit it through process.env.
@@ -16,28 +12,10 @@ if (!process.env.QUEUE_PREFIX?.endsWith(`-${process.pid}`)) {
   process.env.QUEUE_PREFIX = `${process.env.QUEUE_PREFIX ?? 'hearth-test'}-${process.pid}`;
 }
 
-// Test files run in parallel and all relay grants on one dev chain: each process relays from a dev account of
-// its own (Hardhat's funded accounts #1..#9, claimed with an exclusive lock file), or their transaction nonces
-// would collide.
-const HARDHAT_MNEMONIC = 'test test test test test test test test test test test junk';
-function claimRelayerKey(): void {
-  if (process.env.HEARTH_TEST_RELAYER_CLAIMED === String(process.pid)) return;
-  const runId = (process.env.QUEUE_PREFIX ?? 'hearth-test').replace(/-\d+$/, '').replace(/[^a-z0-9_-]/gi, '');
-  for (let index = 1; index <= 9; index++) {
-    const lock = join(tmpdir(), `${runId}-relayer-${index}.lock`);
-    try {
-      closeSync(openSync(lock, 'wx'));
-    } catch {
-      continue;
-    }
-    process.on('exit', () => rmSync(lock, { force: true }));
-    const key = mnemonicToAccount(HARDHAT_MNEMONIC, { addressIndex: index }).getHdKey().privateKey;
-    if (key) process.env.RELAYER_PRIVATE_KEY = toHex(key);
-    process.env.HEARTH_TEST_RELAYER_CLAIMED = String(process.pid);
-    return;
-  }
-}
-if (process.env.CHAIN_ID === undefined || process.env.CHAIN_ID === '31337') claimRelayerKey();
+// Test files run in parallel and all relay grants on one dev chain: each process relays from a dev account of its
+// own. Children spawned by the file inherit it through process.env.
+const relayerKey = claimDevRelayerKey();
+if (relayerKey) process.env.RELAYER_PRIVATE_KEY = relayerKey;
 
 /** Config as the test runner set it up (fresh database, dev chain), with per-test overrides. */
 export function testConfig(overrides: Record<string, string> = {}): HearthConfig {

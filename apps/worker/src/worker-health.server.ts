@@ -1,9 +1,9 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { HEARTH_CONFIG, type HearthConfig } from '@hearth/config';
+import { DatabaseHealth } from '@hearth/db';
 import Redis from 'ioredis';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { DataSource } from 'typeorm';
 import { WorkerMetrics } from './metrics/worker-metrics';
 import { WorkerService } from './worker.service';
 
@@ -15,7 +15,7 @@ export class WorkerHealthServer implements OnApplicationBootstrap, OnApplication
 
   constructor(
     @Inject(HEARTH_CONFIG) private readonly config: HearthConfig,
-    private readonly dataSource: DataSource,
+    private readonly database: DatabaseHealth,
     private readonly worker: WorkerService,
     private readonly metrics: WorkerMetrics,
   ) {}
@@ -56,7 +56,7 @@ export class WorkerHealthServer implements OnApplicationBootstrap, OnApplication
         checks[name] = 'down';
       }
     };
-    await probe('postgres', () => this.dataSource.query('SELECT 1'));
+    await probe('postgres', () => this.database.ping());
     await probe('redis', async () => {
       if (this.redis!.status === 'wait') await this.redis!.connect();
       return this.redis!.ping();

@@ -1,6 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { HEARTH_CONFIG, type HearthConfig } from '@hearth/config';
-import { DatabaseModule, OperationRepository } from '@hearth/db';
+import { type HearthConfig, HearthConfigModule } from '@hearth/config';
+import { DatabaseModule, FileRepository, OperationRepository } from '@hearth/db';
 import { WorkerMetrics } from './metrics/worker-metrics';
 import { IsolationPool } from './pipeline/isolation-pool';
 import { WorkerQueueCloser, workerQueueProvider } from './worker-queue';
@@ -21,14 +21,11 @@ export class WorkerModule {
         LoggerModule.forRoot({
           pinoHttp: { logger: createLogger({ level: config.LOG_LEVEL, name: 'worker' }) },
         }),
-        DatabaseModule.forRoot({
-          url: config.DATABASE_URL,
-          poolSize: config.DATABASE_POOL_SIZE,
-          repositories: [OperationRepository],
-        }),
+        HearthConfigModule.forRoot(config),
+        DatabaseModule.forRoot(),
+        DatabaseModule.forFeature([OperationRepository, FileRepository]),
       ],
       providers: [
-        { provide: HEARTH_CONFIG, useValue: config },
         workerQueueProvider,
         WorkerQueueCloser,
         IsolationPool,

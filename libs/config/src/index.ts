@@ -189,3 +189,5 @@ export function configVariables(): { name: string; default: string | undefined }
     default: type instanceof z.ZodDefault ? String((type._def as z.ZodDefaultDef).defaultValue()) : undefined,
   }));
 }
+
+export { HearthConfigModule } from './config.module';

@@ -11,6 +11,7 @@ export * from './entities/operation.entity';
 export * from './entities/access-log.entity';
 export * from './entities/usage.entity';
 export * from './pagination';
+export * from './blob-store';
 export * from './db.module';
+export * from './health';
 export * from './repositories';
-export * from './repositories/operation.repository';

@@ -1,6 +1,11 @@
 import { Module } from '@nestjs/common';
+import { AccessLogRepository, DatabaseModule, UsageRepository } from '@hearth/db';
 import { AccessLogController } from './access-log.controller';
 import { AccessLogService } from './access-log.service';
 
-@Module({ controllers: [AccessLogController], providers: [AccessLogService] })
+@Module({
+  imports: [DatabaseModule.forFeature([AccessLogRepository, UsageRepository])],
+  controllers: [AccessLogController],
+  providers: [AccessLogService],
+})
 export class AccessLogModule {}

@@ -1,6 +1,11 @@
 import { Module } from '@nestjs/common';
+import { ApiKeyRepository, DatabaseModule } from '@hearth/db';
 import { ApiKeysController } from './api-keys.controller';
 import { ApiKeysService } from './api-keys.service';
 
-@Module({ controllers: [ApiKeysController], providers: [ApiKeysService] })
+@Module({
+  imports: [DatabaseModule.forFeature([ApiKeyRepository])],
+  controllers: [ApiKeysController],
+  providers: [ApiKeysService],
+})
 export class ApiKeysModule {}

@@ -1,32 +1,28 @@
 import { Global, Module } from '@nestjs/common';
-import { AccountRepository, ApiKeyRepository, ServerRepository, SessionRepository } from '@hearth/db';
+import {
+  AccountRepository,
+  ApiKeyRepository,
+  DatabaseModule,
+  ServerRepository,
+  SessionRepository,
+} from '@hearth/db';
 import { ApiKeyGuard } from './api-key.guard';
 import { RateLimiter } from './rate-limiter';
 import { ServerAccessService } from './server-access.service';
 import { SessionGuard } from './session.guard';
 
+const repositories = DatabaseModule.forFeature([
+  AccountRepository,
+  SessionRepository,
+  ServerRepository,
+  ApiKeyRepository,
+]);
+
 /** Guards, the tenant check and the repositories they use, available to every feature module. */
 @Global()
 @Module({
-  providers: [
-    AccountRepository,
-    SessionRepository,
-    ServerRepository,
-    ApiKeyRepository,
-    RateLimiter,
-    SessionGuard,
-    ApiKeyGuard,
-    ServerAccessService,
-  ],
-  exports: [
-    AccountRepository,
-    SessionRepository,
-    ServerRepository,
-    ApiKeyRepository,
-    RateLimiter,
-    SessionGuard,
-    ApiKeyGuard,
-    ServerAccessService,
-  ],
+  imports: [repositories],
+  providers: [RateLimiter, SessionGuard, ApiKeyGuard, ServerAccessService],
+  exports: [repositories, RateLimiter, SessionGuard, ApiKeyGuard, ServerAccessService],
 })
 export class AuthCoreModule {}

@@ -1,13 +1,11 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { PostgresBlobStore } from '@hearth/blobs';
 import { generateIdentity } from '@hearth/crypto';
 import {
-  FileEntity,
-  isUniqueViolation,
-  MemberEntity,
+  MemberRepository,
   type Page,
   type PaginationQuery,
-  ServerEntity,
+  type ServerEntity,
+  ServerRepository,
   type ServerRole,
   toPage,
 } from '@hearth/db';
@@ -21,7 +19,6 @@ import {
   type WhitelistChangeTypedData,
 } from '@hearth/permissions';
 import { BaseError, getAddress, type Address, type Hex } from 'viem';
-import { DataSource, MoreThan } from 'typeorm';
 import type { SessionAccount } from '../auth/auth.types';
 import { Chain } from '../chain/chain.module';
 import { permissionsProblem } from '../common/library-errors';
@@ -55,15 +52,13 @@ export function memberKeyTenant(serverId: string, memberId: string): string {
 @Injectable()
 export class CollectivesService {
   private readonly logger = new Logger('CollectivesService');
-  private readonly blobs: PostgresBlobStore;
 
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly servers: ServerRepository,
+    private readonly members: MemberRepository,
     private readonly chain: Chain,
     @Inject(KEY_MANAGER) private readonly keys: KeyManager,
-  ) {
-    this.blobs = new PostgresBlobStore(dataSource);
-  }
+  ) {}
 
   /* ---------------- provisioning ---------------- */
 
@@ -102,31 +97,20 @@ export class CollectivesService {
       } finally {
         identity.privateKey.fill(0);
       }
-      const server = await this.dataSource.transaction(async (tx) => {
-        const saved = await tx.getRepository(ServerEntity).save(
-          tx.getRepository(ServerEntity).create({
-            id: serverId,
-            kind: 'collective',
-            name: body.name,
-            ownerAccountId: account.accountId,
-            ownerAddress: creator.toLowerCase(),
-            kmsKeyRef: keyRef,
-            address: identity.address.toLowerCase(),
-            publicKey: identity.publicKey,
-            wrappedIdentityKey: wrapped,
-            policyKind: 'whitelist',
-            policyAddress: whitelist.address.toLowerCase(),
-            kThreshold: body.k ?? DEFAULT_K,
-          }),
-        );
-        await tx.getRepository(MemberEntity).insert({
-          id: memberId,
-          serverId,
-          address: creator.toLowerCase(),
-          role: 'admin',
-          kmsKeyRef: memberKeyRef,
-        });
-        return saved;
+      // One transaction: the server and the creator's admin membership.
+      const server = await this.servers.createCollective(serverId, {
+        ownerAccountId: account.accountId,
+        ownerAddress: creator.toLowerCase(),
+        server: {
+          name: body.name,
+          kmsKeyRef: keyRef,
+          address: identity.address.toLowerCase(),
+          publicKey: identity.publicKey,
+          wrappedIdentityKey: wrapped,
+        },
+        whitelistAddress: whitelist.address.toLowerCase(),
+        kThreshold: body.k ?? DEFAULT_K,
+        admin: { memberId, kmsKeyRef: memberKeyRef },
       });
       this.logger.log({ tenantId: serverId, whitelist: whitelist.address }, 'collective provisioned');
       return toServerView(server);
@@ -144,28 +128,27 @@ export class CollectivesService {
     requireAdmin(role, 'add members');
     const body: AddMemberBody = parseOrThrow(addMemberBody, raw ?? {});
     const address = body.address.toLowerCase();
-    const repo = this.dataSource.getRepository(MemberEntity);
-    if (await repo.existsBy({ serverId: server.id, address })) throw memberExists(body.address);
+    if (await this.members.exists(server.id, address)) throw memberExists(body.address);
     const id = newId('mem');
     const { keyRef } = await this.keys.createTenantKey(memberKeyTenant(server.id, id));
-    try {
-      await repo.insert({ id, serverId: server.id, address, role: body.role, kmsKeyRef: keyRef });
-    } catch (err) {
+    const added = await this.members
+      .add(server.id, { id, address, role: body.role, kmsKeyRef: keyRef })
+      .catch(async (err: unknown) => {
+        await this.discardKey(keyRef, server.id);
+        throw err;
+      });
+    if (!added) {
+      // A concurrent request added the same address first.
       await this.discardKey(keyRef, server.id);
-      if (isUniqueViolation(err)) throw memberExists(body.address);
-      throw err;
+      throw memberExists(body.address);
     }
     this.logger.log({ tenantId: server.id, memberId: id, role: body.role }, 'member added');
-    return toMemberView(await repo.findOneByOrFail({ id, serverId: server.id }));
+    return toMemberView(added);
   }
 
   async listMembers(server: ServerEntity, page: PaginationQuery): Promise<Page<MemberView>> {
     requireCollective(server);
-    const rows = await this.dataSource.getRepository(MemberEntity).find({
-      where: { serverId: server.id, ...(page.cursor ? { id: MoreThan(page.cursor) } : {}) },
-      order: { id: 'ASC' },
-      take: page.limit + 1,
-    });
+    const rows = await this.members.list(server.id, page);
     return toPage(rows, page.limit, toMemberView);
   }
 
@@ -184,9 +167,7 @@ export class CollectivesService {
     if (!self) requireAdmin(role, 'remove other members');
     if (!/^0x[0-9a-fA-F]{40}$/.test(addressParam)) throw ProblemError.notFound('member');
     const address = addressParam.toLowerCase();
-    const member = await this.dataSource
-      .getRepository(MemberEntity)
-      .findOneBy({ serverId: server.id, address });
+    const member = await this.members.findByAddress(server.id, address);
     if (!member) throw ProblemError.notFound('member');
     if (address === server.ownerAddress) {
       throw new ProblemError(
@@ -216,17 +197,9 @@ export class CollectivesService {
         }
       }
     }
-    const removedFiles = await this.dataSource.transaction(async (tx) => {
-      const files = await tx
-        .getRepository(FileEntity)
-        .find({ select: { id: true }, where: { serverId: server.id, contributorAddress: address } });
-      for (const f of files) {
-        await this.blobs.deleteFile(server.id, f.id, tx);
-        await tx.getRepository(FileEntity).delete({ id: f.id, serverId: server.id });
-      }
-      await tx.getRepository(MemberEntity).delete({ id: member.id, serverId: server.id });
-      return files.length;
-    });
+    // One transaction: their files, chunks and membership.
+    const removed = await this.members.removeWithContributions(server.id, member.id);
+    const removedFiles = removed?.removedFiles ?? 0;
     this.logger.log(
       { tenantId: server.id, memberId: member.id, removedFiles },
       'member removed (member key destroyed)',

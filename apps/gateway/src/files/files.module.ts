@@ -1,6 +1,11 @@
 import { Module } from '@nestjs/common';
+import { AccessLogRepository, DatabaseModule, FileRepository, MemberRepository } from '@hearth/db';
 import { FilesController } from './files.controller';
 import { FilesService } from './files.service';
 
-@Module({ controllers: [FilesController], providers: [FilesService] })
+@Module({
+  imports: [DatabaseModule.forFeature([FileRepository, MemberRepository, AccessLogRepository])],
+  controllers: [FilesController],
+  providers: [FilesService],
+})
 export class FilesModule {}

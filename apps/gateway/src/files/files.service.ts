@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { fileChunkAad, PostgresBlobStore } from '@hearth/blobs';
+import { fileChunkAad } from '@hearth/blobs';
 import { HEARTH_CONFIG, type HearthConfig } from '@hearth/config';
 import {
   createDecryptStream,
@@ -10,9 +10,10 @@ import {
   isCryptoError,
 } from '@hearth/crypto';
 import {
-  AccessLogEntity,
-  FileEntity,
-  MemberEntity,
+  AccessLogRepository,
+  type FileEntity,
+  FileRepository,
+  MemberRepository,
   type Page,
   type PaginationQuery,
   type ServerEntity,
@@ -26,7 +27,6 @@ import type { IncomingMessage } from 'node:http';
 import { Readable, Transform, type TransformCallback, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { getAddress } from 'viem';
-import { DataSource, type EntityManager, LessThan } from 'typeorm';
 import type { SessionAccount } from '../auth/auth.types';
 import { clientCiphertextProblem } from '../common/library-errors';
 import { KEY_MANAGER } from '../keys/keys.module';
@@ -75,16 +75,15 @@ function pieces(size: number): Transform {
 
 @Injectable()
 export class FilesService {
-  private readonly blobs: PostgresBlobStore;
   private readonly uploadMemory = new UploadMemoryGovernor();
 
   constructor(
     @Inject(HEARTH_CONFIG) private readonly config: HearthConfig,
-    private readonly dataSource: DataSource,
+    private readonly files: FileRepository,
+    private readonly members: MemberRepository,
+    private readonly accessLog: AccessLogRepository,
     @Inject(KEY_MANAGER) private readonly keys: KeyManager,
-  ) {
-    this.blobs = new PostgresBlobStore(dataSource);
-  }
+  ) {}
 
   /**
    * Streams an upload into the blob store inside one transaction: plaintext is sealed chunk by chunk on arrival
@@ -118,91 +117,74 @@ export class FilesService {
     const fileId = newId('fil');
     const counter = { bytes: 0 };
     const hash = createHash('sha256');
-    let chunkCount = 0;
     let dataKey: { plaintext: Buffer; wrapped: Buffer } | undefined;
-    const runner = this.dataSource.createQueryRunner();
-    await runner.connect();
-    await runner.startTransaction();
+    let file: FileEntity;
     try {
-      const tx = runner.manager;
-      // Issue 9 (collectives): a member's contributions are wrapped under the member's own key, so removing the
+      // Collectives: a member's contributions are wrapped under the member's own key, so removing the
       // member crypto-shreds exactly their data; the key that wrapped the file is recorded with it.
       const memberKeyRef =
-        server.kind === 'collective' ? await this.memberKeyRef(server.id, account.address, tx) : null;
+        server.kind === 'collective'
+          ? ((await this.members.findByAddress(server.id, account.address))?.kmsKeyRef ?? null)
+          : null;
       if (encryption === 'server') {
         dataKey = await this.keys.generateDataKey(
           memberKeyRef ?? server.kmsKeyRef,
           fileKeyContext(server.id, fileId),
         );
       }
-      await tx.getRepository(FileEntity).insert({
-        id: fileId,
-        serverId: server.id,
-        name,
-        contentType,
-        size: '0',
-        encryption,
-        wrappedDataKey: dataKey?.wrapped ?? null,
-        kmsKeyRef: dataKey ? memberKeyRef : null,
-        contributorAddress: account.address.toLowerCase(),
-        status: 'uploading',
-      });
-      const store = (sealed: Buffer, cb: (err?: Error | null) => void) => {
-        hash.update(sealed);
-        this.blobs.putChunk(server.id, fileId, chunkCount++, sealed, tx).then(() => {
-          this.uploadMemory.wrote(sealed.length);
-          cb();
-        }, cb);
-      };
-      const sink = new Writable({
-        objectMode: true,
-        highWaterMark: 1, // one chunk queued behind the INSERT in flight: buffers die young
-        write: (piece: EncryptedChunk | Buffer, _enc, cb) =>
-          store(Buffer.isBuffer(piece) ? piece : piece.sealed, cb),
-      });
-      if (dataKey) {
-        await pipeline(
-          req,
-          byteLimit(this.config.MAX_UPLOAD_BYTES, counter),
-          createEncryptStream(dataKey.plaintext, fileChunkAad(server.id, fileId)),
-          sink,
-        );
-      } else {
-        await pipeline(
-          req,
-          byteLimit(this.config.MAX_UPLOAD_BYTES, counter),
-          createEnvelopeValidator(server.address),
-          pieces(ENVELOPE_PIECE),
-          sink,
-        );
-      }
-      await tx
-        .getRepository(FileEntity)
-        .update(
-          { id: fileId, serverId: server.id },
-          { size: String(counter.bytes), chunkCount, ciphertextSha256: hash.digest('hex'), status: 'ready' },
-        );
-      await runner.commitTransaction();
+      const key = dataKey;
+      // One transaction: on any error nothing is stored.
+      file = await this.files.upload(
+        server.id,
+        {
+          id: fileId,
+          name,
+          contentType,
+          encryption,
+          wrappedDataKey: key?.wrapped ?? null,
+          kmsKeyRef: key ? memberKeyRef : null,
+          contributorAddress: account.address.toLowerCase(),
+        },
+        async (chunks) => {
+          const store = (sealed: Buffer, cb: (err?: Error | null) => void) => {
+            hash.update(sealed);
+            chunks.put(sealed).then(() => {
+              this.uploadMemory.wrote(sealed.length);
+              cb();
+            }, cb);
+          };
+          const sink = new Writable({
+            objectMode: true,
+            highWaterMark: 1, // one chunk queued behind the INSERT in flight: buffers die young
+            write: (piece: EncryptedChunk | Buffer, _enc, cb) =>
+              store(Buffer.isBuffer(piece) ? piece : piece.sealed, cb),
+          });
+          if (key) {
+            await pipeline(
+              req,
+              byteLimit(this.config.MAX_UPLOAD_BYTES, counter),
+              createEncryptStream(key.plaintext, fileChunkAad(server.id, fileId)),
+              sink,
+            );
+          } else {
+            await pipeline(
+              req,
+              byteLimit(this.config.MAX_UPLOAD_BYTES, counter),
+              createEnvelopeValidator(server.address),
+              pieces(ENVELOPE_PIECE),
+              sink,
+            );
+          }
+          return { size: counter.bytes, ciphertextSha256: hash.digest('hex') };
+        },
+      );
     } catch (err) {
-      await runner.rollbackTransaction().catch(() => undefined);
       req.resume(); // drain what the client still sends so it can read our answer
       throw this.uploadError(err);
     } finally {
       dataKey?.plaintext.fill(0);
-      await runner.release();
     }
-    const file = await this.dataSource
-      .getRepository(FileEntity)
-      .findOneByOrFail({ id: fileId, serverId: server.id });
     return fileView(file, account.address);
-  }
-
-  /** Issue 9: the uploading member's own key in a collective (null: none recorded, the tenant key is used). */
-  private async memberKeyRef(serverId: string, address: string, tx: EntityManager): Promise<string | null> {
-    const member = await tx
-      .getRepository(MemberEntity)
-      .findOneBy({ serverId, address: address.toLowerCase() });
-    return member?.kmsKeyRef ?? null;
   }
 
   private tooLarge(): ProblemError {
@@ -235,15 +217,11 @@ export class FilesService {
     account: SessionAccount,
     page: PaginationQuery,
   ): Promise<Page<FileView>> {
-    const where = {
-      serverId: server.id,
-      status: 'ready' as const,
-      ...(role === 'owner' || role === 'admin' ? {} : { contributorAddress: account.address.toLowerCase() }),
-      ...(page.cursor ? { id: LessThan(page.cursor) } : {}),
-    };
-    const rows = await this.dataSource
-      .getRepository(FileEntity)
-      .find({ where, order: { id: 'DESC' }, take: page.limit + 1 });
+    const rows = await this.files.listReady(server.id, {
+      limit: page.limit,
+      cursor: page.cursor,
+      contributorAddress: role === 'owner' || role === 'admin' ? null : account.address,
+    });
     const hasMore = rows.length > page.limit;
     const kept = rows.slice(0, page.limit);
     return {
@@ -258,11 +236,7 @@ export class FilesService {
     account: SessionAccount,
     fileId: string,
   ): Promise<FileEntity> {
-    const file = isId('fil', fileId)
-      ? await this.dataSource
-          .getRepository(FileEntity)
-          .findOneBy({ id: fileId, serverId: server.id, status: 'ready' })
-      : null;
+    const file = isId('fil', fileId) ? await this.files.findReady(server.id, fileId) : null;
     if (!file) throw ProblemError.notFound('file');
     if (role !== 'owner' && file.contributorAddress !== account.address.toLowerCase())
       throw ProblemError.notFound('file');
@@ -272,7 +246,7 @@ export class FilesService {
   /** The owner's (or contributor's) own bytes: server-encrypted files are decrypted on the way out. */
   async content(server: ServerEntity, file: FileEntity, account: SessionAccount): Promise<Readable> {
     await this.logRead(server.id, file, account.address);
-    const source = Readable.from(this.blobs.readChunks(server.id, file.id));
+    const source = Readable.from(this.files.readChunks(server.id, file.id));
     if (file.encryption === 'client') return source;
     // file.kmsKeyRef: a collective member's key (issue 9); null means the tenant key.
     const key = await this.keys.unwrapDataKey(
@@ -298,15 +272,8 @@ export class FilesService {
     return decrypt;
   }
 
-  private async logRead(
-    serverId: string,
-    file: FileEntity,
-    actor: string,
-    tx?: EntityManager,
-  ): Promise<void> {
-    await (tx ?? this.dataSource.manager).getRepository(AccessLogEntity).insert({
-      id: newId('log'),
-      serverId,
+  private async logRead(serverId: string, file: FileEntity, actor: string): Promise<void> {
+    await this.accessLog.append(serverId, {
       operationId: null,
       actor: actor.toLowerCase(),
       apiKeyId: null,
@@ -327,9 +294,6 @@ export class FilesService {
     fileId: string,
   ): Promise<void> {
     const file = await this.findReadable(server, role, account, fileId);
-    await this.dataSource.transaction(async (tx) => {
-      await this.blobs.deleteFile(server.id, file.id, tx);
-      await tx.getRepository(FileEntity).delete({ id: file.id, serverId: server.id });
-    });
+    await this.files.delete(server.id, file.id);
   }
 }

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { HEARTH_CONFIG, type HearthConfig } from '@hearth/config';
-import { FileEntity, type Page, ServerEntity } from '@hearth/db';
+import { FileRepository, type Page, type ServerEntity, ServerRepository } from '@hearth/db';
 import { ErrorCode, type FieldError, ProblemError } from '@hearth/errors';
 import { inferenceOptionsFromConfig, listCatalog } from '@hearth/inference';
 import {
@@ -20,7 +20,6 @@ import {
   uintToFileId,
 } from '@hearth/permissions';
 import { BaseError, getAddress, type Address, type Hex, type PublicClient } from 'viem';
-import { DataSource, In } from 'typeorm';
 import { Chain } from '../chain/chain.module';
 import { permissionsProblem } from '../common/library-errors';
 import { toServerView, type ServerView } from '../servers/server.view';
@@ -50,7 +49,8 @@ export class GrantsService {
 
   constructor(
     @Inject(HEARTH_CONFIG) private readonly config: HearthConfig,
-    private readonly dataSource: DataSource,
+    private readonly files: FileRepository,
+    private readonly servers: ServerRepository,
     private readonly chain: Chain,
   ) {
     this.operationNames = new Set(listCatalog(inferenceOptionsFromConfig(config)).map((o) => o.name));
@@ -225,9 +225,7 @@ export class GrantsService {
       }
       policyAddress = address.toLowerCase();
     }
-    await this.dataSource
-      .getRepository(ServerEntity)
-      .update({ id: server.id }, { policyKind: body.kind, policyAddress });
+    await this.servers.setPolicy(server.id, body.kind, policyAddress);
     this.logger.log({ serverId: server.id, policy: body.kind }, 'policy changed');
     return toServerView({ ...server, policyKind: body.kind, policyAddress }).policy;
   }
@@ -264,10 +262,7 @@ export class GrantsService {
     field: string,
   ): Promise<void> {
     if (fileIds.length === 0) return;
-    const rows = await this.dataSource
-      .getRepository(FileEntity)
-      .find({ select: { id: true }, where: { serverId, id: In([...new Set(fileIds)]), status: 'ready' } });
-    const present = new Set(rows.map((r) => r.id));
+    const present = new Set(await this.files.readyIds(serverId, [...new Set(fileIds)]));
     const missing: FieldError[] = [];
     fileIds.forEach((id, i) => {
       if (!present.has(id))

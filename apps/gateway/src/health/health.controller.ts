@@ -2,8 +2,8 @@ import { Controller, Get, Inject, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheckService, HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
 import type { Response } from 'express';
+import { DatabaseHealth } from '@hearth/db';
 import type Redis from 'ioredis';
-import { DataSource } from 'typeorm';
 import { REDIS } from '../infra/infra.module';
 import { ReadinessRegistry } from '../infra/readiness.registry';
 
@@ -32,7 +32,7 @@ export class HealthController {
     private readonly health: HealthCheckService,
     private readonly indicators: HealthIndicatorService,
     private readonly registry: ReadinessRegistry,
-    private readonly dataSource: DataSource,
+    private readonly database: DatabaseHealth,
     @Inject(REDIS) private readonly redis: Redis,
   ) {}
 
@@ -46,7 +46,7 @@ export class HealthController {
   @ApiOperation({ summary: 'Postgres, Redis and every registered dependency (chain, KMS) answer' })
   async ready(@Res() res: Response): Promise<void> {
     const checks = [
-      () => this.probe('postgres', async () => void (await this.dataSource.query('SELECT 1'))),
+      () => this.probe('postgres', () => this.database.ping()),
       () => this.probe('redis', async () => void (await this.redis.ping())),
       ...this.registry.entries().map(
         ([name, check]) =>

@@ -6,7 +6,7 @@ import {
   Module,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { HEARTH_CONFIG, type HearthConfig } from '@hearth/config';
+import { type HearthConfig, HearthConfigModule } from '@hearth/config';
 import { DatabaseModule } from '@hearth/db';
 import { OperationQueue } from '@hearth/queue';
 import Redis from 'ioredis';
@@ -26,16 +26,18 @@ class InfraCloser implements OnApplicationShutdown {
   }
 }
 
-/** The gateway's external dependencies, one provider each: config, Postgres, Redis, the operations queue. */
+/**
+ * The gateway's external dependencies, one provider each: config (HearthConfigModule), Postgres (DatabaseModule:
+ * the DataSource; feature modules add their repositories), Redis, the operations queue.
+ */
 @Global()
 @Module({})
 export class InfraModule {
   static forRoot(config: HearthConfig): DynamicModule {
     return {
       module: InfraModule,
-      imports: [DatabaseModule.forRoot({ url: config.DATABASE_URL, poolSize: config.DATABASE_POOL_SIZE })],
+      imports: [HearthConfigModule.forRoot(config), DatabaseModule.forRoot()],
       providers: [
-        { provide: HEARTH_CONFIG, useValue: config },
         {
           provide: REDIS,
           useFactory: () =>
@@ -55,7 +57,7 @@ export class InfraModule {
         ReadinessRegistry,
         InfraCloser,
       ],
-      exports: [HEARTH_CONFIG, REDIS, OperationQueue, ReadinessRegistry],
+      exports: [REDIS, OperationQueue, ReadinessRegistry],
     };
   }
 }

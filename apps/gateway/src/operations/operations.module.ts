@@ -1,10 +1,11 @@
 import { Module } from '@nestjs/common';
-import { OperationRepository } from '@hearth/db';
+import { DatabaseModule, FileRepository, OperationRepository } from '@hearth/db';
 import { OperationsController } from './operations.controller';
 import { OperationsService } from './operations.service';
 
 @Module({
+  imports: [DatabaseModule.forFeature([OperationRepository, FileRepository])],
   controllers: [OperationsController],
-  providers: [OperationRepository, OperationsService],
+  providers: [OperationsService],
 })
 export class OperationsModule {}

@@ -3,9 +3,9 @@ import { resultAad, resultKeyContext, unpackChunks } from '@hearth/blobs';
 import { HEARTH_CONFIG, type HearthConfig } from '@hearth/config';
 import { decryptChunks, sha256Bytes32 } from '@hearth/crypto';
 import {
+  FileRepository,
   OperationRepository,
   type Page,
-  prepared,
   TERMINAL_STATUSES,
   toPage,
   type OperationEntity,
@@ -24,7 +24,6 @@ import { type DenyCode, serverPolicy } from '@hearth/permissions';
 import { OperationQueue } from '@hearth/queue';
 import { canonicalJson } from '@hearth/receipts';
 import { getAddress } from 'viem';
-import { DataSource } from 'typeorm';
 import { assertOperationAllowed } from '../auth/api-key-policy';
 import type { AuthenticatedApiKey } from '../auth/auth.types';
 import { Chain } from '../chain/chain.module';
@@ -52,7 +51,7 @@ export class OperationsService {
 
   constructor(
     @Inject(HEARTH_CONFIG) config: HearthConfig,
-    private readonly dataSource: DataSource,
+    private readonly files: FileRepository,
     private readonly operations: OperationRepository,
     private readonly chain: Chain,
     @Inject(KEY_MANAGER) private readonly keys: KeyManager,
@@ -77,7 +76,7 @@ export class OperationsService {
   ): Promise<{ view: OperationView; replayed: boolean }> {
     const requestHash = sha256Bytes32(canonicalJson(body));
     if (idempotencyKey) {
-      const existing = await this.operations.findByIdempotencyKey(key.id, idempotencyKey);
+      const existing = await this.operations.findIdempotent(key.serverId, key.id, idempotencyKey);
       if (existing) return this.replay(existing, requestHash);
     }
     const validated = await this.validate(key, body);
@@ -179,8 +178,7 @@ export class OperationsService {
     idempotencyKey: string | null,
     requestHash: string,
   ): Promise<{ operation: OperationEntity; created: boolean }> {
-    return this.operations.createOrGetIdempotent({
-      serverId: key.server.id,
+    return this.operations.createIdempotent(key.server.id, {
       apiKeyId: key.id,
       appAddress: key.appAddress.toLowerCase(),
       operation: body.operation,
@@ -198,10 +196,7 @@ export class OperationsService {
     try {
       await this.queue.enqueue(operation.serverId, operation.id);
     } catch {
-      await this.dataSource.query('DELETE FROM operations WHERE id = $1 AND server_id = $2', [
-        operation.id,
-        operation.serverId,
-      ]);
+      await this.operations.deleteUnqueued(operation.serverId, operation.id);
       throw new ProblemError(
         503,
         ErrorCode.service_unavailable,
@@ -231,13 +226,7 @@ export class OperationsService {
         { field: 'fileIds', code: 'duplicate', message: 'each file may be named once' },
       ]);
     }
-    const rows = await prepared<{ id: string }>(
-      this.dataSource,
-      'files_ready_ids',
-      `SELECT id FROM files WHERE server_id = $1 AND id = ANY($2::text[]) AND status = 'ready'`,
-      [serverId, unique],
-    );
-    const found = new Set(rows.map((r) => r.id));
+    const found = new Set(await this.files.readyIds(serverId, unique));
     const errors: FieldError[] = fileIds
       .map((id, i) => ({ id, i }))
       .filter(({ id }) => !found.has(id))
@@ -264,13 +253,16 @@ export class OperationsService {
 
   /** The key's operations, newest first; results are left out (each `GET /v1/operations/:id` opens its own). */
   async list(key: AuthenticatedApiKey, query: ListOperationsQuery): Promise<Page<OperationView>> {
-    const rows = await this.operations.listForKey(key.id, key.serverId, { ...query, limit: query.limit + 1 });
+    const rows = await this.operations.listForApiKey(key.serverId, key.id, {
+      ...query,
+      limit: query.limit + 1,
+    });
     return toPage(rows, query.limit, (op) => this.view(op));
   }
 
   async find(key: AuthenticatedApiKey, id: string): Promise<OperationEntity> {
     // Only the key that created an operation sees it (rotation keeps the key id).
-    const op = isId('op', id) ? await this.operations.findForKey(key.id, key.serverId, id) : null;
+    const op = isId('op', id) ? await this.operations.findForApiKey(key.serverId, key.id, id) : null;
     if (!op) throw ProblemError.notFound('operation');
     return op;
   }

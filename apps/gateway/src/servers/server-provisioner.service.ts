@@ -40,11 +40,10 @@ export class ServerProvisioner {
       } finally {
         identity.privateKey.fill(0);
       }
-      created = await this.servers.createPersonal({
+      created = await this.servers.createPersonal(serverId, {
         accountId: newId('acc'),
         ownerAddress: owner,
         server: {
-          id: serverId,
           name: PERSONAL_SERVER_NAME,
           kmsKeyRef: keyRef,
           address: identity.address.toLowerCase(),

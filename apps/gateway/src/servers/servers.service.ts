@@ -1,6 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { MemberEntity, type Page, ServerRepository, type ServerEntity, toPage } from '@hearth/db';
-import { DataSource } from 'typeorm';
+import { MemberRepository, type Page, ServerRepository, type ServerEntity, toPage } from '@hearth/db';
 import { ErrorCode, ProblemError } from '@hearth/errors';
 import { isKeyManagerError, type KeyManager } from '@hearth/kms';
 import type { SessionAccount } from '../auth/auth.types';
@@ -18,8 +17,8 @@ export class ServersService {
 
   constructor(
     private readonly servers: ServerRepository,
+    private readonly members: MemberRepository, // collectives: the members' own keys
     @Inject(KEY_MANAGER) private readonly keys: KeyManager,
-    private readonly dataSource: DataSource, // issue 9: member keys of collectives
   ) {}
 
   async list(account: SessionAccount, page: { limit: number; cursor?: string }): Promise<Page<ServerView>> {
@@ -34,12 +33,7 @@ export class ServersService {
    */
   async delete(server: ServerEntity): Promise<void> {
     // Issue 9: a collective's contributions are wrapped under each member's own key: shred those too.
-    const memberKeys =
-      server.kind === 'collective'
-        ? (await this.dataSource.getRepository(MemberEntity).findBy({ serverId: server.id })).flatMap((m) =>
-            m.kmsKeyRef ? [m.kmsKeyRef] : [],
-          )
-        : [];
+    const memberKeys = server.kind === 'collective' ? await this.members.keyRefs(server.id) : [];
     try {
       for (const keyRef of memberKeys) await this.keys.destroyTenantKey(keyRef).catch(ignoreMissingKey);
       await this.keys.destroyTenantKey(server.kmsKeyRef);

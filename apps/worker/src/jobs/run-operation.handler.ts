@@ -1,8 +1,7 @@
 import { OperationErrorCode } from '@hearth/errors';
 import { Inject, Injectable } from '@nestjs/common';
-import { PostgresBlobStore } from '@hearth/blobs';
 import { HEARTH_CONFIG, type HearthConfig } from '@hearth/config';
-import { OperationRepository, type OperationEntity, type OperationOutcome } from '@hearth/db';
+import { FileRepository, OperationRepository, type OperationEntity, type OperationOutcome } from '@hearth/db';
 import { inferenceOptionsFromConfig, listCatalog, type InferenceOptions } from '@hearth/inference';
 import { keyManagerOptionsFromConfig, type KeyManagerOptions } from '@hearth/kms';
 import { serverPolicy } from '@hearth/permissions';
@@ -10,7 +9,6 @@ import { JobName, OperationQueue, type RunOperationPayload } from '@hearth/queue
 import type { Job } from 'bullmq';
 import { PinoLogger } from 'nestjs-pino';
 import { getAddress } from 'viem';
-import { DataSource } from 'typeorm';
 import { isIsolationError } from '../isolation';
 import { WorkerMetrics } from '../metrics/worker-metrics';
 import { IsolationPool } from '../pipeline/isolation-pool';
@@ -36,7 +34,6 @@ function childStepTimings(out: OperationTaskOutput, childMs: number): Record<str
 @Injectable()
 export class RunOperationHandler implements JobHandler<JobName.RunOperation> {
   readonly name = JobName.RunOperation;
-  private readonly blobs: PostgresBlobStore;
   private readonly inference: InferenceOptions;
   /** The only operations a collective may run. */
   private readonly aggregateOperations: Set<string>;
@@ -44,14 +41,13 @@ export class RunOperationHandler implements JobHandler<JobName.RunOperation> {
 
   constructor(
     @Inject(HEARTH_CONFIG) private readonly config: HearthConfig,
-    private readonly dataSource: DataSource,
+    private readonly files: FileRepository,
     private readonly operations: OperationRepository,
     private readonly isolation: IsolationPool,
     private readonly queue: OperationQueue,
     private readonly logger: PinoLogger,
     private readonly metrics: WorkerMetrics,
   ) {
-    this.blobs = new PostgresBlobStore(dataSource);
     this.inference = inferenceOptionsFromConfig(config);
     this.aggregateOperations = new Set(
       listCatalog(this.inference)
@@ -227,7 +223,7 @@ export class RunOperationHandler implements JobHandler<JobName.RunOperation> {
       let chunks = row.chunks;
       if (!chunks) {
         chunks = [];
-        for await (const chunk of this.blobs.readChunks(op.serverId, fileId)) chunks.push(chunk);
+        for await (const chunk of this.files.readChunks(op.serverId, fileId)) chunks.push(chunk);
       }
       files.push({
         fileId,

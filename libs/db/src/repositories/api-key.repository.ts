@@ -1,5 +1,6 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
+import { DataSource, Repository } from 'typeorm';
 import { ApiKeyEntity } from '../entities/api-key.entity';
 import type { ServerEntity } from '../entities/server.entity';
 import { hydrate } from './hydrate';
@@ -26,26 +27,29 @@ export interface ApiKeyMatch {
 /** API keys. Every method but the authentication lookup names the server (tenant) the key belongs to. */
 @Injectable()
 export class ApiKeyRepository {
+  static readonly entities = [ApiKeyEntity];
+
   private keyColumns?: string;
 
-  constructor(@Inject(DataSource) private readonly ds: DataSource) {}
+  constructor(
+    @InjectRepository(ApiKeyEntity) private readonly repo: Repository<ApiKeyEntity>,
+    @InjectDataSource() private readonly ds: DataSource,
+  ) {}
 
-  private get repo() {
-    return this.ds.getRepository(ApiKeyEntity);
-  }
-
-  create(serverId: string, key: NewApiKey): Promise<ApiKeyEntity> {
-    return this.repo.save(
-      this.repo.create({
-        ...key,
-        serverId,
-        expiresAt: null,
-        revokedAt: null,
-        rotatedFrom: null,
-        previousSecretHash: null,
-        previousSecretExpiresAt: null,
-      }),
-    );
+  /** A new key of the server. An id already taken is an error, never an update of that key. */
+  async create(serverId: string, key: NewApiKey): Promise<ApiKeyEntity> {
+    const entity = this.repo.create({
+      ...key,
+      serverId,
+      expiresAt: null,
+      revokedAt: null,
+      rotatedFrom: null,
+      previousSecretHash: null,
+      previousSecretExpiresAt: null,
+    });
+    const inserted = await this.repo.insert(entity);
+    entity.createdAt = (inserted.generatedMaps[0]?.createdAt as Date | undefined) ?? new Date();
+    return entity;
   }
 
   find(serverId: string, keyId: string): Promise<ApiKeyEntity | null> {
@@ -63,7 +67,7 @@ export class ApiKeyRepository {
 
   /** Marks the key revoked (idempotent). False when the server has no such key. */
   async revoke(serverId: string, keyId: string): Promise<boolean> {
-    const rows: unknown[] = await this.ds.query(
+    const rows: unknown[] = await this.repo.query(
       `UPDATE api_keys SET revoked_at = COALESCE(revoked_at, now()) WHERE server_id = $1 AND id = $2 RETURNING id`,
       [serverId, keyId],
     );
@@ -80,7 +84,7 @@ export class ApiKeyRepository {
     next: { secretHash: Buffer; secretPrefix: string },
     graceSeconds: number,
   ): Promise<ApiKeyEntity | null> {
-    const rows: unknown[] = await this.ds.query(
+    const rows: unknown[] = await this.repo.query(
       `UPDATE api_keys
           SET previous_secret_hash = secret_hash,
               previous_secret_expires_at = now() + make_interval(secs => $5),

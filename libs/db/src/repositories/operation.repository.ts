@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
+import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { newId } from '@hearth/ids';
-import { DataSource } from 'typeorm';
+import { DataSource, Repository } from 'typeorm';
 import type { FileEntity } from '../entities/file.entity';
 import { OperationEntity, type OperationStatus } from '../entities/operation.entity';
 import type { ServerEntity } from '../entities/server.entity';
@@ -9,8 +10,8 @@ import { columnsOf, prepared } from './prepared';
 
 export const TERMINAL_STATUSES: readonly OperationStatus[] = ['succeeded', 'failed', 'denied', 'cancelled'];
 
-export interface NewOperation {
-  serverId: string;
+/** An operation to record: `NewOperationInput` with the server it is for. */
+export interface NewOperationInput {
   apiKeyId: string;
   appAddress: string;
   operation: string;
@@ -95,16 +96,28 @@ interface RunInputRow {
   chunks: Buffer[] | null;
 }
 
-/** Operations, their access-log rows and usage: every method names the tenant (server) it acts for. */
+/**
+ * Operations, with their access-log rows and usage counters written as they finish. Every method names the tenant
+ * (server) first, but the maintenance sweep `purgeExpiredResults` and the legacy argument orders kept at the end.
+ */
 @Injectable()
 export class OperationRepository {
-  constructor(private readonly dataSource: DataSource) {}
+  static readonly entities = [OperationEntity];
 
-  /** Inserts, or returns the existing operation for the same (key, Idempotency-Key). */
-  async createOrGetIdempotent(op: NewOperation): Promise<{ operation: OperationEntity; created: boolean }> {
-    const repo = this.dataSource.getRepository(OperationEntity);
+  constructor(
+    @InjectRepository(OperationEntity) private readonly operations: Repository<OperationEntity>,
+    @InjectDataSource() private readonly dataSource: DataSource,
+  ) {}
+
+  /**
+   * Inserts, or returns the existing operation for the same (key, Idempotency-Key): `created` tells which.
+   */
+  async createIdempotent(
+    serverId: string,
+    op: NewOperationInput,
+  ): Promise<{ operation: OperationEntity; created: boolean }> {
     if (op.idempotencyKey) {
-      const existing = await repo.findOneBy({ apiKeyId: op.apiKeyId, idempotencyKey: op.idempotencyKey });
+      const existing = await this.findIdempotent(serverId, op.apiKeyId, op.idempotencyKey);
       if (existing) return { operation: existing, created: false };
     }
     try {
@@ -117,7 +130,7 @@ export class OperationRepository {
          RETURNING ${this.columns()}`,
         [
           newId('op'),
-          op.serverId,
+          serverId,
           op.apiKeyId,
           op.appAddress,
           op.operation,
@@ -133,19 +146,27 @@ export class OperationRepository {
     } catch (err) {
       // A concurrent request with the same Idempotency-Key won the unique index: answer with its operation.
       if (op.idempotencyKey && (err as { code?: string }).code === '23505') {
-        const existing = await repo.findOneBy({ apiKeyId: op.apiKeyId, idempotencyKey: op.idempotencyKey });
+        const existing = await this.findIdempotent(serverId, op.apiKeyId, op.idempotencyKey);
         if (existing) return { operation: existing, created: false };
       }
       throw err;
     }
   }
 
-  findByIdempotencyKey(apiKeyId: string, idempotencyKey: string): Promise<OperationEntity | null> {
-    return this.dataSource.getRepository(OperationEntity).findOneBy({ apiKeyId, idempotencyKey });
+  /** The key's operation recorded under this Idempotency-Key, or null. */
+  findIdempotent(
+    serverId: string,
+    apiKeyId: string,
+    idempotencyKey: string,
+  ): Promise<OperationEntity | null> {
+    return this.operations.findOneBy({ serverId, apiKeyId, idempotencyKey });
   }
 
-  /** A prepared statement: every status read and event stream of an app goes through here. */
-  async findForKey(apiKeyId: string, serverId: string, id: string): Promise<OperationEntity | null> {
+  /**
+   * One operation of one API key (only the key that created an operation sees it). A prepared statement: every
+   * status read and event stream of an app goes through here.
+   */
+  async findForApiKey(serverId: string, apiKeyId: string, id: string): Promise<OperationEntity | null> {
     const rows = await prepared<Record<string, unknown>>(
       this.dataSource,
       'operations_find_for_key',
@@ -156,12 +177,12 @@ export class OperationRepository {
   }
 
   /** The key's operations, newest first, after `cursor` (an id), optionally in one status; `limit` rows. */
-  async listForKey(
-    apiKeyId: string,
+  async listForApiKey(
     serverId: string,
+    apiKeyId: string,
     page: { limit: number; cursor?: string; status?: OperationStatus },
   ): Promise<OperationEntity[]> {
-    const rows = await this.dataSource.query<Array<Record<string, unknown>>>(
+    const rows = await this.operations.query<Array<Record<string, unknown>>>(
       `SELECT ${this.columns()} FROM operations
        WHERE api_key_id = $1 AND server_id = $2 AND ($3::text IS NULL OR id < $3) AND ($4::text IS NULL OR status = $4)
        ORDER BY id DESC LIMIT $5`,
@@ -170,8 +191,29 @@ export class OperationRepository {
     return rows.map((row) => this.hydrate(row));
   }
 
+  /**
+   * Removes an operation that never made it onto the queue (its enqueue failed), so no half-written operation
+   * stays. False when the server has no such operation.
+   */
+  async deleteUnqueued(serverId: string, operationId: string): Promise<boolean> {
+    const result = await this.operations.delete({ id: operationId, serverId });
+    return (result.affected ?? 0) > 0;
+  }
+
+  /**
+   * Drops the results (derived from private data) whose time is up, for every server at once: a maintenance
+   * sweep, the one method without a server id. Receipts and access-log rows stay. Returns how many went.
+   */
+  async purgeExpiredResults(): Promise<number> {
+    const result: [unknown[], number] = await this.operations.query(
+      `UPDATE operations SET result_ciphertext = NULL, result_wrapped_key = NULL
+        WHERE result_ciphertext IS NOT NULL AND result_expires_at <= now()`,
+    );
+    return result[1];
+  }
+
   findById(serverId: string, id: string): Promise<OperationEntity | null> {
-    return this.dataSource.getRepository(OperationEntity).findOneBy({ id, serverId });
+    return this.operations.findOneBy({ id, serverId });
   }
 
   /** Marks a queued (or retried running) operation as running; null when it already ended or was cancelled. */

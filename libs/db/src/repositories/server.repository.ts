@@ -1,32 +1,59 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
+import { DataSource, Repository } from 'typeorm';
 import { AccountEntity } from '../entities/account.entity';
 import type { MemberRole } from '../entities/member.entity';
 import { MemberEntity } from '../entities/member.entity';
-import { ServerEntity } from '../entities/server.entity';
+import { type PolicyKind, ServerEntity } from '../entities/server.entity';
 import { isUniqueViolation } from './pg-errors';
 
 export type ServerRole = 'owner' | MemberRole;
+
+/** The server's identity and tenant key, made before its row (the key lives outside Postgres). */
+export type NewServerIdentity = Pick<
+  ServerEntity,
+  'name' | 'kmsKeyRef' | 'address' | 'publicKey' | 'wrappedIdentityKey'
+>;
 
 export interface NewPersonalServer {
   /** The account to create if the address has none yet. */
   accountId: string;
   /** Lowercase owner address. */
   ownerAddress: string;
-  server: Pick<ServerEntity, 'id' | 'name' | 'kmsKeyRef' | 'address' | 'publicKey' | 'wrappedIdentityKey'>;
+  server: NewServerIdentity;
 }
 
-/** Servers (the tenants). Every read or write of one server names its id. */
+export interface NewCollective {
+  /** The creator: owner of the row and of the Whitelist contract. */
+  ownerAccountId: string;
+  /** Lowercase. */
+  ownerAddress: string;
+  server: NewServerIdentity;
+  /** Lowercase address of the Whitelist contract governing it. */
+  whitelistAddress: string;
+  kThreshold: number;
+  /** The creator's admin membership and their own member key. */
+  admin: { memberId: string; kmsKeyRef: string };
+}
+
+/** Servers (the tenants). Every read or write of one server names its id first. */
 @Injectable()
 export class ServerRepository {
-  constructor(@Inject(DataSource) private readonly ds: DataSource) {}
+  static readonly entities = [ServerEntity, MemberEntity];
+
+  constructor(
+    @InjectRepository(ServerEntity) private readonly servers: Repository<ServerEntity>,
+    @InjectRepository(MemberEntity) private readonly members: Repository<MemberEntity>,
+    @InjectDataSource() private readonly dataSource: DataSource,
+  ) {}
 
   findById(serverId: string): Promise<ServerEntity | null> {
-    return this.ds.getRepository(ServerEntity).findOneBy({ id: serverId });
+    return this.servers.findOneBy({ id: serverId });
   }
 
+  /** The account's personal server (an account has at most one). */
   findPersonalByOwner(accountId: string): Promise<ServerEntity | null> {
-    return this.ds.getRepository(ServerEntity).findOneBy({ ownerAccountId: accountId, kind: 'personal' });
+    return this.servers.findOneBy({ ownerAccountId: accountId, kind: 'personal' });
   }
 
   /**
@@ -41,20 +68,20 @@ export class ServerRepository {
     const server = await this.findById(serverId);
     if (!server) return null;
     if (server.ownerAccountId === accountId) return { server, role: 'owner' };
-    const member = await this.ds
-      .getRepository(MemberEntity)
-      .findOneBy({ serverId, address: address.toLowerCase() });
+    const member = await this.members.findOneBy({ serverId, address: address.toLowerCase() });
     return member ? { server, role: member.role } : null;
   }
 
-  /** Servers the account owns plus collectives its address is a member of, in id (creation) order. */
+  /**
+   * Servers the account owns plus collectives its address is a member of, in id (creation) order, after
+   * `cursor`: up to `limit + 1` rows (one more tells the caller there is a next page).
+   */
   listForAccount(
     accountId: string,
     address: string,
     page: { limit: number; cursor?: string },
   ): Promise<ServerEntity[]> {
-    const qb = this.ds
-      .getRepository(ServerEntity)
+    const qb = this.servers
       .createQueryBuilder('s')
       .where(
         '(s.owner_account_id = :accountId OR EXISTS (SELECT 1 FROM server_members m WHERE m.server_id = s.id AND m.address = :address))',
@@ -72,26 +99,28 @@ export class ServerRepository {
    * sign-in already provisioned the personal server (unique index servers_one_personal_idx).
    */
   async createPersonal(
+    serverId: string,
     input: NewPersonalServer,
   ): Promise<{ account: AccountEntity; server: ServerEntity } | null> {
     try {
-      return await this.ds.transaction(async (m) => {
+      return await this.dataSource.transaction(async (m) => {
         await m.query(`INSERT INTO accounts (id, address) VALUES ($1, $2) ON CONFLICT (address) DO NOTHING`, [
           input.accountId,
           input.ownerAddress,
         ]);
         const account = await m.getRepository(AccountEntity).findOneByOrFail({ address: input.ownerAddress });
-        const server = await m.getRepository(ServerEntity).save(
-          m.getRepository(ServerEntity).create({
-            ...input.server,
-            kind: 'personal',
-            ownerAccountId: account.id,
-            ownerAddress: input.ownerAddress,
-            policyKind: 'grants',
-            policyAddress: null,
-          }),
-        );
-        return { account, server };
+        // insert, not save: an id that exists is an error, never an update of that server.
+        const servers = m.withRepository(this.servers);
+        await servers.insert({
+          ...input.server,
+          id: serverId,
+          kind: 'personal',
+          ownerAccountId: account.id,
+          ownerAddress: input.ownerAddress,
+          policyKind: 'grants',
+          policyAddress: null,
+        });
+        return { account, server: await servers.findOneByOrFail({ id: serverId }) };
       });
     } catch (err) {
       if (isUniqueViolation(err, 'servers_one_personal_idx')) return null;
@@ -99,9 +128,40 @@ export class ServerRepository {
     }
   }
 
+  /** One transaction: a collective governed by its Whitelist, and its creator as its first admin. */
+  async createCollective(serverId: string, input: NewCollective): Promise<ServerEntity> {
+    return this.dataSource.transaction(async (m) => {
+      const servers = m.withRepository(this.servers);
+      await servers.insert({
+        ...input.server,
+        id: serverId,
+        kind: 'collective',
+        ownerAccountId: input.ownerAccountId,
+        ownerAddress: input.ownerAddress,
+        policyKind: 'whitelist',
+        policyAddress: input.whitelistAddress,
+        kThreshold: input.kThreshold,
+      });
+      await m.withRepository(this.members).insert({
+        id: input.admin.memberId,
+        serverId,
+        address: input.ownerAddress,
+        role: 'admin',
+        kmsKeyRef: input.admin.kmsKeyRef,
+      });
+      return servers.findOneByOrFail({ id: serverId });
+    });
+  }
+
+  /** Sets the permission policy; false when there is no such server. */
+  async setPolicy(serverId: string, kind: PolicyKind, address: string | null): Promise<boolean> {
+    const result = await this.servers.update({ id: serverId }, { policyKind: kind, policyAddress: address });
+    return (result.affected ?? 0) > 0;
+  }
+
   /** Deletes the server's rows; api keys, files, members, operations, access log and usage cascade. */
   async delete(serverId: string): Promise<boolean> {
-    const result = await this.ds.getRepository(ServerEntity).delete({ id: serverId });
+    const result = await this.servers.delete({ id: serverId });
     return (result.affected ?? 0) > 0;
   }
 }

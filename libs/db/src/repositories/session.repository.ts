@@ -1,5 +1,6 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Repository } from 'typeorm';
 import { SessionEntity } from '../entities/session.entity';
 
 export interface ActiveSession {
@@ -13,7 +14,9 @@ export interface ActiveSession {
 /** Owner sessions. Only SHA-256 hashes of bearer tokens are stored or looked up. */
 @Injectable()
 export class SessionRepository {
-  constructor(@Inject(DataSource) private readonly ds: DataSource) {}
+  static readonly entities = [SessionEntity];
+
+  constructor(@InjectRepository(SessionEntity) private readonly sessions: Repository<SessionEntity>) {}
 
   async create(s: {
     id: string;
@@ -22,9 +25,8 @@ export class SessionRepository {
     expiresAt: Date;
   }): Promise<SessionEntity> {
     // One INSERT … RETURNING: save() would add a SELECT and its own transaction to every sign-in.
-    const repo = this.ds.getRepository(SessionEntity);
-    const entity = repo.create({ ...s, revokedAt: null });
-    const inserted = await repo.insert(entity);
+    const entity = this.sessions.create({ ...s, revokedAt: null });
+    const inserted = await this.sessions.insert(entity);
     entity.createdAt = (inserted.generatedMaps[0]?.createdAt as Date | undefined) ?? new Date();
     return entity;
   }
@@ -32,7 +34,7 @@ export class SessionRepository {
   /** The session a token hash names, when it is neither revoked nor expired (judged by the database clock). */
   async findActive(tokenHash: Buffer): Promise<ActiveSession | null> {
     const rows: Array<{ id: string; account_id: string; address: string; expires_at: Date }> =
-      await this.ds.query(
+      await this.sessions.query(
         `SELECT s.id, s.account_id, a.address, s.expires_at
          FROM sessions s JOIN accounts a ON a.id = s.account_id
         WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > now()`,
@@ -44,8 +46,9 @@ export class SessionRepository {
       : null;
   }
 
+  /** Signs one session of the account out; another account's session is left alone. */
   async revoke(accountId: string, sessionId: string): Promise<void> {
-    await this.ds.query(
+    await this.sessions.query(
       `UPDATE sessions SET revoked_at = now() WHERE id = $1 AND account_id = $2 AND revoked_at IS NULL`,
       [sessionId, accountId],
     );

@@ -1,0 +1,160 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { AccessLogRepository, FileEntity } from '@hearth/db';
+import { ProblemError } from '@hearth/errors';
+import type { IncomingMessage } from 'node:http';
+import { Readable } from 'node:stream';
+import { mediumGateway, type MediumGateway, type Tenant } from '../../../../test/support/medium';
+import { FilesModule } from './files.module';
+import { FilesService } from './files.service';
+
+/** The raw upload stream as the controller hands it over. */
+function request(
+  body: Buffer,
+  headers: Record<string, string> = { 'content-type': 'text/plain' },
+): IncomingMessage {
+  return Object.assign(Readable.from([body.subarray(0, 7), body.subarray(7)]), {
+    headers,
+  }) as unknown as IncomingMessage;
+}
+
+async function text(stream: Readable): Promise<string> {
+  const parts: Buffer[] = [];
+  for await (const part of stream) parts.push(Buffer.from(part as Uint8Array));
+  return Buffer.concat(parts).toString('utf8');
+}
+
+async function problem(promise: Promise<unknown>): Promise<ProblemError> {
+  const err = await promise.then(
+    () => assert.fail('expected a problem'),
+    (e: unknown) => e,
+  );
+  assert.ok(err instanceof ProblemError, String(err));
+  return err;
+}
+
+describe('FilesService (real Postgres, local key manager)', () => {
+  let gw: MediumGateway;
+  let files: FilesService;
+  let a: Tenant;
+  let b: Tenant;
+
+  before(async () => {
+    gw = await mediumGateway({ imports: [FilesModule], config: { MAX_UPLOAD_BYTES: '4096' } });
+    files = gw.get(FilesService);
+    [a, b] = await Promise.all([gw.tenant(), gw.tenant()]);
+  });
+  after(() => gw.close());
+
+  const countFiles = (serverId: string) => gw.dataSource.getRepository(FileEntity).countBy({ serverId });
+
+  it('seals an upload, lists it, streams the plaintext back to the owner and logs the read', async () => {
+    const body = Buffer.from('Dear diary, today the weather was fine.');
+    const view = await files.upload(a.server, a.account, 'diary.txt', request(body));
+    assert.deepEqual(
+      { ...view, createdAt: typeof view.createdAt },
+      {
+        id: view.id,
+        name: 'diary.txt',
+        size: body.length,
+        contentType: 'text/plain',
+        encryption: 'server',
+        contributor: a.account.address,
+        createdAt: 'string',
+      },
+    );
+    const stored = await gw.dataSource.getRepository(FileEntity).findOneByOrFail({ id: view.id });
+    assert.equal(stored.status, 'ready');
+    const [chunk] = await gw.dataSource.query<Array<{ data: Buffer }>>(
+      'SELECT data FROM file_chunks WHERE file_id = $1',
+      [view.id],
+    );
+    assert.equal(chunk.data.includes(body), false, 'the stored chunk is ciphertext');
+    const page = await files.list(a.server, 'owner', a.account, { limit: 10 });
+    assert.deepEqual(
+      page.items.map((f) => f.id),
+      [view.id],
+    );
+    const file = await files.findReadable(a.server, 'owner', a.account, view.id);
+    assert.equal(await text(await files.content(a.server, file, a.account)), body.toString());
+    const [read] = await gw.get(AccessLogRepository).list(a.server.id, { limit: 1 });
+    assert.deepEqual(
+      [read.outcome, read.operation, read.fileIds, read.actor],
+      ['read', 'download', [view.id], a.account.address.toLowerCase()],
+    );
+  });
+
+  it('stores nothing of an upload past MAX_UPLOAD_BYTES (413)', async () => {
+    const t = await gw.tenant();
+    const err = await problem(files.upload(t.server, t.account, 'big.txt', request(Buffer.alloc(5000, 'x'))));
+    assert.equal(err.status, 413);
+    assert.equal(await countFiles(t.server.id), 0);
+  });
+
+  it('refuses an envelope sealed to another server, storing nothing', async () => {
+    const t = await gw.tenant();
+    const err = await problem(
+      files.upload(
+        t.server,
+        t.account,
+        'sealed.bin',
+        request(Buffer.alloc(300, 1), { 'content-type': 'application/vnd.hearth.envelope' }),
+      ),
+    );
+    assert.equal(err.status, 400);
+    assert.equal(await countFiles(t.server.id), 0);
+  });
+
+  it("wraps a collective member's file under their own key; members see their own files only", async () => {
+    const collective = await gw.collective(a);
+    const alice = await gw.member(collective);
+    const bob = await gw.member(collective);
+    const mine = await files.upload(
+      collective,
+      alice.account,
+      'alice.txt',
+      request(Buffer.from('from alice')),
+    );
+    const theirs = await files.upload(collective, bob.account, 'bob.txt', request(Buffer.from('from bob')));
+    const row = await gw.dataSource.getRepository(FileEntity).findOneByOrFail({ id: mine.id });
+    assert.equal(row.kmsKeyRef, alice.member.kmsKeyRef);
+    assert.deepEqual(
+      (await files.list(collective, 'member', alice.account, { limit: 10 })).items.map((f) => f.id),
+      [mine.id],
+    );
+    assert.deepEqual(
+      (await files.list(collective, 'admin', a.account, { limit: 10 })).items.map((f) => f.id),
+      [theirs.id, mine.id],
+    );
+    assert.equal(
+      (await problem(files.findReadable(collective, 'member', alice.account, theirs.id))).status,
+      404,
+    );
+    const file = await files.findReadable(collective, 'member', alice.account, mine.id);
+    assert.equal(await text(await files.content(collective, file, alice.account)), 'from alice');
+  });
+
+  it("cross-tenant: B can neither see, read nor delete A's file", async () => {
+    const fileA = await files.upload(a.server, a.account, 'a-only.txt', request(Buffer.from('only for A')));
+    assert.equal((await problem(files.findReadable(b.server, 'owner', b.account, fileA.id))).status, 404);
+    assert.equal((await problem(files.remove(b.server, 'owner', b.account, fileA.id))).status, 404);
+    assert.equal(
+      (await files.list(b.server, 'owner', b.account, { limit: 50 })).items.some((f) => f.id === fileA.id),
+      false,
+    );
+    const still = await files.findReadable(a.server, 'owner', a.account, fileA.id);
+    assert.equal(await text(await files.content(a.server, still, a.account)), 'only for A');
+  });
+
+  it('removes a file with its chunks', async () => {
+    const t = await gw.tenant();
+    const view = await files.upload(t.server, t.account, 'gone.txt', request(Buffer.from('bye')));
+    await files.remove(t.server, 'owner', t.account, view.id);
+    assert.equal(await countFiles(t.server.id), 0);
+    const chunks = await gw.dataSource.query<unknown[]>('SELECT 1 FROM file_chunks WHERE file_id = $1', [
+      view.id,
+    ]);
+    assert.equal(chunks.length, 0);
+    assert.equal((await problem(files.findReadable(t.server, 'owner', t.account, view.id))).status, 404);
+  });
+});

@@ -1,0 +1,62 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
+import { newId } from '@hearth/ids';
+import { DataSource, Repository } from 'typeorm';
+import { AccessLogEntity } from '../entities/access-log.entity';
+import { hydrate } from './hydrate';
+import { columnsOf } from './prepared';
+
+/** A row to append: the id, the server and the time are the repository's. */
+export type NewAccessLogEntry = Omit<AccessLogEntity, 'id' | 'serverId' | 'createdAt'>;
+
+/** An access-log row with the receipt of its operation (null when it has none, e.g. a download). */
+export interface AccessLogEntry extends AccessLogEntity {
+  receipt: unknown;
+}
+
+/**
+ * The access log: one row per decryption of tenant data and per denial, append-only. Every method names the
+ * server (tenant) first. Operation outcomes are logged by OperationRepository.finish in the same statement.
+ */
+@Injectable()
+export class AccessLogRepository {
+  static readonly entities = [AccessLogEntity];
+
+  private logColumns?: string;
+
+  constructor(
+    @InjectRepository(AccessLogEntity) private readonly log: Repository<AccessLogEntity>,
+    @InjectDataSource() private readonly dataSource: DataSource,
+  ) {}
+
+  async append(serverId: string, entry: NewAccessLogEntry): Promise<AccessLogEntity> {
+    const row = this.log.create({ ...entry, id: newId('log'), serverId });
+    await this.log.insert(row);
+    return row;
+  }
+
+  /**
+   * Newest first, after `cursor` (an id): up to `limit + 1` rows (one more tells there is a next page).
+   * `memberAddress` (lowercase) narrows it to what one collective member may see: the rows touching files they
+   * contributed, and their own reads; null for everything.
+   */
+  async list(
+    serverId: string,
+    page: { limit: number; cursor?: string },
+    memberAddress: string | null = null,
+  ): Promise<AccessLogEntry[]> {
+    this.logColumns ??= columnsOf(this.dataSource, AccessLogEntity, 'l');
+    const rows: Array<Record<string, unknown>> = await this.log.query(
+      `SELECT ${this.logColumns}, o.receipt
+         FROM access_log l LEFT JOIN operations o ON o.id = l.operation_id AND o.server_id = l.server_id
+        WHERE l.server_id = $1 AND ($2::text IS NULL OR l.id < $2)
+          AND ($4::text IS NULL OR l.actor = $4 OR l.file_ids && ARRAY(
+                SELECT f.id FROM files f WHERE f.server_id = $1 AND f.contributor_address = $4))
+        ORDER BY l.id DESC LIMIT $3`,
+      [serverId, page.cursor ?? null, page.limit + 1, memberAddress],
+    );
+    return rows.map((row) =>
+      Object.assign(hydrate(this.dataSource, AccessLogEntity, row), { receipt: row.receipt ?? null }),
+    );
+  }
+}

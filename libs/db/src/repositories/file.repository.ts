@@ -1,0 +1,124 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
+import type { BlobStore } from '@hearth/blobs';
+import { DataSource, LessThan, Repository } from 'typeorm';
+import { BLOB_STORE } from '../blob-store';
+import { FileEntity } from '../entities/file.entity';
+import { deleteFilesIn } from './internal/file-rows';
+import { prepared } from './prepared';
+
+/** What an upload knows of its file before the first byte arrives. */
+export type NewFile = Pick<
+  FileEntity,
+  'id' | 'name' | 'contentType' | 'encryption' | 'wrappedDataKey' | 'kmsKeyRef' | 'contributorAddress'
+>;
+
+/** Stores an upload's sealed chunks in order, inside the upload's transaction. */
+export interface ChunkWriter {
+  put(sealed: Buffer): Promise<void>;
+}
+
+/** What the upload measured once its body ended. */
+export interface UploadedStats {
+  /** Plaintext bytes (server encryption) or envelope bytes (client encryption). */
+  size: number;
+  /** SHA-256 (hex) over the stored chunks, for receipts. */
+  ciphertextSha256: string;
+}
+
+/**
+ * Files and their sealed chunks (kept by the blob store). Every method names the tenant (server) first, and
+ * only that server's rows are read or changed. Readers see ready files only.
+ */
+@Injectable()
+export class FileRepository {
+  static readonly entities = [FileEntity];
+
+  constructor(
+    @InjectRepository(FileEntity) private readonly files: Repository<FileEntity>,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(BLOB_STORE) private readonly blobs: BlobStore,
+  ) {}
+
+  /**
+   * One transaction for the whole upload: the row ('uploading'), every chunk `write` puts (numbered in order),
+   * then the row marked ready with its size, chunk count and hash. When `write` throws, nothing is stored and
+   * the error is rethrown as is. Returns the ready file.
+   */
+  async upload(
+    serverId: string,
+    file: NewFile,
+    write: (chunks: ChunkWriter) => Promise<UploadedStats>,
+  ): Promise<FileEntity> {
+    await this.dataSource.transaction(async (tx) => {
+      const files = tx.withRepository(this.files);
+      await files.insert({ ...file, serverId, size: '0', status: 'uploading' });
+      let seq = 0;
+      const stats = await write({
+        put: (sealed) => this.blobs.putChunk(serverId, file.id, seq++, sealed, tx),
+      });
+      await files.update(
+        { id: file.id, serverId },
+        {
+          size: String(stats.size),
+          chunkCount: seq,
+          ciphertextSha256: stats.ciphertextSha256,
+          status: 'ready',
+        },
+      );
+    });
+    return this.files.findOneByOrFail({ id: file.id, serverId });
+  }
+
+  /** A ready file of the server; null when it has none by that id (or it is still uploading). */
+  findReady(serverId: string, fileId: string): Promise<FileEntity | null> {
+    return this.files.findOneBy({ id: fileId, serverId, status: 'ready' });
+  }
+
+  /**
+   * The server's ready files, newest first, after `cursor` (an id), optionally only one contributor's
+   * (lowercase address): up to `limit + 1` rows (one more tells the caller there is a next page).
+   */
+  listReady(
+    serverId: string,
+    page: { limit: number; cursor?: string; contributorAddress?: string | null },
+  ): Promise<FileEntity[]> {
+    return this.files.find({
+      where: {
+        serverId,
+        status: 'ready',
+        ...(page.contributorAddress ? { contributorAddress: page.contributorAddress.toLowerCase() } : {}),
+        ...(page.cursor ? { id: LessThan(page.cursor) } : {}),
+      },
+      order: { id: 'DESC' },
+      take: page.limit + 1,
+    });
+  }
+
+  /**
+   * Which of `fileIds` are ready files of the server (a prepared statement: every operation request checks its
+   * files). Missing, foreign and still-uploading ids are simply absent.
+   */
+  async readyIds(serverId: string, fileIds: readonly string[]): Promise<string[]> {
+    const rows = await prepared<{ id: string }>(
+      this.dataSource,
+      'files_ready_ids',
+      `SELECT id FROM files WHERE server_id = $1 AND id = ANY($2::text[]) AND status = 'ready'`,
+      [serverId, [...fileIds]],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  /** The file's sealed chunks in order, a batch at a time (memory stays bounded whatever the file's size). */
+  readChunks(serverId: string, fileId: string): AsyncIterable<Buffer> {
+    return this.blobs.readChunks(serverId, fileId);
+  }
+
+  /** One transaction: the file's chunks, then its row. False when the server has no such file. */
+  async delete(serverId: string, fileId: string): Promise<boolean> {
+    const deleted = await this.dataSource.transaction((tx) =>
+      deleteFilesIn(tx, this.blobs, serverId, [fileId]),
+    );
+    return deleted > 0;
+  }
+}

@@ -1,0 +1,92 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
+import type { BlobStore } from '@hearth/blobs';
+import { DataSource, MoreThan, Repository } from 'typeorm';
+import { BLOB_STORE } from '../blob-store';
+import { FileEntity } from '../entities/file.entity';
+import { MemberEntity, type MemberRole } from '../entities/member.entity';
+import { deleteFilesIn } from './internal/file-rows';
+import { isUniqueViolation } from './pg-errors';
+
+export interface NewMember {
+  id: string;
+  /** Any case; stored lowercase. */
+  address: string;
+  role: MemberRole;
+  /** Key-manager reference of the member's own key. */
+  kmsKeyRef: string | null;
+}
+
+/** Members of collective servers. Every method names the server (tenant) first. */
+@Injectable()
+export class MemberRepository {
+  static readonly entities = [MemberEntity, FileEntity];
+
+  constructor(
+    @InjectRepository(MemberEntity) private readonly members: Repository<MemberEntity>,
+    @InjectRepository(FileEntity) private readonly files: Repository<FileEntity>,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(BLOB_STORE) private readonly blobs: BlobStore,
+  ) {}
+
+  /** The server's member with this address (any case), or null. */
+  findByAddress(serverId: string, address: string): Promise<MemberEntity | null> {
+    return this.members.findOneBy({ serverId, address: address.toLowerCase() });
+  }
+
+  exists(serverId: string, address: string): Promise<boolean> {
+    return this.members.existsBy({ serverId, address: address.toLowerCase() });
+  }
+
+  /** Adds a member; null when the address already is one of the server's members (unique index). */
+  async add(serverId: string, member: NewMember): Promise<MemberEntity | null> {
+    try {
+      await this.members.insert({ ...member, serverId, address: member.address.toLowerCase() });
+    } catch (err) {
+      if (isUniqueViolation(err)) return null;
+      throw err;
+    }
+    return this.members.findOneByOrFail({ id: member.id, serverId });
+  }
+
+  /** In id (joining) order after `cursor`: up to `limit + 1` rows (one more tells there is a next page). */
+  list(serverId: string, page: { limit: number; cursor?: string }): Promise<MemberEntity[]> {
+    return this.members.find({
+      where: { serverId, ...(page.cursor ? { id: MoreThan(page.cursor) } : {}) },
+      order: { id: 'ASC' },
+      take: page.limit + 1,
+    });
+  }
+
+  /** The key-manager references of the server's members' own keys (to shred them with the server). */
+  async keyRefs(serverId: string): Promise<string[]> {
+    const rows = await this.members.find({ select: { kmsKeyRef: true }, where: { serverId } });
+    return rows.flatMap((m) => (m.kmsKeyRef ? [m.kmsKeyRef] : []));
+  }
+
+  /**
+   * One transaction: every file the member contributed (its chunks, then its row), then the membership.
+   * Returns how many files went; 0 files and no change when the server has no such member.
+   */
+  async removeWithContributions(
+    serverId: string,
+    memberId: string,
+  ): Promise<{ removedFiles: number } | null> {
+    return this.dataSource.transaction(async (tx) => {
+      const members = tx.withRepository(this.members);
+      const member = await members.findOneBy({ id: memberId, serverId });
+      if (!member) return null;
+      const files = await tx
+        .withRepository(this.files)
+        .find({ select: { id: true }, where: { serverId, contributorAddress: member.address } });
+      const removedFiles = await deleteFilesIn(
+        tx,
+        this.blobs,
+        serverId,
+        files.map((f) => f.id),
+      );
+      await members.delete({ id: member.id, serverId });
+      return { removedFiles };
+    });
+  }
+}
