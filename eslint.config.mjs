@@ -35,6 +35,7 @@ export default tseslint.config(
     files: [
       '**/*.spec.ts',
       '**/*.medium-spec.ts',
+      '**/*.medium-cases.ts',
       '**/*.e2e-spec.ts',
       'test/**/*.ts',
       'bench/**/*.ts',
@@ -54,7 +55,7 @@ export default tseslint.config(
   {
     // Apps reach data through the repositories of libs/db only: no TypeORM, no driver, no SQL of their own.
     files: ['apps/**/*.ts'],
-    ignores: ['**/*.spec.ts', '**/*.medium-spec.ts', '**/*.e2e-spec.ts'],
+    ignores: ['**/*.spec.ts', '**/*.medium-spec.ts', '**/*.medium-cases.ts', '**/*.e2e-spec.ts'],
     rules: {
       'no-restricted-imports': [
         'error',

@@ -1,0 +1,14 @@
+/*
+ * Every repository's medium cases (each beside its repository, in `*.medium-cases.ts`) in one test process: they
+ * share the run's Postgres, and loading TypeORM once instead of once per repository keeps the tier fast.
+ */
+import './access-log.repository.medium-cases';
+import './account.repository.medium-cases';
+import './api-key.repository.medium-cases';
+import './file.repository.medium-cases';
+import './member.repository.medium-cases';
+import './operation.repository.medium-cases';
+import './server.repository.medium-cases';
+import './session.repository.medium-cases';
+import './usage.repository.medium-cases';
+import '../health.medium-cases';
