@@ -16,7 +16,8 @@ import { OperationsModule } from './operations/operations.module';
 import { AuthModule } from './auth/auth.module';
 import { ContentTypeGuard } from './common/content-type.guard';
 import { ProblemFilter } from './common/problem.filter';
-import { requestId } from './common/request-id';
+import { requestIdFrom } from './common/request-id';
+import { RouteTable } from './http/route-table';
 import { HealthModule } from './health/health.module';
 import { InfraModule } from './infra/infra.module';
 import { KeysModule } from './keys/keys.module';
@@ -25,14 +26,14 @@ import { ServersModule } from './servers/servers.module';
 
 @Module({})
 export class AppModule {
-  static forRoot(config: HearthConfig): DynamicModule {
+  static forRoot(config: HearthConfig, routes = new RouteTable()): DynamicModule {
     return {
       module: AppModule,
       imports: [
         LoggerModule.forRoot({
           pinoHttp: {
             logger: createLogger({ level: config.LOG_LEVEL, name: 'gateway' }),
-            genReqId: (req, res) => (req as IncomingMessage & { id?: string }).id ?? requestId(req, res),
+            genReqId: (req) => (req as IncomingMessage & { id?: string }).id ?? requestIdFrom(req),
             customProps: (req: IncomingMessage) => ({ reqId: (req as IncomingMessage & { id?: string }).id }),
             // Method and path only: query strings and headers may carry names or tokens.
             serializers: {
@@ -61,6 +62,7 @@ export class AppModule {
         CollectivesModule,
       ],
       providers: [
+        { provide: RouteTable, useValue: routes },
         { provide: APP_FILTER, useClass: ProblemFilter },
         { provide: APP_GUARD, useClass: ContentTypeGuard },
       ],
