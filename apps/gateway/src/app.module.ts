@@ -1,9 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import type { HearthConfig } from '@hearth/config';
-import { createLogger } from '@hearth/logging';
-import { LoggerModule } from 'nestjs-pino';
-import type { IncomingMessage } from 'node:http';
 import { ApiKeysModule } from './api-keys/api-keys.module';
 import { AccessLogModule } from './access-log/access-log.module';
 import { AuthCoreModule } from './auth/auth-core.module';
@@ -16,7 +13,6 @@ import { OperationsModule } from './operations/operations.module';
 import { AuthModule } from './auth/auth.module';
 import { ContentTypeGuard } from './common/content-type.guard';
 import { ProblemFilter } from './common/problem.filter';
-import { requestIdFrom } from './common/request-id';
 import { RouteTable } from './http/route-table';
 import { HealthModule } from './health/health.module';
 import { InfraModule } from './infra/infra.module';
@@ -30,22 +26,6 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        LoggerModule.forRoot({
-          pinoHttp: {
-            logger: createLogger({ level: config.LOG_LEVEL, name: 'gateway' }),
-            genReqId: (req) => (req as IncomingMessage & { id?: string }).id ?? requestIdFrom(req),
-            customProps: (req: IncomingMessage) => ({ reqId: (req as IncomingMessage & { id?: string }).id }),
-            // Method and path only: query strings and headers may carry names or tokens.
-            serializers: {
-              req: (req: { method?: string; url?: string }) => ({
-                method: req.method,
-                path: req.url?.split('?')[0],
-              }),
-              res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
-            },
-            autoLogging: { ignore: (req) => req.url === '/health/live' || req.url === '/metrics' },
-          },
-        }),
         InfraModule.forRoot(config),
         MetricsModule,
         HealthModule,

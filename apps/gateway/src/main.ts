@@ -5,9 +5,14 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { type HearthConfig, loadConfigOrExit } from '@hearth/config';
 import { ErrorCode } from '@hearth/errors';
-import { exitOnSignals } from '@hearth/logging';
+import {
+  createLogger,
+  exitOnSignals,
+  NestPinoLogger,
+  requestIdMixin,
+  requestLogContext,
+} from '@hearth/logging';
 import type { Queue } from 'bullmq';
-import { Logger } from 'nestjs-pino';
 import type { IncomingMessage } from 'node:http';
 import { queuesDashboard, QUEUES_DASHBOARD_PATH } from './admin/queues-dashboard';
 import { AppModule } from './app.module';
@@ -23,6 +28,8 @@ const JSON_LIMIT = 1024 * 1024;
 
 /** Builds the gateway (not listening): used by main, the e2e tests and the demo. */
 export async function createGateway(config: HearthConfig): Promise<NestFastifyApplication> {
+  // One logger, no child per request: the request id reaches every line through the request's async context.
+  const log = createLogger({ level: config.LOG_LEVEL, name: 'gateway' }, { mixin: requestIdMixin });
   const routes = new RouteTable();
   const adapter = new FastifyAdapter({
     trustProxy: config.TRUST_PROXY,
@@ -34,7 +41,22 @@ export async function createGateway(config: HearthConfig): Promise<NestFastifyAp
   fastify.addHook('onRoute', (route) => routes.add(route.url, route.method));
   fastify.addHook('onRequest', (req, reply, done) => {
     void reply.header('X-Request-Id', req.id);
-    (req.raw as IncomingMessage & { id?: string }).id = req.id; // read by the request logger
+    requestLogContext.run({ reqId: req.id }, done);
+  });
+  // One line per request: method and path only (query strings and headers may carry names or tokens).
+  fastify.addHook('onResponse', (req, reply, done) => {
+    const path = req.url.split('?')[0];
+    if (log.isLevelEnabled('info') && path !== '/health/live' && path !== '/metrics') {
+      log.info(
+        {
+          reqId: req.id,
+          req: { method: req.method, path },
+          res: { statusCode: reply.statusCode },
+          responseTime: Math.round(reply.elapsedTime),
+        },
+        'request completed',
+      );
+    }
     done();
   });
   // JSON bodies only where the client says JSON; upload routes read the raw stream themselves, and any other
@@ -54,9 +76,8 @@ export async function createGateway(config: HearthConfig): Promise<NestFastifyAp
 
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, routes), adapter, {
     bodyParser: false,
-    bufferLogs: true,
+    logger: new NestPinoLogger(log),
   });
-  app.useLogger(app.get(Logger));
   fastify.addHook('onResponse', app.get(Metrics).onResponse());
 
   if (config.ADMIN_TOKEN) {
