@@ -32,7 +32,14 @@ export default tseslint.config(
   },
   {
     // node:test's describe/it return promises the runner tracks itself.
-    files: ['**/*.spec.ts', '**/*.medium-spec.ts', '**/*.e2e-spec.ts', 'test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts'],
+    files: [
+      '**/*.spec.ts',
+      '**/*.medium-spec.ts',
+      '**/*.e2e-spec.ts',
+      'test/**/*.ts',
+      'bench/**/*.ts',
+      'scripts/**/*.ts',
+    ],
     rules: {
       '@typescript-eslint/no-floating-promises': [
         'error',

@@ -7,6 +7,7 @@
  */
 import { availableParallelism, loadavg } from 'node:os';
 import { ChildPool, type IsolationMode } from '../apps/worker/src/isolation';
+import { WORKER_CHILD_SCRIPT } from '../apps/worker/src/pipeline/isolation-pool';
 import { bullmqRoundTrip } from './lib/bullmq-round-trip';
 
 // why: a standalone bench script, not app code; it takes the same variable the apps get through libs/config.
@@ -44,6 +45,8 @@ async function runScenario(variant: Variant, concurrency: number): Promise<Resul
   let pool: ChildPool | undefined;
   if (variant !== 'in-process') {
     pool = new ChildPool({
+      // The worker's own children (their warm-up included), running the no-op task.
+      childScript: WORKER_CHILD_SCRIPT,
       mode: variant,
       size: concurrency,
       spares: Math.min(concurrency, 8),

@@ -33,7 +33,7 @@ import { createPublicClient, http } from 'viem';
 import { generatePrivateKey, privateKeyToAccount, sign } from 'viem/accounts';
 import { Client } from 'pg';
 import { ChildPool, type IsolationMode } from '../apps/worker/src/isolation';
-import { IsolationPool } from '../apps/worker/src/pipeline/isolation-pool';
+import { IsolationPool, WORKER_CHILD_SCRIPT } from '../apps/worker/src/pipeline/isolation-pool';
 import { startChainForTests } from '../scripts/lib/chain';
 import { checkServices, dropDatabase } from '../scripts/lib/services';
 import { type RunningGateway, type RunningWorker, startGateway, startWorker } from '../test/support/apps';
@@ -118,7 +118,7 @@ function processClass(pid: number): string | undefined {
   if (cmdline.startsWith('postgres')) return 'postgres';
   if (cmdline.includes('redis-server')) return 'redis';
   if (cmdline.includes('hardhat')) return 'chain';
-  if (cmdline.includes('child-main')) return 'children';
+  if (cmdline.includes(WORKER_CHILD_SCRIPT) || cmdline.includes('child-main')) return 'children';
   return undefined;
 }
 
@@ -333,6 +333,7 @@ async function runPipeline(
 
 async function runBare(concurrency: number, childEnv: Record<string, string>): Promise<Result> {
   const pool = new ChildPool({
+    childScript: WORKER_CHILD_SCRIPT,
     mode: 'pooled',
     size: WORKER_CONCURRENCY,
     jobTimeoutMs: 30_000,
@@ -375,6 +376,7 @@ async function runBare(concurrency: number, childEnv: Record<string, string>): P
 async function childStartMs(childEnv: Record<string, string>, n: number): Promise<number[]> {
   const starts: number[] = [];
   const pool = new ChildPool({
+    childScript: WORKER_CHILD_SCRIPT,
     mode: 'per-job',
     size: 1,
     spares: 0,

@@ -3,10 +3,8 @@ import assert from 'node:assert/strict';
 import { fileKeyContext, isKeyManagerError, type KeyManager } from '@hearth/kms';
 import { generatePrivateKey, type PrivateKeyAccount, privateKeyToAccount } from 'viem/accounts';
 import { OperationRepository } from '@hearth/db';
-import { JobName, type RunOperationPayload } from '@hearth/queue';
-import type { Queue } from 'bullmq';
+import { OperationQueue } from '@hearth/queue';
 import { DataSource } from 'typeorm';
-import { OPERATIONS_QUEUE_TOKEN } from '../apps/gateway/src/infra/infra.module';
 import { KEY_MANAGER } from '../apps/gateway/src/keys/keys.module';
 import {
   problemOf,
@@ -366,8 +364,7 @@ describe('data collectives', () => {
       idempotencyKey: null,
       requestHash: 'test',
     });
-    const queue = gw.app.get<Queue<RunOperationPayload>>(OPERATIONS_QUEUE_TOKEN);
-    await queue.add(JobName.RunOperation, { operationId: op.id, serverId: collectiveId }, { jobId: op.id });
+    await gw.app.get(OperationQueue).enqueue(collectiveId, op.id);
     return op.id;
   }
 

@@ -3,8 +3,7 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { JobName, OPERATIONS_QUEUE, queueConnection } from '@hearth/queue';
-import { Queue } from 'bullmq';
+import { JobName, OperationQueue } from '@hearth/queue';
 import { Client } from 'pg';
 import { verifyTypedData } from 'viem';
 import { type RunningGateway, startGateway } from './support/apps';
@@ -381,7 +380,8 @@ describe('exactly once under crashes (worker process and isolated child SIGKILLe
       assert.equal(Number(usage.rows[0].operations), N);
 
       // (4) Nothing stuck or dead in the queue, and no job failed for good.
-      const queue = new Queue(OPERATIONS_QUEUE, queueConnection(gw.config.REDIS_URL, QUEUE_PREFIX));
+      const operations = new OperationQueue({ redisUrl: gw.config.REDIS_URL, prefix: QUEUE_PREFIX });
+      const { queue } = operations;
       try {
         // Only operation jobs: the purge job scheduler always keeps its next run delayed.
         const left = await until(
@@ -402,7 +402,7 @@ describe('exactly once under crashes (worker process and isolated child SIGKILLe
           'no operation job is left behind or failed for good',
         );
       } finally {
-        await queue.close();
+        await operations.close();
       }
 
       // (5) The last worker stops cleanly; the children of the killed workers did not outlive them.

@@ -4,12 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { Client } from 'pg';
 import { encryptEnvelope, ENVELOPE_CONTENT_TYPE } from '@hearth/crypto';
-import {
-  createKeyManager,
-  fileKeyContext,
-  isKeyManagerError,
-  keyManagerOptionsFromConfig,
-} from '@hearth/kms';
+import { fileKeyContext, isKeyManagerError, keyManagerFromConfig } from '@hearth/kms';
 import type { GrantRelayer } from '@hearth/permissions';
 import {
   problemOf,
@@ -509,7 +504,7 @@ describe('files', () => {
     );
     assert.equal(rows.length, 1);
     const { kms_key_ref: ref, wrapped_data_key: wrapped } = rows[0];
-    const keys = createKeyManager(await keyManagerOptionsFromConfig(gw.config));
+    const keys = await keyManagerFromConfig(gw.config);
     // Before: the wrapped key opens, so the failure afterwards is the deletion's doing.
     (await keys.unwrapDataKey(ref, wrapped, fileKeyContext(carol.serverId, fileId))).fill(0);
 

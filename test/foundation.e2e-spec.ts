@@ -65,10 +65,14 @@ describe('gateway foundation', () => {
       openapi: string;
       info: { description: string };
       paths: Record<string, unknown>;
+      components: { schemas: Record<string, { enum?: string[] }> };
     };
     assert.match(doc.openapi, /^3\./);
     assert.ok(doc.paths['/health/ready']);
     assert.match(doc.info.description, /route_not_found/);
+    assert.match(doc.info.description, /\| `grant_revoked` \| `denied` \|/);
+    assert.ok(doc.components.schemas.ErrorCode.enum?.includes('route_not_found'));
+    assert.ok(doc.components.schemas.OperationErrorCode.enum?.includes('grant_revoked'));
     const html = await fetch(`${gw.url}/docs`);
     assert.equal(html.status, 200);
   });

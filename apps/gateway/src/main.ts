@@ -4,7 +4,6 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { type HearthConfig, loadConfigOrExit } from '@hearth/config';
-import { ErrorCode } from '@hearth/errors';
 import {
   createLogger,
   exitOnSignals,
@@ -12,16 +11,16 @@ import {
   requestIdMixin,
   requestLogContext,
 } from '@hearth/logging';
-import type { Queue } from 'bullmq';
 import type { IncomingMessage } from 'node:http';
+import { OperationQueue } from '@hearth/queue';
 import { queuesDashboard, QUEUES_DASHBOARD_PATH } from './admin/queues-dashboard';
 import { AppModule } from './app.module';
 import { UPLOAD_PATH } from './files/files.controller';
+import { addErrorCodeSchemas, apiDescription } from './common/error-docs';
 import { sendProblem } from './common/problem.filter';
 import { requestIdFrom } from './common/request-id';
 import { isJsonMediaType, readJsonBody } from './http/json-body';
 import { RouteTable } from './http/route-table';
-import { OPERATIONS_QUEUE_TOKEN } from './infra/infra.module';
 import { Metrics } from './metrics/metrics';
 
 const JSON_LIMIT = 1024 * 1024;
@@ -81,7 +80,7 @@ export async function createGateway(config: HearthConfig): Promise<NestFastifyAp
   fastify.addHook('onResponse', app.get(Metrics).onResponse());
 
   if (config.ADMIN_TOKEN) {
-    const queue = app.get<Queue>(OPERATIONS_QUEUE_TOKEN);
+    const { queue } = app.get(OperationQueue);
     await app.register(queuesDashboard(queue, config.ADMIN_TOKEN, sendProblem), {
       prefix: QUEUES_DASHBOARD_PATH,
     });
@@ -92,18 +91,12 @@ export async function createGateway(config: HearthConfig): Promise<NestFastifyAp
     new DocumentBuilder()
       .setTitle('Hearth API')
       .setVersion('1')
-      .setDescription(
-        'Hosted personal servers for non-custodial data. Errors are RFC 9457 `application/problem+json` ' +
-          'documents with a stable `code`, one of: ' +
-          Object.values(ErrorCode)
-            .map((c) => `\`${c}\``)
-            .join(', ') +
-          '.',
-      )
+      .setDescription(apiDescription())
       .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'Owner session token (SIWE)' }, 'session')
       .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'App API key (hth_live_…)' }, 'apiKey')
       .build(),
   );
+  addErrorCodeSchemas(document);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
   return app;
 }

@@ -1,10 +1,9 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { HEARTH_CONFIG, type HearthConfig } from '@hearth/config';
 import { DatabaseModule, OperationRepository } from '@hearth/db';
-import Redis from 'ioredis';
 import { WorkerMetrics } from './metrics/worker-metrics';
 import { IsolationPool } from './pipeline/isolation-pool';
-import { WORKER_REDIS, WorkerRedisCloser } from './worker-redis';
+import { WorkerQueueCloser, workerQueueProvider } from './worker-queue';
 import { LoggerModule } from 'nestjs-pino';
 import { createLogger } from '@hearth/logging';
 import { JOB_HANDLERS } from './jobs/job-handler';
@@ -30,8 +29,8 @@ export class WorkerModule {
       ],
       providers: [
         { provide: HEARTH_CONFIG, useValue: config },
-        { provide: WORKER_REDIS, useFactory: () => new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2 }) },
-        WorkerRedisCloser,
+        workerQueueProvider,
+        WorkerQueueCloser,
         IsolationPool,
         WorkerMetrics,
         RunOperationHandler,

@@ -2,24 +2,21 @@ import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShut
 import { HEARTH_CONFIG, type HearthConfig } from '@hearth/config';
 import {
   assertHandlersCover,
+  isFinalFailure,
   JobName,
-  type JobPayloads,
-  OPERATIONS_QUEUE,
-  queueConnection,
+  type OperationJob,
+  OperationQueue,
   type RunOperationPayload,
 } from '@hearth/queue';
-import { type Job, Queue, Worker } from 'bullmq';
+import type { Job, Worker } from 'bullmq';
 import { PinoLogger } from 'nestjs-pino';
 import { JOB_HANDLERS, type JobHandler } from './jobs/job-handler';
 import { RunOperationHandler } from './jobs/run-operation.handler';
-
-const PURGE_EVERY_MS = 60_000;
 
 /** Consumes the operations queue and dispatches each job to its handler, with a logger carrying ids. */
 @Injectable()
 export class WorkerService implements OnApplicationBootstrap, OnApplicationShutdown {
   private worker?: Worker;
-  private scheduler?: Queue;
   private readonly handlers: Map<string, JobHandler>;
 
   constructor(
@@ -27,6 +24,7 @@ export class WorkerService implements OnApplicationBootstrap, OnApplicationShutd
     @Inject(JOB_HANDLERS) handlers: JobHandler[],
     private readonly logger: PinoLogger,
     private readonly runOperation: RunOperationHandler,
+    private readonly queue: OperationQueue,
   ) {
     this.logger.setContext('worker');
     assertHandlersCover(handlers.map((h) => h.name));
@@ -34,33 +32,17 @@ export class WorkerService implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    const connection = queueConnection(this.config.REDIS_URL, this.config.QUEUE_PREFIX);
-    this.scheduler = new Queue(OPERATIONS_QUEUE, connection);
-    await this.scheduler.upsertJobScheduler(
-      'purge-expired-results',
-      { every: PURGE_EVERY_MS },
-      { name: JobName.PurgeExpiredResults, data: {} },
-    );
-    this.worker = new Worker<JobPayloads[JobName]>(
-      OPERATIONS_QUEUE,
-      (job, token) => this.dispatch(job, token),
-      {
-        ...connection,
-        concurrency: this.config.WORKER_CONCURRENCY,
-        // A worker killed mid-job loses its lock; the job is then retried by another worker after about
-        // JOB_LOCK_MS (the lock expires, then the next stalled check moves it back to wait).
-        lockDuration: this.config.JOB_LOCK_MS,
-        stalledInterval: this.config.JOB_LOCK_MS,
-        maxStalledCount: 5,
-      },
-    );
+    await this.queue.schedulePurge();
+    this.worker = this.queue.consume((job, token) => this.dispatch(job, token), {
+      concurrency: this.config.WORKER_CONCURRENCY,
+      lockMs: this.config.JOB_LOCK_MS,
+    });
     this.worker.on('error', (err) => this.logger.error({ err: err.message }, 'queue error'));
     // A job BullMQ gives up on (attempts used up, or stalled too often) must still end its operation: nothing
     // may stay "running" forever.
     this.worker.on('failed', (job) => {
       if (!job || job.name !== String(JobName.RunOperation)) return;
-      const final = job.attemptsMade >= (job.opts.attempts ?? 1) || job.stalledCounter > 5;
-      if (!final) return;
+      if (!isFinalFailure(job)) return;
       this.runOperation
         .giveUp(job as Job<RunOperationPayload>)
         .catch((err: unknown) =>
@@ -75,7 +57,7 @@ export class WorkerService implements OnApplicationBootstrap, OnApplicationShutd
     return this.worker?.isRunning() ?? false;
   }
 
-  private async dispatch(job: Job<JobPayloads[JobName]>, token?: string): Promise<unknown> {
+  private async dispatch(job: OperationJob, token?: string): Promise<unknown> {
     const handler = this.handlers.get(job.name);
     if (!handler) throw new Error(`no handler for job ${job.name}`);
     const data: { serverId?: string } = job.data;
@@ -97,6 +79,5 @@ export class WorkerService implements OnApplicationBootstrap, OnApplicationShutd
   /** SIGTERM: stop taking jobs and let the running ones finish (BullMQ's close waits for them). */
   async onApplicationShutdown(): Promise<void> {
     await this.worker?.close();
-    await this.scheduler?.close();
   }
 }

@@ -178,3 +178,14 @@ export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env): HearthCo
 }
 
 export const HEARTH_CONFIG = Symbol('HEARTH_CONFIG');
+
+/**
+ * Every variable the schema reads, in schema order, with its literal default as a string (undefined: the schema
+ * has none; loadConfig may still compute one). Derived from the schema so docs/configuration.md can be checked.
+ */
+export function configVariables(): { name: string; default: string | undefined }[] {
+  return Object.entries(schema.shape).map(([name, type]: [string, z.ZodTypeAny]) => ({
+    name,
+    default: type instanceof z.ZodDefault ? String((type._def as z.ZodDefaultDef).defaultValue()) : undefined,
+  }));
+}

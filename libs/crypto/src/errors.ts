@@ -1,3 +1,5 @@
+import type { OperationErrorCode } from '@hearth/errors';
+
 export type CryptoErrorCode =
   | 'ciphertext_tampered' // a chunk failed authentication (modified bytes, wrong key or wrong context)
   | 'ciphertext_truncated' // the final chunk is missing (or a stream ends mid-chunk)
@@ -7,6 +9,21 @@ export type CryptoErrorCode =
   | 'envelope_wrong_recipient' // the envelope is addressed to another key
   | 'invalid_key' // a key of the wrong size or not a valid secp256k1 key
   | 'invalid_argument';
+
+/**
+ * The `error.code` an operation ends with when a file fails to decrypt with each code: clients see these, not
+ * ours (the detail names our code).
+ */
+export const CRYPTO_OPERATION_ERRORS = {
+  ciphertext_tampered: 'ciphertext_invalid',
+  ciphertext_truncated: 'ciphertext_invalid',
+  ciphertext_reordered: 'ciphertext_invalid',
+  ciphertext_trailing_data: 'ciphertext_invalid',
+  envelope_malformed: 'ciphertext_invalid',
+  envelope_wrong_recipient: 'ciphertext_invalid',
+  invalid_key: 'ciphertext_invalid',
+  invalid_argument: 'ciphertext_invalid',
+} as const satisfies Record<CryptoErrorCode, OperationErrorCode>;
 
 /** Typed error of @hearth/crypto: callers map `code`, never parse messages. */
 export class CryptoError extends Error {

@@ -1,4 +1,4 @@
-export { CryptoError, isCryptoError, type CryptoErrorCode } from './errors';
+export { CryptoError, CRYPTO_OPERATION_ERRORS, isCryptoError, type CryptoErrorCode } from './errors';
 export {
   ByteQueue,
   CHUNK_OVERHEAD,

@@ -1,6 +1,6 @@
 /**
- * Every stable error code the API returns, in one place. Values are part of the public contract (documented
- * at /docs): add new ones, never rename.
+ * Every stable error code the API returns in a problem document, in one place. Values are part of the public
+ * contract (documented at /docs): add new ones, never rename.
  */
 export enum ErrorCode {
   // generic request problems
@@ -53,15 +53,194 @@ export enum ErrorCode {
   below_k_threshold = 'below_k_threshold',
 }
 
-/** Human titles for problem documents. */
-export const ERROR_TITLES: Partial<Record<ErrorCode, string>> = {
-  [ErrorCode.validation_failed]: 'Request validation failed',
-  [ErrorCode.malformed_json]: 'Malformed JSON body',
-  [ErrorCode.unsupported_media_type]: 'Unsupported media type',
-  [ErrorCode.payload_too_large]: 'Payload too large',
-  [ErrorCode.not_found]: 'Not found',
-  [ErrorCode.route_not_found]: 'No such route',
-  [ErrorCode.unauthorized]: 'Authentication required',
-  [ErrorCode.rate_limited]: 'Rate limit exceeded',
-  [ErrorCode.internal_error]: 'Internal error',
+/** An `ErrorCode` as its string value, so a library can name codes as plain literals. */
+export type ErrorCodeValue = `${ErrorCode}`;
+
+/**
+ * `C`, checked to be problem codes: a library declares its own code type with it (e.g. the relayer's errors), so
+ * it cannot name a code this file does not define.
+ */
+export type ErrorCodeSubset<C extends ErrorCodeValue> = C;
+
+export interface ErrorCodeDoc {
+  /** The problem document's `title` (the same for every problem with this code). */
+  title: string;
+  /** One line for /docs: when a client gets it. */
+  description: string;
+}
+
+/** Title and description of every problem code; /docs is built from it. */
+export const ERROR_CODE_DOCS: Readonly<Record<ErrorCode, ErrorCodeDoc>> = {
+  [ErrorCode.validation_failed]: {
+    title: 'Request validation failed',
+    description: 'The request (body, query, path or headers) is invalid; `errors` names each bad field.',
+  },
+  [ErrorCode.malformed_json]: {
+    title: 'Malformed JSON body',
+    description: 'The body is not valid JSON.',
+  },
+  [ErrorCode.unsupported_media_type]: {
+    title: 'Unsupported media type',
+    description: 'The endpoint does not take this Content-Type (or body encoding).',
+  },
+  [ErrorCode.payload_too_large]: {
+    title: 'Payload too large',
+    description: 'The body is over the limit of the endpoint (JSON bodies, file uploads).',
+  },
+  [ErrorCode.not_found]: {
+    title: 'Not found',
+    description: "No such resource, or not one the caller may see (another tenant's ids are not found).",
+  },
+  [ErrorCode.route_not_found]: {
+    title: 'No such route',
+    description: 'No endpoint at this path.',
+  },
+  [ErrorCode.method_not_allowed]: {
+    title: 'Method not allowed',
+    description: 'The path exists but not with this method; the `Allow` header lists the methods it takes.',
+  },
+  [ErrorCode.conflict]: {
+    title: 'Conflict',
+    description: 'The request conflicts with the current state (e.g. a grant already revoked).',
+  },
+  [ErrorCode.internal_error]: {
+    title: 'Internal error',
+    description: 'An unexpected failure on our side; nothing about it is disclosed. Quote the `requestId`.',
+  },
+  [ErrorCode.service_unavailable]: {
+    title: 'Service unavailable',
+    description: 'A dependency (queue, key manager) is unavailable; retry after `Retry-After` seconds.',
+  },
+  [ErrorCode.unauthorized]: {
+    title: 'Authentication required',
+    description: 'No credentials: send `Authorization: Bearer` with a session token or an API key.',
+  },
+  [ErrorCode.invalid_session]: {
+    title: 'Invalid session',
+    description: 'The session token is unknown, expired, signed out, or not a session token.',
+  },
+  [ErrorCode.invalid_siwe_message]: {
+    title: 'Invalid siwe message',
+    description: 'The Sign-In with Ethereum message cannot be parsed.',
+  },
+  [ErrorCode.invalid_signature]: {
+    title: 'Invalid signature',
+    description: 'The signature is malformed or does not recover to the expected signer.',
+  },
+  [ErrorCode.nonce_invalid]: {
+    title: 'Nonce invalid',
+    description: 'The sign-in nonce is unknown, expired or already used; get a new one.',
+  },
+  [ErrorCode.message_expired]: {
+    title: 'Message expired',
+    description: 'The signed sign-in message is past its expiration time.',
+  },
+  [ErrorCode.wrong_domain]: {
+    title: 'Wrong domain',
+    description: 'The sign-in message is for another domain than this API.',
+  },
+  [ErrorCode.wrong_chain]: {
+    title: 'Wrong chain',
+    description: 'The sign-in message is for another chain id.',
+  },
+  [ErrorCode.forbidden]: {
+    title: 'Forbidden',
+    description: "Authenticated, but not allowed to do this (e.g. not the server's owner or an admin).",
+  },
+  [ErrorCode.invalid_api_key]: {
+    title: 'Invalid api key',
+    description: 'The API key is unknown or malformed.',
+  },
+  [ErrorCode.api_key_revoked]: {
+    title: 'Api key revoked',
+    description: 'The API key was revoked or has expired.',
+  },
+  [ErrorCode.rate_limited]: {
+    title: 'Rate limit exceeded',
+    description: 'Too many requests for this API key; retry after `Retry-After` seconds.',
+  },
+  [ErrorCode.origin_not_allowed]: {
+    title: 'Origin not allowed',
+    description: "The request's `Origin` is not on the API key's allowlist.",
+  },
+  [ErrorCode.operation_not_allowed]: {
+    title: 'Operation not allowed',
+    description:
+      'The API key may not run this operation, or a collective was asked for a non-aggregate operation.',
+  },
+  [ErrorCode.ciphertext_invalid]: {
+    title: 'Ciphertext invalid',
+    description: 'Uploaded ciphertext (a client-encrypted envelope) is malformed or fails to authenticate.',
+  },
+  [ErrorCode.envelope_wrong_recipient]: {
+    title: 'Envelope wrong recipient',
+    description: "The uploaded envelope is encrypted to another server's public key.",
+  },
+  [ErrorCode.key_destroyed]: {
+    title: 'Key destroyed',
+    description: 'The tenant key was destroyed: the data it protected is gone for good.',
+  },
+  [ErrorCode.chain_unavailable]: {
+    title: 'Chain unavailable',
+    description: 'The chain RPC is unreachable or gave an unexpected answer; retry later.',
+  },
+  [ErrorCode.grant_invalid]: {
+    title: 'Grant invalid',
+    description: 'The chain refused the signed grant or revocation (e.g. the transaction would revert).',
+  },
+  [ErrorCode.grant_not_found]: {
+    title: 'Grant not found',
+    description: 'No such grant on this server.',
+  },
+  [ErrorCode.signature_mismatch]: {
+    title: 'Signature mismatch',
+    description: 'The contract rejected the signature: it is not the signer the typed data requires.',
+  },
+  [ErrorCode.policy_invalid]: {
+    title: 'Policy invalid',
+    description:
+      'The permission policy is unusable: not an IVanaDataPermission contract, or a Whitelist change refused.',
+  },
+  [ErrorCode.unknown_operation]: {
+    title: 'Unknown operation',
+    description: 'No operation by this name in the catalog (`GET /v1/operations/catalog`).',
+  },
+  [ErrorCode.invalid_parameters]: {
+    title: 'Invalid parameters',
+    description: "The operation's parameters do not match its schema in the catalog; `errors` names each.",
+  },
+  [ErrorCode.idempotency_conflict]: {
+    title: 'Idempotency conflict',
+    description: 'This `Idempotency-Key` was already used with a different request body.',
+  },
+  [ErrorCode.operation_not_cancellable]: {
+    title: 'Operation not cancellable',
+    description: 'Only a queued operation can be cancelled; this one is running or finished.',
+  },
+  [ErrorCode.permission_denied]: {
+    title: 'Permission denied',
+    description:
+      "The grant (or the policy contract) does not allow this; the field error's `code` is the reason.",
+  },
+  [ErrorCode.execution_failed]: {
+    title: 'Execution failed',
+    description: 'The operation could not be run.',
+  },
+  [ErrorCode.member_exists]: {
+    title: 'Member exists',
+    description: 'The address is already a member of this collective.',
+  },
+  [ErrorCode.not_a_member]: {
+    title: 'Not a member',
+    description: 'The address is not a member of this collective.',
+  },
+  [ErrorCode.below_k_threshold]: {
+    title: 'Below k threshold',
+    description: "Fewer distinct contributors than the collective's k: no aggregate is released.",
+  },
 };
+
+/** Human titles for problem documents. */
+export const ERROR_TITLES: Readonly<Record<ErrorCode, string>> = Object.fromEntries(
+  Object.entries(ERROR_CODE_DOCS).map(([code, doc]) => [code, doc.title]),
+) as Record<ErrorCode, string>;

@@ -1,3 +1,4 @@
 export * from './codes';
+export * from './operation-codes';
 export * from './problem-error';
 export * from './zod';

@@ -1,4 +1,4 @@
-import { ErrorCode, ERROR_TITLES } from './codes';
+import { ErrorCode, ERROR_CODE_DOCS, type ErrorCodeDoc } from './codes';
 
 export interface FieldError {
   field: string;
@@ -47,7 +47,8 @@ export class ProblemError extends Error {
   toProblem(): ProblemDocument {
     return {
       type: `https://hearth.dev/problems/${this.code}`,
-      title: ERROR_TITLES[this.code] ?? titleFromCode(this.code),
+      // A code cast in from outside the enum still gets a readable title.
+      title: (ERROR_CODE_DOCS[this.code] as ErrorCodeDoc | undefined)?.title ?? titleFromCode(this.code),
       status: this.status,
       detail: this.detail,
       code: this.code,

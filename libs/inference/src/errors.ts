@@ -1,6 +1,8 @@
+import type { OperationErrorCodeSubset } from '@hearth/errors';
 import type { FieldError } from './types';
 
-export type InferenceErrorCode =
+/** A failed run ends its operation with this code as its `error.code`, so each is an operation code. */
+export type InferenceErrorCode = OperationErrorCodeSubset<
   | 'unknown_operation'
   | 'invalid_parameters'
   | 'unsupported_content_type'
@@ -14,7 +16,8 @@ export type InferenceErrorCode =
   | 'engine_unavailable'
   | 'engine_failed'
   | 'timeout'
-  | 'aborted';
+  | 'aborted'
+>;
 
 /** HTTP status an API would map each code to; the lead's error filter may use it. */
 const STATUS: Record<InferenceErrorCode, number> = {

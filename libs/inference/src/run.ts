@@ -3,7 +3,7 @@ import { InferenceError } from './errors';
 import { checkOutputSize, prepareDocuments } from './text';
 import type { InferenceOptions, InputDocument, RunContext, RunResult } from './types';
 
-/** Collectives' default minimum number of contributors (DESIGN.md). */
+/** Collectives' default minimum number of contributors (docs/design.md). */
 export const DEFAULT_K = 5;
 
 /**

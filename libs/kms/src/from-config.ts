@@ -1,9 +1,28 @@
 import type { HearthConfig } from '@hearth/config';
-import type { KeyManagerOptions } from './factory';
+import { createKeyManager, type KeyManagerOptions } from './factory';
 import { loadMasterKey } from './master-key';
+import type { KeyManager } from './types';
 
-/** The key manager's options as the deployment configures them (the one mapping from config). */
-export async function keyManagerOptionsFromConfig(config: HearthConfig): Promise<KeyManagerOptions> {
+/** The config fields the key manager is built from. */
+export type KeyManagerConfig = Pick<
+  HearthConfig,
+  | 'KMS_PROVIDER'
+  | 'NODE_ENV'
+  | 'HEARTH_MASTER_KEY'
+  | 'masterKeyFile'
+  | 'keystoreDir'
+  | 'AWS_REGION'
+  | 'KMS_ENDPOINT'
+  | 'AWS_ACCESS_KEY_ID'
+  | 'AWS_SECRET_ACCESS_KEY'
+  | 'AWS_SESSION_TOKEN'
+>;
+
+/**
+ * The key manager's options as the deployment configures them: the one mapping from config, used where a
+ * key manager is built (gateway, tests) and where its options travel (the worker hands them to each child).
+ */
+export async function keyManagerOptionsFromConfig(config: KeyManagerConfig): Promise<KeyManagerOptions> {
   switch (config.KMS_PROVIDER) {
     case 'local':
       return {
@@ -21,6 +40,7 @@ export async function keyManagerOptionsFromConfig(config: HearthConfig): Promise
         provider: 'aws',
         region: config.AWS_REGION,
         endpoint: config.KMS_ENDPOINT,
+        // Static credentials when both halves are configured; else the SDK's default chain (role, profile).
         credentials:
           config.AWS_ACCESS_KEY_ID && config.AWS_SECRET_ACCESS_KEY
             ? {
@@ -30,5 +50,16 @@ export async function keyManagerOptionsFromConfig(config: HearthConfig): Promise
               }
             : undefined,
       };
+  }
+}
+
+/** The key manager the configuration names: the embedded local one by default, or AWS KMS. */
+export async function keyManagerFromConfig(config: KeyManagerConfig): Promise<KeyManager> {
+  const options = await keyManagerOptionsFromConfig(config);
+  try {
+    return createKeyManager(options);
+  } finally {
+    // The local key manager keeps its own copy of the master key.
+    if (options.provider === 'local') options.masterKey.fill(0);
   }
 }

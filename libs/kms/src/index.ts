@@ -1,12 +1,17 @@
 export type { EncryptionContext, KeyManager, KeyManagerProvider } from './types';
 export { DATA_KEY_BYTES, MAX_SECRET_BYTES } from './types';
-export { KeyManagerError, isKeyManagerError, type KeyManagerErrorCode } from './errors';
+export {
+  KeyManagerError,
+  isKeyManagerError,
+  KEY_MANAGER_OPERATION_ERRORS,
+  type KeyManagerErrorCode,
+} from './errors';
 export { canonicalContext } from './context';
 export { LocalKeyManager, type LocalKeyManagerOptions } from './local';
 // Types only: the AWS SDK loads when createKeyManager is asked for the aws provider.
 export type { AwsKeyManager, AwsKeyManagerOptions } from './aws';
 export { createKeyManager, type KeyManagerOptions } from './factory';
-export { keyManagerOptionsFromConfig } from './from-config';
+export { keyManagerFromConfig, keyManagerOptionsFromConfig, type KeyManagerConfig } from './from-config';
 export {
   loadMasterKey,
   loadMasterKeyWithSource,

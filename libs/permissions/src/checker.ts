@@ -5,6 +5,7 @@
  * dropped on GrantRevoked by a watcher. Anything unreachable, slow or unexpected is a denial
  * (`chain_unavailable`), never an allowance.
  */
+import type { OperationErrorCodeSubset } from '@hearth/errors';
 import { getAddress, isAddress, type Address, type PublicClient } from 'viem';
 import { createHearthPublicClient } from './client';
 import { isTransportError, revertOf } from './errors';
@@ -12,7 +13,8 @@ import { fileIdToUint, isFileId } from './file-ids';
 import { abi as dataPermissionsAbi } from './generated/DataPermissions';
 import { abi as vanaAbi } from './generated/IVanaDataPermission';
 
-export type DenyCode =
+/** Why a check denied; a denied operation ends with it as its `error.code`, so each is an operation code. */
+export type DenyCode = OperationErrorCodeSubset<
   | 'grant_not_found'
   | 'grant_revoked'
   | 'grant_expired'
@@ -21,7 +23,8 @@ export type DenyCode =
   | 'operation_not_granted'
   | 'file_not_granted'
   | 'not_authorized'
-  | 'chain_unavailable';
+  | 'chain_unavailable'
+>;
 
 export type PermissionDecision =
   { allowed: true; blockNumber: bigint } | { allowed: false; code: DenyCode; blockNumber?: bigint };

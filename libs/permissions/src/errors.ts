@@ -1,3 +1,4 @@
+import type { ErrorCodeSubset } from '@hearth/errors';
 import {
   BaseError,
   ContractFunctionRevertedError,
@@ -7,8 +8,8 @@ import {
 } from 'viem';
 import type { TypedDataFieldError } from './typed-data';
 
-/** Codes match `ErrorCode` values of @hearth/errors, so the gateway maps them one to one. */
-export type PermissionsErrorCode =
+/** Codes are `ErrorCode` values of @hearth/errors (checked), so the gateway maps them one to one. */
+export type PermissionsErrorCode = ErrorCodeSubset<
   | 'validation_failed'
   | 'invalid_signature'
   | 'signature_mismatch'
@@ -17,7 +18,8 @@ export type PermissionsErrorCode =
   | 'policy_invalid'
   | 'conflict'
   | 'forbidden'
-  | 'chain_unavailable';
+  | 'chain_unavailable'
+>;
 
 /** A failure of a relayer call, with a stable code and (for validation) the fields at fault. */
 export class PermissionsError extends Error {

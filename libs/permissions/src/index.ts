@@ -14,6 +14,7 @@ export { GrantRelayer } from './relayer';
 export type { BuildGrantInput, GrantRecord, GrantRelayerOptions, RelayerHealth, SendLock } from './relayer';
 export { PermissionsError, isTransportError } from './errors';
 export type { PermissionsErrorCode } from './errors';
+export { serverPolicy, type ServerPolicyFields } from './server-policy';
 export { fileIdToUint, uintToFileId, isFileId } from './file-ids';
 export { isVanaDataPermissionContract } from './vana';
 export { createHearthPublicClient, hearthChain, rpcFetch } from './client';

@@ -11,7 +11,7 @@ import {
   type ServerRole,
   toPage,
 } from '@hearth/db';
-import { ErrorCode, type FieldError, parseOrThrow, ProblemError } from '@hearth/errors';
+import { ErrorCode, parseOrThrow, ProblemError } from '@hearth/errors';
 import { newId } from '@hearth/ids';
 import { isKeyManagerError, type KeyManager } from '@hearth/kms';
 import {
@@ -24,6 +24,7 @@ import { BaseError, getAddress, type Address, type Hex } from 'viem';
 import { DataSource, MoreThan } from 'typeorm';
 import type { SessionAccount } from '../auth/auth.types';
 import { Chain } from '../chain/chain.module';
+import { permissionsProblem } from '../common/library-errors';
 import { KEY_MANAGER } from '../keys/keys.module';
 import { identityKeyContext } from '@hearth/blobs';
 import { toServerView, type ServerView } from '../servers/server.view';
@@ -297,33 +298,12 @@ export class CollectivesService {
       return await fn();
     } catch (err) {
       if (err instanceof ProblemError) throw err;
-      if (err instanceof PermissionsError) throw toProblem(err, prefix);
+      if (err instanceof PermissionsError) {
+        throw permissionsProblem(err, { prefix, subject: 'whitelist', retryAfterSeconds: 5 });
+      }
       if (err instanceof BaseError) throw chainUnavailable();
       throw err;
     }
-  }
-}
-
-function toProblem(err: PermissionsError, prefix: string): ProblemError {
-  const errors: FieldError[] = err.fieldErrors.map((e) => ({ ...e, field: `${prefix}${e.field}` }));
-  switch (err.code) {
-    case 'validation_failed':
-      return ProblemError.validation(errors);
-    case 'invalid_signature':
-    case 'signature_mismatch':
-      return new ProblemError(400, ErrorCode[err.code], err.message, [
-        { field: 'signature', code: err.code, message: err.message },
-      ]);
-    case 'conflict':
-      return new ProblemError(409, ErrorCode.conflict, err.message, errors);
-    case 'forbidden':
-      return new ProblemError(403, ErrorCode.forbidden, err.message, errors);
-    case 'chain_unavailable':
-      return chainUnavailable();
-    case 'grant_not_found':
-    case 'grant_invalid':
-    case 'policy_invalid':
-      return new ProblemError(400, ErrorCode.policy_invalid, err.message, errors);
   }
 }
 

@@ -1,59 +1,13 @@
-import {
-  type ArgumentsHost,
-  Catch,
-  type ExceptionFilter,
-  HttpException,
-  Logger,
-  NotFoundException,
-} from '@nestjs/common';
+import { type ArgumentsHost, Catch, type ExceptionFilter, Logger, NotFoundException } from '@nestjs/common';
 import { ErrorCode, ProblemError, type ProblemDocument } from '@hearth/errors';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { RouteTable } from '../http/route-table';
+import { problemOf } from './library-errors';
 
-const STATUS_CODES: Record<number, ErrorCode> = {
-  400: ErrorCode.validation_failed,
-  401: ErrorCode.unauthorized,
-  403: ErrorCode.forbidden,
-  404: ErrorCode.route_not_found,
-  405: ErrorCode.method_not_allowed,
-  409: ErrorCode.conflict,
-  413: ErrorCode.payload_too_large,
-  415: ErrorCode.unsupported_media_type,
-  429: ErrorCode.rate_limited,
-  503: ErrorCode.service_unavailable,
-};
-
-/** Fastify's own request errors carry a status code (e.g. a body over its limit, a malformed header). */
-interface FrameworkError {
-  code?: string;
-  statusCode?: number;
-}
-
-/** Maps anything thrown to an RFC 9457 problem; unknown errors become a bare 500 without internals. */
+/** Maps anything thrown to an RFC 9457 problem (the mapping itself lives in library-errors). */
 export function toProblem(err: unknown): { problem: ProblemDocument; headers?: Record<string, string> } {
-  if (err instanceof ProblemError) return { problem: err.toProblem(), headers: err.headers };
-  if (err instanceof HttpException) {
-    const status = err.getStatus();
-    const code =
-      STATUS_CODES[status] ?? (status >= 500 ? ErrorCode.internal_error : ErrorCode.validation_failed);
-    const detail = status === 404 ? 'No such route' : status >= 500 ? 'Internal error' : err.message;
-    return { problem: new ProblemError(status, code, detail).toProblem() };
-  }
-  const framework = err as FrameworkError;
-  if (
-    framework &&
-    typeof framework === 'object' &&
-    typeof framework.code === 'string' &&
-    framework.code.startsWith('FST_') &&
-    typeof framework.statusCode === 'number' &&
-    framework.statusCode >= 400 &&
-    framework.statusCode < 500
-  ) {
-    const status = framework.statusCode;
-    const code = STATUS_CODES[status] ?? ErrorCode.validation_failed;
-    return { problem: new ProblemError(status, code, 'The request could not be read').toProblem() };
-  }
-  return { problem: new ProblemError(500, ErrorCode.internal_error, 'Internal error').toProblem() };
+  const problem = problemOf(err);
+  return { problem: problem.toProblem(), headers: problem.headers };
 }
 
 export function sendProblem(req: FastifyRequest, reply: FastifyReply, err: unknown, logger?: Logger): void {

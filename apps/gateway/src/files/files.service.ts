@@ -28,6 +28,7 @@ import { pipeline } from 'node:stream/promises';
 import { getAddress } from 'viem';
 import { DataSource, type EntityManager, LessThan } from 'typeorm';
 import type { SessionAccount } from '../auth/auth.types';
+import { clientCiphertextProblem } from '../common/library-errors';
 import { KEY_MANAGER } from '../keys/keys.module';
 import { fileView, type FileView } from './files.dto';
 import { UploadMemoryGovernor } from './upload-memory';
@@ -215,25 +216,7 @@ export class FilesService {
 
   private uploadError(err: unknown): unknown {
     if (err instanceof TooLarge) return this.tooLarge();
-    if (isCryptoError(err)) {
-      if (err.code === 'envelope_wrong_recipient') {
-        return new ProblemError(
-          400,
-          ErrorCode.envelope_wrong_recipient,
-          "The envelope is encrypted to another server's key",
-          [
-            {
-              field: 'body',
-              code: 'wrong_recipient',
-              message: "encrypt to this server's public key (GET /v1/servers/:id)",
-            },
-          ],
-        );
-      }
-      return new ProblemError(400, ErrorCode.ciphertext_invalid, `The envelope is not valid: ${err.code}`, [
-        { field: 'body', code: err.code, message: 'see the envelope format in the README' },
-      ]);
-    }
+    if (isCryptoError(err)) return clientCiphertextProblem(err);
     if (
       (err as { code?: string }).code === 'ERR_STREAM_PREMATURE_CLOSE' ||
       (err as { code?: string }).code === 'ECONNRESET'

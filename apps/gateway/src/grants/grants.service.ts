@@ -22,6 +22,7 @@ import {
 import { BaseError, getAddress, type Address, type Hex, type PublicClient } from 'viem';
 import { DataSource, In } from 'typeorm';
 import { Chain } from '../chain/chain.module';
+import { permissionsProblem } from '../common/library-errors';
 import { toServerView, type ServerView } from '../servers/server.view';
 import {
   GRANT_ID,
@@ -290,36 +291,9 @@ export class GrantsService {
       return await fn();
     } catch (err) {
       if (err instanceof ProblemError) throw err;
-      if (err instanceof PermissionsError) throw this.toProblem(err, prefix);
+      if (err instanceof PermissionsError) throw permissionsProblem(err, { prefix, logger: this.logger });
       if (err instanceof BaseError) throw chainUnavailable(err);
       throw err;
-    }
-  }
-
-  private toProblem(err: PermissionsError, prefix: string): ProblemError {
-    const errors = prefixed(prefix, err.fieldErrors);
-    switch (err.code) {
-      case 'validation_failed':
-        return ProblemError.validation(errors);
-      case 'invalid_signature':
-      case 'signature_mismatch':
-        return new ProblemError(400, ErrorCode[err.code], err.message, [
-          { field: 'signature', code: err.code, message: err.message },
-        ]);
-      case 'grant_not_found':
-        return grantNotFound();
-      case 'policy_invalid':
-        return new ProblemError(400, ErrorCode.policy_invalid, err.message, errors);
-      case 'conflict':
-        return new ProblemError(409, ErrorCode.conflict, err.message, errors);
-      case 'forbidden':
-        return new ProblemError(403, ErrorCode.forbidden, err.message, errors);
-      case 'chain_unavailable':
-        return chainUnavailable(err);
-      case 'grant_invalid':
-        // A revert the parser could not foresee, or (rarely) the relayer itself failing: logged for operators.
-        this.logger.warn({ err: { name: err.name, message: err.message } }, 'relay refused');
-        return new ProblemError(400, ErrorCode.grant_invalid, err.message, errors);
     }
   }
 }

@@ -8,19 +8,17 @@ import {
 } from '@nestjs/common';
 import { HEARTH_CONFIG, type HearthConfig } from '@hearth/config';
 import { DatabaseModule } from '@hearth/db';
-import { OPERATIONS_QUEUE, queueConnection } from '@hearth/queue';
-import { Queue } from 'bullmq';
+import { OperationQueue } from '@hearth/queue';
 import Redis from 'ioredis';
 import { ReadinessRegistry } from './readiness.registry';
 
 export const REDIS = Symbol('REDIS');
-export const OPERATIONS_QUEUE_TOKEN = Symbol('OPERATIONS_QUEUE');
 
 @Injectable()
 class InfraCloser implements OnApplicationShutdown {
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
-    @Inject(OPERATIONS_QUEUE_TOKEN) private readonly queue: Queue,
+    private readonly queue: OperationQueue,
   ) {}
   async onApplicationShutdown(): Promise<void> {
     await this.queue.close();
@@ -48,14 +46,16 @@ export class InfraModule {
             }),
         },
         {
-          provide: OPERATIONS_QUEUE_TOKEN,
-          useFactory: () =>
-            new Queue(OPERATIONS_QUEUE, queueConnection(config.REDIS_URL, config.QUEUE_PREFIX)),
+          provide: OperationQueue,
+          inject: [REDIS],
+          // Backlog counters and status events go through the shared client; BullMQ opens its own.
+          useFactory: (redis: Redis) =>
+            new OperationQueue({ redisUrl: config.REDIS_URL, prefix: config.QUEUE_PREFIX, redis }),
         },
         ReadinessRegistry,
         InfraCloser,
       ],
-      exports: [HEARTH_CONFIG, REDIS, OPERATIONS_QUEUE_TOKEN, ReadinessRegistry],
+      exports: [HEARTH_CONFIG, REDIS, OperationQueue, ReadinessRegistry],
     };
   }
 }

@@ -13,13 +13,13 @@ import {
 import type { OperationEntity, Page } from '@hearth/db';
 import { parseOrThrow, ProblemError } from '@hearth/errors';
 import { isId } from '@hearth/ids';
+import { OperationQueue } from '@hearth/queue';
 import type { FastifyReply } from 'fastify';
 import type { ServerResponse } from 'node:http';
 import { ApiKeyGuard } from '../auth/api-key.guard';
 import type { AuthenticatedApiKey } from '../auth/auth.types';
 import { CurrentApiKey } from '../auth/current.decorators';
 import { openApiSchema } from '../common/zod-openapi';
-import { OperationEventsHub } from './operation-events.hub';
 import { ApiPaginated } from '../common/api-paginated';
 import {
   createOperationBody,
@@ -39,7 +39,7 @@ const HEARTBEAT_MS = 15_000;
 export class OperationsController {
   constructor(
     private readonly service: OperationsService,
-    private readonly hub: OperationEventsHub,
+    private readonly queue: OperationQueue,
   ) {}
 
   @Get('catalog')
@@ -108,7 +108,7 @@ export class OperationsController {
   ): Promise<OperationView> {
     let ended!: () => void;
     const end = new Promise<void>((resolve) => (ended = resolve));
-    const unsubscribe = await this.hub.subscribe(id, (event) => {
+    const unsubscribe = await this.queue.subscribe(id, (event) => {
       if (this.service.isTerminal(event.status)) ended();
     });
     let timer: NodeJS.Timeout | undefined;
@@ -187,7 +187,7 @@ export class OperationsController {
     if (!isId('op', id)) throw ProblemError.notFound('operation'); // nothing to subscribe to
     const early: string[] = [];
     let deliver: (status: string) => void = (status) => early.push(status);
-    const unsubscribe = await this.hub.subscribe(id, (event) => deliver(event.status));
+    const unsubscribe = await this.queue.subscribe(id, (event) => deliver(event.status));
     let op: OperationEntity;
     try {
       op = await this.service.find(key, id);

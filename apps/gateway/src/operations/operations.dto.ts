@@ -76,6 +76,9 @@ export const OPERATION_VIEW_SCHEMA = {
       description:
         'EIP-712 receipt signed by the server: {typedData, signature, signer}; verify with viem verifyTypedData',
     },
-    error: { type: 'object', properties: { code: { type: 'string' }, detail: { type: 'string' } } },
+    error: {
+      type: 'object',
+      properties: { code: { $ref: '#/components/schemas/OperationErrorCode' }, detail: { type: 'string' } },
+    },
   },
 };

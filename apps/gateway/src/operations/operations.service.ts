@@ -17,31 +17,20 @@ import {
   listCatalog,
   validateOperationRequest,
   type InferenceOptions,
+  type ValidationResult,
 } from '@hearth/inference';
 import type { KeyManager } from '@hearth/kms';
-import type { DenyCode, ServerPolicy } from '@hearth/permissions';
-import {
-  acquireTenantBacklog,
-  JobName,
-  publishOperationEvent,
-  releaseTenantBacklog,
-  type RunOperationPayload,
-} from '@hearth/queue';
+import { type DenyCode, serverPolicy } from '@hearth/permissions';
+import { OperationQueue } from '@hearth/queue';
 import { canonicalJson } from '@hearth/receipts';
-import type { Queue } from 'bullmq';
-import type Redis from 'ioredis';
 import { getAddress } from 'viem';
 import { DataSource } from 'typeorm';
 import { assertOperationAllowed } from '../auth/api-key-policy';
 import type { AuthenticatedApiKey } from '../auth/auth.types';
 import { Chain } from '../chain/chain.module';
-import { OPERATIONS_QUEUE_TOKEN, REDIS } from '../infra/infra.module';
 import { KEY_MANAGER } from '../keys/keys.module';
 import { Metrics } from '../metrics/metrics';
 import type { CreateOperationBody, ListOperationsQuery, OperationView } from './operations.dto';
-
-/** BullMQ priorities run from 1 (first) to 2^21. */
-const MAX_PRIORITY = 2 ** 21 - 1;
 
 const DENY_FIELDS: Record<DenyCode, string> = {
   grant_not_found: 'grantId',
@@ -55,18 +44,19 @@ const DENY_FIELDS: Record<DenyCode, string> = {
   chain_unavailable: 'grantId',
 };
 
+type ValidOperation = Extract<ValidationResult, { ok: true }>;
+
 @Injectable()
 export class OperationsService {
   private readonly inference: InferenceOptions;
 
   constructor(
-    @Inject(HEARTH_CONFIG) private readonly config: HearthConfig,
+    @Inject(HEARTH_CONFIG) config: HearthConfig,
     private readonly dataSource: DataSource,
     private readonly operations: OperationRepository,
     private readonly chain: Chain,
     @Inject(KEY_MANAGER) private readonly keys: KeyManager,
-    @Inject(OPERATIONS_QUEUE_TOKEN) private readonly queue: Queue<RunOperationPayload>,
-    @Inject(REDIS) private readonly redis: Redis,
+    private readonly queue: OperationQueue,
     private readonly metrics: Metrics,
   ) {
     this.inference = inferenceOptionsFromConfig(config);
@@ -77,8 +67,8 @@ export class OperationsService {
   }
 
   /**
-   * Validates everything that can be known before running (catalog, parameters, key allowlist, files, and the
-   * grant as the chain has it now), records the operation and enqueues a job that carries ids only.
+   * Validates everything that can be known before running (catalog, parameters, key allowlist, files), asks
+   * the chain whether the grant allows it now, records the operation and enqueues a job that carries ids only.
    */
   async create(
     key: AuthenticatedApiKey,
@@ -90,6 +80,17 @@ export class OperationsService {
       const existing = await this.operations.findByIdempotencyKey(key.id, idempotencyKey);
       if (existing) return this.replay(existing, requestHash);
     }
+    const validated = await this.validate(key, body);
+    await this.authorize(key, body);
+    const { operation, created } = await this.record(key, body, validated, idempotencyKey, requestHash);
+    if (!created) return this.replay(operation, requestHash);
+    await this.enqueue(operation);
+    this.metrics.operationsEnqueued.inc({ operation: body.operation });
+    return { view: this.view(operation), replayed: false };
+  }
+
+  /** The key may call it, the catalog has it with these parameters, the server may run it, the files exist. */
+  private async validate(key: AuthenticatedApiKey, body: CreateOperationBody): Promise<ValidOperation> {
     assertOperationAllowed(key, body.operation);
     const validated = validateOperationRequest(this.inference, body.operation, body.parameters);
     if (!validated.ok) {
@@ -125,10 +126,13 @@ export class OperationsService {
       );
     }
     await this.checkFiles(server.id, body.fileIds);
-    const policy: ServerPolicy =
-      server.policyKind === 'grants'
-        ? { kind: 'grants' }
-        : { kind: 'contract', address: getAddress(server.policyAddress!) };
+    return validated;
+  }
+
+  /** The server's policy allows this app, operation and files, as the chain has it now. */
+  private async authorize(key: AuthenticatedApiKey, body: CreateOperationBody): Promise<void> {
+    const { server } = key;
+    const policy = serverPolicy(server);
     if (policy.kind === 'grants' && !body.grantId) {
       throw ProblemError.validation([
         { field: 'grantId', code: 'required', message: 'this server is governed by grants: name the grant' },
@@ -143,32 +147,40 @@ export class OperationsService {
       operation: body.operation,
       fileIds: body.fileIds,
     });
-    if (!decision.allowed) {
-      if (decision.code === 'chain_unavailable') {
-        throw new ProblemError(
-          503,
-          ErrorCode.chain_unavailable,
-          'The permission contract cannot be reached; try again',
-          undefined,
-          { 'Retry-After': '5' },
-        );
-      }
+    if (decision.allowed) return;
+    if (decision.code === 'chain_unavailable') {
       throw new ProblemError(
-        403,
-        ErrorCode.permission_denied,
-        `The grant does not allow this: ${decision.code}`,
-        [
-          {
-            field: DENY_FIELDS[decision.code],
-            code: decision.code,
-            message: `denied by the permission contract (${decision.code})`,
-          },
-        ],
+        503,
+        ErrorCode.chain_unavailable,
+        'The permission contract cannot be reached; try again',
+        undefined,
+        { 'Retry-After': '5' },
       );
     }
+    throw new ProblemError(
+      403,
+      ErrorCode.permission_denied,
+      `The grant does not allow this: ${decision.code}`,
+      [
+        {
+          field: DENY_FIELDS[decision.code],
+          code: decision.code,
+          message: `denied by the permission contract (${decision.code})`,
+        },
+      ],
+    );
+  }
 
-    const { operation, created } = await this.operations.createOrGetIdempotent({
-      serverId: server.id,
+  /** The operations row, or the one an earlier request with the same Idempotency-Key recorded. */
+  private record(
+    key: AuthenticatedApiKey,
+    body: CreateOperationBody,
+    validated: ValidOperation,
+    idempotencyKey: string | null,
+    requestHash: string,
+  ): Promise<{ operation: OperationEntity; created: boolean }> {
+    return this.operations.createOrGetIdempotent({
+      serverId: key.server.id,
       apiKeyId: key.id,
       appAddress: key.appAddress.toLowerCase(),
       operation: body.operation,
@@ -179,32 +191,16 @@ export class OperationsService {
       idempotencyKey,
       requestHash,
     });
-    if (!created) return this.replay(operation, requestHash);
-    let acquired = false;
+  }
+
+  /** The job that runs it; without one, the row goes too (never a half-written operation). */
+  private async enqueue(operation: OperationEntity): Promise<void> {
     try {
-      // Fairness: a job's priority is its tenant's backlog when it arrives, so a flood queues behind itself
-      // and a quiet tenant's next job goes ahead of it.
-      const backlog = await acquireTenantBacklog(this.redis, this.config.QUEUE_PREFIX, server.id);
-      acquired = true;
-      await this.queue.add(
-        JobName.RunOperation,
-        { operationId: operation.id, serverId: server.id },
-        {
-          jobId: operation.id,
-          priority: Math.min(Math.max(backlog, 1), MAX_PRIORITY),
-          attempts: 3,
-          backoff: { type: 'exponential', delay: 500 },
-          removeOnComplete: { age: 3600, count: 10_000 },
-          removeOnFail: { age: 24 * 3600 },
-        },
-      );
+      await this.queue.enqueue(operation.serverId, operation.id);
     } catch {
-      // Never a half-written operation: without its job, the row goes, and its place in the backlog.
-      if (acquired)
-        await releaseTenantBacklog(this.redis, this.config.QUEUE_PREFIX, server.id).catch(() => undefined);
       await this.dataSource.query('DELETE FROM operations WHERE id = $1 AND server_id = $2', [
         operation.id,
-        server.id,
+        operation.serverId,
       ]);
       throw new ProblemError(
         503,
@@ -214,8 +210,6 @@ export class OperationsService {
         { 'Retry-After': '5' },
       );
     }
-    this.metrics.operationsEnqueued.inc({ operation: body.operation });
-    return { view: this.view(operation), replayed: false };
   }
 
   private replay(existing: OperationEntity, requestHash: string): { view: OperationView; replayed: boolean } {
@@ -290,15 +284,11 @@ export class OperationsService {
         `The operation is ${op.status}; only queued operations can be cancelled`,
       );
     }
-    // A job taken off the queue never runs, so its place in the tenant's backlog is given back here; one that a
-    // worker already holds finds the operation cancelled and gives it back itself.
-    const removed = await this.queue.remove(op.id).catch(() => 0);
-    if (removed === 1)
-      await releaseTenantBacklog(this.redis, this.config.QUEUE_PREFIX, op.serverId).catch(() => undefined);
+    // A job taken off the queue never runs and gives its place in the tenant's backlog back; one that a worker
+    // already holds finds the operation cancelled and gives it back itself.
+    await this.queue.cancel(op.serverId, op.id);
     // Event streams and Prefer: wait requests of the operation end now.
-    await publishOperationEvent(this.redis, this.config.QUEUE_PREFIX, op.id, 'cancelled').catch(
-      () => undefined,
-    );
+    await this.queue.publish(op.id, 'cancelled').catch(() => undefined);
     return this.view((await this.operations.findById(op.serverId, op.id))!);
   }
 

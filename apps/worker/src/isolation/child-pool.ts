@@ -10,7 +10,10 @@ export interface ChildPoolOptions {
   mode?: IsolationMode;
   /** Maximum jobs running at once (= children busy at once). Match the BullMQ worker's concurrency. */
   size: number;
-  /** Compiled child entry; defaults to child-main.js beside this file. */
+  /**
+   * Compiled child entry, a script that calls `runChild` with its tasks. Defaults to child-main.js beside this
+   * file (noop and the test tasks only); the worker passes its own (WORKER_CHILD_SCRIPT).
+   */
   childScript?: string;
   /** pooled: recycle a child after this many jobs. Default 500. */
   maxJobsPerChild?: number;

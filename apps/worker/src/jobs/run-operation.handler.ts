@@ -1,19 +1,13 @@
+import { OperationErrorCode } from '@hearth/errors';
 import { Inject, Injectable } from '@nestjs/common';
 import { PostgresBlobStore } from '@hearth/blobs';
 import { HEARTH_CONFIG, type HearthConfig } from '@hearth/config';
 import { OperationRepository, type OperationEntity, type OperationOutcome } from '@hearth/db';
 import { inferenceOptionsFromConfig, listCatalog, type InferenceOptions } from '@hearth/inference';
 import { keyManagerOptionsFromConfig, type KeyManagerOptions } from '@hearth/kms';
-import { type ServerPolicy } from '@hearth/permissions';
-import {
-  JobName,
-  type OperationEvent,
-  publishOperationEvent,
-  releaseTenantBacklog,
-  type RunOperationPayload,
-} from '@hearth/queue';
+import { serverPolicy } from '@hearth/permissions';
+import { JobName, OperationQueue, type RunOperationPayload } from '@hearth/queue';
 import type { Job } from 'bullmq';
-import type Redis from 'ioredis';
 import { PinoLogger } from 'nestjs-pino';
 import { getAddress } from 'viem';
 import { DataSource } from 'typeorm';
@@ -21,10 +15,19 @@ import { isIsolationError } from '../isolation';
 import { WorkerMetrics } from '../metrics/worker-metrics';
 import { IsolationPool } from '../pipeline/isolation-pool';
 import type { OperationTaskInput, OperationTaskOutput, TaskFile } from '../pipeline/operation-task.types';
-import { WORKER_REDIS } from '../worker-redis';
 import type { JobHandler } from './job-handler';
 
 const ms = (start: number) => Math.round((performance.now() - start) * 100) / 100;
+
+/** The child's steps as `<step>Ms`, and what the child round trip cost beyond them. */
+function childStepTimings(out: OperationTaskOutput, childMs: number): Record<string, number> {
+  const steps: Partial<Record<string, number>> = { ...out.timings };
+  const childSteps = Object.values(steps).reduce<number>((a, b) => a + (b ?? 0), 0);
+  return {
+    ...Object.fromEntries(Object.entries(steps).map(([k, v]) => [`${k}Ms`, v ?? 0])),
+    childOverheadMs: Math.max(0, Math.round((childMs - childSteps) * 100) / 100),
+  };
+}
 
 /**
  * The parent side of an operation: claim it, load ids and ciphertext, hand them to an isolated child (which
@@ -44,7 +47,7 @@ export class RunOperationHandler implements JobHandler<JobName.RunOperation> {
     private readonly dataSource: DataSource,
     private readonly operations: OperationRepository,
     private readonly isolation: IsolationPool,
-    @Inject(WORKER_REDIS) private readonly redis: Redis,
+    private readonly queue: OperationQueue,
     private readonly logger: PinoLogger,
     private readonly metrics: WorkerMetrics,
   ) {
@@ -65,85 +68,85 @@ export class RunOperationHandler implements JobHandler<JobName.RunOperation> {
     const op = await this.operations.claim(serverId, operationId);
     if (!op) {
       // Already finished (a retry after a crash past the commit) or cancelled: nothing to do, exactly once.
-      await this.releaseBacklog(serverId, job);
+      await this.queue.releaseBacklog(serverId);
       return { skipped: true };
     }
-    await this.publish(op.id, 'running');
+    await this.queue.publish(op.id, 'running');
     const loadStart = performance.now();
     const input = await this.buildInput(op);
-    const loadMs = ms(loadStart);
-    if ('missing' in input) {
-      return this.record(
-        job,
-        op,
-        this.failure('file_not_found', `file ${input.missing} no longer exists`),
-        { queueWaitMs, loadMs },
-        log,
-      );
-    }
-    if ('notAggregate' in input) {
-      // Issue 9: a collective releases aggregate results only; enforced here again whatever the gateway let through.
-      const detail = `${op.operation} is not an aggregate operation; collectives run aggregate operations only`;
-      return this.record(
-        job,
-        op,
-        this.failure('operation_not_allowed', detail, 'denied'),
-        { queueWaitMs, loadMs },
-        log,
-      );
-    }
+    const parentTimings = { queueWaitMs, loadMs: ms(loadStart) };
+    if (!('input' in input)) return this.record(op, this.refusal(op, input), parentTimings, log);
     const childStart = performance.now();
-    let out: OperationTaskOutput;
+    const out = await this.runInChild(input.input, log);
+    if (out === 'timeout') {
+      const outcome = this.failure(OperationErrorCode.timeout, 'the operation ran past its time limit');
+      return this.record(op, outcome, parentTimings, log);
+    }
+    const childMs = ms(childStart);
+    const timings = {
+      ...parentTimings,
+      ...childStepTimings(out, childMs),
+      totalWorkerMs: ms(started),
+    };
+    return this.record(op, this.outcome(out, timings, childMs), timings, log);
+  }
+
+  /** What the parent refuses before any child runs: a file gone since the request, or a per-person operation. */
+  private refusal(
+    op: OperationEntity,
+    input: { missing: string } | { notAggregate: true },
+  ): OperationOutcome {
+    if ('missing' in input)
+      return this.failure(OperationErrorCode.file_not_found, `file ${input.missing} no longer exists`);
+    // A collective releases aggregate results only; enforced here again whatever the gateway let through.
+    const detail = `${op.operation} is not an aggregate operation; collectives run aggregate operations only`;
+    return this.failure(OperationErrorCode.operation_not_allowed, detail, 'denied');
+  }
+
+  /** The child's work; 'timeout' when it ran past JOB_TIMEOUT_MS (its child was killed). */
+  private async runInChild(
+    input: OperationTaskInput,
+    log: PinoLogger['logger'],
+  ): Promise<OperationTaskOutput | 'timeout'> {
     try {
-      out = await this.isolation.pool.run<OperationTaskInput, OperationTaskOutput>('operation', input.input);
+      return await this.isolation.pool.run<OperationTaskInput, OperationTaskOutput>('operation', input);
     } catch (err) {
-      if (isIsolationError(err) && err.code === 'job_timeout') {
-        return this.record(
-          job,
-          op,
-          this.failure('timeout', 'the operation ran past its time limit'),
-          { queueWaitMs, loadMs },
-          log,
-        );
-      }
+      if (isIsolationError(err) && err.code === 'job_timeout') return 'timeout';
       // A crashed child or an unexpected task error: BullMQ retries the job; the operation stays running.
       log.warn({ err: err instanceof Error ? err.message : String(err) }, 'operation attempt failed');
       throw err;
     }
-    const childMs = ms(childStart);
-    const steps: Partial<Record<string, number>> = { ...out.timings };
-    const childSteps = Object.values(steps).reduce<number>((a, b) => a + (b ?? 0), 0);
-    const timings = {
-      queueWaitMs,
-      loadMs,
-      ...Object.fromEntries(Object.entries(steps).map(([k, v]) => [`${k}Ms`, v ?? 0])),
-      childOverheadMs: Math.max(0, Math.round((childMs - childSteps) * 100) / 100),
-      totalWorkerMs: ms(started),
+  }
+
+  /** The outcome to commit for what the child answered. */
+  private outcome(
+    out: OperationTaskOutput,
+    timings: Record<string, number>,
+    childMs: number,
+  ): OperationOutcome {
+    if (out.outcome !== 'succeeded') {
+      return {
+        ...this.failure(out.code, out.detail, out.outcome),
+        blockNumber: out.blockNumber,
+        timings,
+        computeMs: childMs,
+      };
+    }
+    return {
+      status: 'succeeded',
+      errorCode: null,
+      errorDetail: null,
+      resultCiphertext: out.resultCiphertext,
+      resultWrappedKey: out.resultWrappedKey,
+      resultExpiresAt: new Date(Date.now() + this.config.RESULT_TTL_SECONDS * 1000),
+      receipt: out.receipt as unknown as Record<string, unknown>,
+      receiptHash: out.receiptHash,
+      blockNumber: out.blockNumber,
+      timings,
+      computeMs: childMs,
+      inputBytes: out.inputBytes,
+      decrypted: true,
     };
-    const outcome: OperationOutcome =
-      out.outcome === 'succeeded'
-        ? {
-            status: 'succeeded',
-            errorCode: null,
-            errorDetail: null,
-            resultCiphertext: out.resultCiphertext,
-            resultWrappedKey: out.resultWrappedKey,
-            resultExpiresAt: new Date(Date.now() + this.config.RESULT_TTL_SECONDS * 1000),
-            receipt: out.receipt as unknown as Record<string, unknown>,
-            receiptHash: out.receiptHash,
-            blockNumber: out.blockNumber,
-            timings,
-            computeMs: childMs,
-            inputBytes: out.inputBytes,
-            decrypted: true,
-          }
-        : {
-            ...this.failure(out.code, out.detail, out.outcome),
-            blockNumber: out.blockNumber,
-            timings,
-            computeMs: childMs,
-          };
-    return this.record(job, op, outcome, timings, log);
   }
 
   /** BullMQ gave up on the job: the operation ends `failed` (with its access-log row), once. */
@@ -153,15 +156,21 @@ export class RunOperationHandler implements JobHandler<JobName.RunOperation> {
     if (!op) return;
     const log = this.logger.logger.child({ jobId: job.id, tenantId: serverId, operationId });
     await this.record(
-      job,
       op,
-      this.failure('execution_failed', 'the operation could not be run; retries are exhausted'),
+      this.failure(
+        OperationErrorCode.execution_failed,
+        'the operation could not be run; retries are exhausted',
+      ),
       {},
       log,
     );
   }
 
-  private failure(code: string, detail: string, status: 'failed' | 'denied' = 'failed'): OperationOutcome {
+  private failure(
+    code: OperationErrorCode,
+    detail: string,
+    status: 'failed' | 'denied' = 'failed',
+  ): OperationOutcome {
     return {
       status,
       errorCode: code,
@@ -180,7 +189,6 @@ export class RunOperationHandler implements JobHandler<JobName.RunOperation> {
   }
 
   private async record(
-    job: Job<RunOperationPayload>,
     op: OperationEntity,
     outcome: OperationOutcome,
     timings: Record<string, number>,
@@ -194,9 +202,10 @@ export class RunOperationHandler implements JobHandler<JobName.RunOperation> {
     const storeMs = ms(storeStart);
     if (committed) {
       this.metrics.observe(op.operation, outcome.status, { ...outcome.timings, ...timings, storeMs });
-      await this.publish(op.id, outcome.status);
+      await this.queue.publish(op.id, outcome.status);
     }
-    await this.releaseBacklog(op.serverId, job);
+    // Fairness bookkeeping: the tenant's backlog shrinks once per job.
+    await this.queue.releaseBacklog(op.serverId);
     log.info({ status: outcome.status, code: outcome.errorCode, committed, storeMs }, 'operation finished');
     return { status: outcome.status };
   }
@@ -235,10 +244,6 @@ export class RunOperationHandler implements JobHandler<JobName.RunOperation> {
     }
     if (!this.config.dataPermissionsAddress) throw new Error('DATA_PERMISSIONS_ADDRESS is not configured');
     this.kmsOptions ??= keyManagerOptionsFromConfig(this.config);
-    const policy: ServerPolicy =
-      server.policyKind === 'contract' || server.policyKind === 'whitelist'
-        ? { kind: 'contract', address: getAddress(server.policyAddress!) }
-        : { kind: 'grants' };
     return {
       input: {
         operationId: op.id,
@@ -246,7 +251,7 @@ export class RunOperationHandler implements JobHandler<JobName.RunOperation> {
         serverAddress: getAddress(server.address),
         ownerAddress: getAddress(server.ownerAddress),
         appAddress: getAddress(op.appAddress),
-        policy,
+        policy: serverPolicy(server),
         grantId: op.grantId,
         operation: op.operation,
         parameters: op.parameters,
@@ -264,14 +269,5 @@ export class RunOperationHandler implements JobHandler<JobName.RunOperation> {
         files,
       },
     };
-  }
-
-  private publish(id: string, status: OperationEvent['status']): Promise<void> {
-    return publishOperationEvent(this.redis, this.config.QUEUE_PREFIX, id, status);
-  }
-
-  /** Fairness bookkeeping: the tenant's backlog shrinks once per job. */
-  private releaseBacklog(serverId: string, _job: Job): Promise<void> {
-    return releaseTenantBacklog(this.redis, this.config.QUEUE_PREFIX, serverId);
   }
 }

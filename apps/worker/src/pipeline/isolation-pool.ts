@@ -3,6 +3,9 @@ import { HEARTH_CONFIG, type HearthConfig } from '@hearth/config';
 import { PinoLogger } from 'nestjs-pino';
 import { ChildPool } from '../isolation';
 
+/** The worker's child entry (child.ts beside this file): the operation task and its warm-up. */
+export const WORKER_CHILD_SCRIPT = require.resolve('./child');
+
 /** The worker's pool of isolated children, sized to the queue concurrency (one job per child at a time). */
 @Injectable()
 export class IsolationPool implements OnApplicationShutdown {
@@ -11,6 +14,7 @@ export class IsolationPool implements OnApplicationShutdown {
   constructor(@Inject(HEARTH_CONFIG) config: HearthConfig, logger: PinoLogger) {
     logger.setContext('isolation');
     this.pool = new ChildPool({
+      childScript: WORKER_CHILD_SCRIPT,
       mode: config.ISOLATION_MODE,
       size: config.WORKER_CONCURRENCY,
       maxJobsPerChild: config.CHILD_MAX_JOBS,

@@ -1,3 +1,4 @@
+import type { OperationErrorCode } from '@hearth/errors';
 import type { InferenceOptions } from '@hearth/inference';
 import type { KeyManagerOptions } from '@hearth/kms';
 import type { ServerPolicy } from '@hearth/permissions';
@@ -50,14 +51,14 @@ export interface ChildTimings {
 export type OperationTaskOutput =
   | {
       outcome: 'denied';
-      code: string;
+      code: OperationErrorCode;
       detail: string;
       blockNumber: string | null;
       timings: Partial<ChildTimings>;
     }
   | {
       outcome: 'failed';
-      code: string;
+      code: OperationErrorCode;
       detail: string;
       blockNumber: string | null;
       timings: Partial<ChildTimings>;

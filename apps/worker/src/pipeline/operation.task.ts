@@ -1,15 +1,29 @@
 import { fileChunkAad, identityKeyContext, packChunks, resultAad, resultKeyContext } from '@hearth/blobs';
-import { decryptChunks, decryptEnvelope, encryptChunks, isCryptoError } from '@hearth/crypto';
-import { isInferenceError, runOperation, warmupEngines, type InputDocument } from '@hearth/inference';
+import {
+  CRYPTO_OPERATION_ERRORS,
+  decryptChunks,
+  decryptEnvelope,
+  encryptChunks,
+  isCryptoError,
+} from '@hearth/crypto';
+import { OperationErrorCode } from '@hearth/errors';
+import {
+  isInferenceError,
+  runOperation,
+  warmupEngines,
+  type InputDocument,
+  type RunResult,
+} from '@hearth/inference';
 import {
   createKeyManager,
   fileKeyContext,
   isKeyManagerError,
+  KEY_MANAGER_OPERATION_ERRORS,
   type KeyManager,
   type KeyManagerOptions,
 } from '@hearth/kms';
 import { createHash } from 'node:crypto';
-import { PermissionChecker, rpcFetch } from '@hearth/permissions';
+import { type PermissionDecision, PermissionChecker, rpcFetch } from '@hearth/permissions';
 import {
   canonicalJson,
   inputsHash,
@@ -35,10 +49,96 @@ function since(start: number): number {
  */
 export const operationTask = defineTask<OperationTaskInput, OperationTaskOutput>(async (input, scope) => {
   const timings: Partial<ChildTimings> = {};
-
   // 1. Permission, at execution time, right before any decryption. Fails closed.
-  let t = performance.now();
-  const decision = await checkerFor(input.chain).check({
+  const decision = await timed(timings, 'chain', () => checkPermission(input));
+  if (!decision.allowed) {
+    const blockNumber = decision.blockNumber?.toString(10) ?? null;
+    const detail = `permission denied: ${decision.code}`;
+    return { outcome: 'denied', code: decision.code, detail, blockNumber, timings };
+  }
+  const blockNumber = decision.blockNumber.toString(10);
+  try {
+    const keys = await timed(timings, 'kms', () => unwrapKeys(input, scope));
+    const { docs, inputBytes } = await timed(timings, 'decrypt', () => decryptFiles(input, keys, scope));
+    const run = await timed(timings, 'engine', () =>
+      runOperation(input.inference, input.operation, input.parameters, docs, { k: input.k }),
+    );
+    // 5. One step in the timings: sealing and signing.
+    const sealStart = performance.now();
+    const result = await sealResult(keys.kms, input, run.output, scope);
+    const signed = await signReceipt(input, keys.identityKey, run, blockNumber);
+    if (!signed) {
+      return failed(
+        blockNumber,
+        timings,
+        OperationErrorCode.identity_mismatch,
+        'the server identity key does not match its address',
+      );
+    }
+    timings.seal = since(sealStart);
+    return {
+      outcome: 'succeeded',
+      blockNumber,
+      resultCiphertext: result.ciphertext,
+      resultWrappedKey: result.wrappedKey,
+      receipt: signed.receipt,
+      receiptHash: signed.digest,
+      inputBytes,
+      timings: timings as ChildTimings,
+    };
+  } catch (err) {
+    return expectedFailure(err, blockNumber, timings);
+  }
+});
+
+/** Runs one step and records its milliseconds; a step that throws records none. */
+async function timed<T>(
+  timings: Partial<ChildTimings>,
+  step: keyof ChildTimings,
+  fn: () => T | Promise<T>,
+): Promise<T> {
+  const start = performance.now();
+  const value = await fn();
+  timings[step] = since(start);
+  return value;
+}
+
+function failed(
+  blockNumber: string,
+  timings: Partial<ChildTimings>,
+  code: OperationErrorCode,
+  detail: string,
+): OperationTaskOutput {
+  return { outcome: 'failed', code, detail, blockNumber, timings };
+}
+
+/** What a known failure (decryption, key manager, engine) ends as; anything else is thrown on (task_error). */
+function expectedFailure(
+  err: unknown,
+  blockNumber: string,
+  timings: Partial<ChildTimings>,
+): OperationTaskOutput {
+  if (isCryptoError(err))
+    return failed(
+      blockNumber,
+      timings,
+      CRYPTO_OPERATION_ERRORS[err.code],
+      `a file failed to decrypt (${err.code})`,
+    );
+  if (isKeyManagerError(err))
+    return failed(blockNumber, timings, KEY_MANAGER_OPERATION_ERRORS[err.code], `key manager: ${err.code}`);
+  if (isInferenceError(err)) {
+    // Too few distinct contributors is a refusal to release, not a failure.
+    if (err.code === 'below_k_threshold')
+      return { outcome: 'denied', code: err.code, detail: err.message, blockNumber, timings };
+    return failed(blockNumber, timings, err.code, err.message);
+  }
+  throw err;
+}
+
+/** 1. The grant (or the server's own contract) allows this app, operation and files at the chain's head. */
+function checkPermission(input: OperationTaskInput): Promise<PermissionDecision> {
+  return checkerFor(input.chain).check({
     serverId: input.serverId,
     ownerAddress: input.ownerAddress,
     policy: input.policy,
@@ -47,123 +147,96 @@ export const operationTask = defineTask<OperationTaskInput, OperationTaskOutput>
     operation: input.operation,
     fileIds: input.files.map((f) => f.fileId),
   });
-  timings.chain = since(t);
-  if (!decision.allowed) {
-    const blockNumber = decision.blockNumber?.toString(10) ?? null;
-    return {
-      outcome: 'denied',
-      code: decision.code,
-      detail: `permission denied: ${decision.code}`,
-      blockNumber,
-      timings,
-    };
-  }
-  const blockNumber = decision.blockNumber.toString(10);
+}
 
-  const fail = (code: string, detail: string): OperationTaskOutput => ({
-    outcome: 'failed',
-    code,
-    detail,
-    blockNumber,
-    timings,
+interface UnwrappedKeys {
+  kms: KeyManager;
+  identityKey: Buffer;
+  /** Per file, in input order; null for a client-encrypted file (its envelope opens with the identity key). */
+  dataKeys: (Buffer | null)[];
+}
+
+/** 2. The server's identity key and the files' data keys, from the key manager. */
+async function unwrapKeys(input: OperationTaskInput, scope: JobScope): Promise<UnwrappedKeys> {
+  const kms = keyManagerFor(input.kms);
+  const identityKey = scope.track(
+    await kms.decrypt(input.kmsKeyRef, input.wrappedIdentityKey, identityKeyContext(input.serverId)),
+  );
+  const dataKeys = await Promise.all(input.files.map((f) => unwrapFileKey(kms, input, f, scope)));
+  return { kms, identityKey, dataKeys };
+}
+
+/** 3. The granted files' plaintext, as the engines take it. */
+function decryptFiles(
+  input: OperationTaskInput,
+  keys: UnwrappedKeys,
+  scope: JobScope,
+): { docs: InputDocument[]; inputBytes: number } {
+  let inputBytes = 0;
+  const docs: InputDocument[] = input.files.map((file, i) => {
+    const plaintext = scope.track(decryptFile(input.serverId, file, keys.dataKeys[i], keys.identityKey));
+    inputBytes += plaintext.length;
+    // An envelope's stored type is the envelope's; what it holds is taken as UTF-8 text (the engines refuse
+    // anything that does not decode).
+    const contentType = file.encryption === 'client' ? 'text/plain; charset=utf-8' : file.contentType;
+    return {
+      fileId: file.fileId,
+      name: file.name,
+      contentType,
+      bytes: plaintext,
+      contributor: file.contributor,
+    };
   });
-  try {
-    // 2. Keys.
-    t = performance.now();
-    const kms = keyManagerFor(input.kms);
-    const identityKey = scope.track(
-      await kms.decrypt(input.kmsKeyRef, input.wrappedIdentityKey, identityKeyContext(input.serverId)),
-    );
-    const dataKeys = await Promise.all(input.files.map((f) => unwrapFileKey(kms, input, f, scope)));
-    timings.kms = since(t);
+  return { docs, inputBytes };
+}
 
-    // 3. Decrypt.
-    t = performance.now();
-    let inputBytes = 0;
-    const docs: InputDocument[] = input.files.map((file, i) => {
-      const plaintext = scope.track(decryptFile(input.serverId, file, dataKeys[i], identityKey));
-      inputBytes += plaintext.length;
-      // An envelope's stored type is the envelope's; what it holds is taken as UTF-8 text (the engines refuse
-      // anything that does not decode).
-      const contentType = file.encryption === 'client' ? 'text/plain; charset=utf-8' : file.contentType;
-      return {
-        fileId: file.fileId,
-        name: file.name,
-        contentType,
-        bytes: plaintext,
-        contributor: file.contributor,
-      };
-    });
-    timings.decrypt = since(t);
+/** 5a. The result sealed under a fresh data key of the tenant (purpose "result"). */
+async function sealResult(
+  kms: KeyManager,
+  input: OperationTaskInput,
+  output: unknown,
+  scope: JobScope,
+): Promise<{ ciphertext: Buffer; wrappedKey: Buffer }> {
+  const resultKey = await kms.generateDataKey(
+    input.kmsKeyRef,
+    resultKeyContext(input.serverId, input.operationId),
+  );
+  scope.track(resultKey.plaintext);
+  const outputJson = scope.track(Buffer.from(canonicalJson(output), 'utf8'));
+  const sealed = encryptChunks(resultKey.plaintext, resultAad(input.serverId, input.operationId), outputJson);
+  return { ciphertext: packChunks(sealed.map((c) => c.sealed)), wrappedKey: resultKey.wrapped };
+}
 
-    // 4. Run.
-    t = performance.now();
-    const run = await runOperation(input.inference, input.operation, input.parameters, docs, { k: input.k });
-    timings.engine = since(t);
-
-    // 5. Seal the result under a fresh data key and sign the receipt with the server's identity.
-    t = performance.now();
-    const resultContext = resultKeyContext(input.serverId, input.operationId);
-    const resultKey = await kms.generateDataKey(input.kmsKeyRef, resultContext);
-    scope.track(resultKey.plaintext);
-    const outputJson = scope.track(Buffer.from(canonicalJson(run.output), 'utf8'));
-    const sealed = encryptChunks(
-      resultKey.plaintext,
-      resultAad(input.serverId, input.operationId),
-      outputJson,
-    );
-    const resultCiphertext = packChunks(sealed.map((c) => c.sealed));
-    const privateKey: Hex = `0x${identityKey.toString('hex')}`;
-    if (!identityMatches(input.wrappedIdentityKey, privateKey, input.serverAddress)) {
-      return fail('identity_mismatch', 'the server identity key does not match its address');
-    }
-    const serverAddress = getAddress(input.serverAddress);
-    const typedData = receiptTypedData(input.chain.chainId, {
-      server: serverAddress,
-      operationId: input.operationId,
-      grantId: input.grantId ?? '0',
-      blockNumber,
-      app: input.appAddress,
-      operation: input.operation,
-      operationVersion: run.operationVersion,
-      codeHash: run.codeHash,
-      inputsHash: inputsHash(input.files),
-      outputHash: outputHash(run.output),
-      engine: run.engine,
-      model: run.model,
-      issuedAt: new Date().toISOString(),
-    });
-    // What viem's signTypedData does, with the EIP-712 digest computed once: it is also the receipt hash.
-    const digest = receiptHash(typedData);
-    const signature = await sign({ hash: digest, privateKey, to: 'hex' });
-    const receipt: SignedReceipt = { typedData, signature, signer: serverAddress };
-    timings.seal = since(t);
-    return {
-      outcome: 'succeeded',
-      blockNumber,
-      resultCiphertext,
-      resultWrappedKey: resultKey.wrapped,
-      receipt,
-      receiptHash: digest,
-      inputBytes,
-      timings: timings as ChildTimings,
-    };
-  } catch (err) {
-    if (isCryptoError(err)) return fail('ciphertext_invalid', `a file failed to decrypt (${err.code})`);
-    if (isKeyManagerError(err))
-      return fail(
-        err.code === 'kms_unavailable' ? 'kms_unavailable' : 'key_destroyed',
-        `key manager: ${err.code}`,
-      );
-    if (isInferenceError(err)) {
-      // Issue 9: too few distinct contributors is a refusal to release, not a failure.
-      if (err.code === 'below_k_threshold')
-        return { outcome: 'denied', code: err.code, detail: err.message, blockNumber, timings };
-      return fail(err.code, err.message);
-    }
-    throw err;
-  }
-});
+/** 5b. The EIP-712 receipt signed with the server's identity; null when that key is not the server's. */
+async function signReceipt(
+  input: OperationTaskInput,
+  identityKey: Buffer,
+  run: RunResult,
+  blockNumber: string,
+): Promise<{ receipt: SignedReceipt; digest: Hex } | null> {
+  const privateKey: Hex = `0x${identityKey.toString('hex')}`;
+  if (!identityMatches(input.wrappedIdentityKey, privateKey, input.serverAddress)) return null;
+  const serverAddress = getAddress(input.serverAddress);
+  const typedData = receiptTypedData(input.chain.chainId, {
+    server: serverAddress,
+    operationId: input.operationId,
+    grantId: input.grantId ?? '0',
+    blockNumber,
+    app: input.appAddress,
+    operation: input.operation,
+    operationVersion: run.operationVersion,
+    codeHash: run.codeHash,
+    inputsHash: inputsHash(input.files),
+    outputHash: outputHash(run.output),
+    engine: run.engine,
+    model: run.model,
+    issuedAt: new Date().toISOString(),
+  });
+  // What viem's signTypedData does, with the EIP-712 digest computed once: it is also the receipt hash.
+  const digest = receiptHash(typedData);
+  const signature = await sign({ hash: digest, privateKey, to: 'hex' });
+  return { receipt: { typedData, signature, signer: serverAddress }, digest };
+}
 
 /**
  * One checker per child, reused across its jobs: a checker made per job re-verified the chain id on every job
