@@ -1,5 +1,5 @@
 import type { INestApplicationContext } from '@nestjs/common';
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { type HearthConfig, loadConfig } from '@hearth/config';
 import type { AddressInfo } from 'node:net';
 import { createGateway } from '../../apps/gateway/src/main';
@@ -23,7 +23,7 @@ export function testConfig(overrides: Record<string, string> = {}): HearthConfig
 }
 
 export interface RunningGateway {
-  app: NestExpressApplication;
+  app: NestFastifyApplication;
   url: string;
   config: HearthConfig;
   close(): Promise<void>;

@@ -1,58 +1,89 @@
 import 'reflect-metadata';
 import { Logger as NestLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { type HearthConfig, loadConfigOrExit } from '@hearth/config';
-import { exitOnSignals } from '@hearth/logging';
+import {
+  createLogger,
+  exitOnSignals,
+  NestPinoLogger,
+  requestIdMixin,
+  requestLogContext,
+} from '@hearth/logging';
+import type { IncomingMessage } from 'node:http';
 import { OperationQueue } from '@hearth/queue';
-import express, { type NextFunction, type Request, type Response } from 'express';
-import { Logger } from 'nestjs-pino';
 import { queuesDashboard, QUEUES_DASHBOARD_PATH } from './admin/queues-dashboard';
 import { AppModule } from './app.module';
 import { UPLOAD_PATH } from './files/files.controller';
 import { addErrorCodeSchemas, apiDescription } from './common/error-docs';
 import { sendProblem } from './common/problem.filter';
-import { requestId } from './common/request-id';
+import { requestIdFrom } from './common/request-id';
+import { isJsonMediaType, readJsonBody } from './http/json-body';
+import { RouteTable } from './http/route-table';
 import { Metrics } from './metrics/metrics';
 
-const JSON_LIMIT = '1mb';
+const JSON_LIMIT = 1024 * 1024;
 
 /** Builds the gateway (not listening): used by main, the e2e tests and the demo. */
-export async function createGateway(config: HearthConfig): Promise<NestExpressApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
+export async function createGateway(config: HearthConfig): Promise<NestFastifyApplication> {
+  // One logger, no child per request: the request id reaches every line through the request's async context.
+  const log = createLogger({ level: config.LOG_LEVEL, name: 'gateway' }, { mixin: requestIdMixin });
+  const routes = new RouteTable();
+  const adapter = new FastifyAdapter({
+    trustProxy: config.TRUST_PROXY,
+    // The request id is a caller's sane X-Request-Id or a fresh one; every log line and problem carries it.
+    genReqId: (req: IncomingMessage) => requestIdFrom(req),
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
+  });
+  const fastify = adapter.getInstance();
+  fastify.addHook('onRoute', (route) => routes.add(route.url, route.method));
+  fastify.addHook('onRequest', (req, reply, done) => {
+    void reply.header('X-Request-Id', req.id);
+    requestLogContext.run({ reqId: req.id }, done);
+  });
+  // One line per request: method and path only (query strings and headers may carry names or tokens).
+  fastify.addHook('onResponse', (req, reply, done) => {
+    const path = req.url.split('?')[0];
+    if (log.isLevelEnabled('info') && path !== '/health/live' && path !== '/metrics') {
+      log.info(
+        {
+          reqId: req.id,
+          req: { method: req.method, path },
+          res: { statusCode: reply.statusCode },
+          responseTime: Math.round(reply.elapsedTime),
+        },
+        'request completed',
+      );
+    }
+    done();
+  });
+  // JSON bodies only where the client says JSON; upload routes read the raw stream themselves, and any other
+  // type is left unread for the route's guard to refuse (415).
+  fastify.removeAllContentTypeParsers();
+  fastify.addContentTypeParser('*', (req, payload, done) => {
+    if (req.method === 'POST' && UPLOAD_PATH.test(req.url.split('?')[0])) return done(null, undefined);
+    if (!isJsonMediaType(req.headers['content-type'])) {
+      payload.resume();
+      return done(null, undefined);
+    }
+    readJsonBody(req.raw, payload, JSON_LIMIT).then(
+      (body) => done(null, body),
+      (err: Error) => done(err, undefined),
+    );
+  });
+
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, routes), adapter, {
     bodyParser: false,
-    bufferLogs: true,
+    logger: new NestPinoLogger(log),
   });
-  app.useLogger(app.get(Logger));
-  app.disable('x-powered-by');
-  if (config.TRUST_PROXY) app.set('trust proxy', true);
-  // The request id is set before anything else so even body-parser errors carry it.
-  app.use((req: Request & { id?: string }, res: Response, next: NextFunction) => {
-    req.id = requestId(req, res);
-    next();
-  });
-  app.use(app.get(Metrics).middleware());
-  // JSON bodies only where the client says JSON; upload routes read the raw stream themselves.
-  const json = express.json({
-    limit: JSON_LIMIT,
-    strict: true,
-    type: ['application/json', 'application/*+json'],
-  });
-  app.use((req: Request, res: Response, next: NextFunction) =>
-    req.method === 'POST' && UPLOAD_PATH.test(req.path) ? next() : json(req, res, next),
-  );
-  app.use((err: unknown, req: Request, res: Response, next: NextFunction) => {
-    if (!err) return next();
-    sendProblem(req, res, err);
-  });
+  fastify.addHook('onResponse', app.get(Metrics).onResponse());
 
   if (config.ADMIN_TOKEN) {
     const { queue } = app.get(OperationQueue);
-    app.use(
-      QUEUES_DASHBOARD_PATH,
-      ...queuesDashboard(queue, config.ADMIN_TOKEN, (req, res, err) => sendProblem(req, res, err)),
-    );
+    await app.register(queuesDashboard(queue, config.ADMIN_TOKEN, sendProblem), {
+      prefix: QUEUES_DASHBOARD_PATH,
+    });
   }
 
   const document = SwaggerModule.createDocument(

@@ -29,3 +29,4 @@ export function createLogger(opts: { level: string; name: string }, extra: Logge
 
 export type { Logger };
 export * from './shutdown';
+export * from './nest-logger';

@@ -1,7 +1,7 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import { ApiKeyRepository } from '@hearth/db';
 import { ErrorCode, ProblemError } from '@hearth/errors';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { getAddress } from 'viem';
 import { assertOriginAllowed } from './api-key-policy';
 import type { AuthedRequest } from './auth.types';
@@ -25,7 +25,7 @@ export class ApiKeyGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const http = context.switchToHttp();
     const req = http.getRequest<AuthedRequest>();
-    const res = http.getResponse<Response>();
+    const reply = http.getResponse<FastifyReply>();
     const secret = bearerOf(req.headers.authorization);
     if (!secret) {
       throw new ProblemError(
@@ -60,9 +60,11 @@ export class ApiKeyGuard implements CanActivate {
     }
 
     const rate = await this.limiter.hit(key.id, key.ratePerMinute);
-    res.setHeader('RateLimit-Limit', String(rate.limit));
-    res.setHeader('RateLimit-Remaining', String(rate.remaining));
-    res.setHeader('RateLimit-Reset', String(rate.resetSeconds));
+    void reply.headers({
+      'RateLimit-Limit': String(rate.limit),
+      'RateLimit-Remaining': String(rate.remaining),
+      'RateLimit-Reset': String(rate.resetSeconds),
+    });
     if (!rate.allowed) {
       throw new ProblemError(
         429,

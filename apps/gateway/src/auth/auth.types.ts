@@ -1,5 +1,5 @@
 import type { ApiKeyServer } from '@hearth/db';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 
 /** The signed-in owner (SessionGuard). */
 export interface SessionAccount {
@@ -26,7 +26,7 @@ export interface AuthenticatedApiKey {
   server: ApiKeyServer;
 }
 
-export interface AuthedRequest extends Request {
+export interface AuthedRequest extends FastifyRequest {
   hearthAccount?: SessionAccount;
   hearthApiKey?: AuthenticatedApiKey;
 }

@@ -1,7 +1,7 @@
 import { type CanActivate, type ExecutionContext, Injectable, SetMetadata } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { ErrorCode, ProblemError } from '@hearth/errors';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 
 const RAW_BODY = 'hearth:raw-body';
 
@@ -17,16 +17,21 @@ export class ContentTypeGuard implements CanActivate {
     if (context.getType() !== 'http') return true;
     if (this.reflector.getAllAndOverride<boolean>(RAW_BODY, [context.getHandler(), context.getClass()]))
       return true;
-    const req = context.switchToHttp().getRequest<Request>();
+    const req = context.switchToHttp().getRequest<FastifyRequest>();
     if (!['POST', 'PUT', 'PATCH'].includes(req.method)) return true;
     const hasBody =
       Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
     if (!hasBody) return true;
-    if (!req.is('application/json')) {
+    if (!isApplicationJson(req.headers['content-type'])) {
       throw new ProblemError(415, ErrorCode.unsupported_media_type, 'This endpoint takes application/json', [
         { field: 'Content-Type', code: 'unsupported', message: 'must be application/json' },
       ]);
     }
     return true;
   }
+}
+
+/** `application/json`, with or without parameters (what `Content-Type` must say on a JSON route). */
+function isApplicationJson(contentType: string | undefined): boolean {
+  return (contentType ?? '').split(';')[0].trim().toLowerCase() === 'application/json';
 }

@@ -158,13 +158,14 @@ describe('problemOf', () => {
     assert.deepEqual([p.status, p.code, p.detail], [500, ErrorCode.internal_error, 'Internal error']);
   });
 
-  it('maps body-parser errors', () => {
-    assert.equal(problemOf({ type: 'entity.parse.failed', status: 400 }).code, ErrorCode.malformed_json);
-    assert.equal(problemOf({ type: 'entity.too.large', status: 413 }).code, ErrorCode.payload_too_large);
-    assert.equal(
-      problemOf({ type: 'charset.unsupported', status: 415 }).code,
-      ErrorCode.unsupported_media_type,
-    );
+  it("maps Fastify's request errors to 4xx problems, never a 500", () => {
+    const tooLarge = problemOf({ code: 'FST_ERR_CTP_BODY_TOO_LARGE', statusCode: 413 });
+    assert.deepEqual([tooLarge.status, tooLarge.code], [413, ErrorCode.payload_too_large]);
+    const badHeader = problemOf({ code: 'FST_ERR_BAD_URL', statusCode: 400 });
+    assert.deepEqual([badHeader.status, badHeader.code], [400, ErrorCode.validation_failed]);
+    // Anything else shaped like it, or a 5xx of the framework, stays a bare 500.
+    assert.equal(problemOf({ code: 'ECONNRESET', statusCode: 400 }).status, 500);
+    assert.equal(problemOf({ code: 'FST_ERR_SOMETHING', statusCode: 500 }).status, 500);
   });
 
   it("maps Nest's exceptions by status, hiding server-side messages", () => {

@@ -176,19 +176,17 @@ function httpExceptionProblem(err: HttpException): ProblemError {
   return new ProblemError(status, code, detail);
 }
 
-/** Errors raised by body parsers carry a `type` (and a `status`). */
-function bodyParserProblem(err: { type?: unknown }): ProblemError | undefined {
-  switch (err.type) {
-    case 'entity.parse.failed':
-      return new ProblemError(400, ErrorCode.malformed_json, 'The request body is not valid JSON');
-    case 'entity.too.large':
-      return new ProblemError(413, ErrorCode.payload_too_large, 'The request body is too large');
-    case 'encoding.unsupported':
-    case 'charset.unsupported':
-      return new ProblemError(415, ErrorCode.unsupported_media_type, 'Unsupported body encoding');
-    default:
-      return undefined;
-  }
+/** Fastify's own request errors (`FST_…`) carry a 4xx status: a malformed request, never a 500. */
+function frameworkProblem(err: { code?: unknown; statusCode?: unknown }): ProblemError | undefined {
+  const status = err.statusCode;
+  if (typeof err.code !== 'string' || !err.code.startsWith('FST_') || typeof status !== 'number')
+    return undefined;
+  if (status < 400 || status >= 500) return undefined;
+  return new ProblemError(
+    status,
+    HTTP_STATUS_CODES[status] ?? ErrorCode.validation_failed,
+    'The request could not be read',
+  );
 }
 
 function internalError(): ProblemError {
@@ -207,7 +205,7 @@ export function problemOf(err: unknown): ProblemError {
   if (err instanceof ZodError) return ProblemError.validation(zodFieldErrors(err));
   if (isCryptoError(err)) return internalError();
   if (err && typeof err === 'object') {
-    const parsed = bodyParserProblem(err);
+    const parsed = frameworkProblem(err);
     if (parsed) return parsed;
   }
   if (err instanceof HttpException) return httpExceptionProblem(err);

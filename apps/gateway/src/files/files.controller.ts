@@ -13,8 +13,7 @@ import {
 import { ENVELOPE_CONTENT_TYPE } from '@hearth/crypto';
 import { type Page, paginationQuery } from '@hearth/db';
 import { parseOrThrow } from '@hearth/errors';
-import type { Request, Response } from 'express';
-import { pipeline } from 'node:stream/promises';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { getAddress } from 'viem';
 import type { SessionAccount } from '../auth/auth.types';
 import { CurrentAccount } from '../auth/current.decorators';
@@ -55,11 +54,11 @@ export class FilesController {
     @CurrentAccount() account: SessionAccount,
     @Param('id') id: string,
     @Query() query: unknown,
-    @Req() req: Request,
+    @Req() req: FastifyRequest,
   ): Promise<FileView> {
     const { server } = await this.access.requireServerMember(account, id);
     const { name } = parseOrThrow(uploadQuery, query, 'query');
-    return this.files.upload(server, account, name, req);
+    return this.files.upload(server, account, name, req.raw);
   }
 
   @Get()
@@ -98,17 +97,19 @@ export class FilesController {
     @CurrentAccount() account: SessionAccount,
     @Param('id') id: string,
     @Param('fileId') fileId: string,
-    @Res() res: Response,
+    @Res() reply: FastifyReply,
   ): Promise<void> {
     const { server, role } = await this.access.requireServerMember(account, id);
     const file = await this.files.findReadable(server, role, account, fileId);
     const stream = await this.files.content(server, file, account);
-    res.status(200);
-    res.setHeader('Content-Type', file.contentType);
-    if (file.encryption === 'server') res.setHeader('Content-Length', file.size);
-    res.setHeader('Content-Disposition', `attachment; filename*=UTF-8''${encodeURIComponent(file.name)}`);
-    res.setHeader('Cache-Control', 'no-store');
-    await pipeline(stream, res).catch(() => res.destroy());
+    void reply.status(200).headers({
+      'Content-Type': file.contentType,
+      'Content-Disposition': `attachment; filename*=UTF-8''${encodeURIComponent(file.name)}`,
+      'Cache-Control': 'no-store',
+      ...(file.encryption === 'server' ? { 'Content-Length': String(file.size) } : {}),
+    });
+    // A stream that fails midway (tampered ciphertext) ends the response early: the client sees a short body.
+    await reply.send(stream);
   }
 
   @Delete(':fileId')

@@ -1,8 +1,8 @@
 import { Controller, Get, Inject, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheckService, HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
-import type { Response } from 'express';
 import { DatabaseHealth } from '@hearth/db';
+import type { FastifyReply } from 'fastify';
 import type Redis from 'ioredis';
 import { REDIS } from '../infra/infra.module';
 import { ReadinessRegistry } from '../infra/readiness.registry';
@@ -44,7 +44,7 @@ export class HealthController {
 
   @Get('ready')
   @ApiOperation({ summary: 'Postgres, Redis and every registered dependency (chain, KMS) answer' })
-  async ready(@Res() res: Response): Promise<void> {
+  async ready(@Res() reply: FastifyReply): Promise<void> {
     const checks = [
       () => this.probe('postgres', () => this.database.ping()),
       () => this.probe('redis', async () => void (await this.redis.ping())),
@@ -55,11 +55,11 @@ export class HealthController {
       ),
     ];
     try {
-      res.status(200).json(await this.health.check(checks));
+      await reply.status(200).send(await this.health.check(checks));
     } catch (err) {
       // terminus throws a 503 carrying the full report; keep its shape, it is what probes and people read.
       const report = (err as { getResponse?: () => unknown }).getResponse?.() ?? { status: 'error' };
-      res.status(503).json(report);
+      await reply.status(503).send(report);
     }
   }
 

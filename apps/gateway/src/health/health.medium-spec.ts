@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { DatabaseHealth } from '@hearth/db';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { mediumGateway, type MediumGateway } from '../../../../test/support/medium';
 import { HealthController } from './health.controller';
 import { HealthModule } from './health.module';
@@ -11,8 +11,8 @@ interface Answer {
   body: { status: string; info?: Record<string, unknown>; error?: Record<string, unknown> };
 }
 
-/** An express Response that keeps what the controller answers. */
-function response(): { res: Response; answer: () => Answer } {
+/** A Fastify reply that keeps what the controller answers. */
+function response(): { res: FastifyReply; answer: () => Answer } {
   let status = 0;
   let body: unknown;
   const res = {
@@ -20,11 +20,11 @@ function response(): { res: Response; answer: () => Answer } {
       status = code;
       return this;
     },
-    json(value: unknown) {
+    send(value: unknown) {
       body = value;
       return this;
     },
-  } as unknown as Response;
+  } as unknown as FastifyReply;
   return { res, answer: () => ({ status, body: body as Answer['body'] }) };
 }
 

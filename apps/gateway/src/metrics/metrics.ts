@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { NextFunction, Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 
 /** One registry per app instance (tests boot several in one process). */
@@ -24,19 +24,18 @@ export class Metrics {
     collectDefaultMetrics({ register: this.registry, prefix: 'hearth_gateway_' });
   }
 
-  middleware() {
-    return (req: Request, res: Response, next: NextFunction): void => {
-      const end = this.httpDuration.startTimer();
-      res.on('finish', () => {
-        // The route pattern, never the concrete URL: ids would explode cardinality.
-        const route = (req.route as { path?: string } | undefined)?.path;
-        end({
+  /** Fastify onResponse hook: duration by route pattern (never the concrete URL: ids would explode cardinality). */
+  onResponse() {
+    return (req: FastifyRequest, reply: FastifyReply, done: () => void): void => {
+      this.httpDuration.observe(
+        {
           method: req.method,
-          route: route ? `${req.baseUrl}${route}` : 'unmatched',
-          status: String(res.statusCode),
-        });
-      });
-      next();
+          route: req.routeOptions.url ?? 'unmatched',
+          status: String(reply.statusCode),
+        },
+        reply.elapsedTime / 1000,
+      );
+      done();
     };
   }
 }

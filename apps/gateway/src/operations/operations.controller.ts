@@ -14,7 +14,8 @@ import type { OperationEntity, Page } from '@hearth/db';
 import { parseOrThrow, ProblemError } from '@hearth/errors';
 import { isId } from '@hearth/ids';
 import { OperationQueue } from '@hearth/queue';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
+import type { ServerResponse } from 'node:http';
 import { ApiKeyGuard } from '../auth/api-key.guard';
 import type { AuthenticatedApiKey } from '../auth/auth.types';
 import { CurrentApiKey } from '../auth/current.decorators';
@@ -73,7 +74,7 @@ export class OperationsController {
     @Body() body: unknown,
     @Headers('idempotency-key') idemHeader: string | undefined,
     @Headers('prefer') prefer: string | undefined,
-    @Res() res: Response,
+    @Res() reply: FastifyReply,
   ): Promise<void> {
     const idem =
       idemHeader === undefined ? null : parseOrThrow(idempotencyKey, idemHeader, 'Idempotency-Key');
@@ -82,17 +83,17 @@ export class OperationsController {
       parseOrThrow(createOperationBody, body ?? {}),
       idem,
     );
-    res.setHeader('Location', `/v1/operations/${view.id}`);
-    if (replayed) res.setHeader('Idempotent-Replayed', 'true');
+    void reply.header('Location', `/v1/operations/${view.id}`);
+    if (replayed) void reply.header('Idempotent-Replayed', 'true');
     const waitSeconds = preferredWaitSeconds(prefer);
     if (waitSeconds === 0) {
-      res.status(202).json(view);
+      await reply.status(202).send(view);
       return;
     }
-    res.setHeader('Preference-Applied', `wait=${waitSeconds}`);
-    const latest = await this.waitForEnd(key, view.id, waitSeconds * 1000, res);
-    if (res.destroyed) return; // the client left while waiting: the operation runs on regardless
-    res.status(this.service.isTerminal(latest.status) ? 200 : 202).json(latest);
+    void reply.header('Preference-Applied', `wait=${waitSeconds}`);
+    const latest = await this.waitForEnd(key, view.id, waitSeconds * 1000, reply.raw);
+    if (reply.raw.destroyed) return; // the client left while waiting: the operation runs on regardless
+    await reply.status(this.service.isTerminal(latest.status) ? 200 : 202).send(latest);
   }
 
   /**
@@ -103,7 +104,7 @@ export class OperationsController {
     key: AuthenticatedApiKey,
     id: string,
     timeoutMs: number,
-    res: Response,
+    res: ServerResponse,
   ): Promise<OperationView> {
     let ended!: () => void;
     const end = new Promise<void>((resolve) => (ended = resolve));
@@ -178,7 +179,7 @@ export class OperationsController {
   async events(
     @CurrentApiKey() key: AuthenticatedApiKey,
     @Param('operationId') id: string,
-    @Res() res: Response,
+    @Res() reply: FastifyReply,
   ): Promise<void> {
     // Subscribe first, then read once: no transition can fall between the two, and the one read decides both
     // access (404 for another key's operation, before any header is sent) and the state to start from.
@@ -194,11 +195,16 @@ export class OperationsController {
       unsubscribe();
       throw err;
     }
-    res.status(200);
-    res.setHeader('Content-Type', 'text/event-stream');
-    res.setHeader('Cache-Control', 'no-cache, no-transform');
-    res.setHeader('Connection', 'keep-alive');
-    res.setHeader('X-Accel-Buffering', 'no');
+    // The stream is written by hand from here on; Fastify sends nothing more for this request.
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, {
+      ...(reply.getHeaders() as Record<string, string>),
+      'Content-Type': 'text/event-stream',
+      'Cache-Control': 'no-cache, no-transform',
+      Connection: 'keep-alive',
+      'X-Accel-Buffering': 'no',
+    });
     res.flushHeaders();
     let last = '';
     let closed = false;

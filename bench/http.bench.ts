@@ -1,0 +1,142 @@
+/**
+ * The gateway's HTTP floor, side by side with a bare Fastify route in the same run: requests per second of
+ *   - a bare Fastify hello-world (the framework's floor, its own process),
+ *   - Hearth's GET /health/live (Nest, logging, metrics, request id),
+ *   - an API-key GET /v1/whoami (the key's lookup and its rate-limit window in Redis),
+ *   - the owner's read of a 4 KiB server-side encrypted file (session, membership, unwrap, decrypt, stream,
+ *     access-log row),
+ * each measured with autocannon in alternating rounds (bare, live, whoami, read; again and again) so that a
+ * noisy neighbour hits every target alike. Boots its own gateway (a child process) on the local Postgres and
+ * Redis with a fresh database and keystore. Prints figures; not a test.
+ *
+ *   npm run build && node dist/bench/http.bench.js [--rounds=3] [--seconds=5] [--connections=16]
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runMigrations } from '@hearth/db';
+import autocannon from 'autocannon';
+import { dropDatabase } from '../scripts/lib/services';
+import { freePort, startNode, stopAll, waitForHttp, type Managed } from '../scripts/lib/processes';
+import { json, newApp, newTenant, uploadText } from '../test/support/flow';
+import { bearer } from '../test/support/siwe';
+
+function arg(name: string, fallback: number): number {
+  const hit = process.argv.find((a) => a.startsWith(`--${name}=`));
+  return hit ? Number(hit.split('=')[1]) : fallback;
+}
+
+const rounds = arg('rounds', 3);
+const seconds = arg('seconds', 5);
+const connections = arg('connections', 16);
+
+interface Target {
+  name: string;
+  url: string;
+  headers?: Record<string, string>;
+  expect: number;
+}
+
+async function measure(target: Target, duration: number): Promise<number> {
+  const result = await autocannon({
+    url: target.url,
+    headers: target.headers,
+    connections,
+    duration,
+    pipelining: 1,
+  });
+  const wrong = result.non2xx + result.errors + result.timeouts;
+  if (wrong > 0) throw new Error(`${target.name}: ${wrong} of ${result.requests.total} requests failed`);
+  return result.requests.total / duration;
+}
+
+const median = (values: number[]): number => {
+  const s = [...values].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+async function main(): Promise<void> {
+  const base = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
+  base.pathname = `/hearth_bench_${Date.now()}_${process.pid}`;
+  const databaseUrl = base.toString();
+  const home = mkdtempSync(join(tmpdir(), 'hearth-bench-'));
+  const [gatewayPort, barePort] = [await freePort(), await freePort()];
+  const url = `http://127.0.0.1:${gatewayPort}`;
+  await runMigrations(databaseUrl);
+  const procs: Managed[] = [
+    startNode(
+      'gateway',
+      'apps/gateway/src/main.js',
+      {
+        ...process.env,
+        NODE_ENV: 'development',
+        LOG_LEVEL: 'silent',
+        DATABASE_URL: databaseUrl,
+        HEARTH_HOME: home,
+        PORT: String(gatewayPort),
+        HOST: '127.0.0.1',
+        QUEUE_PREFIX: `hearth-bench-${process.pid}`,
+      },
+      true,
+    ),
+    startNode('bare', 'bench/lib/bare-fastify.js', { ...process.env, PORT: String(barePort) }, true),
+  ];
+  try {
+    await waitForHttp(`${url}/health/live`);
+    await waitForHttp(`http://127.0.0.1:${barePort}/hello`);
+    const tenant = await newTenant(url);
+    const app = await newApp(url, tenant, { ratePerMinute: 1_000_000 });
+    const fileId = await uploadText(url, tenant, 'journal.txt', 'x'.repeat(4096));
+    const read = await fetch(`${url}/v1/servers/${tenant.serverId}/files/${fileId}/content`, {
+      headers: bearer(tenant.token),
+    });
+    if ((await read.text()).length !== 4096) throw new Error('the owner read did not return the file');
+    await json(await fetch(`${url}/v1/whoami`, { headers: bearer(app.key) }));
+
+    const targets: Target[] = [
+      { name: 'bare Fastify GET /hello', url: `http://127.0.0.1:${barePort}/hello`, expect: 200 },
+      { name: 'GET /health/live', url: `${url}/health/live`, expect: 200 },
+      { name: 'API-key GET /v1/whoami', url: `${url}/v1/whoami`, headers: bearer(app.key), expect: 200 },
+      {
+        name: 'owner read, 4 KiB encrypted',
+        url: `${url}/v1/servers/${tenant.serverId}/files/${fileId}/content`,
+        headers: bearer(tenant.token),
+        expect: 200,
+      },
+    ];
+    process.stdout.write(
+      `http bench: ${rounds} alternating rounds of ${seconds} s per target, ${connections} connections\n`,
+    );
+    for (const t of targets) await measure(t, 1); // warm-up: JIT, pools, keystore
+    const perTarget = new Map<string, number[]>(targets.map((t) => [t.name, []]));
+    for (let round = 1; round <= rounds; round++) {
+      const line: string[] = [];
+      for (const t of targets) {
+        const rps = await measure(t, seconds);
+        perTarget.get(t.name)!.push(rps);
+        line.push(`${t.name.split(' ').slice(0, 3).join(' ')} ${rps.toFixed(0)}`);
+      }
+      process.stdout.write(`  round ${round}: ${line.join(' | ')}\n`);
+    }
+    const bare = median(perTarget.get(targets[0].name)!);
+    process.stdout.write('\nmedian req/s (× bare Fastify in the same run):\n');
+    for (const t of targets) {
+      const rps = median(perTarget.get(t.name)!);
+      process.stdout.write(
+        `  ${t.name.padEnd(30)} ${rps.toFixed(0).padStart(7)}  (${(rps / bare).toFixed(2)}×)\n`,
+      );
+    }
+    process.stdout.write(
+      '\ngoals: API-key GET ≥ 0.50× bare Fastify; owner 4 KiB read ≥ 2,000 req/s (5× personal-server-ts here)\n',
+    );
+  } finally {
+    await stopAll(procs);
+    await dropDatabase(databaseUrl).catch(() => undefined);
+    rmSync(home, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`http bench failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});
