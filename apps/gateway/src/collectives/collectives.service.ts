@@ -45,7 +45,7 @@ export function memberKeyTenant(serverId: string, memberId: string): string {
 }
 
 /**
- * Collectives (issue 9): shared servers with their own tenant key, identity and Whitelist contract; members with
+ * Collectives: shared servers with their own tenant key, identity and Whitelist contract; members with
  * keys of their own (removal crypto-shreds exactly their contributions); whitelist changes signed by the
  * contract's owner and relayed by the platform. Callers have already made the tenant check.
  */

@@ -103,7 +103,7 @@ describe('clientCiphertextProblem', () => {
     assert.deepEqual(p.errors?.[0], {
       field: 'file',
       code: 'ciphertext_tampered',
-      message: 'see the envelope format in the README',
+      message: 'see the envelope format in libs/crypto/ENVELOPE.md',
     });
   });
 });

@@ -100,7 +100,7 @@ export function clientCiphertextProblem(err: CryptoError, field = 'body'): Probl
     );
   }
   return new ProblemError(400, ErrorCode.ciphertext_invalid, `The envelope is not valid: ${err.code}`, [
-    { field, code: err.code, message: 'see the envelope format in the README' },
+    { field, code: err.code, message: 'see the envelope format in libs/crypto/ENVELOPE.md' },
   ]);
 }
 

@@ -44,7 +44,7 @@ export class FilesController {
   @ApiOperation({
     summary:
       'Upload a file: its bytes as the body (encrypted on arrival), or a client-side envelope stored as is',
-    description: `With Content-Type ${ENVELOPE_CONTENT_TYPE} the body must be an envelope encrypted to this server's public key (format in the README); any other type is encrypted by the server.`,
+    description: `With Content-Type ${ENVELOPE_CONTENT_TYPE} the body must be an envelope encrypted to this server's public key (byte format: libs/crypto/ENVELOPE.md); any other type is encrypted by the server.`,
   })
   @ApiConsumes('application/octet-stream', ENVELOPE_CONTENT_TYPE, 'text/plain')
   @ApiQuery({ name: 'name', required: true })

@@ -248,7 +248,7 @@ export class FilesService {
     await this.logRead(server.id, file, account.address);
     const source = Readable.from(this.files.readChunks(server.id, file.id));
     if (file.encryption === 'client') return source;
-    // file.kmsKeyRef: a collective member's key (issue 9); null means the tenant key.
+    // file.kmsKeyRef: a collective member's key; null means the tenant key.
     const key = await this.keys.unwrapDataKey(
       file.kmsKeyRef ?? server.kmsKeyRef,
       file.wrappedDataKey!,

@@ -6,7 +6,7 @@ import type { SessionAccount } from '../auth/auth.types';
 import { KEY_MANAGER } from '../keys/keys.module';
 import { toServerView, type ServerView } from './server.view';
 
-/** Issue 9: a member key already destroyed (a retried deletion) is what we want. */
+/** A member key already destroyed (a retried deletion) is what we want. */
 function ignoreMissingKey(err: unknown): void {
   if (!isKeyManagerError(err, 'key_not_found') && !isKeyManagerError(err, 'key_destroyed')) throw err;
 }
@@ -32,7 +32,7 @@ export class ServersService {
    * was (503) for a retry.
    */
   async delete(server: ServerEntity): Promise<void> {
-    // Issue 9: a collective's contributions are wrapped under each member's own key: shred those too.
+    // A collective's contributions are wrapped under each member's own key: shred those too.
     const memberKeys = server.kind === 'collective' ? await this.members.keyRefs(server.id) : [];
     try {
       for (const keyRef of memberKeys) await this.keys.destroyTenantKey(keyRef).catch(ignoreMissingKey);
