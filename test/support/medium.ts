@@ -5,6 +5,7 @@
  * seeders for the tenants, collectives, members and API keys the specs act with.
  */
 import 'reflect-metadata';
+import assert from 'node:assert/strict';
 import type { ModuleMetadata, Provider } from '@nestjs/common';
 import { Test, type TestingModule, type TestingModuleBuilder } from '@nestjs/testing';
 import { identityKeyContext } from '@hearth/blobs';
@@ -18,6 +19,7 @@ import {
   type ServerEntity,
   ServerRepository,
 } from '@hearth/db';
+import { ProblemError } from '@hearth/errors';
 import { newId } from '@hearth/ids';
 import type { KeyManager } from '@hearth/kms';
 import { randomBytes } from 'node:crypto';
@@ -224,4 +226,14 @@ export async function mediumGateway(opts: MediumOptions = {}): Promise<MediumGat
     apiKey,
     close: () => module.close(),
   };
+}
+
+/** The ProblemError a call rejects with (fails the test when it resolves or throws something else). */
+export async function problem(promise: Promise<unknown>): Promise<ProblemError> {
+  const err = await promise.then(
+    () => assert.fail('expected a problem'),
+    (e: unknown) => e,
+  );
+  assert.ok(err instanceof ProblemError, String(err));
+  return err;
 }

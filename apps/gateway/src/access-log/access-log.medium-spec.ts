@@ -1,6 +1,5 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ProblemError } from '@hearth/errors';
 import { getAddress } from 'viem';
 import {
   mediumGateway,
@@ -11,18 +10,10 @@ import {
   seedOperation,
   seedUsage,
   type Tenant,
+  problem,
 } from '../../../../test/support/medium';
 import { AccessLogModule } from './access-log.module';
 import { AccessLogService } from './access-log.service';
-
-async function problem(promise: Promise<unknown>): Promise<ProblemError> {
-  const err = await promise.then(
-    () => assert.fail('expected a problem'),
-    (e: unknown) => e,
-  );
-  assert.ok(err instanceof ProblemError, String(err));
-  return err;
-}
 
 describe('AccessLogService (real Postgres)', () => {
   let gw: MediumGateway;

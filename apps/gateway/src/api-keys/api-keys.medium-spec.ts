@@ -1,22 +1,12 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApiKeyRepository } from '@hearth/db';
-import { ProblemError } from '@hearth/errors';
 import { newId } from '@hearth/ids';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
-import { mediumGateway, type MediumGateway, type Tenant } from '../../../../test/support/medium';
+import { mediumGateway, type MediumGateway, type Tenant, problem } from '../../../../test/support/medium';
 import { sha256 } from '../auth/tokens';
 import { ApiKeysModule } from './api-keys.module';
 import { ApiKeysService } from './api-keys.service';
-
-async function problem(promise: Promise<unknown>): Promise<ProblemError> {
-  const err = await promise.then(
-    () => assert.fail('expected a problem'),
-    (e: unknown) => e,
-  );
-  assert.ok(err instanceof ProblemError, String(err));
-  return err;
-}
 
 describe('ApiKeysService (real Postgres)', () => {
   let gw: MediumGateway;

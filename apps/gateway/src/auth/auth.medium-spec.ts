@@ -2,9 +2,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ExecutionContext } from '@nestjs/common';
 import { ServerRepository, SessionRepository } from '@hearth/db';
-import { ProblemError } from '@hearth/errors';
 import { generatePrivateKey, type PrivateKeyAccount, privateKeyToAccount } from 'viem/accounts';
-import { mediumGateway, type MediumGateway, type Tenant } from '../../../../test/support/medium';
+import { mediumGateway, type MediumGateway, type Tenant, problem } from '../../../../test/support/medium';
 import { siweMessage } from '../../../../test/support/siwe';
 import { AuthModule } from './auth.module';
 import type { AuthedRequest } from './auth.types';
@@ -12,15 +11,6 @@ import { ServerAccessService } from './server-access.service';
 import { SessionGuard } from './session.guard';
 import { SiweService } from './siwe.service';
 import { sha256 } from './tokens';
-
-async function problem(promise: Promise<unknown>): Promise<ProblemError> {
-  const err = await promise.then(
-    () => assert.fail('expected a problem'),
-    (e: unknown) => e,
-  );
-  assert.ok(err instanceof ProblemError, String(err));
-  return err;
-}
 
 /** What SessionGuard sees of a request with this bearer token. */
 function httpContext(token: string): { context: ExecutionContext; req: AuthedRequest } {

@@ -2,12 +2,11 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileKeyContext, isKeyManagerError } from '@hearth/kms';
 import { FileEntity, MemberEntity, type ServerEntity, ServerRepository } from '@hearth/db';
-import { ProblemError } from '@hearth/errors';
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import { getAddress } from 'viem';
-import { mediumGateway, type MediumGateway, type Tenant } from '../../../../test/support/medium';
+import { mediumGateway, type MediumGateway, type Tenant, problem } from '../../../../test/support/medium';
 import { Chain } from '../chain/chain.module';
 import { FilesModule } from '../files/files.module';
 import { FilesService } from '../files/files.service';
@@ -25,15 +24,6 @@ const fakeChain = {
     },
   },
 };
-
-async function problem(promise: Promise<unknown>): Promise<ProblemError> {
-  const err = await promise.then(
-    () => assert.fail('expected a problem'),
-    (e: unknown) => e,
-  );
-  assert.ok(err instanceof ProblemError, String(err));
-  return err;
-}
 
 function upload(body: string): IncomingMessage {
   return Object.assign(Readable.from([Buffer.from(body)]), {

@@ -1,10 +1,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { AccessLogRepository, FileEntity } from '@hearth/db';
-import { ProblemError } from '@hearth/errors';
 import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
-import { mediumGateway, type MediumGateway, type Tenant } from '../../../../test/support/medium';
+import { mediumGateway, type MediumGateway, type Tenant, problem } from '../../../../test/support/medium';
 import { FilesModule } from './files.module';
 import { FilesService } from './files.service';
 
@@ -22,15 +21,6 @@ async function text(stream: Readable): Promise<string> {
   const parts: Buffer[] = [];
   for await (const part of stream) parts.push(Buffer.from(part as Uint8Array));
   return Buffer.concat(parts).toString('utf8');
-}
-
-async function problem(promise: Promise<unknown>): Promise<ProblemError> {
-  const err = await promise.then(
-    () => assert.fail('expected a problem'),
-    (e: unknown) => e,
-  );
-  assert.ok(err instanceof ProblemError, String(err));
-  return err;
 }
 
 describe('FilesService (real Postgres, local key manager)', () => {

@@ -1,23 +1,19 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ServerRepository } from '@hearth/db';
-import { ProblemError } from '@hearth/errors';
 import { newId } from '@hearth/ids';
 import type { PrivateKeyAccount } from 'viem/accounts';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
-import { mediumGateway, type MediumGateway, seedFile, type Tenant } from '../../../../test/support/medium';
+import {
+  mediumGateway,
+  type MediumGateway,
+  seedFile,
+  type Tenant,
+  problem,
+} from '../../../../test/support/medium';
 import { Chain } from '../chain/chain.module';
 import { GrantsModule } from './grants.module';
 import { GrantsService } from './grants.service';
-
-async function problem(promise: Promise<unknown>): Promise<ProblemError> {
-  const err = await promise.then(
-    () => assert.fail('expected a problem'),
-    (e: unknown) => e,
-  );
-  assert.ok(err instanceof ProblemError, String(err));
-  return err;
-}
 
 /** Signs the typed data exactly as the API returned it (decimal strings for uints), as a wallet would. */
 function sign(wallet: PrivateKeyAccount, typedData: unknown): Promise<`0x${string}`> {

@@ -1,27 +1,23 @@
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { OperationEntity } from '@hearth/db';
-import { ProblemError } from '@hearth/errors';
 import type { PermissionCheckRequest, PermissionDecision } from '@hearth/permissions';
 import { OperationQueue, type RunOperationPayload } from '@hearth/queue';
 import type { Queue } from 'bullmq';
 import type Redis from 'ioredis';
 import type { AuthenticatedApiKey } from '../auth/auth.types';
-import { mediumGateway, type MediumGateway, seedFile, type Tenant } from '../../../../test/support/medium';
+import {
+  mediumGateway,
+  type MediumGateway,
+  seedFile,
+  type Tenant,
+  problem,
+} from '../../../../test/support/medium';
 import { Chain } from '../chain/chain.module';
 import { REDIS } from '../infra/infra.module';
 import { MetricsModule } from '../metrics/metrics.module';
 import { OperationsModule } from './operations.module';
 import { OperationsService } from './operations.service';
-
-async function problem(promise: Promise<unknown>): Promise<ProblemError> {
-  const err = await promise.then(
-    () => assert.fail('expected a problem'),
-    (e: unknown) => e,
-  );
-  assert.ok(err instanceof ProblemError, String(err));
-  return err;
-}
 
 /** The permission check faked per test: allowed unless a test says otherwise; every request is kept. */
 const checks: PermissionCheckRequest[] = [];

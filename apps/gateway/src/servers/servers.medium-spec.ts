@@ -1,7 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { AccountRepository, ServerRepository } from '@hearth/db';
-import { ProblemError } from '@hearth/errors';
 import { fileKeyContext, isKeyManagerError, type KeyManager } from '@hearth/kms';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import {
@@ -10,19 +9,11 @@ import {
   seedFile,
   tenantSnapshot,
   type Tenant,
+  problem,
 } from '../../../../test/support/medium';
 import { KEY_MANAGER } from '../keys/keys.module';
 import { ServerProvisioner } from './server-provisioner.service';
 import { ServersService } from './servers.service';
-
-async function problem(promise: Promise<unknown>): Promise<ProblemError> {
-  const err = await promise.then(
-    () => assert.fail('expected a problem'),
-    (e: unknown) => e,
-  );
-  assert.ok(err instanceof ProblemError, String(err));
-  return err;
-}
 
 const alive = (keys: KeyManager, keyRef: string, serverId: string) =>
   keys.generateDataKey(keyRef, fileKeyContext(serverId, 'fil_probe')).then(
