@@ -18,6 +18,7 @@ import {
   type MemberRole,
   type ServerEntity,
   ServerRepository,
+  SessionRepository,
 } from '@hearth/db';
 import { ProblemError } from '@hearth/errors';
 import { newId } from '@hearth/ids';
@@ -108,6 +109,8 @@ export interface MediumGateway {
     role?: MemberRole,
     who?: Tenant,
   ): Promise<{ member: MemberEntity; account: SessionAccount; wallet: PrivateKeyAccount }>;
+  /** A live session of the account (a real row), as the hash of its bearer token. */
+  session(account: SessionAccount): Promise<Buffer>;
   /** An API key of the server, as ApiKeyGuard hands it to app routes, with its secret. */
   apiKey(
     server: ServerEntity,
@@ -214,10 +217,22 @@ export async function mediumGateway(opts: MediumOptions = {}): Promise<MediumGat
     };
   };
 
+  const session: MediumGateway['session'] = async (account) => {
+    const tokenHash = randomBytes(32);
+    await module.get(SessionRepository).create({
+      id: newId('ses'),
+      accountId: account.accountId,
+      tokenHash,
+      expiresAt: new Date(Date.now() + 3_600_000),
+    });
+    return tokenHash;
+  };
+
   return {
     module,
     config,
     keys,
+    session,
     dataSource: module.get(DataSource),
     get,
     tenant,

@@ -7,6 +7,43 @@ import { bearerOf, looksLikeSessionToken, sha256 } from './tokens';
 
 const CHALLENGE = { 'WWW-Authenticate': 'Bearer realm="hearth"' };
 
+/**
+ * The SHA-256 of the session token an `Authorization` header carries; 401 when there is none or it is not a
+ * session token. Whether the session is active is the database's answer (`invalidSession()` when it is not).
+ */
+export function sessionTokenHashOf(authorization: string | undefined): Buffer {
+  const token = bearerOf(authorization);
+  if (!token) {
+    throw new ProblemError(
+      401,
+      ErrorCode.unauthorized,
+      'Sign in first: Authorization: Bearer <session token>',
+      undefined,
+      CHALLENGE,
+    );
+  }
+  if (!looksLikeSessionToken(token)) {
+    throw new ProblemError(
+      401,
+      ErrorCode.invalid_session,
+      'This route takes an owner session token',
+      undefined,
+      CHALLENGE,
+    );
+  }
+  return sha256(token);
+}
+
+export function invalidSession(): ProblemError {
+  return new ProblemError(
+    401,
+    ErrorCode.invalid_session,
+    'The session is unknown, expired or signed out',
+    undefined,
+    CHALLENGE,
+  );
+}
+
 /** Owner routes: `Authorization: Bearer <session token>` from POST /v1/auth/siwe. Sets @CurrentAccount(). */
 @Injectable()
 export class SessionGuard implements CanActivate {
@@ -14,35 +51,8 @@ export class SessionGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const req = context.switchToHttp().getRequest<AuthedRequest>();
-    const token = bearerOf(req.headers.authorization);
-    if (!token) {
-      throw new ProblemError(
-        401,
-        ErrorCode.unauthorized,
-        'Sign in first: Authorization: Bearer <session token>',
-        undefined,
-        CHALLENGE,
-      );
-    }
-    if (!looksLikeSessionToken(token)) {
-      throw new ProblemError(
-        401,
-        ErrorCode.invalid_session,
-        'This route takes an owner session token',
-        undefined,
-        CHALLENGE,
-      );
-    }
-    const session = await this.sessions.findActive(sha256(token));
-    if (!session) {
-      throw new ProblemError(
-        401,
-        ErrorCode.invalid_session,
-        'The session is unknown, expired or signed out',
-        undefined,
-        CHALLENGE,
-      );
-    }
+    const session = await this.sessions.findActive(sessionTokenHashOf(req.headers.authorization));
+    if (!session) throw invalidSession();
     req.hearthAccount = {
       accountId: session.accountId,
       address: getAddress(session.address),

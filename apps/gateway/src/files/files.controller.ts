@@ -1,4 +1,16 @@
-import { Controller, Delete, Get, HttpCode, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
+import {
+  Controller,
+  Delete,
+  Get,
+  Headers,
+  HttpCode,
+  Param,
+  Post,
+  Query,
+  Req,
+  Res,
+  UseGuards,
+} from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiBody,
@@ -18,7 +30,7 @@ import { getAddress } from 'viem';
 import type { SessionAccount } from '../auth/auth.types';
 import { CurrentAccount } from '../auth/current.decorators';
 import { ServerAccessService } from '../auth/server-access.service';
-import { SessionGuard } from '../auth/session.guard';
+import { SessionGuard, sessionTokenHashOf } from '../auth/session.guard';
 import { RawBody } from '../common/content-type.guard';
 import { FILE_VIEW_SCHEMA, fileView, type FileView, uploadQuery } from './files.dto';
 import { FilesService } from './files.service';
@@ -87,31 +99,6 @@ export class FilesController {
     return fileView(file, getAddress(file.contributorAddress));
   }
 
-  @Get(':fileId/content')
-  @ApiParam({ name: 'fileId', description: 'fil_…' })
-  @ApiProduces('application/octet-stream')
-  @ApiOperation({
-    summary: 'The bytes (owner or contributing member only), streamed; logged in the access log',
-  })
-  async content(
-    @CurrentAccount() account: SessionAccount,
-    @Param('id') id: string,
-    @Param('fileId') fileId: string,
-    @Res() reply: FastifyReply,
-  ): Promise<void> {
-    const { server, role } = await this.access.requireServerMember(account, id);
-    const file = await this.files.findReadable(server, role, account, fileId);
-    const stream = await this.files.content(server, file, account);
-    void reply.status(200).headers({
-      'Content-Type': file.contentType,
-      'Content-Disposition': `attachment; filename*=UTF-8''${encodeURIComponent(file.name)}`,
-      'Cache-Control': 'no-store',
-      ...(file.encryption === 'server' ? { 'Content-Length': String(file.size) } : {}),
-    });
-    // A stream that fails midway (tampered ciphertext) ends the response early: the client sees a short body.
-    await reply.send(stream);
-  }
-
   @Delete(':fileId')
   @HttpCode(204)
   @ApiParam({ name: 'fileId', description: 'fil_…' })
@@ -123,5 +110,40 @@ export class FilesController {
   ): Promise<void> {
     const { server, role } = await this.access.requireServerMember(account, id);
     await this.files.remove(server, role, account, fileId);
+  }
+}
+
+/**
+ * Downloads: the session is checked in the same statement as the reader's role and the file (see
+ * FilesService.openForReader), so this route takes no guard of its own; it answers exactly as a guarded one.
+ */
+@ApiTags('files')
+@ApiBearerAuth('session')
+@ApiParam({ name: 'id', description: 'Server id (srv_…)' })
+@Controller('v1/servers/:id/files')
+export class FileContentController {
+  constructor(private readonly files: FilesService) {}
+
+  @Get(':fileId/content')
+  @ApiParam({ name: 'fileId', description: 'fil_…' })
+  @ApiProduces('application/octet-stream')
+  @ApiOperation({
+    summary: 'The bytes (owner or contributing member only), streamed; logged in the access log',
+  })
+  async content(
+    @Headers('authorization') authorization: string | undefined,
+    @Param('id') id: string,
+    @Param('fileId') fileId: string,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    const { file, body } = await this.files.openForReader(sessionTokenHashOf(authorization), id, fileId);
+    void reply.status(200).headers({
+      'Content-Type': file.contentType,
+      'Content-Disposition': `attachment; filename*=UTF-8''${encodeURIComponent(file.name)}`,
+      'Cache-Control': 'no-store',
+      ...(file.encryption === 'server' ? { 'Content-Length': String(file.size) } : {}),
+    });
+    // A body that fails midway (tampered ciphertext, the access-log row not stored) cuts the response short.
+    await reply.send(body);
   }
 }

@@ -65,13 +65,37 @@ describe('FilesService (real Postgres, local key manager)', () => {
       page.items.map((f) => f.id),
       [view.id],
     );
-    const file = await files.findReadable(a.server, 'owner', a.account, view.id);
-    assert.equal(await text(await files.content(a.server, file, a.account)), body.toString());
+    const opened = await files.openForReader(await gw.session(a.account), a.server.id, view.id);
+    assert.equal(await text(opened.body), body.toString());
     const [read] = await gw.get(AccessLogRepository).list(a.server.id, { limit: 1 });
     assert.deepEqual(
       [read.outcome, read.operation, read.fileIds, read.actor],
       ['read', 'download', [view.id], a.account.address.toLowerCase()],
     );
+  });
+
+  it('never serves a whole download without its access-log row: the body fails when the row cannot be stored', async () => {
+    const t = await gw.tenant();
+    const view = await files.upload(
+      t.server,
+      t.account,
+      'kept.txt',
+      request(Buffer.from('logged or nothing')),
+    );
+    const log = gw.get(AccessLogRepository);
+    const append = log.append.bind(log);
+    log.append = () => Promise.reject(new Error('access log unavailable'));
+    try {
+      const opened = await files.openForReader(await gw.session(t.account), t.server.id, view.id);
+      await assert.rejects(text(opened.body), /access log unavailable/);
+    } finally {
+      log.append = append;
+    }
+  });
+
+  it('answers a missing, signed-out or expired session with 401 before anything else', async () => {
+    const err = await problem(files.openForReader(Buffer.alloc(32, 7), a.server.id, 'fil_x'));
+    assert.deepEqual([err.status, err.code], [401, 'invalid_session']);
   });
 
   it('stores nothing of an upload past MAX_UPLOAD_BYTES (413)', async () => {
@@ -116,24 +140,26 @@ describe('FilesService (real Postgres, local key manager)', () => {
       (await files.list(collective, 'admin', a.account, { limit: 10 })).items.map((f) => f.id),
       [theirs.id, mine.id],
     );
-    assert.equal(
-      (await problem(files.findReadable(collective, 'member', alice.account, theirs.id))).status,
-      404,
-    );
-    const file = await files.findReadable(collective, 'member', alice.account, mine.id);
-    assert.equal(await text(await files.content(collective, file, alice.account)), 'from alice');
+    const aliceSession = await gw.session(alice.account);
+    assert.equal((await problem(files.openForReader(aliceSession, collective.id, theirs.id))).status, 404);
+    const opened = await files.openForReader(aliceSession, collective.id, mine.id);
+    assert.equal(await text(opened.body), 'from alice');
   });
 
   it("cross-tenant: B can neither see, read nor delete A's file", async () => {
     const fileA = await files.upload(a.server, a.account, 'a-only.txt', request(Buffer.from('only for A')));
     assert.equal((await problem(files.findReadable(b.server, 'owner', b.account, fileA.id))).status, 404);
+    // B's own session naming A's server, or B's server with A's file id: 404 either way.
+    const sessionB = await gw.session(b.account);
+    assert.equal((await problem(files.openForReader(sessionB, a.server.id, fileA.id))).status, 404);
+    assert.equal((await problem(files.openForReader(sessionB, b.server.id, fileA.id))).status, 404);
     assert.equal((await problem(files.remove(b.server, 'owner', b.account, fileA.id))).status, 404);
     assert.equal(
       (await files.list(b.server, 'owner', b.account, { limit: 50 })).items.some((f) => f.id === fileA.id),
       false,
     );
-    const still = await files.findReadable(a.server, 'owner', a.account, fileA.id);
-    assert.equal(await text(await files.content(a.server, still, a.account)), 'only for A');
+    const still = await files.openForReader(await gw.session(a.account), a.server.id, fileA.id);
+    assert.equal(await text(still.body), 'only for A');
   });
 
   it('removes a file with its chunks', async () => {

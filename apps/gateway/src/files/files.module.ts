@@ -1,11 +1,11 @@
 import { Module } from '@nestjs/common';
 import { AccessLogRepository, DatabaseModule, FileRepository, MemberRepository } from '@hearth/db';
-import { FilesController } from './files.controller';
+import { FileContentController, FilesController } from './files.controller';
 import { FilesService } from './files.service';
 
 @Module({
   imports: [DatabaseModule.forFeature([FileRepository, MemberRepository, AccessLogRepository])],
-  controllers: [FilesController],
+  controllers: [FilesController, FileContentController],
   providers: [FilesService],
 })
 export class FilesModule {}

@@ -28,6 +28,7 @@ import { Readable, Transform, type TransformCallback, Writable } from 'node:stre
 import { pipeline } from 'node:stream/promises';
 import { getAddress } from 'viem';
 import type { SessionAccount } from '../auth/auth.types';
+import { invalidSession } from '../auth/session.guard';
 import { clientCiphertextProblem } from '../common/library-errors';
 import { KEY_MANAGER } from '../keys/keys.module';
 import { fileView, type FileView } from './files.dto';
@@ -243,32 +244,68 @@ export class FilesService {
     return file;
   }
 
-  /** The owner's (or contributor's) own bytes: server-encrypted files are decrypted on the way out. */
-  async content(server: ServerEntity, file: FileEntity, account: SessionAccount): Promise<Readable> {
-    await this.logRead(server.id, file, account.address);
-    const source = Readable.from(this.files.readChunks(server.id, file.id));
-    if (file.encryption === 'client') return source;
+  /**
+   * A download by the owner (or a collective member, of their own contribution) in as few round trips as the
+   * guarantees allow: one statement answers the session, the reader's role and the file (with its chunks when it
+   * is small). The access-log row is written while the bytes go out, and the body ends only once the row is
+   * stored: no read is ever served whole without its log row (if the row cannot be written, the response is cut).
+   */
+  async openForReader(
+    sessionTokenHash: Buffer,
+    serverId: string,
+    fileId: string,
+  ): Promise<{ file: FileEntity; body: Readable }> {
+    const found = await this.files.findForReader(serverId, fileId, sessionTokenHash);
+    if (found.found === 'no-session') throw invalidSession();
+    if (found.found === 'no-server') throw ProblemError.notFound('server');
+    const { file, role, session } = found;
+    if (!file || (role !== 'owner' && file.contributorAddress !== session.address))
+      throw ProblemError.notFound('file');
+    const sealed = found.chunks
+      ? Readable.from(found.chunks)
+      : Readable.from(this.files.readChunks(serverId, file.id));
     // file.kmsKeyRef: a collective member's key; null means the tenant key.
+    const body =
+      file.encryption === 'client'
+        ? sealed
+        : await this.decrypted(serverId, file, file.kmsKeyRef ?? found.serverKmsKeyRef, sealed);
+    const logged = this.logRead(serverId, file, session.address);
+    logged.catch(() => undefined); // awaited at the end of the body; a failure there cuts the response
+    const endsOnceLogged = new Transform({
+      transform: (chunk: Buffer, _enc, cb) => cb(null, chunk),
+      flush: (cb) => void logged.then(() => cb(), cb),
+    });
+    body.on('error', (err) => endsOnceLogged.destroy(err));
+    return { file, body: body.pipe(endsOnceLogged) };
+  }
+
+  /** Server-encrypted chunks, opened on the way out. */
+  private async decrypted(
+    serverId: string,
+    file: FileEntity,
+    kmsKeyRef: string,
+    sealed: Readable,
+  ): Promise<Readable> {
     const key = await this.keys.unwrapDataKey(
-      file.kmsKeyRef ?? server.kmsKeyRef,
+      kmsKeyRef,
       file.wrappedDataKey!,
-      fileKeyContext(server.id, file.id),
+      fileKeyContext(serverId, file.id),
     );
     let index = 0;
     const last = file.chunkCount - 1;
     const framing = new Transform({
       writableObjectMode: true,
       readableObjectMode: true,
-      transform(sealed: Buffer, _enc, cb) {
-        const chunk: EncryptedChunk = { index, isFinal: index === last, sealed };
+      transform(chunk: Buffer, _enc, cb) {
+        const framed: EncryptedChunk = { index, isFinal: index === last, sealed: chunk };
         index++;
-        cb(null, chunk);
+        cb(null, framed);
       },
     });
-    const decrypt = createDecryptStream(key, fileChunkAad(server.id, file.id));
+    const decrypt = createDecryptStream(key, fileChunkAad(serverId, file.id));
     key.fill(0);
-    source.pipe(framing).pipe(decrypt);
-    source.on('error', (e) => decrypt.destroy(e));
+    sealed.pipe(framing).pipe(decrypt);
+    sealed.on('error', (e) => decrypt.destroy(e));
     return decrypt;
   }
 

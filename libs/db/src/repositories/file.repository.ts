@@ -5,7 +5,9 @@ import { DataSource, LessThan, Repository } from 'typeorm';
 import { BLOB_STORE } from '../blob-store';
 import { FileEntity } from '../entities/file.entity';
 import { deleteFilesIn } from './internal/file-rows';
+import { hydrate } from './hydrate';
 import { prepared } from './prepared';
+import type { ServerRole } from './server.repository';
 
 /** What an upload knows of its file before the first byte arrives. */
 export type NewFile = Pick<
@@ -26,6 +28,25 @@ export interface UploadedStats {
   ciphertextSha256: string;
 }
 
+/** Files of at most this many chunks are read with their metadata, in one round trip. */
+export const READ_INLINE_CHUNKS = 16;
+
+/** What one statement tells a reader of a file: who they are, what they may see, and the file itself. */
+export type FileForReader =
+  | { found: 'no-session' }
+  | { found: 'no-server'; session: { accountId: string; address: string } }
+  | {
+      found: 'server';
+      session: { accountId: string; address: string };
+      role: ServerRole;
+      /** The server's tenant key (file keys of contributions may name a member key instead). */
+      serverKmsKeyRef: string;
+      /** Null when the server has no ready file by that id. */
+      file: FileEntity | null;
+      /** The file's sealed chunks in order when it has at most READ_INLINE_CHUNKS of them. */
+      chunks: Buffer[] | null;
+    };
+
 /**
  * Files and their sealed chunks (kept by the blob store). Every method names the tenant (server) first, and
  * only that server's rows are read or changed. Readers see ready files only.
@@ -33,6 +54,8 @@ export interface UploadedStats {
 @Injectable()
 export class FileRepository {
   static readonly entities = [FileEntity];
+
+  private fileColumns?: string;
 
   constructor(
     @InjectRepository(FileEntity) private readonly files: Repository<FileEntity>,
@@ -68,6 +91,61 @@ export class FileRepository {
       );
     });
     return this.files.findOneByOrFail({ id: file.id, serverId });
+  }
+
+  /**
+   * The owner's read path in one statement (a prepared one: it serves every download): the session a token hash
+   * names (active by the database clock), the reader's role on the server (owner, or a collective's member), the
+   * server's tenant key ref, and the ready file with its chunks when it is small. Whether the reader may see that
+   * file (an owner every file, a member their own contributions) is the caller's rule.
+   */
+  async findForReader(serverId: string, fileId: string, sessionTokenHash: Buffer): Promise<FileForReader> {
+    this.fileColumns ??= this.dataSource
+      .getMetadata(FileEntity)
+      .columns.map((c) => `f.${c.databaseName} AS f_${c.databaseName}`)
+      .join(', ');
+    const rows = await prepared<Record<string, unknown>>(
+      this.dataSource,
+      'files_find_for_reader',
+      `SELECT ses.account_id AS ses_account_id, a.address AS ses_address, srv.kms_key_ref AS srv_kms_key_ref,
+              CASE WHEN srv.owner_account_id = ses.account_id THEN 'owner' ELSE m.role END AS reader_role,
+              ${this.fileColumns},
+              CASE WHEN f.chunk_count <= $4 THEN ARRAY(
+                SELECT c.data FROM file_chunks c WHERE c.server_id = f.server_id AND c.file_id = f.id ORDER BY c.seq
+              ) END AS f_chunks
+       FROM sessions ses
+       JOIN accounts a ON a.id = ses.account_id
+       LEFT JOIN servers srv ON srv.id = $2
+       LEFT JOIN server_members m ON m.server_id = srv.id AND m.address = a.address
+       LEFT JOIN files f ON f.server_id = srv.id AND f.id = $3 AND f.status = 'ready'
+       WHERE ses.token_hash = $1 AND ses.revoked_at IS NULL AND ses.expires_at > now()`,
+      [sessionTokenHash, serverId, fileId, READ_INLINE_CHUNKS],
+    );
+    const row = rows[0];
+    if (!row) return { found: 'no-session' };
+    const session = { accountId: row.ses_account_id as string, address: row.ses_address as string };
+    const role = row.reader_role as ServerRole | null;
+    if (!role) return { found: 'no-server', session };
+    const file =
+      row.f_id === null
+        ? null
+        : hydrate(
+            this.dataSource,
+            FileEntity,
+            Object.fromEntries(
+              Object.entries(row)
+                .filter(([k]) => k.startsWith('f_'))
+                .map(([k, v]) => [k.slice(2), v]),
+            ),
+          );
+    return {
+      found: 'server',
+      session,
+      role,
+      serverKmsKeyRef: row.srv_kms_key_ref as string,
+      file,
+      chunks: file ? ((row.f_chunks as Buffer[] | null) ?? null) : null,
+    };
   }
 
   /** A ready file of the server; null when it has none by that id (or it is still uploading). */
