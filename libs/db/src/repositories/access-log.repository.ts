@@ -4,7 +4,7 @@ import { newId } from '@hearth/ids';
 import { DataSource, Repository } from 'typeorm';
 import { AccessLogEntity } from '../entities/access-log.entity';
 import { hydrate } from './hydrate';
-import { columnsOf } from './prepared';
+import { columnsOf, prepared } from './prepared';
 
 /** A row to append: the id, the server and the time are the repository's. */
 export type NewAccessLogEntry = Omit<AccessLogEntity, 'id' | 'serverId' | 'createdAt'>;
@@ -29,9 +29,31 @@ export class AccessLogRepository {
     @InjectDataSource() private readonly dataSource: DataSource,
   ) {}
 
+  /** One plain INSERT, a prepared statement: every download writes one, while its bytes stream. */
   async append(serverId: string, entry: NewAccessLogEntry): Promise<AccessLogEntity> {
     const row = this.log.create({ ...entry, id: newId('log'), serverId });
-    await this.log.insert(row);
+    const [inserted] = await prepared<{ created_at: Date }>(
+      this.dataSource,
+      'access_log_append',
+      `INSERT INTO access_log (id, server_id, operation_id, actor, api_key_id, grant_id, operation, file_ids, outcome,
+                               code, block_number, receipt_hash)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING created_at`,
+      [
+        row.id,
+        serverId,
+        row.operationId,
+        row.actor,
+        row.apiKeyId,
+        row.grantId,
+        row.operation,
+        row.fileIds,
+        row.outcome,
+        row.code,
+        row.blockNumber,
+        row.receiptHash,
+      ],
+    );
+    row.createdAt = inserted.created_at;
     return row;
   }
 

@@ -5,6 +5,7 @@ import { DataSource, LessThan, Repository } from 'typeorm';
 import { BLOB_STORE } from '../blob-store';
 import { FileEntity } from '../entities/file.entity';
 import { deleteFilesIn } from './internal/file-rows';
+import { inlineChunksSql, splitInlineChunks } from './internal/inline-chunks';
 import { hydrate } from './hydrate';
 import { prepared } from './prepared';
 import type { ServerRole } from './server.repository';
@@ -109,10 +110,7 @@ export class FileRepository {
       'files_find_for_reader',
       `SELECT ses.account_id AS ses_account_id, a.address AS ses_address, srv.kms_key_ref AS srv_kms_key_ref,
               CASE WHEN srv.owner_account_id = ses.account_id THEN 'owner' ELSE m.role END AS reader_role,
-              ${this.fileColumns},
-              CASE WHEN f.chunk_count <= $4 THEN ARRAY(
-                SELECT c.data FROM file_chunks c WHERE c.server_id = f.server_id AND c.file_id = f.id ORDER BY c.seq
-              ) END AS f_chunks
+              ${this.fileColumns}, ${inlineChunksSql('f', '$4', 'inline')}
        FROM sessions ses
        JOIN accounts a ON a.id = ses.account_id
        LEFT JOIN servers srv ON srv.id = $2
@@ -144,7 +142,9 @@ export class FileRepository {
       role,
       serverKmsKeyRef: row.srv_kms_key_ref as string,
       file,
-      chunks: file ? ((row.f_chunks as Buffer[] | null) ?? null) : null,
+      chunks: file
+        ? splitInlineChunks(row.inline_data as Buffer | null, row.inline_lengths as number[] | null)
+        : null,
     };
   }
 

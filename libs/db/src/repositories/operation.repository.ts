@@ -6,6 +6,7 @@ import type { FileEntity } from '../entities/file.entity';
 import { OperationEntity, type OperationStatus } from '../entities/operation.entity';
 import type { ServerEntity } from '../entities/server.entity';
 import { hydrate } from './hydrate';
+import { inlineChunksSql, splitInlineChunks } from './internal/inline-chunks';
 import { columnsOf, prepared } from './prepared';
 
 export const TERMINAL_STATUSES: readonly OperationStatus[] = ['succeeded', 'failed', 'denied', 'cancelled'];
@@ -93,7 +94,8 @@ interface RunInputRow {
   chunk_count: number;
   ciphertext_sha256: string | null;
   contributor_address: string;
-  chunks: Buffer[] | null;
+  inline_data: Buffer | null;
+  inline_lengths: number[] | null;
 }
 
 /**
@@ -256,9 +258,7 @@ export class OperationRepository {
               s.policy_address, s.k_threshold,
               f.id AS file_id, f.name AS file_name, f.content_type, f.encryption, f.wrapped_data_key,
               f.kms_key_ref AS file_kms_key_ref, f.chunk_count, f.ciphertext_sha256, f.contributor_address,
-              CASE WHEN f.chunk_count <= $3 THEN ARRAY(
-                SELECT c.data FROM file_chunks c WHERE c.server_id = f.server_id AND c.file_id = f.id ORDER BY c.seq
-              ) END AS chunks
+              ${inlineChunksSql('f', '$3', 'inline')}
        FROM servers s
        LEFT JOIN files f ON f.server_id = s.id AND f.id = ANY($2::text[]) AND f.status = 'ready'
        WHERE s.id = $1`,
@@ -289,7 +289,7 @@ export class OperationRepository {
         chunkCount: r.chunk_count,
         ciphertextSha256: r.ciphertext_sha256,
         contributorAddress: r.contributor_address,
-        chunks: r.chunks,
+        chunks: splitInlineChunks(r.inline_data, r.inline_lengths),
       }));
     return { server, files };
   }
