@@ -136,14 +136,34 @@ export class FileContentController {
     @Param('fileId') fileId: string,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    const { file, body } = await this.files.openForReader(sessionTokenHashOf(authorization), id, fileId);
-    void reply.status(200).headers({
+    const { file, body, logged } = await this.files.openForReader(
+      sessionTokenHashOf(authorization),
+      id,
+      fileId,
+    );
+    const headers = {
       'Content-Type': file.contentType,
       'Content-Disposition': `attachment; filename*=UTF-8''${encodeURIComponent(file.name)}`,
       'Cache-Control': 'no-store',
       ...(file.encryption === 'server' ? { 'Content-Length': String(file.size) } : {}),
-    });
+    };
+    if (Buffer.isBuffer(body)) {
+      // The bytes go out at once; the response ends only once the access-log row is stored, else it is cut.
+      reply.hijack();
+      const res = reply.raw;
+      res.writeHead(200, {
+        ...(reply.getHeaders() as Record<string, string>),
+        ...headers,
+        'Content-Length': String(body.length),
+      });
+      res.write(body);
+      await logged.then(
+        () => res.end(),
+        () => res.destroy(),
+      );
+      return;
+    }
     // A body that fails midway (tampered ciphertext, the access-log row not stored) cuts the response short.
-    await reply.send(body);
+    await reply.status(200).headers(headers).send(body);
   }
 }

@@ -17,7 +17,8 @@ function request(
   }) as unknown as IncomingMessage;
 }
 
-async function text(stream: Readable): Promise<string> {
+async function text(stream: Readable | Buffer): Promise<string> {
+  if (Buffer.isBuffer(stream)) return stream.toString('utf8');
   const parts: Buffer[] = [];
   for await (const part of stream) parts.push(Buffer.from(part as Uint8Array));
   return Buffer.concat(parts).toString('utf8');
@@ -67,6 +68,7 @@ describe('FilesService (real Postgres, local key manager)', () => {
     );
     const opened = await files.openForReader(await gw.session(a.account), a.server.id, view.id);
     assert.equal(await text(opened.body), body.toString());
+    await opened.logged;
     const [read] = await gw.get(AccessLogRepository).list(a.server.id, { limit: 1 });
     assert.deepEqual(
       [read.outcome, read.operation, read.fileIds, read.actor],
@@ -87,7 +89,8 @@ describe('FilesService (real Postgres, local key manager)', () => {
     log.append = () => Promise.reject(new Error('access log unavailable'));
     try {
       const opened = await files.openForReader(await gw.session(t.account), t.server.id, view.id);
-      await assert.rejects(text(opened.body), /access log unavailable/);
+      // A small file's bytes are ready at once; the route ends the response only once `logged` resolves.
+      await assert.rejects(opened.logged, /access log unavailable/);
     } finally {
       log.append = append;
     }

@@ -4,6 +4,7 @@ import { HEARTH_CONFIG, type HearthConfig } from '@hearth/config';
 import {
   createDecryptStream,
   createEncryptStream,
+  decryptChunks,
   createEnvelopeValidator,
   ENVELOPE_CONTENT_TYPE,
   type EncryptedChunk,
@@ -254,21 +255,26 @@ export class FilesService {
     sessionTokenHash: Buffer,
     serverId: string,
     fileId: string,
-  ): Promise<{ file: FileEntity; body: Readable }> {
+  ): Promise<{ file: FileEntity; body: Readable | Buffer; logged: Promise<void> }> {
     const found = await this.files.findForReader(serverId, fileId, sessionTokenHash);
     if (found.found === 'no-session') throw invalidSession();
     if (found.found === 'no-server') throw ProblemError.notFound('server');
     const { file, role, session } = found;
     if (!file || (role !== 'owner' && file.contributorAddress !== session.address))
       throw ProblemError.notFound('file');
-    const sealed = found.chunks
-      ? Readable.from(found.chunks)
-      : Readable.from(this.files.readChunks(serverId, file.id));
     // file.kmsKeyRef: a collective member's key; null means the tenant key.
+    const kmsKeyRef = file.kmsKeyRef ?? found.serverKmsKeyRef;
+    if (found.chunks) {
+      // A small file is opened in memory: no stream to set up, and the caller ends the body once logged.
+      const body =
+        file.encryption === 'client'
+          ? Buffer.concat(found.chunks)
+          : await this.decryptedInMemory(serverId, file, kmsKeyRef, found.chunks);
+      return { file, body, logged: this.logRead(serverId, file, session.address) };
+    }
+    const sealed = Readable.from(this.files.readChunks(serverId, file.id));
     const body =
-      file.encryption === 'client'
-        ? sealed
-        : await this.decrypted(serverId, file, file.kmsKeyRef ?? found.serverKmsKeyRef, sealed);
+      file.encryption === 'client' ? sealed : await this.decrypted(serverId, file, kmsKeyRef, sealed);
     const logged = this.logRead(serverId, file, session.address);
     logged.catch(() => undefined); // awaited at the end of the body; a failure there cuts the response
     const endsOnceLogged = new Transform({
@@ -276,7 +282,30 @@ export class FilesService {
       flush: (cb) => void logged.then(() => cb(), cb),
     });
     body.on('error', (err) => endsOnceLogged.destroy(err));
-    return { file, body: body.pipe(endsOnceLogged) };
+    return { file, body: body.pipe(endsOnceLogged), logged };
+  }
+
+  private async decryptedInMemory(
+    serverId: string,
+    file: FileEntity,
+    kmsKeyRef: string,
+    sealed: Buffer[],
+  ): Promise<Buffer> {
+    const key = await this.keys.unwrapDataKey(
+      kmsKeyRef,
+      file.wrappedDataKey!,
+      fileKeyContext(serverId, file.id),
+    );
+    try {
+      const last = sealed.length - 1;
+      return decryptChunks(
+        key,
+        fileChunkAad(serverId, file.id),
+        sealed.map((chunk, index) => ({ index, isFinal: index === last, sealed: chunk })),
+      );
+    } finally {
+      key.fill(0);
+    }
   }
 
   /** Server-encrypted chunks, opened on the way out. */
