@@ -82,17 +82,3 @@ export async function fillOtherTenants(ds: DataSource, o: OtherTenants): Promise
   for (const [sql, params] of fills) await ds.query(sql, params);
   await ds.query('ANALYZE access_log, files, operations, api_keys, server_members, usage_daily, servers');
 }
-
-/** Removes what fillOtherTenants wrote (the accounts' servers cascade; the tenant servers stay, emptied). */
-export async function removeOtherTenants(ds: DataSource, o: OtherTenants): Promise<void> {
-  for (const table of ['access_log', 'files', 'operations', 'api_keys', 'server_members', 'usage_daily']) {
-    await ds.query(`DELETE FROM ${table} WHERE server_id = ANY($1::text[])`, [o.servers]);
-  }
-  await ds.query('DELETE FROM server_members WHERE address = ANY($1::text[])', [
-    o.accounts.map((x) => x.address),
-  ]);
-  await ds.query(
-    `DELETE FROM servers WHERE owner_account_id = ANY($1::text[]) AND left(id, 8) = 'srv_ffff'`,
-    [o.accounts.map((x) => x.id)],
-  );
-}
