@@ -4,6 +4,7 @@ import { newId } from '@hearth/ids';
 import { DataSource, Repository } from 'typeorm';
 import { AccessLogEntity } from '../entities/access-log.entity';
 import { hydrate } from './hydrate';
+import { Params } from './internal/params';
 import { columnsOf, prepared } from './prepared';
 
 /** A row to append: the id, the server and the time are the repository's. */
@@ -61,6 +62,11 @@ export class AccessLogRepository {
    * Newest first, after `cursor` (an id): up to `limit + 1` rows (one more tells there is a next page).
    * `memberAddress` (lowercase) narrows it to what one collective member may see: the rows touching files they
    * contributed, and their own reads; null for everything.
+   *
+   * Ordered and compared as `id COLLATE "C"`, an order only access_log_page_idx (server_id, id COLLATE "C") has:
+   * the primary key cannot give it, so no plan walks the newest ids of every tenant and filters out the others'
+   * rows, whatever the statistics say (docs/architecture.md#pages). The member filter runs on this tenant's rows
+   * only, its files through files_contributor_page_idx.
    */
   async list(
     serverId: string,
@@ -68,14 +74,21 @@ export class AccessLogRepository {
     memberAddress: string | null = null,
   ): Promise<AccessLogEntry[]> {
     this.logColumns ??= columnsOf(this.dataSource, AccessLogEntity, 'l');
+    const p = new Params();
+    const server = p.add(serverId);
+    const where = [`l.server_id = ${server}`];
+    if (page.cursor) where.push(`l.id COLLATE "C" < ${p.add(page.cursor)}`);
+    if (memberAddress !== null) {
+      const member = p.add(memberAddress);
+      where.push(`(l.actor = ${member} OR l.file_ids && ARRAY(
+                SELECT f.id FROM files f WHERE f.server_id = ${server} AND f.contributor_address = ${member}))`);
+    }
     const rows: Array<Record<string, unknown>> = await this.log.query(
       `SELECT ${this.logColumns}, o.receipt
          FROM access_log l LEFT JOIN operations o ON o.id = l.operation_id AND o.server_id = l.server_id
-        WHERE l.server_id = $1 AND ($2::text IS NULL OR l.id < $2)
-          AND ($4::text IS NULL OR l.actor = $4 OR l.file_ids && ARRAY(
-                SELECT f.id FROM files f WHERE f.server_id = $1 AND f.contributor_address = $4))
-        ORDER BY l.id DESC LIMIT $3`,
-      [serverId, page.cursor ?? null, page.limit + 1, memberAddress],
+        WHERE ${where.join(' AND ')}
+        ORDER BY l.id COLLATE "C" DESC LIMIT ${p.add(page.limit + 1)}`,
+      p.values,
     );
     return rows.map((row) =>
       Object.assign(hydrate(this.dataSource, AccessLogEntity, row), { receipt: row.receipt ?? null }),

@@ -1,13 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import type { BlobStore } from '@hearth/blobs';
-import { DataSource, LessThan, Repository } from 'typeorm';
+import { DataSource, Repository } from 'typeorm';
 import { BLOB_STORE } from '../blob-store';
 import { FileEntity } from '../entities/file.entity';
+import { hydrate } from './hydrate';
 import { deleteFilesIn } from './internal/file-rows';
 import { inlineChunksSql, splitInlineChunks } from './internal/inline-chunks';
-import { hydrate } from './hydrate';
-import { prepared } from './prepared';
+import { Params } from './internal/params';
+import { columnsOf, prepared } from './prepared';
 import type { ServerRole } from './server.repository';
 
 /** What an upload knows of its file before the first byte arrives. */
@@ -57,6 +58,7 @@ export class FileRepository {
   static readonly entities = [FileEntity];
 
   private fileColumns?: string;
+  private readerFileColumns?: string;
 
   constructor(
     @InjectRepository(FileEntity) private readonly files: Repository<FileEntity>,
@@ -101,7 +103,7 @@ export class FileRepository {
    * file (an owner every file, a member their own contributions) is the caller's rule.
    */
   async findForReader(serverId: string, fileId: string, sessionTokenHash: Buffer): Promise<FileForReader> {
-    this.fileColumns ??= this.dataSource
+    this.readerFileColumns ??= this.dataSource
       .getMetadata(FileEntity)
       .columns.map((c) => `f.${c.databaseName} AS f_${c.databaseName}`)
       .join(', ');
@@ -110,7 +112,7 @@ export class FileRepository {
       'files_find_for_reader',
       `SELECT ses.account_id AS ses_account_id, a.address AS ses_address, srv.kms_key_ref AS srv_kms_key_ref,
               CASE WHEN srv.owner_account_id = ses.account_id THEN 'owner' ELSE m.role END AS reader_role,
-              ${this.fileColumns}, ${inlineChunksSql('f', '$4', 'inline')}
+              ${this.readerFileColumns}, ${inlineChunksSql('f', '$4', 'inline')}
        FROM sessions ses
        JOIN accounts a ON a.id = ses.account_id
        LEFT JOIN servers srv ON srv.id = $2
@@ -156,21 +158,29 @@ export class FileRepository {
   /**
    * The server's ready files, newest first, after `cursor` (an id), optionally only one contributor's
    * (lowercase address): up to `limit + 1` rows (one more tells the caller there is a next page).
+   *
+   * Ordered and compared as `id COLLATE "C"`, an order only the tenant's indexes have (files_page_idx, and
+   * files_contributor_page_idx for a contributor): the primary key cannot give it, so no plan walks every
+   * tenant's newest files and filters out the others', whatever the statistics say (docs/architecture.md#pages).
+   * 'uploading' rows live inside their upload's transaction only, so the status filter drops next to nothing.
    */
-  listReady(
+  async listReady(
     serverId: string,
     page: { limit: number; cursor?: string; contributorAddress?: string | null },
   ): Promise<FileEntity[]> {
-    return this.files.find({
-      where: {
-        serverId,
-        status: 'ready',
-        ...(page.contributorAddress ? { contributorAddress: page.contributorAddress.toLowerCase() } : {}),
-        ...(page.cursor ? { id: LessThan(page.cursor) } : {}),
-      },
-      order: { id: 'DESC' },
-      take: page.limit + 1,
-    });
+    this.fileColumns ??= columnsOf(this.dataSource, FileEntity);
+    const p = new Params();
+    const where = [`server_id = ${p.add(serverId)}`, `status = 'ready'`];
+    if (page.contributorAddress) {
+      where.push(`contributor_address = ${p.add(page.contributorAddress.toLowerCase())}`);
+    }
+    if (page.cursor) where.push(`id COLLATE "C" < ${p.add(page.cursor)}`);
+    const rows: Array<Record<string, unknown>> = await this.files.query(
+      `SELECT ${this.fileColumns} FROM files WHERE ${where.join(' AND ')}
+        ORDER BY id COLLATE "C" DESC LIMIT ${p.add(page.limit + 1)}`,
+      p.values,
+    );
+    return rows.map((row) => hydrate(this.dataSource, FileEntity, row));
   }
 
   /**

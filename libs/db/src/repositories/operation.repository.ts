@@ -7,6 +7,7 @@ import { OperationEntity, type OperationStatus } from '../entities/operation.ent
 import type { ServerEntity } from '../entities/server.entity';
 import { hydrate } from './hydrate';
 import { inlineChunksSql, splitInlineChunks } from './internal/inline-chunks';
+import { Params } from './internal/params';
 import { columnsOf, prepared } from './prepared';
 
 export const TERMINAL_STATUSES: readonly OperationStatus[] = ['succeeded', 'failed', 'denied', 'cancelled'];
@@ -178,17 +179,28 @@ export class OperationRepository {
     return rows.length ? this.hydrate(rows[0]) : null;
   }
 
-  /** The key's operations, newest first, after `cursor` (an id), optionally in one status; `limit` rows. */
+  /**
+   * The key's operations, newest first, after `cursor` (an id), optionally in one status; `limit` rows.
+   *
+   * Ordered and compared as `id COLLATE "C"`, an order only operations_key_page_idx (server_id, api_key_id,
+   * id COLLATE "C") has: the primary key cannot give it, so no plan walks every tenant's newest operations and
+   * filters out the others', whatever the statistics say (docs/architecture.md#pages). A status filter drops only
+   * this key's own operations; an index with the status in it would turn every status change on the operation
+   * path into an update of all the table's indexes.
+   */
   async listForApiKey(
     serverId: string,
     apiKeyId: string,
     page: { limit: number; cursor?: string; status?: OperationStatus },
   ): Promise<OperationEntity[]> {
+    const p = new Params();
+    const where = [`server_id = ${p.add(serverId)}`, `api_key_id = ${p.add(apiKeyId)}`];
+    if (page.status) where.push(`status = ${p.add(page.status)}`);
+    if (page.cursor) where.push(`id COLLATE "C" < ${p.add(page.cursor)}`);
     const rows = await this.operations.query<Array<Record<string, unknown>>>(
-      `SELECT ${this.columns()} FROM operations
-       WHERE api_key_id = $1 AND server_id = $2 AND ($3::text IS NULL OR id < $3) AND ($4::text IS NULL OR status = $4)
-       ORDER BY id DESC LIMIT $5`,
-      [apiKeyId, serverId, page.cursor ?? null, page.status ?? null, page.limit],
+      `SELECT ${this.columns()} FROM operations WHERE ${where.join(' AND ')}
+        ORDER BY id COLLATE "C" DESC LIMIT ${p.add(page.limit)}`,
+      p.values,
     );
     return rows.map((row) => this.hydrate(row));
   }

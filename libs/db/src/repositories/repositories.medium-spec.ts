@@ -8,6 +8,7 @@ import './api-key.repository.medium-cases';
 import './file.repository.medium-cases';
 import './member.repository.medium-cases';
 import './operation.repository.medium-cases';
+import './pages.medium-cases';
 import './server.repository.medium-cases';
 import './session.repository.medium-cases';
 import './usage.repository.medium-cases';

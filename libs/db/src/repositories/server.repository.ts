@@ -5,7 +5,10 @@ import { AccountEntity } from '../entities/account.entity';
 import type { MemberRole } from '../entities/member.entity';
 import { MemberEntity } from '../entities/member.entity';
 import { type PolicyKind, ServerEntity } from '../entities/server.entity';
+import { hydrate } from './hydrate';
+import { Params } from './internal/params';
 import { isUniqueViolation } from './pg-errors';
+import { columnsOf } from './prepared';
 
 export type ServerRole = 'owner' | MemberRole;
 
@@ -41,6 +44,8 @@ export interface NewCollective {
 export class ServerRepository {
   static readonly entities = [ServerEntity, MemberEntity];
 
+  private serverColumns?: string;
+
   constructor(
     @InjectRepository(ServerEntity) private readonly servers: Repository<ServerEntity>,
     @InjectRepository(MemberEntity) private readonly members: Repository<MemberEntity>,
@@ -75,23 +80,42 @@ export class ServerRepository {
   /**
    * Servers the account owns plus collectives its address is a member of, in id (creation) order, after
    * `cursor`: up to `limit + 1` rows (one more tells the caller there is a next page).
+   *
+   * The account is the tenant here. Each half is a page of its own, read from an index led by the account
+   * (servers_owner_page_idx: owner, id COLLATE "C"; server_members_address_page_idx: address, server id
+   * COLLATE "C"); the merged page's ids then fetch their rows by primary key. One OR over both halves would leave
+   * only the primary key in id order, walked while testing every tenant's servers; ordering and comparing
+   * `COLLATE "C"`, which only those indexes have, keeps that plan out whatever the statistics say, and fetching
+   * by `id = ANY(…)` (at most `limit + 1` ids of a unique column) keeps a scan of all servers out of the last step
+   * (docs/architecture.md#pages).
    */
-  listForAccount(
+  async listForAccount(
     accountId: string,
     address: string,
     page: { limit: number; cursor?: string },
   ): Promise<ServerEntity[]> {
-    const qb = this.servers
-      .createQueryBuilder('s')
-      .where(
-        '(s.owner_account_id = :accountId OR EXISTS (SELECT 1 FROM server_members m WHERE m.server_id = s.id AND m.address = :address))',
-        { accountId, address: address.toLowerCase() },
-      );
-    if (page.cursor) qb.andWhere('s.id > :cursor', { cursor: page.cursor });
-    return qb
-      .orderBy('s.id', 'ASC')
-      .limit(page.limit + 1)
-      .getMany();
+    this.serverColumns ??= columnsOf(this.dataSource, ServerEntity);
+    const p = new Params();
+    const account = p.add(accountId);
+    const member = p.add(address.toLowerCase());
+    const cursor = page.cursor ? p.add(page.cursor) : null;
+    const limit = p.add(page.limit + 1);
+    const rows: Array<Record<string, unknown>> = await this.servers.query(
+      `SELECT ${this.serverColumns} FROM servers WHERE id = ANY(ARRAY(
+           SELECT id FROM (
+               (SELECT id FROM servers
+                 WHERE owner_account_id = ${account}${cursor ? ` AND id COLLATE "C" > ${cursor}` : ''}
+                 ORDER BY id COLLATE "C" LIMIT ${limit})
+               UNION
+               (SELECT server_id FROM server_members
+                 WHERE address = ${member}${cursor ? ` AND server_id COLLATE "C" > ${cursor}` : ''}
+                 ORDER BY server_id COLLATE "C" LIMIT ${limit})
+             ) halves
+            ORDER BY id COLLATE "C" LIMIT ${limit}))
+        ORDER BY id COLLATE "C"`,
+      p.values,
+    );
+    return rows.map((row) => hydrate(this.dataSource, ServerEntity, row));
   }
 
   /**

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { UsageDailyEntity } from '../entities/usage.entity';
+import { Params } from './internal/params';
 
 /** One API key's usage on one UTC day. */
 export interface UsageDay {
@@ -37,13 +38,23 @@ export class UsageRepository {
 
   /**
    * Days in the range, newest first and by key (descending) within a day, after `after` (the last row of the
-   * previous page): up to `limit + 1` rows (one more tells there is a next page).
+   * previous page): up to `limit + 1` rows (one more tells there is a next page). Served by usage_daily_page_idx
+   * (server_id, day, api_key_id), the only index in that order, so a page reads `limit + 1` of the tenant's rows
+   * rather than sorting all of them (docs/architecture.md#pages).
    */
   async daily(
     serverId: string,
     range: DayRange,
     page: { limit: number; after?: { day: string; apiKeyId: string } },
   ): Promise<UsageDay[]> {
+    const p = new Params();
+    const where = [
+      `server_id = ${p.add(serverId)}`,
+      `day BETWEEN ${p.add(range.from)}::date AND ${p.add(range.to)}::date`,
+    ];
+    if (page.after) {
+      where.push(`(day, api_key_id) < (${p.add(page.after.day)}::date, ${p.add(page.after.apiKeyId)}::text)`);
+    }
     const rows: Array<{
       day: string;
       api_key_id: string;
@@ -52,10 +63,9 @@ export class UsageRepository {
       input_bytes: string;
     }> = await this.usage.query(
       `SELECT to_char(day, 'YYYY-MM-DD') AS day, api_key_id, operations, compute_ms, input_bytes FROM usage_daily
-          WHERE server_id = $1 AND day BETWEEN $2::date AND $3::date
-            AND ($4::date IS NULL OR (day, api_key_id) < ($4::date, $5::text) OR (day < $4::date))
-          ORDER BY day DESC, api_key_id DESC LIMIT $6`,
-      [serverId, range.from, range.to, page.after?.day ?? null, page.after?.apiKeyId ?? null, page.limit + 1],
+        WHERE ${where.join(' AND ')}
+        ORDER BY day DESC, api_key_id DESC LIMIT ${p.add(page.limit + 1)}`,
+      p.values,
     );
     return rows.map((r) => ({
       day: r.day,

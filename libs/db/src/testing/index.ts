@@ -17,6 +17,9 @@ import { MemberEntity, type MemberRole } from '../entities/member.entity';
 import { OperationEntity, type OperationStatus } from '../entities/operation.entity';
 import { type ServerKind, ServerEntity } from '../entities/server.entity';
 
+export * from './fill';
+export * from './plans';
+
 export interface RepositoryTesting {
   module: TestingModule;
   dataSource: DataSource;
@@ -24,10 +27,16 @@ export interface RepositoryTesting {
   close(): Promise<void>;
 }
 
-/** The given repositories (DatabaseModule.forRoot + forFeature) on DATABASE_URL of this test run. */
-export async function repositoryTesting(repositories: RepositoryClass[]): Promise<RepositoryTesting> {
+/**
+ * The given repositories (DatabaseModule.forRoot + forFeature) on DATABASE_URL of this test run (`overrides` replace
+ * settings of the environment, e.g. a bench's own DATABASE_URL).
+ */
+export async function repositoryTesting(
+  repositories: RepositoryClass[],
+  overrides: Record<string, string> = {},
+): Promise<RepositoryTesting> {
   // why process.env: the test runner's environment, validated by the one config loader.
-  const config = loadConfig({ ...process.env, DATABASE_POOL_SIZE: '4' });
+  const config = loadConfig({ ...process.env, DATABASE_POOL_SIZE: '4', ...overrides });
   const module = await Test.createTestingModule({
     imports: [
       HearthConfigModule.forRoot(config),

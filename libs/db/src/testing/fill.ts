@@ -1,0 +1,84 @@
+import type { DataSource } from 'typeorm';
+
+export interface OtherTenants {
+  /** Rows per table. */
+  rows: number;
+  /** Servers that get the rows of the tenant tables, in turn; `keys[i]` is an API key of `servers[i]`. */
+  servers: string[];
+  keys: string[];
+  /** Accounts that get `rows` servers of their own and a membership in each, in turn (the server list's tenants). */
+  accounts: Array<{ id: string; address: string }>;
+  /** The actor of the access-log rows and the contributor of the files (an address that is also A's member). */
+  address: string;
+}
+
+/** The n-th filler id of a prefix: 'ffff' after the prefix sorts after every uuidv7 of the next millennia. */
+const fillerId = (prefix: string): string => `'${prefix}_ffff' || lpad(to_hex(g), 28, '0')`;
+
+/**
+ * Other tenants' rows, newer than every row newId() made so far, one INSERT … SELECT per table: access log,
+ * files, operations, API keys, members, usage (100 keys over 1,000 days from 2026-01-01) and servers with a
+ * membership each. Then ANALYZE, so the planner knows them.
+ */
+export async function fillOtherTenants(ds: DataSource, o: OtherTenants): Promise<void> {
+  // Row g goes to tenant g mod n: the tenants' rows interleave in id order, as concurrent tenants' do.
+  const server = `($1::text[])[g % ${o.servers.length} + 1]`;
+  const account = `($1::text[])[g % ${o.accounts.length} + 1]`;
+  const accountAddress = `($2::text[])[g % ${o.accounts.length} + 1]`;
+  const series = `generate_series(1, ${o.rows}) g`;
+  const accounts = [o.accounts.map((x) => x.id), o.accounts.map((x) => x.address)];
+  const fills: Array<[string, unknown[]]> = [
+    [
+      `INSERT INTO access_log (id, server_id, actor, file_ids, outcome, operation)
+       SELECT ${fillerId('log')}, ${server}, $2, '{}', 'read', 'download' FROM ${series}`,
+      [o.servers, o.address],
+    ],
+    [
+      `INSERT INTO files (id, server_id, name, content_type, size, encryption, contributor_address, status)
+       SELECT ${fillerId('fil')}, ${server}, 'filler', 'text/plain', 1, 'server', $2, 'ready' FROM ${series}`,
+      [o.servers, o.address],
+    ],
+    [
+      `INSERT INTO operations (id, server_id, api_key_id, app_address, operation, operation_version, parameters,
+         file_ids, status, request_hash)
+       SELECT ${fillerId('op')}, ${server}, ($2::text[])[g % ${o.servers.length} + 1], '0x', 'word_count', '1',
+              '{}', '{}', 'succeeded', 'h'
+         FROM ${series}`,
+      [o.servers, o.keys],
+    ],
+    [
+      `INSERT INTO api_keys (id, server_id, name, app_address, secret_hash, secret_prefix, rate_per_minute)
+       SELECT ${fillerId('key')}, ${server}, 'filler', '0x', decode(lpad(to_hex(g), 64, '0'), 'hex'), 'hth_', 60
+         FROM ${series}`,
+      [o.servers],
+    ],
+    [
+      `INSERT INTO server_members (id, server_id, address, role)
+       SELECT ${fillerId('mem')}, ${server}, '0x' || lpad(to_hex(g), 40, '0'), 'member' FROM ${series}`,
+      [o.servers],
+    ],
+    [
+      `INSERT INTO usage_daily (server_id, api_key_id, day, operations)
+       SELECT ${server}, 'key_ffff' || lpad(to_hex(g / 1000), 28, '0'), date '2026-01-01' + g % 1000, 1
+         FROM ${series}`,
+      [o.servers],
+    ],
+    [
+      `INSERT INTO servers (id, kind, name, owner_account_id, owner_address, kms_key_ref, address, public_key,
+         wrapped_identity_key, policy_kind, policy_address)
+       SELECT ${fillerId('srv')}, 'collective', 'filler', ${account}, ${accountAddress}, 'k', '0x', '0x', '\\x00',
+              'whitelist', '0x'
+         FROM ${series}`,
+      accounts,
+    ],
+    [
+      `INSERT INTO server_members (id, server_id, address, role)
+       SELECT 'mem_fffe' || lpad(to_hex(g), 28, '0'), ${fillerId('srv')}, ($1::text[])[g % ${o.accounts.length} + 1],
+              'member'
+         FROM ${series}`,
+      [accounts[1]],
+    ],
+  ];
+  for (const [sql, params] of fills) await ds.query(sql, params);
+  await ds.query('ANALYZE access_log, files, operations, api_keys, server_members, usage_daily, servers');
+}
