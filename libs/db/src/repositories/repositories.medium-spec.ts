@@ -1,6 +1,7 @@
 /*
  * Every repository's medium cases (each beside its repository, in `*.medium-cases.ts`) in one test process: they
- * share the run's Postgres, and loading TypeORM once instead of once per repository keeps the tier fast.
+ * share the run's Postgres, and loading TypeORM once instead of once per repository keeps the tier fast. (The pages case, which fills tables with other tenants' rows, runs beside them in a process
+ * of its own: pages.medium-spec.ts.)
  */
 import './access-log.repository.medium-cases';
 import './account.repository.medium-cases';
@@ -8,7 +9,6 @@ import './api-key.repository.medium-cases';
 import './file.repository.medium-cases';
 import './member.repository.medium-cases';
 import './operation.repository.medium-cases';
-import './pages.medium-cases';
 import './server.repository.medium-cases';
 import './session.repository.medium-cases';
 import './usage.repository.medium-cases';
