@@ -17,7 +17,7 @@ export class TenantLeadingPages1764000011000 implements MigrationInterface {
     await q.query(`DROP INDEX access_log_server_id_idx`);
 
     await q.query(`CREATE INDEX files_page_idx ON files (server_id, id COLLATE "C")`);
-    // A member's own contributions: their page, the access log's member filter, a member's removal.
+    // A member's own contributions: their page, a member's removal.
     await q.query(
       `CREATE INDEX files_contributor_page_idx ON files (server_id, contributor_address, id COLLATE "C")`,
     );

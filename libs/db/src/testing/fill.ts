@@ -79,6 +79,11 @@ export async function fillOtherTenants(ds: DataSource, o: OtherTenants): Promise
       [accounts[1]],
     ],
   ];
-  for (const [sql, params] of fills) await ds.query(sql, params);
+  // The tables fill at once, on separate connections of the pool (the members' second fill needs its servers).
+  const [serversFill, membershipsFill] = fills.slice(-2);
+  await Promise.all([
+    ...fills.slice(0, -2).map(([sql, params]) => ds.query(sql, params)),
+    ds.query(...serversFill).then(() => ds.query(...membershipsFill)),
+  ]);
   await ds.query('ANALYZE access_log, files, operations, api_keys, server_members, usage_daily, servers');
 }
