@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { runMigrations } from '@hearth/db';
@@ -35,6 +35,15 @@ function findTests(dir: string, out: string[] = []): string[] {
     else if (tierOf(entry)) out.push(full);
   }
   return out;
+}
+
+/**
+ * Files that say `test:slow` in a comment start first, so that the tier's other files run beside them instead of
+ * after them (the runner keeps `TEST_CONCURRENCY` files going at once, in the order given).
+ */
+function startSlowFirst(files: string[]): string[] {
+  const slow = new Set(files.filter((f) => readFileSync(f, 'utf8').includes('test:slow')));
+  return [...files.filter((f) => slow.has(f)), ...files.filter((f) => !slow.has(f))];
 }
 
 function parseArgs(argv: string[]): { tiers: Set<Tier>; filters: string[] } {
@@ -75,10 +84,12 @@ function runNodeTests(files: string[], env: NodeJS.ProcessEnv): Promise<number> 
 
 async function main(): Promise<void> {
   const { tiers, filters } = parseArgs(process.argv.slice(2));
-  const files = findTests(DIST)
-    .filter((f) => tiers.has(tierOf(f)!))
-    .filter((f) => filters.length === 0 || filters.some((flt) => f.includes(flt)))
-    .sort();
+  const files = startSlowFirst(
+    findTests(DIST)
+      .filter((f) => tiers.has(tierOf(f)!))
+      .filter((f) => filters.length === 0 || filters.some((flt) => f.includes(flt)))
+      .sort(),
+  );
   const label = [...tiers].join(', ');
   const started = Date.now();
   const home = mkdtempSync(join(tmpdir(), 'hearth-test-'));

@@ -1,3 +1,4 @@
+// test:slow: it fills seven tables with 100,000 rows each; the runner starts it first.
 /*
  * A page costs what the tenant's own rows cost, whatever another tenant holds. Tenant A has a few rows in every
  * listed table; tenant B (and account B, for the server list) has 100,000 newer ones, written in one
