@@ -19,6 +19,7 @@ import autocannon from 'autocannon';
 import { dropDatabase } from '../scripts/lib/services';
 import { freePort, startNode, stopAll, waitForHttp, type Managed } from '../scripts/lib/processes';
 import { json, newApp, newTenant, uploadText } from '../test/support/flow';
+import { startBenchGateway } from './lib/gateway';
 import { bearer } from '../test/support/siwe';
 
 function arg(name: string, fallback: number): number {
@@ -60,25 +61,11 @@ async function main(): Promise<void> {
   base.pathname = `/hearth_bench_${Date.now()}_${process.pid}`;
   const databaseUrl = base.toString();
   const home = mkdtempSync(join(tmpdir(), 'hearth-bench-'));
-  const [gatewayPort, barePort] = [await freePort(), await freePort()];
-  const url = `http://127.0.0.1:${gatewayPort}`;
+  const barePort = await freePort();
   await runMigrations(databaseUrl);
+  const { gateway, url } = await startBenchGateway({ databaseUrl, home });
   const procs: Managed[] = [
-    startNode(
-      'gateway',
-      'apps/gateway/src/main.js',
-      {
-        ...process.env,
-        NODE_ENV: 'development',
-        LOG_LEVEL: 'silent',
-        DATABASE_URL: databaseUrl,
-        HEARTH_HOME: home,
-        PORT: String(gatewayPort),
-        HOST: '127.0.0.1',
-        QUEUE_PREFIX: `hearth-bench-${process.pid}`,
-      },
-      true,
-    ),
+    gateway,
     startNode('bare', 'bench/lib/bare-fastify.js', { ...process.env, PORT: String(barePort) }, true),
   ];
   try {

@@ -15,7 +15,8 @@ import { runMigrations } from '@hearth/db';
 import { generatePrivateKey, type PrivateKeyAccount, privateKeyToAccount } from 'viem/accounts';
 import { createSiweMessage } from 'viem/siwe';
 import { dropDatabase } from '../scripts/lib/services';
-import { freePort, rssMiB, startNode, stopAll, waitForHttp } from '../scripts/lib/processes';
+import { startBenchGateway } from './lib/gateway';
+import { rssMiB, stopAll, waitForHttp } from '../scripts/lib/processes';
 
 const latencyCount = Number(process.argv[2] ?? 1000);
 const tenantCount = Number(process.argv[3] ?? 10_000);
@@ -87,24 +88,8 @@ async function main(): Promise<void> {
   base.pathname = `/hearth_bench_${Date.now()}_${process.pid}`;
   const databaseUrl = base.toString();
   const home = mkdtempSync(join(tmpdir(), 'hearth-bench-'));
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
   await runMigrations(databaseUrl);
-  const gateway = startNode(
-    'gateway',
-    'apps/gateway/src/main.js',
-    {
-      ...process.env,
-      NODE_ENV: 'development',
-      LOG_LEVEL: 'silent',
-      DATABASE_URL: databaseUrl,
-      HEARTH_HOME: home,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      QUEUE_PREFIX: `hearth-bench-${process.pid}`,
-    },
-    true,
-  );
+  const { gateway, url } = await startBenchGateway({ databaseUrl, home });
   try {
     await waitForHttp(`${url}/health/live`);
     const pid = gateway.child.pid as number;

@@ -15,7 +15,8 @@ import { runMigrations } from '@hearth/db';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { createSiweMessage } from 'viem/siwe';
 import { dropDatabase } from '../scripts/lib/services';
-import { freePort, rssMiB, startNode, stopAll, waitForHttp } from '../scripts/lib/processes';
+import { startBenchGateway } from './lib/gateway';
+import { freePort, rssMiB, stopAll, waitForHttp } from '../scripts/lib/processes';
 
 const MIB = 1024 * 1024;
 const sizeMiB = Number(process.argv[2] ?? 100);
@@ -73,24 +74,11 @@ async function main(): Promise<void> {
   });
   sink.kill();
 
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const gateway = startNode(
-    'gateway',
-    'apps/gateway/src/main.js',
-    {
-      ...process.env,
-      NODE_ENV: 'development',
-      LOG_LEVEL: 'silent',
-      DATABASE_URL: databaseUrl,
-      HEARTH_HOME: home,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      MAX_UPLOAD_BYTES: String(2 * sizeMiB * MIB),
-      QUEUE_PREFIX: `hearth-bench-${process.pid}`,
-    },
-    true,
-  );
+  const { gateway, url } = await startBenchGateway({
+    databaseUrl,
+    home,
+    env: { MAX_UPLOAD_BYTES: String(2 * sizeMiB * MIB) },
+  });
   try {
     await waitForHttp(`${url}/health/live`);
     const wallet = privateKeyToAccount(generatePrivateKey());
