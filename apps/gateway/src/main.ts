@@ -44,8 +44,8 @@ export async function createGateway(config: HearthConfig): Promise<NestFastifyAp
   });
   // One line per request: method and path only (query strings and headers may carry names or tokens).
   fastify.addHook('onResponse', (req, reply, done) => {
-    const path = req.url.split('?')[0];
-    if (log.isLevelEnabled('info') && path !== '/health/live' && path !== '/metrics') {
+    const path = log.isLevelEnabled('info') ? req.url.split('?')[0] : '';
+    if (path && path !== '/health/live' && path !== '/metrics') {
       log.info(
         {
           reqId: req.id,

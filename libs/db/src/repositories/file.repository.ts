@@ -103,10 +103,7 @@ export class FileRepository {
    * file (an owner every file, a member their own contributions) is the caller's rule.
    */
   async findForReader(serverId: string, fileId: string, sessionTokenHash: Buffer): Promise<FileForReader> {
-    this.readerFileColumns ??= this.dataSource
-      .getMetadata(FileEntity)
-      .columns.map((c) => `f.${c.databaseName} AS f_${c.databaseName}`)
-      .join(', ');
+    this.readerFileColumns ??= columnsOf(this.dataSource, FileEntity, 'f', 'f_');
     const rows = await prepared<Record<string, unknown>>(
       this.dataSource,
       'files_find_for_reader',
@@ -126,18 +123,7 @@ export class FileRepository {
     const session = { accountId: row.ses_account_id as string, address: row.ses_address as string };
     const role = row.reader_role as ServerRole | null;
     if (!role) return { found: 'no-server', session };
-    const file =
-      row.f_id === null
-        ? null
-        : hydrate(
-            this.dataSource,
-            FileEntity,
-            Object.fromEntries(
-              Object.entries(row)
-                .filter(([k]) => k.startsWith('f_'))
-                .map(([k, v]) => [k.slice(2), v]),
-            ),
-          );
+    const file = row.f_id === null ? null : hydrate(this.dataSource, FileEntity, row, 'f_');
     return {
       found: 'server',
       session,

@@ -9,11 +9,16 @@ export function hydrate<T extends ObjectLiteral>(
   dataSource: DataSource,
   target: EntityTarget<T>,
   row: Record<string, unknown>,
+  /** The prefix its columns carry in the row (`columnsOf(…, alias, prefix)`), for rows joining several tables. */
+  prefix = '',
 ): T {
   const metadata = dataSource.getMetadata(target);
   const entity = metadata.create() as T;
   for (const column of metadata.columns) {
-    column.setEntityValue(entity, dataSource.driver.prepareHydratedValue(row[column.databaseName], column));
+    column.setEntityValue(
+      entity,
+      dataSource.driver.prepareHydratedValue(row[prefix + column.databaseName], column),
+    );
   }
   return entity;
 }

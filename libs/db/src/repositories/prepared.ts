@@ -27,9 +27,14 @@ export function columnsOf<T extends ObjectLiteral>(
   dataSource: DataSource,
   target: EntityTarget<T>,
   alias?: string,
+  /** Selects each column as `<prefix><column>` (read back with `hydrate(…, prefix)`), for joins. */
+  prefix?: string,
 ): string {
   return dataSource
     .getMetadata(target)
-    .columns.map((c) => (alias ? `${alias}.${c.databaseName}` : c.databaseName))
+    .columns.map((c) => {
+      const column = alias ? `${alias}.${c.databaseName}` : c.databaseName;
+      return prefix ? `${column} AS ${prefix}${c.databaseName}` : column;
+    })
     .join(', ');
 }
