@@ -19,7 +19,8 @@
  *     request, a JSON-RPC call, the receipt's digest and signature, the engine), to show what 40 % of (b) would
  *     leave for the rest.
  *
- *   node dist/bench/pipeline.bench.js [--duration=3000] [--concurrency=1,4,16,32] [--worker-concurrency=8]
+ *   node dist/bench/pipeline.bench.js [--duration=3000] [--per-job-duration=12000] [--rounds=2]
+ *                                     [--concurrency=1,4,16,32] [--worker-concurrency=8]
  *                                     [--only=pooled,prefer-wait,bare,per-job,floors]
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -45,6 +46,10 @@ import { bullmqRoundTrip } from './lib/bullmq-round-trip';
 const BASE_DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const DURATION_MS = Number(arg('duration') ?? 3000);
+// A per-job child costs about a second to start, so a 3 s window holds too few jobs to mean anything.
+const PER_JOB_DURATION_MS = Number(arg('per-job-duration') ?? Math.max(DURATION_MS, 12_000));
+// Rounds of every variant, alternating which goes first, so that a change in the machine's load shows in all alike.
+const ROUNDS = Number(arg('rounds') ?? 2);
 const CONCURRENCY = (arg('concurrency') ?? '1,4,16,32').split(',').map(Number);
 const WORKER_CONCURRENCY = Number(arg('worker-concurrency') ?? 8);
 // Which parts run (e.g. --only=pooled to profile one mode); all three by default.
@@ -87,6 +92,51 @@ interface Result {
   cpuByClass: Map<string, number>;
 }
 
+/** A variant over all rounds: medians of each figure, and ratios to (b) as medians of the per-round ratios. */
+interface MergedResult extends Result {
+  rounds: number;
+  ratios: { perSecond: number; p50: number; p99: number; cpuMsPerJob: number };
+}
+
+function mergeRounds(perRound: Result[][]): MergedResult[] {
+  const key = (r: Result) => `${r.variant}@${r.concurrency}`;
+  const groups = new Map<string, Array<{ r: Result; base?: Result }>>();
+  for (const round of perRound) {
+    const base = new Map(round.filter((r) => r.variant === 'bare noop (b)').map((r) => [r.concurrency, r]));
+    for (const r of round) {
+      const group = groups.get(key(r)) ?? [];
+      group.push({ r, base: base.get(r.concurrency) });
+      groups.set(key(r), group);
+    }
+  }
+  return [...groups.values()].map((group) => {
+    const rs = group.map((g) => g.r);
+    const med = (fn: (r: Result) => number) => median(rs.map(fn));
+    const ratio = (fn: (r: Result) => number) =>
+      median(group.filter((g) => g.base).map((g) => fn(g.r) / fn(g.base as Result)));
+    const classes = new Set(rs.flatMap((r) => [...r.cpuByClass.keys()]));
+    return {
+      variant: rs[0].variant,
+      concurrency: rs[0].concurrency,
+      rounds: rs.length,
+      jobs: rs.reduce((a, r) => a + r.jobs, 0),
+      failed: rs.reduce((a, r) => a + r.failed, 0),
+      unfinished: rs.reduce((a, r) => a + r.unfinished, 0),
+      perSecond: med((r) => r.perSecond),
+      p50: med((r) => r.p50),
+      p99: med((r) => r.p99),
+      cpuMsPerJob: med((r) => r.cpuMsPerJob),
+      cpuByClass: new Map([...classes].map((c) => [c, med((r) => r.cpuByClass.get(c) ?? 0)])),
+      ratios: {
+        perSecond: ratio((r) => r.perSecond),
+        p50: ratio((r) => r.p50),
+        p99: ratio((r) => r.p99),
+        cpuMsPerJob: ratio((r) => r.cpuMsPerJob),
+      },
+    };
+  });
+}
+
 interface Sample {
   id: string;
   e2eMs: number;
@@ -118,8 +168,27 @@ function processClass(pid: number): string | undefined {
   if (cmdline.startsWith('postgres')) return 'postgres';
   if (cmdline.includes('redis-server')) return 'redis';
   if (cmdline.includes('hardhat')) return 'chain';
-  if (cmdline.includes(WORKER_CHILD_SCRIPT) || cmdline.includes('child-main')) return 'children';
+  // Only this bench's own children: other processes on a shared machine may run the same child script, and one
+  // of theirs ending in the window would be taken off without its time ever being added.
+  if ((cmdline.includes(WORKER_CHILD_SCRIPT) || cmdline.includes('child-main')) && descendsFromBench(pid))
+    return 'children';
   return undefined;
+}
+
+function parentOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+function descendsFromBench(pid: number): boolean {
+  for (let p = parentOf(pid), hops = 0; p !== undefined && p > 1 && hops < 8; p = parentOf(p), hops++) {
+    if (p === process.pid) return true;
+  }
+  return false;
 }
 
 /** CPU time so far (user + system, ms) of every process of the stack, by pid (/proc/<pid>/stat). */
@@ -156,7 +225,7 @@ interface CpuWindow {
 }
 
 /** Machine CPU spent during the measured window (after warm-up, before the end), read when each edge passes. */
-function cpuWindow(): CpuWindow {
+function cpuWindow(durationMs = DURATION_MS): CpuWindow {
   let start = NaN;
   let end = NaN;
   let classStart = new Map<number, { cls: string; ms: number }>();
@@ -168,7 +237,7 @@ function cpuWindow(): CpuWindow {
   const t2 = setTimeout(() => {
     end = machineBusyMs();
     classEnd = stackCpuMs();
-  }, WARMUP_MS + DURATION_MS);
+  }, WARMUP_MS + durationMs);
   const stop = () => {
     clearTimeout(t1);
     clearTimeout(t2);
@@ -263,6 +332,7 @@ async function runPipeline(
   concurrency: number,
   preferWait = false,
 ): Promise<PipelineRun> {
+  const durationMs = mode === 'per-job' ? PER_JOB_DURATION_MS : DURATION_MS;
   const pool = worker.app.get(IsolationPool, { strict: false }).pool;
   const spawnedBefore = pool.stats().spawned;
   const samples: Sample[] = [];
@@ -270,10 +340,10 @@ async function runPipeline(
   let inFlight = 0;
   let started = 0;
   const warmEnd = performance.now() + WARMUP_MS;
-  const end = warmEnd + DURATION_MS;
+  const end = warmEnd + durationMs;
   // Past the drain, requests still open are abandoned: their streams close, so the gateway can shut down.
   const abort = new AbortController();
-  const cpu = cpuWindow();
+  const cpu = cpuWindow(durationMs);
   const client = async (): Promise<void> => {
     while (performance.now() < end && !abort.signal.aborted) {
       const t0 = performance.now();
@@ -303,7 +373,7 @@ async function runPipeline(
         abort.abort();
         resolve();
       },
-      WARMUP_MS + DURATION_MS + DRAIN_MS,
+      WARMUP_MS + durationMs + DRAIN_MS,
     );
   });
   const clients = Promise.all(Array.from({ length: concurrency }, client));
@@ -318,7 +388,7 @@ async function runPipeline(
       jobs: samples.length,
       failed,
       unfinished,
-      perSecond: samples.length / (DURATION_MS / 1000),
+      perSecond: samples.length / (durationMs / 1000),
       p50: percentile(e2e, 50),
       p99: percentile(e2e, 99),
       cpuMsPerJob: cpu.total() / samples.length,
@@ -478,11 +548,10 @@ function table(header: string[], rows: string[][]): void {
 
 const f = (v: number, digits = 1) => (Number.isFinite(v) ? v.toFixed(digits) : '-');
 
-function printResults(results: Result[]): void {
-  const base = new Map(results.filter((r) => r.variant === 'bare noop (b)').map((r) => [r.concurrency, r]));
+function printResults(results: MergedResult[]): void {
   const rows = results.map((r) => {
-    const b = base.get(r.concurrency);
     const isBase = r.variant === 'bare noop (b)';
+    const ratio = (v: number, digits: number) => (isBase ? '-' : f(v, digits));
     return [
       r.variant,
       String(r.concurrency),
@@ -492,11 +561,11 @@ function printResults(results: Result[]): void {
       f(r.perSecond),
       f(r.p50),
       f(r.p99),
-      isBase || !b ? '-' : f(r.perSecond / b.perSecond, 2),
-      isBase || !b ? '-' : f(r.p50 / b.p50, 1),
-      isBase || !b ? '-' : f(r.p99 / b.p99, 1),
+      ratio(r.ratios.perSecond, 2),
+      ratio(r.ratios.p50, 1),
+      ratio(r.ratios.p99, 1),
       f(r.cpuMsPerJob, 2),
-      isBase || !b ? '-' : f(r.cpuMsPerJob / b.cpuMsPerJob, 1),
+      ratio(r.ratios.cpuMsPerJob, 1),
     ];
   });
   table(
@@ -562,6 +631,7 @@ async function printBreakdown(
   ];
   const rows: string[][] = [];
   for (const mode of ['pooled', 'per-job'] as const) {
+    if (!runs.some((r) => r.mode === mode)) continue;
     const all: Array<{ sample: Sample; t: Record<string, number> }> = [];
     for (const { run } of runs.filter((r) => r.mode === mode)) {
       const timings = await timingsOf(
@@ -581,6 +651,7 @@ async function printBreakdown(
       ' the recording statement and the status event reaching the SSE client (queueWait starts at the enqueue inside POST, so\n' +
       ' it can dip below 0); children/op = children forked per operation)',
   );
+  if (childStarts.length === 0) return;
   console.log(
     `per-job child start (fork → ready, same child script and warm-up, no load but this bench): median ${f(median(childStarts))} ms, ` +
       `min ${f(Math.min(...childStarts))} ms, max ${f(Math.max(...childStarts))} ms over ${childStarts.length} children`,
@@ -673,32 +744,44 @@ async function main(): Promise<void> {
       await worker.close();
       worker = undefined;
     };
-    // The floor between the two modes, so a change in the machine's load shows in both comparisons alike.
-    if (ONLY.has('pooled')) await runMode('pooled');
-    for (const c of ONLY.has('bare') ? CONCURRENCY : []) {
-      const r = await runBare(c, childEnv);
-      results.push(r);
-      log(`  bare c=${c}: ${f(r.perSecond)} jobs/s, p50 ${f(r.p50)} ms, p99 ${f(r.p99)} ms`);
+    // Rounds alternate the order (pooled, bare, per-job; then per-job, bare, pooled), so that a change in the
+    // machine's load shows in every variant alike; each ratio below is the median of the per-round ratios.
+    const perRound: Result[][] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      log(`round ${round + 1} of ${ROUNDS}`);
+      const before = results.length;
+      const steps: Array<() => Promise<void>> = [
+        async () => {
+          if (ONLY.has('pooled')) await runMode('pooled');
+        },
+        async () => {
+          for (const c of ONLY.has('bare') ? CONCURRENCY : []) {
+            const r = await runBare(c, childEnv);
+            results.push(r);
+            log(`  bare c=${c}: ${f(r.perSecond)} jobs/s, p50 ${f(r.p50)} ms, p99 ${f(r.p99)} ms`);
+          }
+        },
+        async () => {
+          if (ONLY.has('per-job')) await runMode('per-job');
+        },
+      ];
+      for (const step of round % 2 ? steps.reverse() : steps) await step();
+      perRound.push(results.slice(before));
     }
-    if (ONLY.has('per-job')) await runMode('per-job');
     const childStarts = ONLY.has('per-job') ? await childStartMs(childEnv, 6) : [];
 
     const order: Variant[] = ['bare noop (b)', 'pooled', PREFER_WAIT, 'per-job'];
-    results.sort(
+    const merged = mergeRounds(perRound).sort(
       (x, y) => order.indexOf(x.variant) - order.indexOf(y.variant) || x.concurrency - y.concurrency,
     );
     console.log(
-      '\n(a) stats over 1 KiB, POST → terminal status over SSE; (b) bare BullMQ round trip through a pooled noop child\n',
+      `\n(a) stats over 1 KiB, POST → terminal status over SSE; (b) bare BullMQ round trip through a pooled noop child; ` +
+        `medians over ${ROUNDS} rounds\n`,
     );
-    printResults(results);
-    const base = new Map(
-      results.filter((r) => r.variant === 'bare noop (b)').map((r) => [r.concurrency, r.perSecond]),
-    );
-    const pooled = results.filter((r) => r.variant === 'pooled');
-    const verdicts = pooled.map((r) => ({
-      c: r.concurrency,
-      ratio: r.perSecond / (base.get(r.concurrency) ?? NaN),
-    }));
+    printResults(merged);
+    const verdicts = merged
+      .filter((r) => r.variant === 'pooled')
+      .map((r) => ({ c: r.concurrency, ratio: r.ratios.perSecond }));
     const passing = verdicts.filter((v) => v.ratio >= 0.4);
     console.log(
       `\npooled mode reaches >= 40% of (b) at ${passing.length}/${verdicts.length} concurrencies ` +
