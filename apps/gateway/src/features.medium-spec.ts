@@ -5,6 +5,7 @@
  */
 import './access-log/access-log.medium-cases';
 import './api-keys/api-keys.medium-cases';
+import './auth/api-key-cache.medium-cases';
 import './auth/auth.medium-cases';
 import './collectives/collectives.medium-cases';
 import './files/files.medium-cases';

@@ -15,3 +15,4 @@ export * from './blob-store';
 export * from './db.module';
 export * from './health';
 export * from './repositories';
+export * from './auth-changes';

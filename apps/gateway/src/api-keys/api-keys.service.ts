@@ -3,6 +3,7 @@ import { HEARTH_CONFIG, type HearthConfig } from '@hearth/config';
 import { ApiKeyRepository, type Page, toPage } from '@hearth/db';
 import { ErrorCode, ProblemError } from '@hearth/errors';
 import { isId, newId } from '@hearth/ids';
+import { ApiKeyCache } from '../auth/api-key-cache';
 import { newApiKeySecret } from '../auth/tokens';
 import { type ApiKeyView, type CreateApiKeyBody, toApiKeyView } from './api-keys.dto';
 
@@ -11,6 +12,7 @@ import { type ApiKeyView, type CreateApiKeyBody, toApiKeyView } from './api-keys
 export class ApiKeysService {
   constructor(
     private readonly keys: ApiKeyRepository,
+    private readonly cache: ApiKeyCache,
     @Inject(HEARTH_CONFIG) private readonly config: HearthConfig,
   ) {}
 
@@ -36,6 +38,8 @@ export class ApiKeysService {
   async revoke(serverId: string, keyId: string): Promise<void> {
     if (!isId('key', keyId) || !(await this.keys.revoke(serverId, keyId)))
       throw ProblemError.notFound('API key');
+    // The trigger's announcement follows within milliseconds; this replica's next request must not wait for it.
+    this.cache.forgetServer(serverId);
   }
 
   /** Same key id, new secret; the old secret works for API_KEY_ROTATION_GRACE_SECONDS more. */
@@ -51,6 +55,7 @@ export class ApiKeysService {
       { secretHash: secret.hash, secretPrefix: secret.prefix },
       this.config.API_KEY_ROTATION_GRACE_SECONDS,
     );
+    if (row) this.cache.forgetServer(serverId);
     if (!row) {
       const existing = await this.keys.find(serverId, keyId);
       if (existing?.revokedAt)

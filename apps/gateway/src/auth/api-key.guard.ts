@@ -1,8 +1,8 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
-import { ApiKeyRepository } from '@hearth/db';
 import { ErrorCode, ProblemError } from '@hearth/errors';
 import type { FastifyReply } from 'fastify';
 import { getAddress } from 'viem';
+import { ApiKeyCache } from './api-key-cache';
 import { assertOriginAllowed } from './api-key-policy';
 import type { AuthedRequest } from './auth.types';
 import { RateLimiter } from './rate-limiter';
@@ -18,7 +18,7 @@ const CHALLENGE = { 'WWW-Authenticate': 'Bearer realm="hearth-api"' };
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
   constructor(
-    private readonly keys: ApiKeyRepository,
+    private readonly keys: ApiKeyCache,
     private readonly limiter: RateLimiter,
   ) {}
 
@@ -37,7 +37,7 @@ export class ApiKeyGuard implements CanActivate {
       );
     }
     if (!looksLikeApiKey(secret)) throw this.invalid();
-    const match = await this.keys.findBySecretHash(sha256(secret));
+    const match = await this.keys.find(sha256(secret));
     if (!match) throw this.invalid();
     const { key, server } = match;
     if (key.revokedAt !== null) {

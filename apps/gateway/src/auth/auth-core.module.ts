@@ -2,10 +2,12 @@ import { Global, Module } from '@nestjs/common';
 import {
   AccountRepository,
   ApiKeyRepository,
+  AuthChangeFeed,
   DatabaseModule,
   ServerRepository,
   SessionRepository,
 } from '@hearth/db';
+import { ApiKeyCache } from './api-key-cache';
 import { ApiKeyGuard } from './api-key.guard';
 import { RateLimiter } from './rate-limiter';
 import { ServerAccessService } from './server-access.service';
@@ -22,7 +24,7 @@ const repositories = DatabaseModule.forFeature([
 @Global()
 @Module({
   imports: [repositories],
-  providers: [RateLimiter, SessionGuard, ApiKeyGuard, ServerAccessService],
-  exports: [repositories, RateLimiter, SessionGuard, ApiKeyGuard, ServerAccessService],
+  providers: [AuthChangeFeed, ApiKeyCache, RateLimiter, SessionGuard, ApiKeyGuard, ServerAccessService],
+  exports: [repositories, ApiKeyCache, RateLimiter, SessionGuard, ApiKeyGuard, ServerAccessService],
 })
 export class AuthCoreModule {}
