@@ -74,6 +74,16 @@ const schema = z.object({
   RESULT_TTL_SECONDS: int(1, 365 * 86400).default(86400),
   API_KEY_ROTATION_GRACE_SECONDS: int(0, 30 * 86400).default(86400),
   DEFAULT_RATE_PER_MINUTE: int(1, 1_000_000).default(600),
+  /** How long the gateway keeps a server's unwrapped metadata key in memory (one unwrap per server and TTL). */
+  METADATA_KEY_CACHE_SECONDS: int(1, 3600).default(60),
+
+  // Owner-side rate limits (per minute) and quotas: one tenant cannot exhaust the relayer, Redis or storage.
+  AUTH_RATE_PER_MINUTE_PER_IP: int(1, 1_000_000).default(30),
+  SESSION_RATE_PER_MINUTE: int(1, 1_000_000).default(600),
+  QUOTA_SERVERS_PER_ACCOUNT: int(1, 1_000_000).default(10),
+  QUOTA_COLLECTIVES_PER_ACCOUNT: int(0, 1_000_000).default(5),
+  QUOTA_RELAYED_TX_PER_DAY: int(0, 1_000_000).default(100),
+  QUOTA_STORAGE_BYTES_PER_SERVER: int(1, 2 ** 50).default(10 * 1024 * 1024 * 1024),
 
   ISOLATION_MODE: z.enum(['pooled', 'per-job']).default('pooled'),
   WORKER_CONCURRENCY: int(1, 256).default(4),

@@ -96,7 +96,7 @@ export class FilesController {
   ): Promise<FileView> {
     const { server, role } = await this.access.requireServerMember(account, id);
     const file = await this.files.findReadable(server, role, account, fileId);
-    return fileView(file, getAddress(file.contributorAddress));
+    return this.files.view(server, file);
   }
 
   @Delete(':fileId')
@@ -136,14 +136,14 @@ export class FileContentController {
     @Param('fileId') fileId: string,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    const { file, body, logged } = await this.files.openForReader(
+    const { file, meta, body, logged } = await this.files.openForReader(
       sessionTokenHashOf(authorization),
       id,
       fileId,
     );
     const headers = {
-      'Content-Type': file.contentType,
-      'Content-Disposition': `attachment; filename*=UTF-8''${encodeURIComponent(file.name)}`,
+      'Content-Type': meta.contentType,
+      'Content-Disposition': `attachment; filename*=UTF-8''${encodeURIComponent(meta.name)}`,
       'Cache-Control': 'no-store',
       ...(file.encryption === 'server' ? { 'Content-Length': String(file.size) } : {}),
     };

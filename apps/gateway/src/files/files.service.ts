@@ -32,7 +32,8 @@ import type { SessionAccount } from '../auth/auth.types';
 import { invalidSession } from '../auth/session.guard';
 import { clientCiphertextProblem } from '../common/library-errors';
 import { KEY_MANAGER } from '../keys/keys.module';
-import { fileView, type FileView } from './files.dto';
+import { MetadataSealer, type ServerSeal } from '../keys/metadata-sealer';
+import { type FileMeta, fileView, type FileView } from './files.dto';
 import { UploadMemoryGovernor } from './upload-memory';
 
 /** Client envelopes are stored as is, split in pieces of this size (rows stay small, reads stream). */
@@ -85,7 +86,22 @@ export class FilesService {
     private readonly members: MemberRepository,
     private readonly accessLog: AccessLogRepository,
     @Inject(KEY_MANAGER) private readonly keys: KeyManager,
+    private readonly sealer: MetadataSealer,
   ) {}
+
+  /** The file's name and Content-Type, opened with the server's metadata key. */
+  static meta(seal: ServerSeal, file: FileEntity): FileMeta {
+    return {
+      name: seal.open('file.name', file.id, file.sealedName),
+      contentType: seal.open('file.contentType', file.id, file.sealedContentType),
+    };
+  }
+
+  /** One file's view for its owner (or contributing member). */
+  async view(server: ServerEntity, file: FileEntity): Promise<FileView> {
+    const seal = await this.sealer.forServer(server);
+    return fileView(file, getAddress(file.contributorAddress), FilesService.meta(seal, file));
+  }
 
   /**
    * Streams an upload into the blob store inside one transaction: plaintext is sealed chunk by chunk on arrival
@@ -135,13 +151,14 @@ export class FilesService {
         );
       }
       const key = dataKey;
+      const seal = await this.sealer.forServer(server);
       // One transaction: on any error nothing is stored.
       file = await this.files.upload(
         server.id,
         {
           id: fileId,
-          name,
-          contentType,
+          sealedName: seal.seal('file.name', fileId, name),
+          sealedContentType: seal.seal('file.contentType', fileId, contentType),
           encryption,
           wrappedDataKey: key?.wrapped ?? null,
           kmsKeyRef: key ? memberKeyRef : null,
@@ -186,7 +203,7 @@ export class FilesService {
     } finally {
       dataKey?.plaintext.fill(0);
     }
-    return fileView(file, account.address);
+    return fileView(file, account.address, { name, contentType });
   }
 
   private tooLarge(): ProblemError {
@@ -226,8 +243,10 @@ export class FilesService {
     });
     const hasMore = rows.length > page.limit;
     const kept = rows.slice(0, page.limit);
+    // One key for the whole page (cached across requests): no unwrap per row.
+    const seal = await this.sealer.forServer(server);
     return {
-      items: kept.map((f) => fileView(f, getAddress(f.contributorAddress))),
+      items: kept.map((f) => fileView(f, getAddress(f.contributorAddress), FilesService.meta(seal, f))),
       nextCursor: hasMore ? kept[kept.length - 1].id : null,
     };
   }
@@ -255,7 +274,7 @@ export class FilesService {
     sessionTokenHash: Buffer,
     serverId: string,
     fileId: string,
-  ): Promise<{ file: FileEntity; body: Readable | Buffer; logged: Promise<void> }> {
+  ): Promise<{ file: FileEntity; meta: FileMeta; body: Readable | Buffer; logged: Promise<void> }> {
     const found = await this.files.findForReader(serverId, fileId, sessionTokenHash);
     if (found.found === 'no-session') throw invalidSession();
     if (found.found === 'no-server') throw ProblemError.notFound('server');
@@ -264,13 +283,17 @@ export class FilesService {
       throw ProblemError.notFound('file');
     // file.kmsKeyRef: a collective member's key; null means the tenant key.
     const kmsKeyRef = file.kmsKeyRef ?? found.serverKmsKeyRef;
+    const meta = FilesService.meta(
+      await this.sealer.forServer({ id: serverId, kmsKeyRef: found.serverKmsKeyRef }),
+      file,
+    );
     if (found.chunks) {
       // A small file is opened in memory: no stream to set up, and the caller ends the body once logged.
       const body =
         file.encryption === 'client'
           ? Buffer.concat(found.chunks)
           : await this.decryptedInMemory(serverId, file, kmsKeyRef, found.chunks);
-      return { file, body, logged: this.logRead(serverId, file, session.address) };
+      return { file, meta, body, logged: this.logRead(serverId, file, session.address) };
     }
     const sealed = Readable.from(this.files.readChunks(serverId, file.id));
     const body =
@@ -282,7 +305,7 @@ export class FilesService {
       flush: (cb) => void logged.then(() => cb(), cb),
     });
     body.on('error', (err) => endsOnceLogged.destroy(err));
-    return { file, body: body.pipe(endsOnceLogged), logged };
+    return { file, meta, body: body.pipe(endsOnceLogged), logged };
   }
 
   private async decryptedInMemory(

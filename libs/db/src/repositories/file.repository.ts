@@ -14,7 +14,13 @@ import type { ServerRole } from './server.repository';
 /** What an upload knows of its file before the first byte arrives. */
 export type NewFile = Pick<
   FileEntity,
-  'id' | 'name' | 'contentType' | 'encryption' | 'wrappedDataKey' | 'kmsKeyRef' | 'contributorAddress'
+  | 'id'
+  | 'sealedName'
+  | 'sealedContentType'
+  | 'encryption'
+  | 'wrappedDataKey'
+  | 'kmsKeyRef'
+  | 'contributorAddress'
 >;
 
 /** Stores an upload's sealed chunks in order, inside the upload's transaction. */
