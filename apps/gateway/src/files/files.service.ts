@@ -33,6 +33,7 @@ import { invalidSession } from '../auth/session.guard';
 import { clientCiphertextProblem } from '../common/library-errors';
 import { KEY_MANAGER } from '../keys/keys.module';
 import { MetadataSealer, type ServerSeal } from '../keys/metadata-sealer';
+import { QuotasService } from '../quotas/quotas.service';
 import { type FileMeta, fileView, type FileView } from './files.dto';
 import { UploadMemoryGovernor } from './upload-memory';
 
@@ -87,6 +88,7 @@ export class FilesService {
     private readonly accessLog: AccessLogRepository,
     @Inject(KEY_MANAGER) private readonly keys: KeyManager,
     private readonly sealer: MetadataSealer,
+    private readonly quotas: QuotasService,
   ) {}
 
   /** The file's name and Content-Type, opened with the server's metadata key. */
@@ -196,6 +198,7 @@ export class FilesService {
           }
           return { size: counter.bytes, ciphertextSha256: hash.digest('hex') };
         },
+        this.quotas.storageBytesPerServer,
       );
     } catch (err) {
       req.resume(); // drain what the client still sends so it can read our answer

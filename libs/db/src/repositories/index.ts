@@ -9,4 +9,6 @@ export * from './member.repository';
 export * from './access-log.repository';
 export * from './usage.repository';
 export * from './metadata-key.repository';
+export * from './quota.repository';
+export * from './quota-exceeded';
 export * from './prepared';
