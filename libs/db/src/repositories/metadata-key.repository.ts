@@ -42,6 +42,7 @@ export class MetadataKeyRepository {
        LIMIT 1`,
       [serverId, wrapped],
     );
-    return rows[0]?.wrapped_key ?? null;
+    // A racing insert that committed after this statement's snapshot: read it with a fresh one.
+    return rows[0]?.wrapped_key ?? this.find(serverId);
   }
 }
