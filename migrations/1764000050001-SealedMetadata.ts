@@ -48,7 +48,8 @@ export class SealedMetadata1764000050001 implements MigrationInterface {
 
 /** Seals every plaintext row, server by server (one metadata key each). */
 async function sealExistingRows(q: QueryRunner): Promise<void> {
-  const servers: Array<{ id: string; kms_key_ref: string }> = await q.query(
+  const servers: Array<{ id: string; kms_key_ref: string }> = await rowsOf(
+    q,
     `SELECT s.id, s.kms_key_ref FROM servers s
       WHERE EXISTS (SELECT 1 FROM files f WHERE f.server_id = s.id)
          OR EXISTS (SELECT 1 FROM operations o WHERE o.server_id = s.id)`,
@@ -64,7 +65,8 @@ async function sealExistingRows(q: QueryRunner): Promise<void> {
       ]);
       const seal = (field: Parameters<typeof metadataAad>[1], rowId: string, text: string) =>
         sealValue(dataKey.plaintext, metadataAad(server.id, field, rowId), Buffer.from(text, 'utf8'));
-      const files: Array<{ id: string; name: string; content_type: string }> = await q.query(
+      const files: Array<{ id: string; name: string; content_type: string }> = await rowsOf(
+        q,
         `SELECT id, name, content_type FROM files WHERE server_id = $1`,
         [server.id],
       );
@@ -74,7 +76,8 @@ async function sealExistingRows(q: QueryRunner): Promise<void> {
           [server.id, f.id, seal('file.name', f.id, f.name), seal('file.contentType', f.id, f.content_type)],
         );
       }
-      const ops: Array<{ id: string; parameters: unknown }> = await q.query(
+      const ops: Array<{ id: string; parameters: unknown }> = await rowsOf(
+        q,
         `SELECT id, parameters FROM operations WHERE server_id = $1`,
         [server.id],
       );
@@ -89,4 +92,9 @@ async function sealExistingRows(q: QueryRunner): Promise<void> {
       dataKey.plaintext.fill(0);
     }
   }
+}
+
+/** QueryRunner.query answers any; the statements above list their columns. */
+async function rowsOf<T>(q: QueryRunner, sql: string, params: unknown[] = []): Promise<T> {
+  return (await q.query(sql, params)) as T;
 }

@@ -26,13 +26,12 @@ import { ENVELOPE_CONTENT_TYPE } from '@hearth/crypto';
 import { type Page, paginationQuery } from '@hearth/db';
 import { parseOrThrow } from '@hearth/errors';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { getAddress } from 'viem';
 import type { SessionAccount } from '../auth/auth.types';
 import { CurrentAccount } from '../auth/current.decorators';
 import { ServerAccessService } from '../auth/server-access.service';
 import { SessionGuard, sessionTokenHashOf } from '../auth/session.guard';
 import { RawBody } from '../common/content-type.guard';
-import { FILE_VIEW_SCHEMA, fileView, type FileView, uploadQuery } from './files.dto';
+import { FILE_VIEW_SCHEMA, type FileView, uploadQuery } from './files.dto';
 import { FilesService } from './files.service';
 import { ApiPaginated } from '../common/api-paginated';
 
