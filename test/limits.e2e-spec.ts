@@ -73,6 +73,12 @@ describe('owner rate limits and quotas', () => {
     assert.ok(retryAfter >= 1 && retryAfter <= 60, `Retry-After ${retryAfter}`);
     const problem = await problemOf(limited);
     assert.deepEqual([problem.status, problem.code], [429, 'rate_limited']);
+    // The download route authenticates on its own, and counts against the same per-account budget.
+    const download = await fetch(
+      `${gw.url}/v1/servers/${tenant.serverId}/files/fil_${'0'.repeat(32)}/content`,
+      { headers: bearer(tenant.token) },
+    );
+    assert.equal((await problemOf(download)).code, 'rate_limited');
   });
 
   it('the storage quota: an upload past the server bytes is 413 quota_exceeded, and usage shows the standing', async () => {
@@ -158,5 +164,37 @@ describe('owner rate limits and quotas', () => {
     });
     assert.notEqual(siwe.status, 429);
     await siwe.arrayBuffer();
+  });
+
+  it('a nonce flood from many addresses: the deployment-wide bound holds (429 past it, that many keys at most)', async () => {
+    const manyPrefix = `${prefix}-many`;
+    const TOTAL = 25;
+    const many = await startGateway({
+      QUEUE_PREFIX: manyPrefix,
+      TRUST_PROXY: 'true',
+      AUTH_RATE_PER_MINUTE_PER_IP: '1000',
+      AUTH_NONCES_PER_MINUTE: String(TOTAL),
+    });
+    try {
+      const statuses = await Promise.all(
+        Array.from({ length: 100 }, (_, i) =>
+          fetch(`${many.url}/v1/auth/nonce`, {
+            headers: { 'x-forwarded-for': `10.0.${i >> 8}.${i & 255}` },
+          }).then(async (r) => (await r.arrayBuffer(), r.status)),
+        ),
+      );
+      assert.equal(statuses.filter((s) => s === 200).length, TOTAL);
+      assert.equal(statuses.filter((s) => s === 429).length, 100 - TOTAL);
+      let cursor = '0';
+      let keys = 0;
+      do {
+        const [next, batch] = await redis.scan(cursor, 'MATCH', `${manyPrefix}:siwe:nonce:*`, 'COUNT', 1000);
+        keys += batch.length;
+        cursor = next;
+      } while (cursor !== '0');
+      assert.equal(keys, TOTAL);
+    } finally {
+      await many.close();
+    }
   });
 });

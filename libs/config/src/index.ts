@@ -79,6 +79,8 @@ const schema = z.object({
 
   // Owner-side rate limits (per minute) and quotas: one tenant cannot exhaust the relayer, Redis or storage.
   AUTH_RATE_PER_MINUTE_PER_IP: int(1, 1_000_000).default(30),
+  /** All clients together: bounds the live nonces in Redis (× 5 minutes) whatever the number of IPs. */
+  AUTH_NONCES_PER_MINUTE: int(1, 10_000_000).default(6000),
   SESSION_RATE_PER_MINUTE: int(1, 1_000_000).default(600),
   QUOTA_SERVERS_PER_ACCOUNT: int(1, 1_000_000).default(10),
   QUOTA_COLLECTIVES_PER_ACCOUNT: int(0, 1_000_000).default(5),

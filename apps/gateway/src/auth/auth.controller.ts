@@ -46,6 +46,8 @@ export class AuthController {
   })
   async nonce(@Req() req: FastifyRequest): Promise<NonceResponse> {
     await this.perIp('nonce', req);
+    // A hard bound on the nonces Redis holds, whatever the number of addresses a flood comes from.
+    await this.limiter.enforce('nonce:all', this.config.AUTH_NONCES_PER_MINUTE, 'for every client together');
     return this.siwe.issueNonce();
   }
 

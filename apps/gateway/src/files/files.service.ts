@@ -29,6 +29,7 @@ import { Readable, Transform, type TransformCallback, Writable } from 'node:stre
 import { pipeline } from 'node:stream/promises';
 import { getAddress } from 'viem';
 import type { SessionAccount } from '../auth/auth.types';
+import { RateLimiter } from '../auth/rate-limiter';
 import { invalidSession } from '../auth/session.guard';
 import { clientCiphertextProblem } from '../common/library-errors';
 import { KEY_MANAGER } from '../keys/keys.module';
@@ -89,6 +90,7 @@ export class FilesService {
     @Inject(KEY_MANAGER) private readonly keys: KeyManager,
     private readonly sealer: MetadataSealer,
     private readonly quotas: QuotasService,
+    private readonly limiter: RateLimiter,
   ) {}
 
   /** The file's name and Content-Type, opened with the server's metadata key. */
@@ -280,6 +282,12 @@ export class FilesService {
   ): Promise<{ file: FileEntity; meta: FileMeta; body: Readable | Buffer; logged: Promise<void> }> {
     const found = await this.files.findForReader(serverId, fileId, sessionTokenHash);
     if (found.found === 'no-session') throw invalidSession();
+    // This route authenticates in its own statement, not through SessionGuard: the same per-account limit.
+    await this.limiter.enforce(
+      `account:${found.session.accountId}`,
+      this.config.SESSION_RATE_PER_MINUTE,
+      'per signed-in account',
+    );
     if (found.found === 'no-server') throw ProblemError.notFound('server');
     const { file, role, session } = found;
     if (!file || (role !== 'owner' && file.contributorAddress !== session.address))
