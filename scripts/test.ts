@@ -151,6 +151,14 @@ async function withServices(
         DATABASE_URL: databaseUrl,
         REDIS_URL: redisUrl,
         QUEUE_PREFIX: `hearth-test-${process.pid}`,
+        // Every test file signs in from 127.0.0.1 and many make servers: the suite runs without owner limits;
+        // test/limits.e2e-spec.ts sets its own.
+        AUTH_RATE_PER_MINUTE_PER_IP: '1000000',
+        AUTH_NONCES_PER_MINUTE: '1000000',
+        SESSION_RATE_PER_MINUTE: '1000000',
+        QUOTA_SERVERS_PER_ACCOUNT: '1000000',
+        QUOTA_COLLECTIVES_PER_ACCOUNT: '1000000',
+        QUOTA_RELAYED_TX_PER_DAY: '1000000',
         ...chain.env,
       },
     });

@@ -24,9 +24,10 @@ import {
 } from './support/flow';
 
 /**
- * The canary: a unique marker lives only inside a file's bytes. After every path that touches the file
- * has run (through the real gateway and worker processes, logging at trace), the marker must not be found in
- * Postgres, Redis or any log line, plain or encoded.
+ * The canary: unique markers live only inside a file's bytes, its name, its Content-Type and an `ask` question.
+ * After every path that touches them has run (through the real gateway and worker processes, logging at trace),
+ * no marker may be found in Postgres (pg_dump), Redis or any log line, plain or encoded: the owner and the
+ * submitting app read them back only through the gateway, which opens them with the server's metadata key.
  */
 
 const run = promisify(execFile);
@@ -167,7 +168,11 @@ describe('canary: a file marker appears nowhere but in the file', () => {
   const fileMarker = `canary-${hex()}`;
   const envelopeMarker = `canary-${hex()}`;
   const questionMarker = `question-${hex()}`;
-  const markers = [fileMarker, envelopeMarker];
+  const nameMarker = `diagnosis-${hex()}`;
+  const typeMarker = `ctype-${hex()}`;
+  const FILE_NAME = `notes-${nameMarker}.txt`;
+  const CONTENT_TYPE = `text/x-${typeMarker}`;
+  const markers = [fileMarker, envelopeMarker, questionMarker, nameMarker, typeMarker];
   const TEXT =
     `My locker code is ${fileMarker} and I keep forgetting it. ` +
     `The note with ${fileMarker} is taped inside my desk drawer. ` +
@@ -184,6 +189,10 @@ describe('canary: a file marker appears nowhere but in the file', () => {
   let fileId: string;
   let envelopeFileId: string;
   const downloaded: string[] = [];
+  const downloadTypes: string[] = [];
+  let listed: Array<{ id: string; name: string; contentType: string }> = [];
+  let described: { name: string; contentType: string };
+  let askView: { parameters?: Record<string, unknown> };
   const results: Record<string, OperationBody> = {};
   let logs = '';
 
@@ -221,11 +230,14 @@ describe('canary: a file marker appears nowhere but in the file', () => {
 
     // Every path there is, with the marker only ever inside the file's bytes.
     tenant = await newTenant(url);
-    const up = await fetch(`${url}/v1/servers/${tenant.serverId}/files?name=notes.txt`, {
-      method: 'POST',
-      headers: { ...bearer(tenant.token), 'content-type': 'text/plain' },
-      body: TEXT,
-    });
+    const up = await fetch(
+      `${url}/v1/servers/${tenant.serverId}/files?name=${encodeURIComponent(FILE_NAME)}`,
+      {
+        method: 'POST',
+        headers: { ...bearer(tenant.token), 'content-type': CONTENT_TYPE },
+        body: TEXT,
+      },
+    );
     fileId = (await json<{ id: string }>(up)).id;
     const server = await json<{ publicKey: string }>(
       await fetch(`${url}/v1/servers/${tenant.serverId}`, { headers: bearer(tenant.token) }),
@@ -237,10 +249,12 @@ describe('canary: a file marker appears nowhere but in the file', () => {
     });
     envelopeFileId = (await json<{ id: string }>(env2)).id;
 
-    await json(
-      await fetch(`${url}/v1/servers/${tenant.serverId}/files?limit=1`, { headers: bearer(tenant.token) }),
-    );
-    await json(
+    listed = (
+      await json<{ items: typeof listed }>(
+        await fetch(`${url}/v1/servers/${tenant.serverId}/files`, { headers: bearer(tenant.token) }),
+      )
+    ).items;
+    described = await json(
       await fetch(`${url}/v1/servers/${tenant.serverId}/files/${fileId}`, { headers: bearer(tenant.token) }),
     );
     for (const id of [fileId, envelopeFileId]) {
@@ -248,6 +262,7 @@ describe('canary: a file marker appears nowhere but in the file', () => {
         headers: bearer(tenant.token),
       });
       assert.equal(res.status, 200);
+      downloadTypes.push(res.headers.get('content-type') ?? '');
       downloaded.push(await res.text());
     }
 
@@ -279,6 +294,7 @@ describe('canary: a file marker appears nowhere but in the file', () => {
     const sse = await fetch(`${url}/v1/operations/${ids.summarize}/events`, { headers: bearer(app.key) });
     assert.match(await sse.text(), /"status":"(succeeded|failed|denied)"/);
     for (const [label, id] of Object.entries(ids)) results[label] = await waitDone(url, app, id, 60_000);
+    askView = await json(await fetch(`${url}/v1/operations/${ids.ask}`, { headers: bearer(app.key) }));
 
     await json(
       await fetch(`${url}/v1/servers/${tenant.serverId}/access-log`, { headers: bearer(tenant.token) }),
@@ -314,6 +330,14 @@ describe('canary: a file marker appears nowhere but in the file', () => {
     }
   });
 
+  it('the owner reads the name and Content-Type back, and the app its own question', () => {
+    const mine = listed.find((f) => f.id === fileId);
+    assert.deepEqual([mine?.name, mine?.contentType], [FILE_NAME, CONTENT_TYPE]);
+    assert.deepEqual([described.name, described.contentType], [FILE_NAME, CONTENT_TYPE]);
+    assert.ok(downloadTypes[0].startsWith(CONTENT_TYPE), downloadTypes[0]);
+    assert.equal(askView.parameters?.question, `Where is the note ${questionMarker} taped?`);
+  });
+
   it('the envelope marker is where it must be: the envelope operation quotes it', () => {
     assert.equal(results.envelope.status, 'succeeded', `envelope: ${JSON.stringify(results.envelope.error)}`);
     assert.ok(
@@ -324,13 +348,22 @@ describe('canary: a file marker appears nowhere but in the file', () => {
 
   it('is not in Postgres (so results are stored encrypted too)', async () => {
     let dump: string;
-    const pgDump = await run('which', ['pg_dump']).then(
-      () => true,
-      () => false,
-    );
+    // Debian keeps the server's own pg_dump beside it; the one on PATH may be older than the server.
+    const pgDump =
+      [
+        ...(await run('sh', ['-c', 'ls /usr/lib/postgresql/*/bin/pg_dump 2>/dev/null || true'])).stdout
+          .split('\n')
+          .filter(Boolean),
+      ]
+        .sort()
+        .pop() ??
+      (await run('which', ['pg_dump']).then(
+        (r) => r.stdout.trim(),
+        () => '',
+      ));
     if (pgDump) {
       dump = (
-        await run('pg_dump', ['--data-only', '--no-owner', config.DATABASE_URL], {
+        await run(pgDump, ['--no-owner', config.DATABASE_URL], {
           maxBuffer: 1024 * 1024 * 1024,
         })
       ).stdout;
@@ -340,7 +373,7 @@ describe('canary: a file marker appears nowhere but in the file', () => {
     // The dump is of the right database: it holds the file's and the operations' rows.
     assert.ok(dump.includes(fileId) && dump.includes(envelopeFileId), 'dump lacks the files');
     for (const r of Object.values(results)) assert.ok(dump.includes(r.id), `dump lacks ${r.id}`);
-    assert.ok(dump.includes(questionMarker), 'dump lacks the operation parameters');
+    assert.ok(/sealed_parameters/.test(dump) && /sealed_name/.test(dump), 'dump lacks the sealed columns');
     assert.deepEqual(hits(dump, markers), []);
   });
 

@@ -5,7 +5,9 @@ import { generatePrivateKey, type PrivateKeyAccount, privateKeyToAccount } from 
 import { OperationRepository } from '@hearth/db';
 import { OperationQueue } from '@hearth/queue';
 import { DataSource } from 'typeorm';
+import { newId } from '@hearth/ids';
 import { KEY_MANAGER } from '../apps/gateway/src/keys/keys.module';
+import { MetadataSealer } from '../apps/gateway/src/keys/metadata-sealer';
 import {
   problemOf,
   type RunningGateway,
@@ -352,12 +354,20 @@ describe('data collectives', () => {
 
   /** Bypasses the gateway's checks, as a job queued by an older gateway (or a bug) would reach the worker. */
   async function queueDirect(app: App, operation: string, fileIds: string[]): Promise<string> {
+    const id = newId('op');
+    const kmsKeyRef = (
+      await db.query<Array<{ ref: string }>>(`SELECT kms_key_ref AS ref FROM servers WHERE id = $1`, [
+        collectiveId,
+      ])
+    )[0].ref;
+    const seal = await gw.app.get(MetadataSealer).forServer({ id: collectiveId, kmsKeyRef });
     const { operation: op } = await gw.app.get(OperationRepository).createIdempotent(collectiveId, {
+      id,
       apiKeyId: app.keyId,
       appAddress: app.account.address.toLowerCase(),
       operation,
       operationVersion: '1',
-      parameters: {},
+      sealedParameters: seal.seal('operation.parameters', id, '{}'),
       fileIds,
       grantId: null,
       idempotencyKey: null,

@@ -22,6 +22,11 @@ export async function startBenchGateway(opts: {
       PORT: String(port),
       HOST: '127.0.0.1',
       QUEUE_PREFIX: `hearth-bench-${process.pid}`,
+      // A bench is one client hammering from one IP and account: owner rate limits would measure themselves.
+      AUTH_RATE_PER_MINUTE_PER_IP: '1000000',
+      AUTH_NONCES_PER_MINUTE: '10000000',
+      SESSION_RATE_PER_MINUTE: '1000000',
+      QUOTA_STORAGE_BYTES_PER_SERVER: String(2 ** 50),
       ...opts.env,
     },
     true,

@@ -1,6 +1,6 @@
 /**
  * The medium tier's gateway setup: feature services in a Nest testing module on the run's real Postgres and
- * Redis (the gateway's own InfraModule, KeysModule, ChainModule and AuthCoreModule), a local key manager in a
+ * Redis (the gateway's own InfraModule, KeysModule, QuotasModule, ChainModule and AuthCoreModule), a local key manager in a
  * temporary directory of this process, the dev chain real unless a test overrides `Chain` or `KEY_MANAGER`; and
  * seeders for the tenants, collectives, members and API keys the specs act with.
  */
@@ -37,6 +37,7 @@ import { ChainModule } from '../../apps/gateway/src/chain/chain.module';
 import { memberKeyTenant } from '../../apps/gateway/src/collectives/collectives.service';
 import { InfraModule } from '../../apps/gateway/src/infra/infra.module';
 import { KEY_MANAGER, KeysModule } from '../../apps/gateway/src/keys/keys.module';
+import { QuotasModule } from '../../apps/gateway/src/quotas/quotas.module';
 import { ServerProvisioner } from '../../apps/gateway/src/servers/server-provisioner.service';
 import { ServersModule } from '../../apps/gateway/src/servers/servers.module';
 import { claimDevRelayerKey } from './relayer-key';
@@ -130,6 +131,7 @@ export async function mediumGateway(opts: MediumOptions = {}): Promise<MediumGat
     imports: [
       InfraModule.forRoot(config),
       KeysModule,
+      QuotasModule,
       ChainModule,
       AuthCoreModule,
       ServersModule,

@@ -15,6 +15,7 @@ import { ProblemFilter } from './common/problem.filter';
 import { RouteTable } from './http/route-table';
 import { HealthModule } from './health/health.module';
 import { InfraModule } from './infra/infra.module';
+import { QuotasModule } from './quotas/quotas.module';
 import { KeysModule } from './keys/keys.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { ServersModule } from './servers/servers.module';
@@ -29,6 +30,7 @@ export class AppModule {
         MetricsModule,
         HealthModule,
         KeysModule,
+        QuotasModule,
         AuthCoreModule,
         ChainModule,
         OperationsModule,

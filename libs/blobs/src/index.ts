@@ -65,6 +65,19 @@ export function resultKeyContext(serverId: string, operationId: string): Record<
   return { tenantId: serverId, serverId, operationId, purpose: 'result' };
 }
 
+/** Encryption context of a server's metadata key (seals file names, content types, operation parameters). */
+export function metadataKeyContext(serverId: string): Record<string, string> {
+  return { tenantId: serverId, serverId, purpose: 'metadata' };
+}
+
+/** The sealed metadata fields; each one's AAD names the tenant, the field and the row. */
+export type MetadataField = 'file.name' | 'file.contentType' | 'operation.parameters';
+
+/** The AAD of one sealed metadata value (see libs/crypto sealValue). */
+export function metadataAad(serverId: string, field: MetadataField, rowId: string): string {
+  return `hearth:meta:v1:${serverId}:${field}:${rowId}`;
+}
+
 /** Encryption context of a server's wrapped identity (secp256k1) private key. */
 export function identityKeyContext(serverId: string): Record<string, string> {
   return { tenantId: serverId, serverId, purpose: 'identity' };

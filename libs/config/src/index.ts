@@ -76,6 +76,18 @@ const schema = z.object({
   // Changes reach every replica's cache at once (a Postgres trigger's NOTIFY); this only bounds an entry's life.
   API_KEY_CACHE_TTL_MS: int(0, 3_600_000).default(30_000),
   DEFAULT_RATE_PER_MINUTE: int(1, 1_000_000).default(600),
+  /** How long the gateway keeps a server's unwrapped metadata key in memory (one unwrap per server and TTL). */
+  METADATA_KEY_CACHE_SECONDS: int(1, 3600).default(60),
+
+  // Owner-side rate limits (per minute) and quotas: one tenant cannot exhaust the relayer, Redis or storage.
+  AUTH_RATE_PER_MINUTE_PER_IP: int(1, 1_000_000).default(30),
+  /** All clients together: bounds the live nonces in Redis (× 5 minutes) whatever the number of IPs. */
+  AUTH_NONCES_PER_MINUTE: int(1, 10_000_000).default(6000),
+  SESSION_RATE_PER_MINUTE: int(1, 1_000_000).default(600),
+  QUOTA_SERVERS_PER_ACCOUNT: int(1, 1_000_000).default(10),
+  QUOTA_COLLECTIVES_PER_ACCOUNT: int(0, 1_000_000).default(5),
+  QUOTA_RELAYED_TX_PER_DAY: int(0, 1_000_000).default(100),
+  QUOTA_STORAGE_BYTES_PER_SERVER: int(1, 2 ** 50).default(10 * 1024 * 1024 * 1024),
 
   ISOLATION_MODE: z.enum(['pooled', 'per-job']).default('pooled'),
   WORKER_CONCURRENCY: int(1, 256).default(4),

@@ -42,3 +42,4 @@ export {
   type ServerIdentity,
 } from './identity';
 export { sha256Bytes32, sha256Hex, sha256HexOf, type HashInput } from './hash';
+export { openValue, sealValue } from './sealed-value';

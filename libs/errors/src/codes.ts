@@ -28,6 +28,7 @@ export enum ErrorCode {
   invalid_api_key = 'invalid_api_key',
   api_key_revoked = 'api_key_revoked',
   rate_limited = 'rate_limited',
+  quota_exceeded = 'quota_exceeded',
   origin_not_allowed = 'origin_not_allowed',
   operation_not_allowed = 'operation_not_allowed',
   // data
@@ -157,7 +158,13 @@ export const ERROR_CODE_DOCS: Readonly<Record<ErrorCode, ErrorCodeDoc>> = {
   },
   [ErrorCode.rate_limited]: {
     title: 'Rate limit exceeded',
-    description: 'Too many requests for this API key; retry after `Retry-After` seconds.',
+    description:
+      'Too many requests for this API key, client IP (sign-in) or account (owner routes); retry after `Retry-After` seconds.',
+  },
+  [ErrorCode.quota_exceeded]: {
+    title: 'Quota exceeded',
+    description:
+      'The request would take the account or server past a quota (`errors[0].field` names it: `servers`, `collectives`, `relayed_transactions_per_day`, `storage_bytes`); 403, or 413 for storage. See `GET /v1/servers/:id/usage`.',
   },
   [ErrorCode.origin_not_allowed]: {
     title: 'Origin not allowed',

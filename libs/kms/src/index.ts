@@ -7,6 +7,7 @@ export {
   type KeyManagerErrorCode,
 } from './errors';
 export { canonicalContext } from './context';
+export { DataKeyCache } from './data-key-cache';
 export { LocalKeyManager, type LocalKeyManagerOptions } from './local';
 // Types only: the AWS SDK loads when createKeyManager is asked for the aws provider.
 export type { AwsKeyManager, AwsKeyManagerOptions } from './aws';

@@ -9,6 +9,7 @@ import { ServerAccessService } from '../auth/server-access.service';
 import { SessionGuard } from '../auth/session.guard';
 import { type AccessLogView, AccessLogService, type UsageView } from './access-log.service';
 import { ApiPaginated } from '../common/api-paginated';
+import { QuotasService, type QuotasView } from '../quotas/quotas.service';
 
 const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD');
 const usageQuery = paginationQuery
@@ -25,6 +26,7 @@ export class AccessLogController {
   constructor(
     private readonly service: AccessLogService,
     private readonly access: ServerAccessService,
+    private readonly quotas: QuotasService,
   ) {}
 
   @Get('access-log')
@@ -45,7 +47,10 @@ export class AccessLogController {
   }
 
   @Get('usage')
-  @ApiOperation({ summary: 'Operations, compute time and input bytes per API key per UTC day' })
+  @ApiOperation({
+    summary:
+      'Operations, compute time and input bytes per API key per UTC day, and where the owner stands against each quota',
+  })
   @ApiQuery({ name: 'from', required: false, schema: { type: 'string', format: 'date' } })
   @ApiQuery({ name: 'to', required: false, schema: { type: 'string', format: 'date' } })
   @ApiPaginated()
@@ -53,8 +58,9 @@ export class AccessLogController {
     @CurrentAccount() account: SessionAccount,
     @Param('id') id: string,
     @Query() query: unknown,
-  ): Promise<UsageView> {
+  ): Promise<UsageView & { quotas: QuotasView }> {
     const server = await this.access.requireOwnedServer(account, id);
-    return this.service.usage(server.id, parseOrThrow(usageQuery, query, 'query'));
+    const usage = await this.service.usage(server.id, parseOrThrow(usageQuery, query, 'query'));
+    return { ...usage, quotas: await this.quotas.view(account.accountId, server.id) };
   }
 }

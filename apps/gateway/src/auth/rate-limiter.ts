@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { HEARTH_CONFIG, type HearthConfig } from '@hearth/config';
+import { ErrorCode, ProblemError } from '@hearth/errors';
 import type Redis from 'ioredis';
 import { REDIS } from '../infra/infra.module';
 
@@ -48,5 +49,25 @@ export class RateLimiter {
       remaining: Math.max(0, limit - count),
       resetSeconds: Math.max(1, Math.ceil(ttlMs / 1000)),
     };
+  }
+
+  /** Counts a request in `bucket`; past `limit` per minute, 429 `rate_limited` with Retry-After. */
+  async enforce(bucket: string, limit: number, per: string): Promise<RateDecision> {
+    const rate = await this.hit(bucket, limit);
+    if (!rate.allowed) {
+      throw new ProblemError(
+        429,
+        ErrorCode.rate_limited,
+        `At most ${limit} requests per minute ${per}`,
+        undefined,
+        {
+          'Retry-After': String(rate.resetSeconds),
+          'RateLimit-Limit': String(rate.limit),
+          'RateLimit-Remaining': '0',
+          'RateLimit-Reset': String(rate.resetSeconds),
+        },
+      );
+    }
+    return rate;
   }
 }

@@ -1,8 +1,10 @@
-import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
+import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { HEARTH_CONFIG, type HearthConfig } from '@hearth/config';
 import { SessionRepository } from '@hearth/db';
 import { ErrorCode, ProblemError } from '@hearth/errors';
 import { getAddress } from 'viem';
 import type { AuthedRequest } from './auth.types';
+import { RateLimiter } from './rate-limiter';
 import { bearerOf, looksLikeSessionToken, sha256 } from './tokens';
 
 const CHALLENGE = { 'WWW-Authenticate': 'Bearer realm="hearth"' };
@@ -47,12 +49,22 @@ export function invalidSession(): ProblemError {
 /** Owner routes: `Authorization: Bearer <session token>` from POST /v1/auth/siwe. Sets @CurrentAccount(). */
 @Injectable()
 export class SessionGuard implements CanActivate {
-  constructor(private readonly sessions: SessionRepository) {}
+  constructor(
+    private readonly sessions: SessionRepository,
+    private readonly limiter: RateLimiter,
+    @Inject(HEARTH_CONFIG) private readonly config: HearthConfig,
+  ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const req = context.switchToHttp().getRequest<AuthedRequest>();
     const session = await this.sessions.findActive(sessionTokenHashOf(req.headers.authorization));
     if (!session) throw invalidSession();
+    // Per account, whichever of its sessions: one account cannot flood the owner routes.
+    await this.limiter.enforce(
+      `account:${session.accountId}`,
+      this.config.SESSION_RATE_PER_MINUTE,
+      'per signed-in account',
+    );
     req.hearthAccount = {
       accountId: session.accountId,
       address: getAddress(session.address),

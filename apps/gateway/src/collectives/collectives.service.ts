@@ -23,6 +23,7 @@ import type { SessionAccount } from '../auth/auth.types';
 import { Chain } from '../chain/chain.module';
 import { permissionsProblem } from '../common/library-errors';
 import { KEY_MANAGER } from '../keys/keys.module';
+import { QuotasService } from '../quotas/quotas.service';
 import { identityKeyContext } from '@hearth/blobs';
 import { toServerView, type ServerView } from '../servers/server.view';
 import {
@@ -58,6 +59,7 @@ export class CollectivesService {
     private readonly members: MemberRepository,
     private readonly chain: Chain,
     @Inject(KEY_MANAGER) private readonly keys: KeyManager,
+    private readonly quotas: QuotasService,
   ) {}
 
   /* ---------------- provisioning ---------------- */
@@ -80,6 +82,9 @@ export class CollectivesService {
     }
     const creator = getAddress(account.address);
     const relayer = this.chain.relayer;
+    // Quotas before the relayer pays for a deployment (createCollective re-checks the counts under a lock).
+    await this.quotas.beforeCollective(account.accountId, '');
+    await this.quotas.spendRelayedTransaction(account.accountId);
     const whitelist = await this.call('', () => relayer.deployWhitelist(creator));
 
     const serverId = newId('srv');
@@ -111,6 +116,7 @@ export class CollectivesService {
         whitelistAddress: whitelist.address.toLowerCase(),
         kThreshold: body.k ?? DEFAULT_K,
         admin: { memberId, kmsKeyRef: memberKeyRef },
+        quota: this.quotas.collectiveLimits,
       });
       this.logger.log({ tenantId: serverId, whitelist: whitelist.address }, 'collective provisioned');
       return toServerView(server);
@@ -244,6 +250,7 @@ export class CollectivesService {
       ]);
     }
     const relayer = this.chain.relayer;
+    await this.quotas.spendRelayedTransaction(server.ownerAccountId);
     const relayed = await this.call('typedData.', () =>
       relayer.relayWhitelistChange(body.typedData, body.signature),
     );

@@ -5,6 +5,7 @@
  */
 import { HttpException, type LoggerService } from '@nestjs/common';
 import { type CryptoError, isCryptoError } from '@hearth/crypto';
+import { isQuotaExceededError, type QuotaExceededError } from '@hearth/db';
 import { ErrorCode, type FieldError, ProblemError, zodFieldErrors } from '@hearth/errors';
 import { InferenceError, type InferenceErrorCode } from '@hearth/inference';
 import { KeyManagerError } from '@hearth/kms';
@@ -197,8 +198,19 @@ function internalError(): ProblemError {
  * Anything thrown, as a problem. Unknown errors, and ciphertext of ours that does not open (stored data: never
  * the client's fault), are a bare 500 without internals.
  */
+/** A quota a repository refused in SQL: 413 for storage (the body is too large for the room left), else 403. */
+export function quotaProblem(err: QuotaExceededError): ProblemError {
+  return new ProblemError(
+    err.quota === 'storage_bytes' ? 413 : 403,
+    ErrorCode.quota_exceeded,
+    `Quota ${err.quota} reached (${err.limit}); see GET /v1/servers/:id/usage`,
+    [{ field: err.quota, code: 'quota_exceeded', message: `at most ${err.limit}` }],
+  );
+}
+
 export function problemOf(err: unknown): ProblemError {
   if (err instanceof ProblemError) return err;
+  if (isQuotaExceededError(err)) return quotaProblem(err);
   if (err instanceof PermissionsError) return permissionsProblem(err);
   if (err instanceof KeyManagerError) return keyManagerProblem(err);
   if (err instanceof InferenceError) return inferenceProblem(err);

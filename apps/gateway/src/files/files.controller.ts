@@ -26,13 +26,12 @@ import { ENVELOPE_CONTENT_TYPE } from '@hearth/crypto';
 import { type Page, paginationQuery } from '@hearth/db';
 import { parseOrThrow } from '@hearth/errors';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { getAddress } from 'viem';
 import type { SessionAccount } from '../auth/auth.types';
 import { CurrentAccount } from '../auth/current.decorators';
 import { ServerAccessService } from '../auth/server-access.service';
 import { SessionGuard, sessionTokenHashOf } from '../auth/session.guard';
 import { RawBody } from '../common/content-type.guard';
-import { FILE_VIEW_SCHEMA, fileView, type FileView, uploadQuery } from './files.dto';
+import { FILE_VIEW_SCHEMA, type FileView, uploadQuery } from './files.dto';
 import { FilesService } from './files.service';
 import { ApiPaginated } from '../common/api-paginated';
 
@@ -96,7 +95,7 @@ export class FilesController {
   ): Promise<FileView> {
     const { server, role } = await this.access.requireServerMember(account, id);
     const file = await this.files.findReadable(server, role, account, fileId);
-    return fileView(file, getAddress(file.contributorAddress));
+    return this.files.view(server, file);
   }
 
   @Delete(':fileId')
@@ -136,14 +135,14 @@ export class FileContentController {
     @Param('fileId') fileId: string,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    const { file, body, logged } = await this.files.openForReader(
+    const { file, meta, body, logged } = await this.files.openForReader(
       sessionTokenHashOf(authorization),
       id,
       fileId,
     );
     const headers = {
-      'Content-Type': file.contentType,
-      'Content-Disposition': `attachment; filename*=UTF-8''${encodeURIComponent(file.name)}`,
+      'Content-Type': meta.contentType,
+      'Content-Disposition': `attachment; filename*=UTF-8''${encodeURIComponent(meta.name)}`,
       'Cache-Control': 'no-store',
       ...(file.encryption === 'server' ? { 'Content-Length': String(file.size) } : {}),
     };

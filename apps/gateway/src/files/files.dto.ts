@@ -22,12 +22,18 @@ export interface FileView {
   createdAt: string;
 }
 
-export function fileView(f: FileEntity, contributor: string): FileView {
+/** A file's name and Content-Type, opened from their sealed columns. */
+export interface FileMeta {
+  name: string;
+  contentType: string;
+}
+
+export function fileView(f: FileEntity, contributor: string, meta: FileMeta): FileView {
   return {
     id: f.id,
-    name: f.name,
+    name: meta.name,
     size: Number(f.size),
-    contentType: f.contentType,
+    contentType: meta.contentType,
     encryption: f.encryption,
     contributor,
     createdAt: f.createdAt.toISOString(),

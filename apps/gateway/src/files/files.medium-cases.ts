@@ -4,6 +4,9 @@ import { AccessLogRepository, FileEntity } from '@hearth/db';
 import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import { mediumGateway, type MediumGateway, type Tenant, problem } from '../../../../test/support/medium';
+import type { KeyManager } from '@hearth/kms';
+import { KEY_MANAGER } from '../keys/keys.module';
+import { MetadataSealer } from '../keys/metadata-sealer';
 import { FilesModule } from './files.module';
 import { FilesService } from './files.service';
 
@@ -175,5 +178,43 @@ describe('FilesService (real Postgres, local key manager)', () => {
     ]);
     assert.equal(chunks.length, 0);
     assert.equal((await problem(files.findReadable(t.server, 'owner', t.account, view.id))).status, 404);
+  });
+
+  it('seals names and content types; a listing opens them with one key-manager unwrap per server, then none', async () => {
+    const t = await gw.tenant();
+    const names = ['diagnosis-hiv.pdf', 'divorce-letter.txt', 'salary-2026.csv'];
+    for (const name of names)
+      await files.upload(
+        t.server,
+        t.account,
+        name,
+        request(Buffer.from('x'), { 'content-type': 'text/csv' }),
+      );
+    const rows = await gw.dataSource.query<Array<{ sealed_name: Buffer; sealed_content_type: Buffer }>>(
+      'SELECT sealed_name, sealed_content_type FROM files WHERE server_id = $1',
+      [t.server.id],
+    );
+    for (const r of rows) {
+      assert.equal(/diagnosis|divorce|salary/.test(r.sealed_name.toString('latin1')), false);
+      assert.equal(r.sealed_content_type.includes(Buffer.from('text/csv')), false);
+    }
+    const keys = gw.get<KeyManager>(KEY_MANAGER);
+    const unwrap = keys.unwrapDataKey.bind(keys);
+    let metadataUnwraps = 0;
+    keys.unwrapDataKey = (ref, wrapped, context) => {
+      if (context.purpose === 'metadata') metadataUnwraps++;
+      return unwrap(ref, wrapped, context);
+    };
+    try {
+      gw.get(MetadataSealer).forget(t.server.id); // a cold cache, as after METADATA_KEY_CACHE_SECONDS
+      const page = await files.list(t.server, 'owner', t.account, { limit: 10 });
+      assert.deepEqual(page.items.map((f) => f.name).sort(), [...names].sort());
+      assert.ok(page.items.every((f) => f.contentType === 'text/csv'));
+      assert.equal(metadataUnwraps, 1);
+      await files.list(t.server, 'owner', t.account, { limit: 10 });
+      assert.equal(metadataUnwraps, 1, 'the second listing unwrapped again');
+    } finally {
+      keys.unwrapDataKey = unwrap;
+    }
   });
 });

@@ -29,10 +29,13 @@ import { Readable, Transform, type TransformCallback, Writable } from 'node:stre
 import { pipeline } from 'node:stream/promises';
 import { getAddress } from 'viem';
 import type { SessionAccount } from '../auth/auth.types';
+import { RateLimiter } from '../auth/rate-limiter';
 import { invalidSession } from '../auth/session.guard';
 import { clientCiphertextProblem } from '../common/library-errors';
 import { KEY_MANAGER } from '../keys/keys.module';
-import { fileView, type FileView } from './files.dto';
+import { MetadataSealer, type ServerSeal } from '../keys/metadata-sealer';
+import { QuotasService } from '../quotas/quotas.service';
+import { type FileMeta, fileView, type FileView } from './files.dto';
 import { UploadMemoryGovernor } from './upload-memory';
 
 /** Client envelopes are stored as is, split in pieces of this size (rows stay small, reads stream). */
@@ -85,7 +88,24 @@ export class FilesService {
     private readonly members: MemberRepository,
     private readonly accessLog: AccessLogRepository,
     @Inject(KEY_MANAGER) private readonly keys: KeyManager,
+    private readonly sealer: MetadataSealer,
+    private readonly quotas: QuotasService,
+    private readonly limiter: RateLimiter,
   ) {}
+
+  /** The file's name and Content-Type, opened with the server's metadata key. */
+  static meta(seal: ServerSeal, file: FileEntity): FileMeta {
+    return {
+      name: seal.open('file.name', file.id, file.sealedName),
+      contentType: seal.open('file.contentType', file.id, file.sealedContentType),
+    };
+  }
+
+  /** One file's view for its owner (or contributing member). */
+  async view(server: ServerEntity, file: FileEntity): Promise<FileView> {
+    const seal = await this.sealer.forServer(server);
+    return fileView(file, getAddress(file.contributorAddress), FilesService.meta(seal, file));
+  }
 
   /**
    * Streams an upload into the blob store inside one transaction: plaintext is sealed chunk by chunk on arrival
@@ -135,13 +155,14 @@ export class FilesService {
         );
       }
       const key = dataKey;
+      const seal = await this.sealer.forServer(server);
       // One transaction: on any error nothing is stored.
       file = await this.files.upload(
         server.id,
         {
           id: fileId,
-          name,
-          contentType,
+          sealedName: seal.seal('file.name', fileId, name),
+          sealedContentType: seal.seal('file.contentType', fileId, contentType),
           encryption,
           wrappedDataKey: key?.wrapped ?? null,
           kmsKeyRef: key ? memberKeyRef : null,
@@ -179,6 +200,7 @@ export class FilesService {
           }
           return { size: counter.bytes, ciphertextSha256: hash.digest('hex') };
         },
+        this.quotas.storageBytesPerServer,
       );
     } catch (err) {
       req.resume(); // drain what the client still sends so it can read our answer
@@ -186,7 +208,7 @@ export class FilesService {
     } finally {
       dataKey?.plaintext.fill(0);
     }
-    return fileView(file, account.address);
+    return fileView(file, account.address, { name, contentType });
   }
 
   private tooLarge(): ProblemError {
@@ -226,8 +248,10 @@ export class FilesService {
     });
     const hasMore = rows.length > page.limit;
     const kept = rows.slice(0, page.limit);
+    // One key for the whole page (cached across requests): no unwrap per row.
+    const seal = await this.sealer.forServer(server);
     return {
-      items: kept.map((f) => fileView(f, getAddress(f.contributorAddress))),
+      items: kept.map((f) => fileView(f, getAddress(f.contributorAddress), FilesService.meta(seal, f))),
       nextCursor: hasMore ? kept[kept.length - 1].id : null,
     };
   }
@@ -255,22 +279,32 @@ export class FilesService {
     sessionTokenHash: Buffer,
     serverId: string,
     fileId: string,
-  ): Promise<{ file: FileEntity; body: Readable | Buffer; logged: Promise<void> }> {
+  ): Promise<{ file: FileEntity; meta: FileMeta; body: Readable | Buffer; logged: Promise<void> }> {
     const found = await this.files.findForReader(serverId, fileId, sessionTokenHash);
     if (found.found === 'no-session') throw invalidSession();
+    // This route authenticates in its own statement, not through SessionGuard: the same per-account limit.
+    await this.limiter.enforce(
+      `account:${found.session.accountId}`,
+      this.config.SESSION_RATE_PER_MINUTE,
+      'per signed-in account',
+    );
     if (found.found === 'no-server') throw ProblemError.notFound('server');
     const { file, role, session } = found;
     if (!file || (role !== 'owner' && file.contributorAddress !== session.address))
       throw ProblemError.notFound('file');
     // file.kmsKeyRef: a collective member's key; null means the tenant key.
     const kmsKeyRef = file.kmsKeyRef ?? found.serverKmsKeyRef;
+    const meta = FilesService.meta(
+      await this.sealer.forServer({ id: serverId, kmsKeyRef: found.serverKmsKeyRef }),
+      file,
+    );
     if (found.chunks) {
       // A small file is opened in memory: no stream to set up, and the caller ends the body once logged.
       const body =
         file.encryption === 'client'
           ? Buffer.concat(found.chunks)
           : await this.decryptedInMemory(serverId, file, kmsKeyRef, found.chunks);
-      return { file, body, logged: this.logRead(serverId, file, session.address) };
+      return { file, meta, body, logged: this.logRead(serverId, file, session.address) };
     }
     const sealed = Readable.from(this.files.readChunks(serverId, file.id));
     const body =
@@ -282,7 +316,7 @@ export class FilesService {
       flush: (cb) => void logged.then(() => cb(), cb),
     });
     body.on('error', (err) => endsOnceLogged.destroy(err));
-    return { file, body: body.pipe(endsOnceLogged), logged };
+    return { file, meta, body: body.pipe(endsOnceLogged), logged };
   }
 
   private async decryptedInMemory(

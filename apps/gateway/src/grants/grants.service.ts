@@ -21,6 +21,7 @@ import {
 } from '@hearth/permissions';
 import { BaseError, getAddress, type Address, type Hex, type PublicClient } from 'viem';
 import { Chain } from '../chain/chain.module';
+import { QuotasService } from '../quotas/quotas.service';
 import { permissionsProblem } from '../common/library-errors';
 import { toServerView, type ServerView } from '../servers/server.view';
 import {
@@ -52,6 +53,7 @@ export class GrantsService {
     private readonly files: FileRepository,
     private readonly servers: ServerRepository,
     private readonly chain: Chain,
+    private readonly quotas: QuotasService,
   ) {
     this.operationNames = new Set(listCatalog(inferenceOptionsFromConfig(config)).map((o) => o.name));
   }
@@ -117,6 +119,8 @@ export class GrantsService {
     });
     if (notFiles.length > 0) throw filesNotFound(notFiles);
     await this.requireServerFiles(server.id, fileIds, 'typedData.message.fileIds');
+    // The relayer pays gas: each relayed transaction counts against the owner's daily quota.
+    await this.quotas.spendRelayedTransaction(server.ownerAccountId);
     const relayed = await this.call('typedData.', () => relayer.relayGrant(body.typedData, body.signature));
     this.logger.log(
       { serverId: server.id, grantId: relayed.grantId, txHash: relayed.txHash },
@@ -191,6 +195,7 @@ export class GrantsService {
         },
       ]);
     }
+    await this.quotas.spendRelayedTransaction(server.ownerAccountId);
     const relayed = await this.call('typedData.', () => relayer.relayRevoke(body.typedData, body.signature));
     this.logger.log({ serverId: server.id, grantId, txHash: relayed.txHash }, 'revocation relayed');
     return relayed;

@@ -1,22 +1,26 @@
 import { Global, Inject, Module, type OnModuleInit } from '@nestjs/common';
 import { HEARTH_CONFIG, type HearthConfig } from '@hearth/config';
 import { type KeyManager, keyManagerFromConfig } from '@hearth/kms';
+import { DatabaseModule, MetadataKeyRepository } from '@hearth/db';
 import { ReadinessRegistry } from '../infra/readiness.registry';
+import { KEY_MANAGER } from './key-manager.token';
+import { MetadataSealer } from './metadata-sealer';
 
-/** Injection token of the gateway's KeyManager (`@Inject(KEY_MANAGER) keys: KeyManager`). */
-export const KEY_MANAGER = Symbol('KEY_MANAGER');
+export { KEY_MANAGER } from './key-manager.token';
 
-/** Provides KEY_MANAGER app-wide and reports it in /health/ready as `kms`. */
+/** Provides KEY_MANAGER and MetadataSealer app-wide and reports the key manager in /health/ready as `kms`. */
 @Global()
 @Module({
+  imports: [DatabaseModule.forFeature([MetadataKeyRepository])],
   providers: [
+    MetadataSealer,
     {
       provide: KEY_MANAGER,
       inject: [HEARTH_CONFIG],
       useFactory: (config: HearthConfig) => keyManagerFromConfig(config),
     },
   ],
-  exports: [KEY_MANAGER],
+  exports: [KEY_MANAGER, MetadataSealer],
 })
 export class KeysModule implements OnModuleInit {
   constructor(

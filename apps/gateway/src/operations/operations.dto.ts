@@ -31,6 +31,8 @@ export interface OperationView {
   operationVersion: string;
   fileIds: string[];
   grantId: string | null;
+  /** `GET /v1/operations/:id` only: the parameters as validated, opened for the app that submitted them. */
+  parameters?: Record<string, unknown>;
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { resultAad, resultKeyContext, unpackChunks } from '@hearth/blobs';
 import { HEARTH_CONFIG, type HearthConfig } from '@hearth/config';
-import { decryptChunks, sha256Bytes32 } from '@hearth/crypto';
+import { decryptChunks } from '@hearth/crypto';
 import {
   FileRepository,
   OperationRepository,
@@ -11,7 +11,7 @@ import {
   type OperationEntity,
 } from '@hearth/db';
 import { ErrorCode, type FieldError, ProblemError } from '@hearth/errors';
-import { isId } from '@hearth/ids';
+import { isId, newId } from '@hearth/ids';
 import {
   inferenceOptionsFromConfig,
   listCatalog,
@@ -28,6 +28,7 @@ import { assertOperationAllowed } from '../auth/api-key-policy';
 import type { AuthenticatedApiKey } from '../auth/auth.types';
 import { Chain } from '../chain/chain.module';
 import { KEY_MANAGER } from '../keys/keys.module';
+import { MetadataSealer, type ServerSeal } from '../keys/metadata-sealer';
 import { Metrics } from '../metrics/metrics';
 import type { CreateOperationBody, ListOperationsQuery, OperationView } from './operations.dto';
 
@@ -57,6 +58,7 @@ export class OperationsService {
     @Inject(KEY_MANAGER) private readonly keys: KeyManager,
     private readonly queue: OperationQueue,
     private readonly metrics: Metrics,
+    private readonly sealer: MetadataSealer,
   ) {
     this.inference = inferenceOptionsFromConfig(config);
   }
@@ -74,14 +76,16 @@ export class OperationsService {
     body: CreateOperationBody,
     idempotencyKey: string | null,
   ): Promise<{ view: OperationView; replayed: boolean }> {
-    const requestHash = sha256Bytes32(canonicalJson(body));
+    const seal = await this.sealer.forServer(key.server);
+    // Keyed: a plain hash of the body would let a database reader confirm a guessed question.
+    const requestHash = seal.digest(canonicalJson(body));
     if (idempotencyKey) {
       const existing = await this.operations.findIdempotent(key.serverId, key.id, idempotencyKey);
       if (existing) return this.replay(existing, requestHash);
     }
     const validated = await this.validate(key, body);
     await this.authorize(key, body);
-    const { operation, created } = await this.record(key, body, validated, idempotencyKey, requestHash);
+    const { operation, created } = await this.record(key, seal, body, validated, idempotencyKey, requestHash);
     if (!created) return this.replay(operation, requestHash);
     await this.enqueue(operation);
     this.metrics.operationsEnqueued.inc({ operation: body.operation });
@@ -173,17 +177,20 @@ export class OperationsService {
   /** The operations row, or the one an earlier request with the same Idempotency-Key recorded. */
   private record(
     key: AuthenticatedApiKey,
+    seal: ServerSeal,
     body: CreateOperationBody,
     validated: ValidOperation,
     idempotencyKey: string | null,
     requestHash: string,
   ): Promise<{ operation: OperationEntity; created: boolean }> {
+    const id = newId('op');
     return this.operations.createIdempotent(key.server.id, {
+      id,
       apiKeyId: key.id,
       appAddress: key.appAddress.toLowerCase(),
       operation: body.operation,
       operationVersion: validated.operation.version,
-      parameters: validated.params,
+      sealedParameters: seal.seal('operation.parameters', id, JSON.stringify(validated.params)),
       fileIds: body.fileIds,
       grantId: body.grantId ?? null,
       idempotencyKey,
@@ -238,6 +245,11 @@ export class OperationsService {
   async get(key: AuthenticatedApiKey, id: string): Promise<OperationView> {
     const op = await this.find(key, id);
     const view = this.view(op);
+    const seal = await this.sealer.forServer(key.server);
+    view.parameters = JSON.parse(seal.open('operation.parameters', op.id, op.sealedParameters)) as Record<
+      string,
+      unknown
+    >;
     if (op.status === 'succeeded') {
       view.resultExpiresAt = op.resultExpiresAt?.toISOString() ?? null;
       if (

@@ -227,8 +227,8 @@ export class RunOperationHandler implements JobHandler<JobName.RunOperation> {
       }
       files.push({
         fileId,
-        name: row.name,
-        contentType: row.contentType,
+        sealedName: row.sealedName,
+        sealedContentType: row.sealedContentType,
         encryption: row.encryption,
         wrappedDataKey: row.wrappedDataKey,
         chunks,
@@ -239,6 +239,8 @@ export class RunOperationHandler implements JobHandler<JobName.RunOperation> {
       });
     }
     if (!this.config.dataPermissionsAddress) throw new Error('DATA_PERMISSIONS_ADDRESS is not configured');
+    // The gateway made it before sealing this operation's parameters.
+    if (!loaded.wrappedMetadataKey) throw new Error(`server ${op.serverId} has no metadata key`);
     this.kmsOptions ??= keyManagerOptionsFromConfig(this.config);
     return {
       input: {
@@ -250,7 +252,8 @@ export class RunOperationHandler implements JobHandler<JobName.RunOperation> {
         policy: serverPolicy(server),
         grantId: op.grantId,
         operation: op.operation,
-        parameters: op.parameters,
+        sealedParameters: op.sealedParameters,
+        wrappedMetadataKey: loaded.wrappedMetadataKey,
         k: server.kThreshold,
         kms: await this.kmsOptions,
         kmsKeyRef: server.kmsKeyRef,

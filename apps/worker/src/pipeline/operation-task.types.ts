@@ -7,8 +7,9 @@ import type { SignedReceipt } from '@hearth/receipts';
 /** One granted file as the parent hands it to the child: metadata and ciphertext, never plaintext. */
 export interface TaskFile {
   fileId: string;
-  name: string;
-  contentType: string;
+  /** Sealed under the server's metadata key: only the child opens them. */
+  sealedName: Buffer;
+  sealedContentType: Buffer;
   encryption: 'server' | 'client';
   wrappedDataKey: Buffer | null;
   /** Sealed chunks (server encryption) or the envelope's bytes split in pieces (client encryption). */
@@ -29,7 +30,10 @@ export interface OperationTaskInput {
   policy: ServerPolicy;
   grantId: string | null;
   operation: string;
-  parameters: Record<string, unknown>;
+  /** The parameters' JSON sealed under the server's metadata key: only the child opens it. */
+  sealedParameters: Buffer;
+  /** The server's metadata key, wrapped by its tenant key. */
+  wrappedMetadataKey: Buffer;
   k: number;
   kms: KeyManagerOptions;
   kmsKeyRef: string;

@@ -1,10 +1,19 @@
-import { fileChunkAad, identityKeyContext, packChunks, resultAad, resultKeyContext } from '@hearth/blobs';
+import {
+  fileChunkAad,
+  identityKeyContext,
+  metadataAad,
+  metadataKeyContext,
+  packChunks,
+  resultAad,
+  resultKeyContext,
+} from '@hearth/blobs';
 import {
   CRYPTO_OPERATION_ERRORS,
   decryptChunks,
   decryptEnvelope,
   encryptChunks,
   isCryptoError,
+  openValue,
 } from '@hearth/crypto';
 import { OperationErrorCode } from '@hearth/errors';
 import {
@@ -59,9 +68,11 @@ export const operationTask = defineTask<OperationTaskInput, OperationTaskOutput>
   const blockNumber = decision.blockNumber.toString(10);
   try {
     const keys = await timed(timings, 'kms', () => unwrapKeys(input, scope));
-    const { docs, inputBytes } = await timed(timings, 'decrypt', () => decryptFiles(input, keys, scope));
+    const { docs, inputBytes, parameters } = await timed(timings, 'decrypt', () =>
+      decryptFiles(input, keys, scope),
+    );
     const run = await timed(timings, 'engine', () =>
-      runOperation(input.inference, input.operation, input.parameters, docs, { k: input.k }),
+      runOperation(input.inference, input.operation, parameters, docs, { k: input.k }),
     );
     // 5. One step in the timings: sealing and signing.
     const sealStart = performance.now();
@@ -152,6 +163,8 @@ function checkPermission(input: OperationTaskInput): Promise<PermissionDecision>
 interface UnwrappedKeys {
   kms: KeyManager;
   identityKey: Buffer;
+  /** Opens the parameters, file names and content types. */
+  metadataKey: Buffer;
   /** Per file, in input order; null for a client-encrypted file (its envelope opens with the identity key). */
   dataKeys: (Buffer | null)[];
 }
@@ -162,32 +175,45 @@ async function unwrapKeys(input: OperationTaskInput, scope: JobScope): Promise<U
   const identityKey = scope.track(
     await kms.decrypt(input.kmsKeyRef, input.wrappedIdentityKey, identityKeyContext(input.serverId)),
   );
+  const metadataKey = scope.track(
+    await kms.unwrapDataKey(input.kmsKeyRef, input.wrappedMetadataKey, metadataKeyContext(input.serverId)),
+  );
   const dataKeys = await Promise.all(input.files.map((f) => unwrapFileKey(kms, input, f, scope)));
-  return { kms, identityKey, dataKeys };
+  return { kms, identityKey, metadataKey, dataKeys };
 }
 
-/** 3. The granted files' plaintext, as the engines take it. */
+/** 3. The granted files' plaintext, as the engines take it, and the operation's parameters. */
 function decryptFiles(
   input: OperationTaskInput,
   keys: UnwrappedKeys,
   scope: JobScope,
-): { docs: InputDocument[]; inputBytes: number } {
+): { docs: InputDocument[]; inputBytes: number; parameters: Record<string, unknown> } {
+  const open = (field: Parameters<typeof metadataAad>[1], rowId: string, sealed: Buffer) =>
+    scope
+      .track(openValue(keys.metadataKey, metadataAad(input.serverId, field, rowId), sealed))
+      .toString('utf8');
+  const parameters = JSON.parse(
+    open('operation.parameters', input.operationId, input.sealedParameters),
+  ) as Record<string, unknown>;
   let inputBytes = 0;
   const docs: InputDocument[] = input.files.map((file, i) => {
     const plaintext = scope.track(decryptFile(input.serverId, file, keys.dataKeys[i], keys.identityKey));
     inputBytes += plaintext.length;
     // An envelope's stored type is the envelope's; what it holds is taken as UTF-8 text (the engines refuse
     // anything that does not decode).
-    const contentType = file.encryption === 'client' ? 'text/plain; charset=utf-8' : file.contentType;
+    const contentType =
+      file.encryption === 'client'
+        ? 'text/plain; charset=utf-8'
+        : open('file.contentType', file.fileId, file.sealedContentType);
     return {
       fileId: file.fileId,
-      name: file.name,
+      name: open('file.name', file.fileId, file.sealedName),
       contentType,
       bytes: plaintext,
       contributor: file.contributor,
     };
   });
-  return { docs, inputBytes };
+  return { docs, inputBytes, parameters };
 }
 
 /** 5a. The result sealed under a fresh data key of the tenant (purpose "result"). */

@@ -8,8 +8,9 @@ export type FileEncryption = 'server' | 'client';
 export class FileEntity {
   @PrimaryColumn({ type: 'text' }) id!: string;
   @Column({ name: 'server_id', type: 'text' }) serverId!: string;
-  @Column({ type: 'text' }) name!: string;
-  @Column({ name: 'content_type', type: 'text' }) contentType!: string;
+  /** The file's name and Content-Type, sealed under the server's metadata key (metadataAad 'file.name' / 'file.contentType'). */
+  @Column({ name: 'sealed_name', type: 'bytea' }) sealedName!: Buffer;
+  @Column({ name: 'sealed_content_type', type: 'bytea' }) sealedContentType!: Buffer;
   /** Plaintext bytes for server-encrypted files; envelope bytes for client-encrypted ones. */
   @Column({ type: 'bigint' }) size!: string;
   @Column({ type: 'text' }) encryption!: FileEncryption;

@@ -12,7 +12,8 @@ export class OperationEntity {
   @Column({ name: 'app_address', type: 'text' }) appAddress!: string;
   @Column({ type: 'text' }) operation!: string;
   @Column({ name: 'operation_version', type: 'text' }) operationVersion!: string;
-  @Column({ type: 'jsonb' }) parameters!: Record<string, unknown>;
+  /** The parameters' JSON, sealed under the server's metadata key (metadataAad 'operation.parameters'). */
+  @Column({ name: 'sealed_parameters', type: 'bytea' }) sealedParameters!: Buffer;
   @Column({ name: 'file_ids', type: 'text', array: true }) fileIds!: string[];
   @Column({ name: 'grant_id', type: 'text', nullable: true }) grantId!: string | null;
   @Column({ type: 'text' }) status!: OperationStatus;

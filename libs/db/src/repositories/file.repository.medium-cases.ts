@@ -17,8 +17,8 @@ import { FileRepository, type NewFile } from './file.repository';
 function newFile(contributor: string): NewFile {
   return {
     id: newId('fil'),
-    name: 'notes.txt',
-    contentType: 'text/plain',
+    sealedName: randomBytes(37),
+    sealedContentType: randomBytes(38),
     encryption: 'server',
     wrappedDataKey: randomBytes(40),
     kmsKeyRef: null,

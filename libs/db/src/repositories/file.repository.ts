@@ -9,12 +9,19 @@ import { deleteFilesIn } from './internal/file-rows';
 import { inlineChunksSql, splitInlineChunks } from './internal/inline-chunks';
 import { Params } from './internal/params';
 import { columnsOf, prepared } from './prepared';
+import { QuotaExceededError } from './quota-exceeded';
 import type { ServerRole } from './server.repository';
 
 /** What an upload knows of its file before the first byte arrives. */
 export type NewFile = Pick<
   FileEntity,
-  'id' | 'name' | 'contentType' | 'encryption' | 'wrappedDataKey' | 'kmsKeyRef' | 'contributorAddress'
+  | 'id'
+  | 'sealedName'
+  | 'sealedContentType'
+  | 'encryption'
+  | 'wrappedDataKey'
+  | 'kmsKeyRef'
+  | 'contributorAddress'
 >;
 
 /** Stores an upload's sealed chunks in order, inside the upload's transaction. */
@@ -70,11 +77,16 @@ export class FileRepository {
    * One transaction for the whole upload: the row ('uploading'), every chunk `write` puts (numbered in order),
    * then the row marked ready with its size, chunk count and hash. When `write` throws, nothing is stored and
    * the error is rethrown as is. Returns the ready file.
+   *
+   * The server's ready files may hold at most `maxStoredBytes` together (QuotaExceededError, nothing stored): the
+   * sum is taken under a transaction-scoped advisory lock on the server, held from the check to the commit, so two
+   * uploads finishing at once cannot both fit in the room left for one.
    */
   async upload(
     serverId: string,
     file: NewFile,
     write: (chunks: ChunkWriter) => Promise<UploadedStats>,
+    maxStoredBytes = Number.MAX_SAFE_INTEGER,
   ): Promise<FileEntity> {
     await this.dataSource.transaction(async (tx) => {
       const files = tx.withRepository(this.files);
@@ -83,6 +95,15 @@ export class FileRepository {
       const stats = await write({
         put: (sealed) => this.blobs.putChunk(serverId, file.id, seq++, sealed, tx),
       });
+      await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended('hearth:storage:' || $1, 0))`, [
+        serverId,
+      ]);
+      const [stored] = await tx.query<Array<{ bytes: string }>>(
+        `SELECT COALESCE(sum(size), 0)::text AS bytes FROM files WHERE server_id = $1 AND status = 'ready'`,
+        [serverId],
+      );
+      if (Number(stored.bytes) + stats.size > maxStoredBytes)
+        throw new QuotaExceededError('storage_bytes', maxStoredBytes);
       await files.update(
         { id: file.id, serverId },
         {

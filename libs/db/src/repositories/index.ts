@@ -8,4 +8,7 @@ export * from './file.repository';
 export * from './member.repository';
 export * from './access-log.repository';
 export * from './usage.repository';
+export * from './metadata-key.repository';
+export * from './quota.repository';
+export * from './quota-exceeded';
 export * from './prepared';

@@ -20,13 +20,16 @@ import {
   type OperationOutcome,
 } from './operation.repository';
 
+const SEALED_PARAMETERS = randomBytes(40);
+
 function input(apiKeyId: string, extra: Partial<NewOperationInput> = {}): NewOperationInput {
   return {
+    id: newId('op'),
     apiKeyId,
     appAddress: '0x' + '1'.repeat(40),
     operation: 'word_count',
     operationVersion: '1',
-    parameters: { n: 1 },
+    sealedParameters: SEALED_PARAMETERS,
     fileIds: [],
     grantId: '7',
     idempotencyKey: null,
@@ -79,7 +82,7 @@ describe('OperationRepository (real Postgres)', () => {
       assert.equal(first.created, true);
       assert.equal(first.operation.status, 'queued');
       assert.equal(first.operation.serverId, a.server.id);
-      assert.deepEqual(first.operation.parameters, { n: 1 });
+      assert.deepEqual(first.operation.sealedParameters, SEALED_PARAMETERS);
       const again = await ops.createIdempotent(a.server.id, input(keyA.id, { idempotencyKey: 'k1' }));
       assert.deepEqual([again.created, again.operation.id], [false, first.operation.id]);
       assert.equal((await ops.findIdempotent(a.server.id, keyA.id, 'k1'))?.id, first.operation.id);

@@ -14,11 +14,14 @@ export const TERMINAL_STATUSES: readonly OperationStatus[] = ['succeeded', 'fail
 
 /** An operation to record: `NewOperationInput` with the server it is for. */
 export interface NewOperationInput {
+  /** Chosen by the caller: the sealed parameters' AAD names it. */
+  id: string;
   apiKeyId: string;
   appAddress: string;
   operation: string;
   operationVersion: string;
-  parameters: Record<string, unknown>;
+  /** The parameters' JSON sealed under the server's metadata key (never plaintext). */
+  sealedParameters: Buffer;
   fileIds: string[];
   grantId: string | null;
   idempotencyKey: string | null;
@@ -60,8 +63,8 @@ export type RunServer = Pick<
 export interface RunFile extends Pick<
   FileEntity,
   | 'id'
-  | 'name'
-  | 'contentType'
+  | 'sealedName'
+  | 'sealedContentType'
   | 'encryption'
   | 'wrappedDataKey'
   | 'kmsKeyRef'
@@ -87,8 +90,9 @@ interface RunInputRow {
   policy_address: string | null;
   k_threshold: number;
   file_id: string | null;
-  file_name: string;
-  content_type: string;
+  wrapped_metadata_key: Buffer | null;
+  sealed_name: Buffer;
+  sealed_content_type: Buffer;
   encryption: FileEntity['encryption'];
   wrapped_data_key: Buffer | null;
   file_kms_key_ref: string | null;
@@ -127,18 +131,18 @@ export class OperationRepository {
       const rows = await prepared<Record<string, unknown>>(
         this.dataSource,
         'operations_insert',
-        `INSERT INTO operations (id, server_id, api_key_id, app_address, operation, operation_version, parameters,
-           file_ids, grant_id, status, idempotency_key, request_hash, attempts)
-         VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::text[], $9, 'queued', $10, $11, 0)
+        `INSERT INTO operations (id, server_id, api_key_id, app_address, operation, operation_version,
+           sealed_parameters, file_ids, grant_id, status, idempotency_key, request_hash, attempts)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8::text[], $9, 'queued', $10, $11, 0)
          RETURNING ${this.columns()}`,
         [
-          newId('op'),
+          op.id,
           serverId,
           op.apiKeyId,
           op.appAddress,
           op.operation,
           op.operationVersion,
-          JSON.stringify(op.parameters),
+          op.sealedParameters,
           op.fileIds,
           op.grantId,
           op.idempotencyKey,
@@ -262,16 +266,17 @@ export class OperationRepository {
   async loadRunInput(
     serverId: string,
     fileIds: string[],
-  ): Promise<{ server: RunServer; files: RunFile[] } | null> {
+  ): Promise<{ server: RunServer; wrappedMetadataKey: Buffer | null; files: RunFile[] } | null> {
     const rows = await prepared<RunInputRow>(
       this.dataSource,
       'operations_run_input',
       `SELECT s.id, s.kind, s.address, s.owner_address, s.kms_key_ref, s.wrapped_identity_key, s.policy_kind,
-              s.policy_address, s.k_threshold,
-              f.id AS file_id, f.name AS file_name, f.content_type, f.encryption, f.wrapped_data_key,
+              s.policy_address, s.k_threshold, mk.wrapped_key AS wrapped_metadata_key,
+              f.id AS file_id, f.sealed_name, f.sealed_content_type, f.encryption, f.wrapped_data_key,
               f.kms_key_ref AS file_kms_key_ref, f.chunk_count, f.ciphertext_sha256, f.contributor_address,
               ${inlineChunksSql('f', '$3', 'inline')}
        FROM servers s
+       LEFT JOIN server_metadata_keys mk ON mk.server_id = s.id
        LEFT JOIN files f ON f.server_id = s.id AND f.id = ANY($2::text[]) AND f.status = 'ready'
        WHERE s.id = $1`,
       [serverId, fileIds, INLINE_CHUNKS],
@@ -293,8 +298,8 @@ export class OperationRepository {
       .filter((r): r is RunInputRow & { file_id: string } => r.file_id !== null)
       .map((r) => ({
         id: r.file_id,
-        name: r.file_name,
-        contentType: r.content_type,
+        sealedName: r.sealed_name,
+        sealedContentType: r.sealed_content_type,
         encryption: r.encryption,
         wrappedDataKey: r.wrapped_data_key,
         kmsKeyRef: r.file_kms_key_ref,
@@ -303,7 +308,7 @@ export class OperationRepository {
         contributorAddress: r.contributor_address,
         chunks: splitInlineChunks(r.inline_data, r.inline_lengths),
       }));
-    return { server, files };
+    return { server, wrappedMetadataKey: first.wrapped_metadata_key, files };
   }
 
   /** Cancels a queued operation; false when it is no longer queued. */

@@ -8,6 +8,7 @@ import { type PolicyKind, ServerEntity } from '../entities/server.entity';
 import { hydrate } from './hydrate';
 import { Params } from './internal/params';
 import { isUniqueViolation } from './pg-errors';
+import { QuotaExceededError } from './quota-exceeded';
 import { columnsOf } from './prepared';
 
 export type ServerRole = 'owner' | MemberRole;
@@ -37,6 +38,8 @@ export interface NewCollective {
   kThreshold: number;
   /** The creator's admin membership and their own member key. */
   admin: { memberId: string; kmsKeyRef: string };
+  /** The creator's quotas: servers (all kinds) and collectives they may own (none when absent). */
+  quota?: { servers: number; collectives: number };
 }
 
 /** Servers (the tenants). Every read or write of one server names its id first. */
@@ -152,9 +155,26 @@ export class ServerRepository {
     }
   }
 
-  /** One transaction: a collective governed by its Whitelist, and its creator as its first admin. */
+  /**
+   * One transaction: a collective governed by its Whitelist, and its creator as its first admin, unless the creator
+   * already owns their quota of servers or collectives (QuotaExceededError, nothing written). The count and the
+   * insert run under a transaction-scoped advisory lock on the account, so two concurrent creates at quota - 1
+   * cannot both pass.
+   */
   async createCollective(serverId: string, input: NewCollective): Promise<ServerEntity> {
     return this.dataSource.transaction(async (m) => {
+      await m.query(`SELECT pg_advisory_xact_lock(hashtextextended('hearth:servers:' || $1, 0))`, [
+        input.ownerAccountId,
+      ]);
+      const [owned] = await m.query<Array<{ servers: number; collectives: number }>>(
+        `SELECT count(*)::int AS servers, (count(*) FILTER (WHERE kind = 'collective'))::int AS collectives
+         FROM servers WHERE owner_account_id = $1`,
+        [input.ownerAccountId],
+      );
+      const quota = input.quota ?? { servers: Infinity, collectives: Infinity };
+      if (owned.servers >= quota.servers) throw new QuotaExceededError('servers', quota.servers);
+      if (owned.collectives >= quota.collectives)
+        throw new QuotaExceededError('collectives', quota.collectives);
       const servers = m.withRepository(this.servers);
       await servers.insert({
         ...input.server,

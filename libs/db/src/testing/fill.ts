@@ -34,15 +34,15 @@ export async function fillOtherTenants(ds: DataSource, o: OtherTenants): Promise
       [o.servers, o.address],
     ],
     [
-      `INSERT INTO files (id, server_id, name, content_type, size, encryption, contributor_address, status)
-       SELECT ${fillerId('fil')}, ${server}, 'filler', 'text/plain', 1, 'server', $2, 'ready' FROM ${series}`,
+      `INSERT INTO files (id, server_id, sealed_name, sealed_content_type, size, encryption, contributor_address, status)
+       SELECT ${fillerId('fil')}, ${server}, '\\x00', '\\x00', 1, 'server', $2, 'ready' FROM ${series}`,
       [o.servers, o.address],
     ],
     [
-      `INSERT INTO operations (id, server_id, api_key_id, app_address, operation, operation_version, parameters,
-         file_ids, status, request_hash)
+      `INSERT INTO operations (id, server_id, api_key_id, app_address, operation, operation_version,
+         sealed_parameters, file_ids, status, request_hash)
        SELECT ${fillerId('op')}, ${server}, ($2::text[])[g % ${o.servers.length} + 1], '0x', 'word_count', '1',
-              '{}', '{}', 'succeeded', 'h'
+              '\\x00', '{}', 'succeeded', 'h'
          FROM ${series}`,
       [o.servers, o.keys],
     ],

@@ -121,7 +121,6 @@ export async function seedFile(
     contributorAddress?: string;
     chunks?: Buffer[];
     status?: 'uploading' | 'ready';
-    name?: string;
   } = {},
 ): Promise<FileEntity> {
   const id = newId('fil');
@@ -129,8 +128,9 @@ export async function seedFile(
   await ds.getRepository(FileEntity).insert({
     id,
     serverId,
-    name: opts.name ?? 'seeded.txt',
-    contentType: 'text/plain',
+    // Made-up sealed bytes: repositories never open them (a service test uploads through the gateway instead).
+    sealedName: randomBytes(48),
+    sealedContentType: randomBytes(38),
     size: String(chunks.reduce((n, c) => n + c.length, 0)),
     encryption: 'server',
     wrappedDataKey: randomBytes(40),
@@ -197,7 +197,7 @@ export async function seedOperation(
       appAddress: randomAddress(),
       operation: 'word_count',
       operationVersion: '1',
-      parameters: {},
+      sealedParameters: randomBytes(30),
       fileIds: opts.fileIds ?? [],
       grantId: null,
       status: opts.status ?? 'queued',
