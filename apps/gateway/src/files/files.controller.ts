@@ -23,7 +23,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { ENVELOPE_CONTENT_TYPE } from '@hearth/crypto';
-import { type Page, paginationQuery } from '@hearth/db';
+import { type FileEntity, type Page, paginationQuery } from '@hearth/db';
 import { parseOrThrow } from '@hearth/errors';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { getAddress } from 'viem';
@@ -134,19 +134,18 @@ export class FileContentController {
     @Headers('authorization') authorization: string | undefined,
     @Param('id') id: string,
     @Param('fileId') fileId: string,
+    @Req() req: FastifyRequest,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    const { file, body, logged } = await this.files.openForReader(
-      sessionTokenHashOf(authorization),
-      id,
-      fileId,
-    );
-    const headers = {
-      'Content-Type': file.contentType,
-      'Content-Disposition': `attachment; filename*=UTF-8''${encodeURIComponent(file.name)}`,
-      'Cache-Control': 'no-store',
-      ...(file.encryption === 'server' ? { 'Content-Length': String(file.size) } : {}),
-    };
+    const tokenHash = sessionTokenHashOf(authorization);
+    // Fastify answers HEAD with this GET route: a HEAD reads nothing, so it decrypts and logs nothing.
+    if (req.method === 'HEAD') {
+      const file = await this.files.describeForReader(tokenHash, id, fileId);
+      await reply.status(200).headers(contentHeaders(file)).send();
+      return;
+    }
+    const { file, body, logged } = await this.files.openForReader(tokenHash, id, fileId);
+    const headers = contentHeaders(file);
     if (Buffer.isBuffer(body)) {
       // The bytes go out at once; the response ends only once the access-log row is stored, else it is cut.
       reply.hijack();
@@ -166,4 +165,13 @@ export class FileContentController {
     // A body that fails midway (tampered ciphertext, the access-log row not stored) cuts the response short.
     await reply.status(200).headers(headers).send(body);
   }
+}
+
+function contentHeaders(file: FileEntity): Record<string, string> {
+  return {
+    'Content-Type': file.contentType,
+    'Content-Disposition': `attachment; filename*=UTF-8''${encodeURIComponent(file.name)}`,
+    'Cache-Control': 'no-store',
+    ...(file.encryption === 'server' ? { 'Content-Length': String(file.size) } : {}),
+  };
 }

@@ -13,6 +13,7 @@ import {
 import {
   AccessLogRepository,
   type FileEntity,
+  type FileForReader,
   FileRepository,
   MemberRepository,
   type Page,
@@ -31,6 +32,7 @@ import { getAddress } from 'viem';
 import type { SessionAccount } from '../auth/auth.types';
 import { invalidSession } from '../auth/session.guard';
 import { clientCiphertextProblem } from '../common/library-errors';
+import { contentDecoder, isDecodeError } from '../http/json-body';
 import { KEY_MANAGER } from '../keys/keys.module';
 import { fileView, type FileView } from './files.dto';
 import { UploadMemoryGovernor } from './upload-memory';
@@ -112,8 +114,15 @@ export class FilesService {
         [{ field: 'Content-Type', code: 'unsupported', message: 'multipart bodies are not accepted' }],
       );
     }
+    // A compressed body is stored as what it decodes to; the limit counts decoded bytes (a small gzip bomb
+    // stops at the limit), so the declared length only refuses early what is sent as is.
+    const decoder = contentDecoder(req);
     const declared = Number(req.headers['content-length'] ?? NaN);
-    if (Number.isFinite(declared) && declared > this.config.MAX_UPLOAD_BYTES) throw this.tooLarge();
+    if (!decoder && Number.isFinite(declared) && declared > this.config.MAX_UPLOAD_BYTES)
+      throw this.tooLarge();
+    const body: Readable = decoder ? req.pipe(decoder) : req;
+    // pipe() does not forward the request's own errors (a client gone midway) to the decoder.
+    if (decoder) req.on('error', (err) => decoder.destroy(err));
 
     const encryption = contentType === ENVELOPE_CONTENT_TYPE ? 'client' : 'server';
     const fileId = newId('fil');
@@ -163,14 +172,14 @@ export class FilesService {
           });
           if (key) {
             await pipeline(
-              req,
+              body,
               byteLimit(this.config.MAX_UPLOAD_BYTES, counter),
               createEncryptStream(key.plaintext, fileChunkAad(server.id, fileId)),
               sink,
             );
           } else {
             await pipeline(
-              req,
+              body,
               byteLimit(this.config.MAX_UPLOAD_BYTES, counter),
               createEnvelopeValidator(server.address),
               pieces(ENVELOPE_PIECE),
@@ -201,6 +210,11 @@ export class FilesService {
   private uploadError(err: unknown): unknown {
     if (err instanceof TooLarge) return this.tooLarge();
     if (isCryptoError(err)) return clientCiphertextProblem(err);
+    if (isDecodeError(err)) {
+      return new ProblemError(400, ErrorCode.validation_failed, 'The body does not decode', [
+        { field: 'body', code: 'invalid_encoding', message: 'not valid data of its Content-Encoding' },
+      ]);
+    }
     if (
       (err as { code?: string }).code === 'ERR_STREAM_PREMATURE_CLOSE' ||
       (err as { code?: string }).code === 'ECONNRESET'
@@ -256,12 +270,8 @@ export class FilesService {
     serverId: string,
     fileId: string,
   ): Promise<{ file: FileEntity; body: Readable | Buffer; logged: Promise<void> }> {
-    const found = await this.files.findForReader(serverId, fileId, sessionTokenHash);
-    if (found.found === 'no-session') throw invalidSession();
-    if (found.found === 'no-server') throw ProblemError.notFound('server');
-    const { file, role, session } = found;
-    if (!file || (role !== 'owner' && file.contributorAddress !== session.address))
-      throw ProblemError.notFound('file');
+    const found = await this.findForReader(sessionTokenHash, serverId, fileId);
+    const { file, session } = found;
     // file.kmsKeyRef: a collective member's key; null means the tenant key.
     const kmsKeyRef = file.kmsKeyRef ?? found.serverKmsKeyRef;
     if (found.chunks) {
@@ -283,6 +293,28 @@ export class FilesService {
     });
     body.on('error', (err) => endsOnceLogged.destroy(err));
     return { file, body: body.pipe(endsOnceLogged), logged };
+  }
+
+  /**
+   * What a HEAD of the content answers: the file's metadata, with the same access rule as a download. Nothing is
+   * unwrapped or decrypted and nothing is logged, since nothing is read.
+   */
+  async describeForReader(sessionTokenHash: Buffer, serverId: string, fileId: string): Promise<FileEntity> {
+    return (await this.findForReader(sessionTokenHash, serverId, fileId)).file;
+  }
+
+  private async findForReader(
+    sessionTokenHash: Buffer,
+    serverId: string,
+    fileId: string,
+  ): Promise<Extract<FileForReader, { found: 'server' }> & { file: FileEntity }> {
+    const found = await this.files.findForReader(serverId, fileId, sessionTokenHash);
+    if (found.found === 'no-session') throw invalidSession();
+    if (found.found === 'no-server') throw ProblemError.notFound('server');
+    const { file, role, session } = found;
+    if (!file || (role !== 'owner' && file.contributorAddress !== session.address))
+      throw ProblemError.notFound('file');
+    return { ...found, file };
   }
 
   private async decryptedInMemory(

@@ -122,6 +122,8 @@ export async function seedFile(
     chunks?: Buffer[];
     status?: 'uploading' | 'ready';
     name?: string;
+    /** Recorded size when it should differ from the chunks' (a file too large to seed for real). */
+    size?: number;
   } = {},
 ): Promise<FileEntity> {
   const id = newId('fil');
@@ -131,7 +133,7 @@ export async function seedFile(
     serverId,
     name: opts.name ?? 'seeded.txt',
     contentType: 'text/plain',
-    size: String(chunks.reduce((n, c) => n + c.length, 0)),
+    size: String(opts.size ?? chunks.reduce((n, c) => n + c.length, 0)),
     encryption: 'server',
     wrappedDataKey: randomBytes(40),
     kmsKeyRef: null,
