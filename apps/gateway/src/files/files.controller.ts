@@ -141,7 +141,13 @@ export class FileContentController {
     // Fastify answers HEAD with this GET route: a HEAD reads nothing, so it decrypts and logs nothing.
     if (req.method === 'HEAD') {
       const file = await this.files.describeForReader(tokenHash, id, fileId);
-      await reply.status(200).headers(contentHeaders(file)).send();
+      // Raw, so the Content-Length is the one a GET would send, not that of the empty body.
+      reply.hijack();
+      reply.raw.writeHead(200, {
+        ...(reply.getHeaders() as Record<string, string>),
+        ...contentHeaders(file),
+      });
+      reply.raw.end();
       return;
     }
     const { file, body, logged } = await this.files.openForReader(tokenHash, id, fileId);

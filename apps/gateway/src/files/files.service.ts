@@ -120,9 +120,9 @@ export class FilesService {
     const declared = Number(req.headers['content-length'] ?? NaN);
     if (!decoder && Number.isFinite(declared) && declared > this.config.MAX_UPLOAD_BYTES)
       throw this.tooLarge();
-    const body: Readable = decoder ? req.pipe(decoder) : req;
-    // pipe() does not forward the request's own errors (a client gone midway) to the decoder.
-    if (decoder) req.on('error', (err) => decoder.destroy(err));
+    // The decoder joins the pipeline only once it runs: piped earlier, it would meet the bytes (and fail on
+    // them) with no one listening.
+    const source: Array<Readable | Transform> = decoder ? [req, decoder] : [req];
 
     const encryption = contentType === ENVELOPE_CONTENT_TYPE ? 'client' : 'server';
     const fileId = newId('fil');
@@ -171,20 +171,20 @@ export class FilesService {
               store(Buffer.isBuffer(piece) ? piece : piece.sealed, cb),
           });
           if (key) {
-            await pipeline(
-              body,
+            await pipeline([
+              ...source,
               byteLimit(this.config.MAX_UPLOAD_BYTES, counter),
               createEncryptStream(key.plaintext, fileChunkAad(server.id, fileId)),
               sink,
-            );
+            ]);
           } else {
-            await pipeline(
-              body,
+            await pipeline([
+              ...source,
               byteLimit(this.config.MAX_UPLOAD_BYTES, counter),
               createEnvelopeValidator(server.address),
               pieces(ENVELOPE_PIECE),
               sink,
-            );
+            ]);
           }
           return { size: counter.bytes, ciphertextSha256: hash.digest('hex') };
         },
