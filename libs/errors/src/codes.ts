@@ -145,7 +145,7 @@ export const ERROR_CODE_DOCS: Readonly<Record<ErrorCode, ErrorCodeDoc>> = {
   },
   [ErrorCode.wrong_domain]: {
     title: 'Wrong domain',
-    description: 'The sign-in message is for another domain than this API.',
+    description: "The sign-in message's domain, uri origin or scheme is not this API's public URL.",
   },
   [ErrorCode.wrong_chain]: {
     title: 'Wrong chain',

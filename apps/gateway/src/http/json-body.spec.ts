@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
-import { ProblemError } from '@hearth/errors';
+import { ErrorCode, ProblemError } from '@hearth/errors';
 import { MAX_JSON_DEPTH, readJsonBody, tooDeepAt } from './json-body';
 
 const LIMIT = 1024 * 1024;
@@ -13,7 +13,7 @@ function read(body: Buffer, headers: Record<string, string> = {}): Promise<unkno
   return readJsonBody(req, Readable.from([body]), LIMIT);
 }
 
-const problem = (status: number, code: string, field?: string) => (err: unknown) =>
+const problem = (status: number, code: ErrorCode, field?: string) => (err: unknown) =>
   err instanceof ProblemError &&
   err.status === status &&
   err.code === code &&
@@ -34,28 +34,34 @@ describe('readJsonBody', () => {
 
   it('a body that does not decode is a 400 malformed_json; an unknown encoding a 415 naming Content-Encoding', async () => {
     for (const encoding of ['gzip', 'deflate', 'br'])
-      await assert.rejects(read(json, { 'content-encoding': encoding }), problem(400, 'malformed_json'));
+      await assert.rejects(
+        read(json, { 'content-encoding': encoding }),
+        problem(400, ErrorCode.malformed_json),
+      );
     await assert.rejects(
       read(gzipSync(json).subarray(0, 10), { 'content-encoding': 'gzip' }),
-      problem(400, 'malformed_json'),
+      problem(400, ErrorCode.malformed_json),
     );
     await assert.rejects(
       read(json, { 'content-encoding': 'compress' }),
-      problem(415, 'unsupported_content_encoding', 'Content-Encoding'),
+      problem(415, ErrorCode.unsupported_content_encoding, 'Content-Encoding'),
     );
   });
 
   it('a compressed body past the limit once decoded is a 413', async () => {
     const bomb = gzipSync(Buffer.from(`{"a":"${'x'.repeat(2 * LIMIT)}"}`));
     assert.ok(bomb.length < LIMIT / 100);
-    await assert.rejects(read(bomb, { 'content-encoding': 'gzip' }), problem(413, 'payload_too_large'));
+    await assert.rejects(
+      read(bomb, { 'content-encoding': 'gzip' }),
+      problem(413, ErrorCode.payload_too_large),
+    );
   });
 
   it(`a body nested past ${MAX_JSON_DEPTH} levels is a 400 naming its top-level field`, async () => {
     const deep = `{"ok":1,"parameters":${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}}`;
-    await assert.rejects(read(Buffer.from(deep)), problem(400, 'validation_failed', 'parameters'));
+    await assert.rejects(read(Buffer.from(deep)), problem(400, ErrorCode.validation_failed, 'parameters'));
     const array = '['.repeat(MAX_JSON_DEPTH + 1) + ']'.repeat(MAX_JSON_DEPTH + 1);
-    await assert.rejects(read(Buffer.from(array)), problem(400, 'validation_failed', '0'));
+    await assert.rejects(read(Buffer.from(array)), problem(400, ErrorCode.validation_failed, '0'));
     const fits = '['.repeat(MAX_JSON_DEPTH) + ']'.repeat(MAX_JSON_DEPTH);
     assert.ok(Array.isArray(await read(Buffer.from(fits))));
   });
