@@ -499,6 +499,7 @@ async function floors(s: Setup, operationId: string): Promise<Array<[string, num
     operationVersion: '1.0.0',
     codeHash: `0x${'11'.repeat(32)}`,
     inputsHash: `0x${'22'.repeat(32)}`,
+    parametersHash: `0x${'44'.repeat(32)}`,
     outputHash: `0x${'33'.repeat(32)}`,
     engine: 'builtin',
     model: 'wink',

@@ -153,6 +153,77 @@ describe('Sign-In with Ethereum', () => {
     assert.deepEqual(await rowsFor(wallet.address), { accounts: 0, sessions: 0, servers: 0 });
   });
 
+  it("refuses a message for our domain whose uri is a phishing page's, or whose scheme is another", async () => {
+    const wallet = newWallet();
+    const info = await getNonce(gw.url);
+    for (const overrides of [
+      { uri: 'https://evil.example/phish' },
+      { uri: `https://${info.domain}/` }, // our host, another scheme: another origin
+      { scheme: 'https' },
+    ]) {
+      const message = siweMessage(wallet, info, overrides);
+      await expect401(await postSiwe(gw.url, message, await wallet.signMessage({ message })), 'wrong_domain');
+    }
+    assert.deepEqual(await rowsFor(wallet.address), { accounts: 0, sessions: 0, servers: 0 });
+  });
+
+  it('on a laptop (no PUBLIC_URL): signs in on the URL npm start prints and on localhost, nowhere else', async () => {
+    // The config's port is what npm start prints; the test gateway itself listens on a free port.
+    const laptop = await startGateway({ PORT: '18080', HOST: '0.0.0.0' });
+    try {
+      const info = await getNonce(laptop.url);
+      assert.equal(info.domain, '127.0.0.1:18080');
+      assert.equal(info.uri, 'http://127.0.0.1:18080');
+      for (const origin of ['http://127.0.0.1:18080', 'http://localhost:18080']) {
+        const wallet = newWallet();
+        const fresh = await getNonce(laptop.url);
+        const domain = new URL(origin).host;
+        const message = siweMessage(wallet, fresh, { domain, uri: `${origin}/`, scheme: 'http' });
+        const res = await postSiwe(laptop.url, message, await wallet.signMessage({ message }));
+        assert.equal(res.status, 201, `${origin}: ${await res.clone().text()}`);
+      }
+      const wallet = newWallet();
+      // The domain of one accepted origin with the uri of another is refused: domain and uri agree.
+      const mixed = siweMessage(wallet, await getNonce(laptop.url), {
+        domain: 'localhost:18080',
+        uri: 'http://127.0.0.1:18080/',
+      });
+      await expect401(
+        await postSiwe(laptop.url, mixed, await wallet.signMessage({ message: mixed })),
+        'wrong_domain',
+      );
+    } finally {
+      await laptop.close();
+    }
+  });
+
+  it('with PUBLIC_URL: signs in on its origin only', async () => {
+    const hosted = await startGateway({ PUBLIC_URL: 'https://hearth.example/console' });
+    try {
+      const info = await getNonce(hosted.url);
+      assert.deepEqual([info.domain, info.uri], ['hearth.example', 'https://hearth.example']);
+      const wallet = newWallet();
+      const ok = siweMessage(wallet, info, { uri: 'https://hearth.example/console', scheme: 'https' });
+      const res = await postSiwe(hosted.url, ok, await wallet.signMessage({ message: ok }));
+      assert.equal(res.status, 201, await res.clone().text());
+      for (const overrides of [
+        { uri: 'http://127.0.0.1:8080/' },
+        { uri: 'https://evil.example/phish' },
+        { uri: 'http://hearth.example/' },
+        { scheme: 'http' },
+      ]) {
+        const other = newWallet();
+        const message = siweMessage(other, await getNonce(hosted.url), overrides);
+        await expect401(
+          await postSiwe(hosted.url, message, await other.signMessage({ message })),
+          'wrong_domain',
+        );
+      }
+    } finally {
+      await hosted.close();
+    }
+  });
+
   it('refuses a signature by another wallet or of another message', async () => {
     const wallet = newWallet();
     const info = await getNonce(gw.url);

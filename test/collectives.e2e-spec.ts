@@ -413,14 +413,29 @@ describe('data collectives', () => {
 
   it('access log: admins see every operation; a member sees the rows touching their contributions', async () => {
     type Log = {
-      items: Array<{ operation: string | null; fileIds: string[]; outcome: string; code: string | null }>;
+      items: Array<{
+        operationId: string | null;
+        operation: string | null;
+        fileIds: string[];
+        outcome: string;
+        code: string | null;
+      }>;
     };
     const all = await json<Log>(await fetch(url('/access-log?limit=200'), { headers: bearer(admin.token) }));
     const ops = (l: Log) =>
       l.items
-        .filter((r) => r.operation !== 'download')
+        .filter((r) => r.operation !== 'download' && r.operationId !== null)
         .map((r) => `${r.operation}:${r.outcome}`)
         .sort();
+    // The gateway's refusals are there too, with their reasons: the non-whitelisted app, the per-person
+    // operation, the app removed from the whitelist.
+    assert.deepEqual(
+      all.items
+        .filter((r) => r.operationId === null && r.outcome === 'denied')
+        .map((r) => `${r.operation}:${r.code}`)
+        .sort(),
+      ['counts:not_authorized', 'counts:not_authorized', 'summarize:operation_not_allowed'],
+    );
     assert.deepEqual(ops(all), [
       'counts:denied',
       'counts:denied',

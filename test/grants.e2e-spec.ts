@@ -448,6 +448,52 @@ describe('grants', () => {
       );
     });
 
+    it('an aggregate operation on a personal server: 400 operation_not_allowed_for_server_kind, nothing relayed', async () => {
+      // Today such a grant is relayed (gas paid) and every run of it ends below_k_threshold.
+      const asked = await request('POST', `/v1/servers/${owner.serverId}/grants/typed-data`, owner.token, {
+        appAddress: app.address,
+        operations: ['summarize', 'counts'],
+        fileIds: [fileA],
+      });
+      assert.equal(asked.status, 400, await asked.clone().text());
+      const askedProblem = await problemOf(asked);
+      assert.equal(askedProblem.code, 'operation_not_allowed_for_server_kind');
+      assert.deepEqual(
+        askedProblem.errors?.map((e) => [e.field, e.code]),
+        [['operations.1', 'operation_not_allowed_for_server_kind']],
+      );
+      // The same grant built and signed elsewhere is refused before any transaction.
+      const td = clone(typedData);
+      td.message.operations = ['counts'];
+      const problem = await refusedGrant(td, await sign(owner.account, td), 400);
+      assert.equal(problem.code, 'operation_not_allowed_for_server_kind');
+      assert.deepEqual(
+        problem.errors?.map((e) => e.field),
+        ['typedData.message.operations.0'],
+      );
+    });
+
+    it('a per-person operation on a collective: 400 operation_not_allowed_for_server_kind', async () => {
+      const created = await request('POST', '/v1/servers', owner.token, {
+        kind: 'collective',
+        name: 'circle',
+      });
+      assert.equal(created.status, 201, await created.clone().text());
+      const collective = (await created.json()) as { id: string };
+      const res = await request('POST', `/v1/servers/${collective.id}/grants/typed-data`, owner.token, {
+        appAddress: app.address,
+        operations: ['counts', 'summarize'],
+        allFiles: true,
+      });
+      assert.equal(res.status, 400, await res.clone().text());
+      const problem = await problemOf(res);
+      assert.equal(problem.code, 'operation_not_allowed_for_server_kind');
+      assert.deepEqual(
+        problem.errors?.map((e) => e.field),
+        ['operations.1'],
+      );
+    });
+
     it('a grantor other than the owner: 403', async () => {
       const td = clone(typedData);
       td.message.grantor = otherWallet.address;

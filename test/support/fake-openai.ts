@@ -13,6 +13,8 @@ export type FakeBehaviour =
   | { kind: 'status'; status: number; retryAfter?: string }
   /** Never answers (until the server closes): exercises client timeouts. */
   | { kind: 'hang' }
+  /** Answers with a redirect to `location` (e.g. another server that records whether the data reached it). */
+  | { kind: 'redirect'; status: 301 | 302 | 303 | 307 | 308; location: string }
   | { kind: 'delay'; ms: number };
 
 export interface RecordedRequest {
@@ -166,6 +168,11 @@ export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<Fak
       requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body, problems });
       const behaviour = queue.shift() ?? { kind: 'ok' };
       if (behaviour.kind === 'hang') return;
+      if (behaviour.kind === 'redirect') {
+        res.writeHead(behaviour.status, { location: behaviour.location, 'content-length': 0 });
+        res.end();
+        return;
+      }
       if (behaviour.kind === 'status') {
         send(
           res,

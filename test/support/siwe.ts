@@ -5,6 +5,8 @@ import { createSiweMessage } from 'viem/siwe';
 export interface NonceInfo {
   nonce: string;
   domain: string;
+  /** An origin the message's uri may have. */
+  uri: string;
   chainId: number;
 }
 
@@ -34,7 +36,7 @@ export function siweMessage(
     chainId: info.chainId,
     domain: info.domain,
     nonce: info.nonce,
-    uri: `http://${info.domain}/`,
+    uri: `${info.uri}/`,
     version: '1',
     issuedAt: new Date(),
     statement: 'Sign in to Hearth',

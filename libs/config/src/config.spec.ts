@@ -13,7 +13,17 @@ describe('config', () => {
     assert.equal(config.KMS_PROVIDER, 'local');
     assert.equal(config.ISOLATION_MODE, 'pooled');
     assert.match(config.DATABASE_URL, /^postgres:\/\/.*127\.0\.0\.1/);
-    assert.equal(config.siweDomain, 'localhost:8080');
+    assert.equal(config.siweDomain, '127.0.0.1:8080');
+    assert.deepEqual(config.siweOrigins, ['http://127.0.0.1:8080', 'http://localhost:8080']);
+  });
+
+  it('signs in on PUBLIC_URL alone when it is set, on the printed URL and localhost when not', () => {
+    const hosted = loadConfig({ PUBLIC_URL: 'https://hearth.example/app' });
+    assert.deepEqual(hosted.siweOrigins, ['https://hearth.example']);
+    assert.equal(hosted.siweDomain, 'hearth.example');
+    const anyInterface = loadConfig({ HOST: '0.0.0.0', PORT: '9090' });
+    assert.deepEqual(anyInterface.siweOrigins, ['http://127.0.0.1:9090', 'http://localhost:9090']);
+    assert.equal(loadConfig({ SIWE_DOMAIN: 'app.example' }).siweDomain, 'app.example');
   });
 
   it('names the variable when a value is bad', () => {

@@ -111,7 +111,12 @@ const schema = z.object({
 type RawConfig = z.infer<typeof schema>;
 
 export interface HearthConfig extends RawConfig {
-  /** The SIWE domain (host[:port]) messages must name. */
+  /**
+   * The origins (`scheme://host[:port]`) a SIWE message's `uri` may have: PUBLIC_URL's when set, else (a laptop)
+   * the URL `npm start` prints, `http://HOST:PORT` (127.0.0.1 for 0.0.0.0), and `http://localhost:PORT`.
+   */
+  siweOrigins: string[];
+  /** The SIWE domain (host[:port]) the nonce names: SIWE_DOMAIN, else the host of the first origin. */
   siweDomain: string;
   /** The relayer key; the dev key only on the dev chain. */
   relayerPrivateKey: `0x${string}` | undefined;
@@ -156,7 +161,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HearthConfig {
       : undefined;
   return {
     ...raw,
-    siweDomain: raw.SIWE_DOMAIN ?? (raw.PUBLIC_URL ? new URL(raw.PUBLIC_URL).host : `localhost:${raw.PORT}`),
+    siweOrigins: siweOrigins(raw),
+    siweDomain: raw.SIWE_DOMAIN ?? new URL(siweOrigins(raw)[0]).host,
     relayerPrivateKey: relayer as `0x${string}` | undefined,
     dataPermissionsAddress: dataPermissionsAddress as `0x${string}` | undefined,
     dataPermissionsFromBlock: BigInt(raw.DATA_PERMISSIONS_FROM_BLOCK ?? deployedAt ?? 0),
@@ -164,6 +170,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HearthConfig {
     masterKeyFile: resolve(raw.HEARTH_MASTER_KEY_FILE ?? resolve(home, 'master.key')),
     deploymentsDir,
   };
+}
+
+function siweOrigins(raw: RawConfig): string[] {
+  if (raw.PUBLIC_URL) return [new URL(raw.PUBLIC_URL).origin];
+  const host = raw.HOST === '0.0.0.0' || raw.HOST === '::' ? '127.0.0.1' : raw.HOST;
+  const printed = new URL(`http://${host.includes(':') ? `[${host}]` : host}:${raw.PORT}`).origin;
+  const local = `http://localhost:${raw.PORT}`;
+  return printed === local ? [printed] : [printed, local];
 }
 
 function readDeployment(

@@ -7,6 +7,7 @@ export enum ErrorCode {
   validation_failed = 'validation_failed',
   malformed_json = 'malformed_json',
   unsupported_media_type = 'unsupported_media_type',
+  unsupported_content_encoding = 'unsupported_content_encoding',
   payload_too_large = 'payload_too_large',
   not_found = 'not_found',
   route_not_found = 'route_not_found',
@@ -31,6 +32,7 @@ export enum ErrorCode {
   quota_exceeded = 'quota_exceeded',
   origin_not_allowed = 'origin_not_allowed',
   operation_not_allowed = 'operation_not_allowed',
+  operation_not_allowed_for_server_kind = 'operation_not_allowed_for_server_kind',
   // data
   ciphertext_invalid = 'ciphertext_invalid',
   envelope_wrong_recipient = 'envelope_wrong_recipient',
@@ -47,6 +49,7 @@ export enum ErrorCode {
   idempotency_conflict = 'idempotency_conflict',
   operation_not_cancellable = 'operation_not_cancellable',
   permission_denied = 'permission_denied',
+  input_too_large = 'input_too_large',
   execution_failed = 'execution_failed',
   // collectives
   member_exists = 'member_exists',
@@ -83,6 +86,11 @@ export const ERROR_CODE_DOCS: Readonly<Record<ErrorCode, ErrorCodeDoc>> = {
   [ErrorCode.unsupported_media_type]: {
     title: 'Unsupported media type',
     description: 'The endpoint does not take this Content-Type (or body encoding).',
+  },
+  [ErrorCode.unsupported_content_encoding]: {
+    title: 'Unsupported content encoding',
+    description:
+      'The body is sent with a `Content-Encoding` the endpoint does not decode (gzip, deflate, br do).',
   },
   [ErrorCode.payload_too_large]: {
     title: 'Payload too large',
@@ -138,7 +146,7 @@ export const ERROR_CODE_DOCS: Readonly<Record<ErrorCode, ErrorCodeDoc>> = {
   },
   [ErrorCode.wrong_domain]: {
     title: 'Wrong domain',
-    description: 'The sign-in message is for another domain than this API.',
+    description: "The sign-in message's domain, uri origin or scheme is not this API's public URL.",
   },
   [ErrorCode.wrong_chain]: {
     title: 'Wrong chain',
@@ -174,6 +182,11 @@ export const ERROR_CODE_DOCS: Readonly<Record<ErrorCode, ErrorCodeDoc>> = {
     title: 'Operation not allowed',
     description:
       'The API key may not run this operation, or a collective was asked for a non-aggregate operation.',
+  },
+  [ErrorCode.operation_not_allowed_for_server_kind]: {
+    title: 'Operation not allowed for server kind',
+    description:
+      'A grant names an operation this kind of server never runs: per-person on a collective, aggregate on a personal server.',
   },
   [ErrorCode.ciphertext_invalid]: {
     title: 'Ciphertext invalid',
@@ -228,6 +241,11 @@ export const ERROR_CODE_DOCS: Readonly<Record<ErrorCode, ErrorCodeDoc>> = {
     title: 'Permission denied',
     description:
       "The grant (or the policy contract) does not allow this; the field error's `code` is the reason.",
+  },
+  [ErrorCode.input_too_large]: {
+    title: 'Input too large',
+    description:
+      "The files named add up to more bytes than the operation's `limits.maxInputBytes` in the catalog.",
   },
   [ErrorCode.execution_failed]: {
     title: 'Execution failed',

@@ -1,5 +1,5 @@
 import { sha256Bytes32 } from '@hearth/crypto';
-import { getAddress, hashTypedData, type Hex, recoverTypedDataAddress } from 'viem';
+import { getAddress, hashTypedData, type Hex, keccak256, recoverTypedDataAddress, stringToHex } from 'viem';
 
 /**
  * Server-signed receipts (EIP-712). Every message field is a string, address or bytes32 so the JSON the API
@@ -17,6 +17,7 @@ export const RECEIPT_TYPES = {
     { name: 'operationVersion', type: 'string' },
     { name: 'codeHash', type: 'bytes32' },
     { name: 'inputsHash', type: 'bytes32' },
+    { name: 'parametersHash', type: 'bytes32' },
     { name: 'outputHash', type: 'bytes32' },
     { name: 'engine', type: 'string' },
     { name: 'model', type: 'string' },
@@ -36,6 +37,8 @@ export interface ReceiptMessage {
   operationVersion: string;
   codeHash: Hex;
   inputsHash: Hex;
+  /** keccak256 of the canonical JSON of the parameters the operation ran with (defaults filled in). */
+  parametersHash: Hex;
   outputHash: Hex;
   engine: string;
   model: string;
@@ -88,6 +91,14 @@ export function canonicalJson(value: unknown): string {
         )
       : v,
   );
+}
+
+/**
+ * What a receipt says about the parameters (an `ask` question, a prompt template): keccak256 over their canonical
+ * JSON, so an app can check that the operation ran with what it sent and the receipt holds no parameter itself.
+ */
+export function parametersHash(parameters: Record<string, unknown>): Hex {
+  return keccak256(stringToHex(canonicalJson(parameters)));
 }
 
 export function outputHash(output: unknown): Hex {

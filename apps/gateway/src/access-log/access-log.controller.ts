@@ -12,6 +12,8 @@ import { ApiPaginated } from '../common/api-paginated';
 import { QuotasService, type QuotasView } from '../quotas/quotas.service';
 
 const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD');
+const accessLogQuery = paginationQuery.extend({ outcome: z.enum(['denied', 'allowed']).optional() }).strict();
+
 const usageQuery = paginationQuery
   .omit({ cursor: true })
   .extend({ from: day.optional(), to: day.optional(), cursor: z.string().max(200).optional() })
@@ -31,11 +33,17 @@ export class AccessLogController {
 
   @Get('access-log')
   @ApiOperation({
-    summary: 'Every decryption of data and every denial, newest first, with its receipt',
+    summary: 'Every decryption of data and every refused attempt, newest first, with its receipt',
     description:
       "Owners and a collective's admins see every row; a collective's member sees the rows touching their contributions.",
   })
   @ApiPaginated()
+  @ApiQuery({
+    name: 'outcome',
+    required: false,
+    enum: ['denied', 'allowed'],
+    description: 'denied: refused attempts only; allowed: reads and operations that ran',
+  })
   async accessLog(
     @CurrentAccount() account: SessionAccount,
     @Param('id') id: string,
@@ -43,7 +51,7 @@ export class AccessLogController {
   ): Promise<Page<AccessLogView>> {
     const { server, role } = await this.access.requireServerMember(account, id);
     const onlyMember = role === 'owner' || role === 'admin' ? null : account.address.toLowerCase();
-    return this.service.list(server.id, parseOrThrow(paginationQuery, query, 'query'), onlyMember);
+    return this.service.list(server.id, parseOrThrow(accessLogQuery, query, 'query'), onlyMember);
   }
 
   @Get('usage')

@@ -1,5 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { AccessLogRepository, type Page, type PaginationQuery, UsageRepository } from '@hearth/db';
+import {
+  type AccessLogOutcomeFilter,
+  AccessLogRepository,
+  type Page,
+  type PaginationQuery,
+  UsageRepository,
+} from '@hearth/db';
 import { ProblemError } from '@hearth/errors';
 import { getAddress } from 'viem';
 
@@ -50,7 +56,7 @@ export class AccessLogService {
    */
   async list(
     serverId: string,
-    page: PaginationQuery,
+    page: PaginationQuery & { outcome?: AccessLogOutcomeFilter },
     memberAddress: string | null = null,
   ): Promise<Page<AccessLogView>> {
     const rows = await this.accessLog.list(serverId, page, memberAddress);

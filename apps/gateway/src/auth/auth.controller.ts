@@ -41,7 +41,12 @@ export class AuthController {
     status: 200,
     schema: {
       type: 'object',
-      properties: { nonce: { type: 'string' }, domain: { type: 'string' }, chainId: { type: 'integer' } },
+      properties: {
+        nonce: { type: 'string' },
+        domain: { type: 'string' },
+        uri: { type: 'string', description: 'an origin the message uri may have' },
+        chainId: { type: 'integer' },
+      },
     },
   })
   async nonce(@Req() req: FastifyRequest): Promise<NonceResponse> {

@@ -14,6 +14,8 @@ export type SiweBody = z.infer<typeof siweBody>;
 export interface NonceResponse {
   nonce: string;
   domain: string;
+  /** An origin the message's `uri` may have (the public URL, or on a laptop the printed one). */
+  uri: string;
   chainId: number;
 }
 

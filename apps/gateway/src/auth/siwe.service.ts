@@ -59,7 +59,12 @@ export class SiweService implements OnModuleInit {
   async issueNonce(): Promise<NonceResponse> {
     const nonce = generateSiweNonce();
     await this.redis.set(this.noncePrefix + nonce, '1', 'EX', NONCE_TTL_SECONDS);
-    return { nonce, domain: this.config.siweDomain, chainId: this.config.CHAIN_ID };
+    return {
+      nonce,
+      domain: this.config.siweDomain,
+      uri: this.config.siweOrigins[0],
+      chainId: this.config.CHAIN_ID,
+    };
   }
 
   async signIn(body: SiweBody): Promise<SessionResponse> {
@@ -120,12 +125,7 @@ export class SiweService implements OnModuleInit {
         throw unauthorized(ErrorCode.invalid_siwe_message, `${field} is not an RFC 3339 date-time`);
       }
     }
-    if (m.domain?.toLowerCase() !== this.config.siweDomain.toLowerCase()) {
-      throw unauthorized(
-        ErrorCode.wrong_domain,
-        `The message must be for the domain ${this.config.siweDomain}`,
-      );
-    }
+    this.checkOrigin(m.domain!, m.uri!, m.scheme);
     if (m.chainId !== this.config.CHAIN_ID) {
       throw unauthorized(ErrorCode.wrong_chain, `The message must be for chain ${this.config.CHAIN_ID}`);
     }
@@ -144,6 +144,32 @@ export class SiweService implements OnModuleInit {
       throw unauthorized(ErrorCode.message_expired, 'The message was issued too long ago: sign a fresh one');
     }
     return { address: m.address, nonce: m.nonce!, expirationTime: m.expirationTime };
+  }
+
+  /**
+   * One rule (docs/api.md#sign-in-owners): the `uri` has one of this gateway's public origins (PUBLIC_URL's, or
+   * on a laptop the printed URL and localhost), the `domain` is SIWE_DOMAIN when set, else that origin's host,
+   * and `scheme`, when given, is that origin's. A message for a phishing page's URI is refused even when it
+   * names our domain.
+   */
+  private checkOrigin(domain: string, uri: string, scheme: string | undefined): void {
+    const { siweOrigins, SIWE_DOMAIN } = this.config;
+    const wrong = (what: string) =>
+      unauthorized(ErrorCode.wrong_domain, `${what}; this API signs in on ${siweOrigins.join(' or ')}`);
+    let origin: string;
+    try {
+      origin = new URL(uri).origin;
+    } catch {
+      throw unauthorized(ErrorCode.invalid_siwe_message, 'The uri is not a URI');
+    }
+    const matched = siweOrigins.find((o) => o === origin);
+    if (!matched) throw wrong(`The message's uri is on ${origin}`);
+    const url = new URL(matched);
+    const expectedDomain = SIWE_DOMAIN ?? url.host;
+    if (domain.toLowerCase() !== expectedDomain.toLowerCase())
+      throw wrong(`The message must be for the domain ${expectedDomain}`);
+    if (scheme !== undefined && `${scheme.toLowerCase()}:` !== url.protocol)
+      throw wrong(`The message's scheme must be ${url.protocol.slice(0, -1)}`);
   }
 
   private async signatureValid(address: Hex, message: string, signature: Hex): Promise<boolean> {

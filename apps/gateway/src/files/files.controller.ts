@@ -23,7 +23,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { ENVELOPE_CONTENT_TYPE } from '@hearth/crypto';
-import { type Page, paginationQuery } from '@hearth/db';
+import { type FileEntity, type Page, paginationQuery } from '@hearth/db';
 import { parseOrThrow } from '@hearth/errors';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { SessionAccount } from '../auth/auth.types';
@@ -31,7 +31,7 @@ import { CurrentAccount } from '../auth/current.decorators';
 import { ServerAccessService } from '../auth/server-access.service';
 import { SessionGuard, sessionTokenHashOf } from '../auth/session.guard';
 import { RawBody } from '../common/content-type.guard';
-import { FILE_VIEW_SCHEMA, type FileView, uploadQuery } from './files.dto';
+import { FILE_VIEW_SCHEMA, type FileMeta, type FileView, uploadQuery } from './files.dto';
 import { FilesService } from './files.service';
 import { ApiPaginated } from '../common/api-paginated';
 
@@ -133,19 +133,24 @@ export class FileContentController {
     @Headers('authorization') authorization: string | undefined,
     @Param('id') id: string,
     @Param('fileId') fileId: string,
+    @Req() req: FastifyRequest,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    const { file, meta, body, logged } = await this.files.openForReader(
-      sessionTokenHashOf(authorization),
-      id,
-      fileId,
-    );
-    const headers = {
-      'Content-Type': meta.contentType,
-      'Content-Disposition': `attachment; filename*=UTF-8''${encodeURIComponent(meta.name)}`,
-      'Cache-Control': 'no-store',
-      ...(file.encryption === 'server' ? { 'Content-Length': String(file.size) } : {}),
-    };
+    const tokenHash = sessionTokenHashOf(authorization);
+    // Fastify answers HEAD with this GET route: a HEAD reads nothing, so it decrypts and logs nothing.
+    if (req.method === 'HEAD') {
+      const { file, meta } = await this.files.describeForReader(tokenHash, id, fileId);
+      // Raw, so the Content-Length is the one a GET would send, not that of the empty body.
+      reply.hijack();
+      reply.raw.writeHead(200, {
+        ...(reply.getHeaders() as Record<string, string>),
+        ...contentHeaders(file, meta),
+      });
+      reply.raw.end();
+      return;
+    }
+    const { file, meta, body, logged } = await this.files.openForReader(tokenHash, id, fileId);
+    const headers = contentHeaders(file, meta);
     if (Buffer.isBuffer(body)) {
       // The bytes go out at once; the response ends only once the access-log row is stored, else it is cut.
       reply.hijack();
@@ -165,4 +170,13 @@ export class FileContentController {
     // A body that fails midway (tampered ciphertext, the access-log row not stored) cuts the response short.
     await reply.status(200).headers(headers).send(body);
   }
+}
+
+function contentHeaders(file: FileEntity, meta: FileMeta): Record<string, string> {
+  return {
+    'Content-Type': meta.contentType,
+    'Content-Disposition': `attachment; filename*=UTF-8''${encodeURIComponent(meta.name)}`,
+    'Cache-Control': 'no-store',
+    ...(file.encryption === 'server' ? { 'Content-Length': String(file.size) } : {}),
+  };
 }

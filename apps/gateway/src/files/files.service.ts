@@ -13,6 +13,7 @@ import {
 import {
   AccessLogRepository,
   type FileEntity,
+  type FileForReader,
   FileRepository,
   MemberRepository,
   type Page,
@@ -32,6 +33,7 @@ import type { SessionAccount } from '../auth/auth.types';
 import { RateLimiter } from '../auth/rate-limiter';
 import { invalidSession } from '../auth/session.guard';
 import { clientCiphertextProblem } from '../common/library-errors';
+import { contentDecoder, isDecodeError } from '../http/json-body';
 import { KEY_MANAGER } from '../keys/keys.module';
 import { MetadataSealer, type ServerSeal } from '../keys/metadata-sealer';
 import { QuotasService } from '../quotas/quotas.service';
@@ -132,8 +134,15 @@ export class FilesService {
         [{ field: 'Content-Type', code: 'unsupported', message: 'multipart bodies are not accepted' }],
       );
     }
+    // A compressed body is stored as what it decodes to; the limit counts decoded bytes (a small gzip bomb
+    // stops at the limit), so the declared length only refuses early what is sent as is.
+    const decoder = contentDecoder(req);
     const declared = Number(req.headers['content-length'] ?? NaN);
-    if (Number.isFinite(declared) && declared > this.config.MAX_UPLOAD_BYTES) throw this.tooLarge();
+    if (!decoder && Number.isFinite(declared) && declared > this.config.MAX_UPLOAD_BYTES)
+      throw this.tooLarge();
+    // The decoder joins the pipeline only once it runs: piped earlier, it would meet the bytes (and fail on
+    // them) with no one listening.
+    const source: Array<Readable | Transform> = decoder ? [req, decoder] : [req];
 
     const encryption = contentType === ENVELOPE_CONTENT_TYPE ? 'client' : 'server';
     const fileId = newId('fil');
@@ -183,20 +192,20 @@ export class FilesService {
               store(Buffer.isBuffer(piece) ? piece : piece.sealed, cb),
           });
           if (key) {
-            await pipeline(
-              req,
+            await pipeline([
+              ...source,
               byteLimit(this.config.MAX_UPLOAD_BYTES, counter),
               createEncryptStream(key.plaintext, fileChunkAad(server.id, fileId)),
               sink,
-            );
+            ]);
           } else {
-            await pipeline(
-              req,
+            await pipeline([
+              ...source,
               byteLimit(this.config.MAX_UPLOAD_BYTES, counter),
               createEnvelopeValidator(server.address),
               pieces(ENVELOPE_PIECE),
               sink,
-            );
+            ]);
           }
           return { size: counter.bytes, ciphertextSha256: hash.digest('hex') };
         },
@@ -223,6 +232,11 @@ export class FilesService {
   private uploadError(err: unknown): unknown {
     if (err instanceof TooLarge) return this.tooLarge();
     if (isCryptoError(err)) return clientCiphertextProblem(err);
+    if (isDecodeError(err)) {
+      return new ProblemError(400, ErrorCode.validation_failed, 'The body does not decode', [
+        { field: 'body', code: 'invalid_encoding', message: 'not valid data of its Content-Encoding' },
+      ]);
+    }
     if (
       (err as { code?: string }).code === 'ERR_STREAM_PREMATURE_CLOSE' ||
       (err as { code?: string }).code === 'ECONNRESET'
@@ -280,18 +294,8 @@ export class FilesService {
     serverId: string,
     fileId: string,
   ): Promise<{ file: FileEntity; meta: FileMeta; body: Readable | Buffer; logged: Promise<void> }> {
-    const found = await this.files.findForReader(serverId, fileId, sessionTokenHash);
-    if (found.found === 'no-session') throw invalidSession();
-    // This route authenticates in its own statement, not through SessionGuard: the same per-account limit.
-    await this.limiter.enforce(
-      `account:${found.session.accountId}`,
-      this.config.SESSION_RATE_PER_MINUTE,
-      'per signed-in account',
-    );
-    if (found.found === 'no-server') throw ProblemError.notFound('server');
-    const { file, role, session } = found;
-    if (!file || (role !== 'owner' && file.contributorAddress !== session.address))
-      throw ProblemError.notFound('file');
+    const found = await this.findForReader(sessionTokenHash, serverId, fileId);
+    const { file, session } = found;
     // file.kmsKeyRef: a collective member's key; null means the tenant key.
     const kmsKeyRef = file.kmsKeyRef ?? found.serverKmsKeyRef;
     const meta = FilesService.meta(
@@ -317,6 +321,40 @@ export class FilesService {
     });
     body.on('error', (err) => endsOnceLogged.destroy(err));
     return { file, meta, body: body.pipe(endsOnceLogged), logged };
+  }
+
+  /**
+   * What a HEAD of the content answers: the file's metadata, with the same access rule as a download. Nothing is
+   * unwrapped or decrypted and nothing is logged, since nothing is read.
+   */
+  async describeForReader(
+    sessionTokenHash: Buffer,
+    serverId: string,
+    fileId: string,
+  ): Promise<{ file: FileEntity; meta: FileMeta }> {
+    const { file, serverKmsKeyRef } = await this.findForReader(sessionTokenHash, serverId, fileId);
+    const seal = await this.sealer.forServer({ id: serverId, kmsKeyRef: serverKmsKeyRef });
+    return { file, meta: FilesService.meta(seal, file) };
+  }
+
+  private async findForReader(
+    sessionTokenHash: Buffer,
+    serverId: string,
+    fileId: string,
+  ): Promise<Extract<FileForReader, { found: 'server' }> & { file: FileEntity }> {
+    const found = await this.files.findForReader(serverId, fileId, sessionTokenHash);
+    if (found.found === 'no-session') throw invalidSession();
+    // This route authenticates in its own statement, not through SessionGuard: the same per-account limit.
+    await this.limiter.enforce(
+      `account:${found.session.accountId}`,
+      this.config.SESSION_RATE_PER_MINUTE,
+      'per signed-in account',
+    );
+    if (found.found === 'no-server') throw ProblemError.notFound('server');
+    const { file, role, session } = found;
+    if (!file || (role !== 'owner' && file.contributorAddress !== session.address))
+      throw ProblemError.notFound('file');
+    return { ...found, file };
   }
 
   private async decryptedInMemory(

@@ -45,7 +45,8 @@ const MAX_FILE_UINT = (1n << 128n) - 1n;
 @Injectable()
 export class GrantsService {
   private readonly logger = new Logger(GrantsService.name);
-  private readonly operationNames: Set<string>;
+  /** Each catalog operation's name and whether it is an aggregate one. */
+  private readonly catalogAggregate: Map<string, boolean>;
   private policyClientInstance?: PublicClient;
 
   constructor(
@@ -55,7 +56,9 @@ export class GrantsService {
     private readonly chain: Chain,
     private readonly quotas: QuotasService,
   ) {
-    this.operationNames = new Set(listCatalog(inferenceOptionsFromConfig(config)).map((o) => o.name));
+    this.catalogAggregate = new Map(
+      listCatalog(inferenceOptionsFromConfig(config)).map((o) => [o.name, o.aggregate]),
+    );
   }
 
   /* ---------------- grants ---------------- */
@@ -64,7 +67,7 @@ export class GrantsService {
     server: ServerEntity,
     body: GrantTypedDataBody,
   ): Promise<{ typedData: Jsonified<GrantTypedData> }> {
-    this.requireCatalogOperations(body.operations, 'operations');
+    this.requireCatalogOperations(server, body.operations, 'operations');
     const fileIds = body.fileIds ? [...new Set(body.fileIds)] : [];
     await this.requireServerFiles(server.id, body.fileIds ?? [], 'fileIds');
     const relayer = this.chain.relayer;
@@ -106,7 +109,7 @@ export class GrantsService {
         { field: 'typedData.message.serverId', code: 'wrong_server', message: `must be ${server.id}` },
       ]);
     }
-    this.requireCatalogOperations(m.operations, 'typedData.message.operations');
+    this.requireCatalogOperations(server, m.operations, 'typedData.message.operations');
     const notFiles: FieldError[] = [];
     const fileIds = m.fileIds.map((n, i) => {
       if (n <= MAX_FILE_UINT) return uintToFileId(n);
@@ -246,18 +249,41 @@ export class GrantsService {
     return grant;
   }
 
-  private requireCatalogOperations(operations: readonly string[], field: string): void {
+  /**
+   * Catalog operations only, and only those this kind of server ever runs: a collective runs aggregate
+   * operations alone, a personal server never has the k contributors an aggregate needs. A grant that could
+   * never run is refused before it costs gas.
+   */
+  private requireCatalogOperations(server: ServerEntity, operations: readonly string[], field: string): void {
     const errors: FieldError[] = [];
+    const wrongKind: FieldError[] = [];
     operations.forEach((name, i) => {
-      if (!this.operationNames.has(name)) {
+      const aggregate = this.catalogAggregate.get(name);
+      if (aggregate === undefined) {
         errors.push({
           field: `${field}.${i}`,
           code: 'unknown_operation',
           message: `no operation named "${name}" in the catalog (GET /v1/operations/catalog)`,
         });
+      } else if (aggregate !== (server.kind === 'collective')) {
+        wrongKind.push({
+          field: `${field}.${i}`,
+          code: 'operation_not_allowed_for_server_kind',
+          message: aggregate
+            ? 'an aggregate operation runs on collectives only'
+            : 'a collective runs aggregate operations only',
+        });
       }
     });
     if (errors.length > 0) throw ProblemError.validation(errors);
+    if (wrongKind.length > 0) {
+      throw new ProblemError(
+        400,
+        ErrorCode.operation_not_allowed_for_server_kind,
+        `A ${server.kind} server never runs ${wrongKind.length === 1 ? 'this operation' : 'these operations'}`,
+        wrongKind,
+      );
+    }
   }
 
   /** 404 naming every listed file that is not a (ready) file of this server. */

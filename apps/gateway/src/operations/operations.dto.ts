@@ -17,6 +17,11 @@ export const createOperationBody = z
 
 export type CreateOperationBody = z.infer<typeof createOperationBody>;
 
+/** Deepest nesting of `parameters` (every catalog operation takes flat ones; a template's JSON Schema a few). */
+export const MAX_PARAMETERS_DEPTH = 32;
+/** Largest `parameters`, as JSON. */
+export const MAX_PARAMETERS_BYTES = 64 * 1024;
+
 export const idempotencyKey = z
   .string()
   .min(1)

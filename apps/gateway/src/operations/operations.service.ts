@@ -1,8 +1,9 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { resultAad, resultKeyContext, unpackChunks } from '@hearth/blobs';
 import { HEARTH_CONFIG, type HearthConfig } from '@hearth/config';
 import { decryptChunks } from '@hearth/crypto';
 import {
+  AccessLogRepository,
   FileRepository,
   OperationRepository,
   type Page,
@@ -30,7 +31,14 @@ import { Chain } from '../chain/chain.module';
 import { KEY_MANAGER } from '../keys/keys.module';
 import { MetadataSealer, type ServerSeal } from '../keys/metadata-sealer';
 import { Metrics } from '../metrics/metrics';
-import type { CreateOperationBody, ListOperationsQuery, OperationView } from './operations.dto';
+import { tooDeepAt } from '../http/json-body';
+import {
+  type CreateOperationBody,
+  type ListOperationsQuery,
+  MAX_PARAMETERS_BYTES,
+  MAX_PARAMETERS_DEPTH,
+  type OperationView,
+} from './operations.dto';
 
 const DENY_FIELDS: Record<DenyCode, string> = {
   grant_not_found: 'grantId',
@@ -46,14 +54,31 @@ const DENY_FIELDS: Record<DenyCode, string> = {
 
 type ValidOperation = Extract<ValidationResult, { ok: true }>;
 
+/**
+ * Bounds on `parameters` before anything walks them recursively (the request hash, the schema): a structure
+ * nested thousands deep would overflow the stack, a huge one costs every step after.
+ */
+function checkParametersShape(parameters: Record<string, unknown>): void {
+  const problem = (code: string, message: string) =>
+    new ProblemError(400, ErrorCode.invalid_parameters, 'Invalid operation parameters', [
+      { field: 'parameters', code, message },
+    ]);
+  if (tooDeepAt(parameters, MAX_PARAMETERS_DEPTH) !== null)
+    throw problem('too_deep', `nested deeper than ${MAX_PARAMETERS_DEPTH} levels`);
+  if (Buffer.byteLength(JSON.stringify(parameters)) > MAX_PARAMETERS_BYTES)
+    throw problem('too_large', `at most ${MAX_PARAMETERS_BYTES} bytes as JSON`);
+}
+
 @Injectable()
 export class OperationsService {
+  private readonly logger = new Logger(OperationsService.name);
   private readonly inference: InferenceOptions;
 
   constructor(
     @Inject(HEARTH_CONFIG) config: HearthConfig,
     private readonly files: FileRepository,
     private readonly operations: OperationRepository,
+    private readonly accessLog: AccessLogRepository,
     private readonly chain: Chain,
     @Inject(KEY_MANAGER) private readonly keys: KeyManager,
     private readonly queue: OperationQueue,
@@ -76,6 +101,7 @@ export class OperationsService {
     body: CreateOperationBody,
     idempotencyKey: string | null,
   ): Promise<{ view: OperationView; replayed: boolean }> {
+    checkParametersShape(body.parameters);
     const seal = await this.sealer.forServer(key.server);
     // Keyed: a plain hash of the body would let a database reader confirm a guessed question.
     const requestHash = seal.digest(canonicalJson(body));
@@ -92,9 +118,16 @@ export class OperationsService {
     return { view: this.view(operation), replayed: false };
   }
 
-  /** The key may call it, the catalog has it with these parameters, the server may run it, the files exist. */
+  /**
+   * The key may call it, the catalog has it with these parameters, the server may run it, the files exist and
+   * together fit the operation's input limit (checked on their recorded sizes: nothing is read).
+   */
   private async validate(key: AuthenticatedApiKey, body: CreateOperationBody): Promise<ValidOperation> {
-    assertOperationAllowed(key, body.operation);
+    try {
+      assertOperationAllowed(key, body.operation);
+    } catch (err) {
+      throw await this.logged(key, body, ErrorCode.operation_not_allowed, err);
+    }
     const validated = validateOperationRequest(this.inference, body.operation, body.parameters);
     if (!validated.ok) {
       const unknown = validated.errors.some((e) => e.code === 'unknown_operation');
@@ -115,7 +148,7 @@ export class OperationsService {
     const { server } = key;
     // A collective runs aggregate operations only (the worker enforces it again at execution time).
     if (server.kind === 'collective' && !validated.operation.aggregate) {
-      throw new ProblemError(
+      const refused = new ProblemError(
         403,
         ErrorCode.operation_not_allowed,
         `${body.operation} is not an aggregate operation; collectives run aggregate operations only`,
@@ -127,9 +160,63 @@ export class OperationsService {
           },
         ],
       );
+      throw await this.logged(key, body, ErrorCode.operation_not_allowed, refused);
     }
-    await this.checkFiles(server.id, body.fileIds);
+    const sizes = await this.checkFiles(server.id, body.fileIds);
+    const { maxInputBytes } = validated.operation.limits;
+    const total = sizes.reduce((sum, f) => sum + f.size, 0);
+    if (total > maxInputBytes) {
+      throw new ProblemError(
+        422,
+        ErrorCode.input_too_large,
+        `The files add up to ${total} bytes; ${body.operation} takes at most ${maxInputBytes}`,
+        [
+          {
+            field: 'fileIds',
+            code: 'input_too_large',
+            message: `at most ${maxInputBytes} bytes in all (limits.maxInputBytes in the catalog)`,
+          },
+        ],
+      );
+    }
     return validated;
+  }
+
+  /**
+   * A refused request that names this server's data leaves an access-log row: the app, the reason, the ids of
+   * its files that are this server's, and nothing else (no parameters). Returns the refusal to throw. A row
+   * that cannot be written is an operator's problem, never a reason to let the request through.
+   */
+  private async logged(
+    key: AuthenticatedApiKey,
+    body: CreateOperationBody,
+    code: string,
+    refusal: unknown,
+  ): Promise<unknown> {
+    try {
+      const known = new Set(await this.files.readyIds(key.serverId, [...new Set(body.fileIds)]));
+      const fileIds = body.fileIds.filter((id) => known.has(id));
+      if (fileIds.length === 0) return refusal;
+      await this.accessLog.append(key.serverId, {
+        operationId: null,
+        actor: key.appAddress.toLowerCase(),
+        apiKeyId: key.id,
+        grantId: body.grantId ?? null,
+        // A catalog-like name, or none: the log keeps no free text of the request.
+        operation: /^[a-z0-9_]{1,64}$/.test(body.operation) ? body.operation : null,
+        fileIds,
+        outcome: 'denied',
+        code,
+        blockNumber: null,
+        receiptHash: null,
+      });
+    } catch (err) {
+      this.logger.error(
+        { err: err instanceof Error ? { name: err.name, message: err.message } : String(err) },
+        'a refusal could not be written to the access log',
+      );
+    }
+    return refusal;
   }
 
   /** The server's policy allows this app, operation and files, as the chain has it now. */
@@ -160,7 +247,7 @@ export class OperationsService {
         { 'Retry-After': '5' },
       );
     }
-    throw new ProblemError(
+    const refused = new ProblemError(
       403,
       ErrorCode.permission_denied,
       `The grant does not allow this: ${decision.code}`,
@@ -172,6 +259,7 @@ export class OperationsService {
         },
       ],
     );
+    throw await this.logged(key, body, decision.code, refused);
   }
 
   /** The operations row, or the one an earlier request with the same Idempotency-Key recorded. */
@@ -226,20 +314,26 @@ export class OperationsService {
     return { view: this.view(existing), replayed: true };
   }
 
-  private async checkFiles(serverId: string, fileIds: string[]): Promise<void> {
+  /** Each file named is a ready file of this server, named once; their sizes. */
+  private async checkFiles(
+    serverId: string,
+    fileIds: string[],
+  ): Promise<Array<{ id: string; size: number }>> {
     const unique = [...new Set(fileIds)];
     if (unique.length !== fileIds.length) {
       throw ProblemError.validation([
         { field: 'fileIds', code: 'duplicate', message: 'each file may be named once' },
       ]);
     }
-    const found = new Set(await this.files.readyIds(serverId, unique));
+    const sizes = await this.files.readySizes(serverId, unique);
+    const found = new Set(sizes.map((f) => f.id));
     const errors: FieldError[] = fileIds
       .map((id, i) => ({ id, i }))
       .filter(({ id }) => !found.has(id))
       .map(({ i }) => ({ field: `fileIds.${i}`, code: 'not_found', message: 'no such file on this server' }));
     if (errors.length)
       throw new ProblemError(404, ErrorCode.not_found, 'Some files do not exist on this server', errors);
+    return sizes;
   }
 
   async get(key: AuthenticatedApiKey, id: string): Promise<OperationView> {

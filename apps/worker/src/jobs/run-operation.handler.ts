@@ -15,6 +15,9 @@ import { IsolationPool } from '../pipeline/isolation-pool';
 import type { OperationTaskInput, OperationTaskOutput, TaskFile } from '../pipeline/operation-task.types';
 import type { JobHandler } from './job-handler';
 
+/** Why the parent ends an operation without running it. */
+type Refusal = { tooLarge: { bytes: number; limit: number } } | { missing: string } | { notAggregate: true };
+
 const ms = (start: number) => Math.round((performance.now() - start) * 100) / 100;
 
 /** The child's steps as `<step>Ms`, and what the child round trip cost beyond them. */
@@ -37,6 +40,8 @@ export class RunOperationHandler implements JobHandler<JobName.RunOperation> {
   private readonly inference: InferenceOptions;
   /** The only operations a collective may run. */
   private readonly aggregateOperations: Set<string>;
+  /** Each operation's `limits.maxInputBytes`: checked on recorded sizes before any file is loaded. */
+  private readonly maxInputBytes: Map<string, number>;
   private kmsOptions?: Promise<KeyManagerOptions>;
 
   constructor(
@@ -54,6 +59,7 @@ export class RunOperationHandler implements JobHandler<JobName.RunOperation> {
         .filter((o) => o.aggregate)
         .map((o) => o.name),
     );
+    this.maxInputBytes = new Map(listCatalog(this.inference).map((o) => [o.name, o.limits.maxInputBytes]));
   }
 
   async handle(job: Job<RunOperationPayload>): Promise<unknown> {
@@ -87,11 +93,16 @@ export class RunOperationHandler implements JobHandler<JobName.RunOperation> {
     return this.record(op, this.outcome(out, timings, childMs), timings, log);
   }
 
-  /** What the parent refuses before any child runs: a file gone since the request, or a per-person operation. */
-  private refusal(
-    op: OperationEntity,
-    input: { missing: string } | { notAggregate: true },
-  ): OperationOutcome {
+  /**
+   * What the parent refuses before any child runs: more input than the operation takes (nothing was loaded), a
+   * file gone since the request, or a per-person operation. Each is deterministic: recorded, never retried.
+   */
+  private refusal(op: OperationEntity, input: Refusal): OperationOutcome {
+    if ('tooLarge' in input) {
+      const { bytes, limit } = input.tooLarge;
+      const detail = `the files add up to ${bytes} bytes; ${op.operation} takes at most ${limit}`;
+      return this.failure(OperationErrorCode.input_too_large, detail);
+    }
     if ('missing' in input)
       return this.failure(OperationErrorCode.file_not_found, `file ${input.missing} no longer exists`);
     // A collective releases aggregate results only; enforced here again whatever the gateway let through.
@@ -206,11 +217,11 @@ export class RunOperationHandler implements JobHandler<JobName.RunOperation> {
     return { status: outcome.status };
   }
 
-  private async buildInput(
-    op: OperationEntity,
-  ): Promise<{ input: OperationTaskInput } | { missing: string } | { notAggregate: true }> {
-    const loaded = await this.operations.loadRunInput(op.serverId, op.fileIds);
+  private async buildInput(op: OperationEntity): Promise<{ input: OperationTaskInput } | Refusal> {
+    const limit = this.maxInputBytes.get(op.operation) ?? Number.MAX_SAFE_INTEGER;
+    const loaded = await this.operations.loadRunInput(op.serverId, op.fileIds, limit);
     if (!loaded) throw new Error(`server ${op.serverId} of operation ${op.id} not found`);
+    if (loaded.inputBytes > limit) return { tooLarge: { bytes: loaded.inputBytes, limit } };
     const { server } = loaded;
     // Collectives run aggregate operations only (an unknown name counts as not aggregate).
     if (server.kind === 'collective' && !this.aggregateOperations.has(op.operation))

@@ -37,6 +37,7 @@ import {
   canonicalJson,
   inputsHash,
   outputHash,
+  parametersHash,
   receiptHash,
   receiptTypedData,
   type SignedReceipt,
@@ -77,7 +78,7 @@ export const operationTask = defineTask<OperationTaskInput, OperationTaskOutput>
     // 5. One step in the timings: sealing and signing.
     const sealStart = performance.now();
     const result = await sealResult(keys.kms, input, run.output, scope);
-    const signed = await signReceipt(input, keys.identityKey, run, blockNumber);
+    const signed = await signReceipt(input, keys.identityKey, run, blockNumber, parameters);
     if (!signed) {
       return failed(
         blockNumber,
@@ -239,6 +240,7 @@ async function signReceipt(
   identityKey: Buffer,
   run: RunResult,
   blockNumber: string,
+  parameters: Record<string, unknown>,
 ): Promise<{ receipt: SignedReceipt; digest: Hex } | null> {
   const privateKey: Hex = `0x${identityKey.toString('hex')}`;
   if (!identityMatches(input.wrappedIdentityKey, privateKey, input.serverAddress)) return null;
@@ -253,6 +255,7 @@ async function signReceipt(
     operationVersion: run.operationVersion,
     codeHash: run.codeHash,
     inputsHash: inputsHash(input.files),
+    parametersHash: parametersHash(parameters),
     outputHash: outputHash(run.output),
     engine: run.engine,
     model: run.model,

@@ -109,6 +109,30 @@ describe('AccessLogRepository (real Postgres)', () => {
       );
     });
 
+    it('filters by outcome: denied rows, or every other one', async () => {
+      const denied = await seedAccessLog(db.dataSource, a.server.id, { outcome: 'denied' });
+      const read = await seedAccessLog(db.dataSource, a.server.id);
+      const ran = await seedAccessLog(db.dataSource, a.server.id, { outcome: 'succeeded' });
+      const failed = await seedAccessLog(db.dataSource, a.server.id, { outcome: 'failed' });
+      const ids = async (outcome: 'denied' | 'allowed') =>
+        (await log.list(a.server.id, { limit: 10, outcome })).map((r) => r.id);
+      assert.deepEqual(await ids('denied'), [denied.id]);
+      assert.deepEqual(await ids('allowed'), [failed.id, ran.id, read.id]);
+    });
+
+    it("cross-tenant: B's denied rows are not A's", async () => {
+      const deniedA = await seedAccessLog(db.dataSource, a.server.id, { outcome: 'denied' });
+      const deniedB = await seedAccessLog(db.dataSource, b.server.id, { outcome: 'denied' });
+      assert.deepEqual(
+        (await log.list(b.server.id, { limit: 10, outcome: 'denied' })).map((r) => r.id),
+        [deniedB.id],
+      );
+      assert.deepEqual(
+        (await log.list(a.server.id, { limit: 10, outcome: 'denied' })).map((r) => r.id),
+        [deniedA.id],
+      );
+    });
+
     it("cross-tenant: B's list holds none of A's rows, by member filter or by operation receipt", async () => {
       const member = randomAddress();
       const fileA = await seedFile(db.dataSource, a.server.id, { contributorAddress: member });

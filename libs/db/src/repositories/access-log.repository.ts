@@ -10,6 +10,9 @@ import { columnsOf, prepared } from './prepared';
 /** A row to append: the id, the server and the time are the repository's. */
 export type NewAccessLogEntry = Omit<AccessLogEntity, 'id' | 'serverId' | 'createdAt'>;
 
+/** `denied`: refused attempts; `allowed`: everything that went through (reads, operations that ran). */
+export type AccessLogOutcomeFilter = 'denied' | 'allowed';
+
 /** An access-log row with the receipt of its operation (null when it has none, e.g. a download). */
 export interface AccessLogEntry extends AccessLogEntity {
   receipt: unknown;
@@ -70,13 +73,17 @@ export class AccessLogRepository {
    */
   async list(
     serverId: string,
-    page: { limit: number; cursor?: string },
+    page: { limit: number; cursor?: string; outcome?: AccessLogOutcomeFilter },
     memberAddress: string | null = null,
   ): Promise<AccessLogEntry[]> {
     this.logColumns ??= columnsOf(this.dataSource, AccessLogEntity, 'l');
     const p = new Params();
     const server = p.add(serverId);
     const where = [`l.server_id = ${server}`];
+    // Literal predicates, the very ones of the partial page indexes (access_log_denied_page_idx,
+    // access_log_allowed_page_idx), so even a generic plan can use them.
+    if (page.outcome === 'denied') where.push(`l.outcome = 'denied'`);
+    if (page.outcome === 'allowed') where.push(`l.outcome <> 'denied'`);
     if (page.cursor) where.push(`l.id COLLATE "C" < ${p.add(page.cursor)}`);
     if (memberAddress !== null) {
       const member = p.add(memberAddress);

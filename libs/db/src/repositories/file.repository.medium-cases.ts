@@ -181,6 +181,31 @@ describe('FileRepository (real Postgres)', () => {
     });
   });
 
+  describe('readySizes', () => {
+    it('answers the size of each id that is a ready file of the server', async () => {
+      const small = await seedFile(db.dataSource, a.server.id, { size: 10 });
+      const large = await seedFile(db.dataSource, a.server.id, { size: 3 * 64 * 1024 * 1024 });
+      const uploading = await seedFile(db.dataSource, a.server.id, { status: 'uploading', size: 5 });
+      const sizes = await files.readySizes(a.server.id, [small.id, large.id, uploading.id, newId('fil')]);
+      assert.deepEqual(
+        sizes.sort((x, y) => x.size - y.size),
+        [
+          { id: small.id, size: 10 },
+          { id: large.id, size: 3 * 64 * 1024 * 1024 },
+        ],
+      );
+      assert.deepEqual(await files.readySizes(a.server.id, []), []);
+    });
+
+    it("cross-tenant: A's ids have no size on B", async () => {
+      const fileA = await seedFile(db.dataSource, a.server.id, { size: 7 });
+      const fileB = await seedFile(db.dataSource, b.server.id, { size: 8 });
+      assert.deepEqual(await files.readySizes(b.server.id, [fileA.id, fileB.id]), [
+        { id: fileB.id, size: 8 },
+      ]);
+    });
+  });
+
   describe('readChunks', () => {
     it('streams every chunk in order, past one read batch', async () => {
       const chunks = Array.from({ length: 40 }, (_, i) => Buffer.from(`chunk ${i}`));

@@ -204,6 +204,23 @@ export class FileRepository {
     return rows.map((r) => r.id);
   }
 
+  /**
+   * The size of each of these ids that is a ready file of the server (ids of other servers are not there): what
+   * an operation's input adds up to, known before any chunk is read.
+   */
+  async readySizes(
+    serverId: string,
+    fileIds: readonly string[],
+  ): Promise<Array<{ id: string; size: number }>> {
+    const rows = await prepared<{ id: string; size: string }>(
+      this.dataSource,
+      'files_ready_sizes',
+      `SELECT id, size FROM files WHERE server_id = $1 AND id = ANY($2::text[]) AND status = 'ready'`,
+      [serverId, [...fileIds]],
+    );
+    return rows.map((r) => ({ id: r.id, size: Number(r.size) }));
+  }
+
   /** The file's sealed chunks in order, a batch at a time (memory stays bounded whatever the file's size). */
   readChunks(serverId: string, fileId: string): AsyncIterable<Buffer> {
     return this.blobs.readChunks(serverId, fileId);

@@ -188,11 +188,23 @@ describe('OperationRepository (real Postgres)', () => {
       assert.equal(await ops.loadRunInput(newId('srv'), [small.id]), null);
     });
 
+    it('past maxInputBytes it sums the recorded sizes and loads no file', async () => {
+      const one = await seedFile(db.dataSource, a.server.id, { size: 600 });
+      const two = await seedFile(db.dataSource, a.server.id, { size: 500 });
+      const over = await ops.loadRunInput(a.server.id, [one.id, two.id], 1000);
+      assert.equal(over?.inputBytes, 1100);
+      assert.deepEqual(over?.files, []);
+      const within = await ops.loadRunInput(a.server.id, [one.id, two.id], 1100);
+      assert.equal(within?.inputBytes, 1100);
+      assert.deepEqual(within?.files.map((f) => f.id).sort(), [one.id, two.id].sort());
+    });
+
     it("cross-tenant: B's id loads B's server and none of A's files", async () => {
-      const fileA = await seedFile(db.dataSource, a.server.id);
-      const loaded = await ops.loadRunInput(b.server.id, [fileA.id]);
+      const fileA = await seedFile(db.dataSource, a.server.id, { size: 5000 });
+      const loaded = await ops.loadRunInput(b.server.id, [fileA.id], 1000);
       assert.equal(loaded?.server.id, b.server.id);
       assert.deepEqual(loaded?.files, []);
+      assert.equal(loaded?.inputBytes, 0, "A's sizes do not count on B");
     });
   });
 

@@ -89,6 +89,7 @@ interface RunInputRow {
   policy_kind: ServerEntity['policyKind'];
   policy_address: string | null;
   k_threshold: number;
+  input_bytes: string;
   file_id: string | null;
   wrapped_metadata_key: Buffer | null;
   sealed_name: Buffer;
@@ -262,24 +263,38 @@ export class OperationRepository {
   /**
    * The server and the ready files among `fileIds` (small files with their sealed chunks) in one round trip;
    * null when the server is gone. A file that is missing or not ready is simply absent from `files`.
+   * `inputBytes` is the recorded size of those files together; past `maxInputBytes` no file is loaded at all
+   * (`files` is empty), so an oversized input costs one sum, never a read of its chunks.
    */
   async loadRunInput(
     serverId: string,
     fileIds: string[],
-  ): Promise<{ server: RunServer; wrappedMetadataKey: Buffer | null; files: RunFile[] } | null> {
+    maxInputBytes = Number.MAX_SAFE_INTEGER,
+  ): Promise<{
+    server: RunServer;
+    wrappedMetadataKey: Buffer | null;
+    files: RunFile[];
+    inputBytes: number;
+  } | null> {
     const rows = await prepared<RunInputRow>(
       this.dataSource,
       'operations_run_input',
-      `SELECT s.id, s.kind, s.address, s.owner_address, s.kms_key_ref, s.wrapped_identity_key, s.policy_kind,
-              s.policy_address, s.k_threshold, mk.wrapped_key AS wrapped_metadata_key,
+      `WITH input AS (
+         SELECT coalesce(sum(size), 0) AS bytes FROM files
+          WHERE server_id = $1 AND id = ANY($2::text[]) AND status = 'ready'
+       )
+       SELECT s.id, s.kind, s.address, s.owner_address, s.kms_key_ref, s.wrapped_identity_key, s.policy_kind,
+              s.policy_address, s.k_threshold, input.bytes AS input_bytes, mk.wrapped_key AS wrapped_metadata_key,
               f.id AS file_id, f.sealed_name, f.sealed_content_type, f.encryption, f.wrapped_data_key,
               f.kms_key_ref AS file_kms_key_ref, f.chunk_count, f.ciphertext_sha256, f.contributor_address,
               ${inlineChunksSql('f', '$3', 'inline')}
        FROM servers s
+       CROSS JOIN input
        LEFT JOIN server_metadata_keys mk ON mk.server_id = s.id
        LEFT JOIN files f ON f.server_id = s.id AND f.id = ANY($2::text[]) AND f.status = 'ready'
+                        AND input.bytes <= $4
        WHERE s.id = $1`,
-      [serverId, fileIds, INLINE_CHUNKS],
+      [serverId, fileIds, INLINE_CHUNKS, maxInputBytes],
     );
     if (rows.length === 0) return null;
     const first = rows[0];
@@ -308,7 +323,12 @@ export class OperationRepository {
         contributorAddress: r.contributor_address,
         chunks: splitInlineChunks(r.inline_data, r.inline_lengths),
       }));
-    return { server, wrappedMetadataKey: first.wrapped_metadata_key, files };
+    return {
+      server,
+      wrappedMetadataKey: first.wrapped_metadata_key,
+      files,
+      inputBytes: Number(first.input_bytes),
+    };
   }
 
   /** Cancels a queued operation; false when it is no longer queued. */

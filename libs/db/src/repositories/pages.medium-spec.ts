@@ -61,6 +61,7 @@ describe('List pages beside 100,000 newer rows of another tenant (real Postgres)
   const member = randomAddress();
   const seeded = {
     logs: [] as string[],
+    deniedLogs: [] as string[],
     memberLogs: [] as string[],
     files: [] as string[],
     memberFiles: [] as string[],
@@ -107,7 +108,9 @@ describe('List pages beside 100,000 newer rows of another tenant (real Postgres)
       outcome: 'succeeded',
     });
     const ownRead = await seedAccessLog(ds, a.server.id, { actor: member, fileIds: [other.id] });
-    seeded.logs.push(touching.id, unrelated.id, ownRead.id);
+    const refused = await seedAccessLog(ds, a.server.id, { fileIds: [other.id], outcome: 'denied' });
+    seeded.logs.push(touching.id, unrelated.id, ownRead.id, refused.id);
+    seeded.deniedLogs.push(refused.id);
     seeded.memberLogs.push(touching.id, ownRead.id);
     for (const day of ['2025-03-01', '2025-03-02', '2025-03-03']) {
       await seedUsage(ds, a.server.id, key.id, day, { operations: 1, computeMs: 2, inputBytes: 3 });
@@ -204,9 +207,24 @@ describe('List pages beside 100,000 newer rows of another tenant (real Postgres)
       const log = db.get(AccessLogRepository);
       const want = newestFirst(seeded.logs);
       await assertPage(() => log.list(a.server.id, { limit: 50 }), want, tenants);
-      await assertPage(() => log.list(a.server.id, { limit: 1, cursor: want[0] }), want.slice(1), tenants);
+      // limit + 1 rows: the page and the one that tells there is a next.
+      await assertPage(() => log.list(a.server.id, { limit: 1, cursor: want[0] }), want.slice(1, 3), tenants);
       const rows = await log.list(a.server.id, { limit: 50 });
       assert.deepEqual(rows.find((r) => r.operationId)?.receipt, { of: 'A' });
+    });
+
+    it('by outcome: the refused attempts, and everything that went through', async () => {
+      // B's rows are half denials, half reads: each filter has B's rows of its own kind to stay clear of.
+      const log = db.get(AccessLogRepository);
+      const denied = newestFirst(seeded.deniedLogs);
+      const allowed = newestFirst(seeded.logs.filter((id) => !seeded.deniedLogs.includes(id)));
+      await assertPage(() => log.list(a.server.id, { limit: 50, outcome: 'denied' }), denied, tenants);
+      await assertPage(() => log.list(a.server.id, { limit: 50, outcome: 'allowed' }), allowed, tenants);
+      await assertPage(
+        () => log.list(a.server.id, { limit: 1, cursor: allowed[0], outcome: 'allowed' }),
+        allowed.slice(1),
+        tenants,
+      );
     });
 
     it('a member: the rows touching their contributions and their own reads', async () => {

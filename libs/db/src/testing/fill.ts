@@ -30,7 +30,8 @@ export async function fillOtherTenants(ds: DataSource, o: OtherTenants): Promise
   const fills: Array<[string, unknown[]]> = [
     [
       `INSERT INTO access_log (id, server_id, actor, file_ids, outcome, operation)
-       SELECT ${fillerId('log')}, ${server}, $2, '{}', 'read', 'download' FROM ${series}`,
+       SELECT ${fillerId('log')}, ${server}, $2, '{}', CASE WHEN g % 2 = 0 THEN 'denied' ELSE 'read' END,
+              'download' FROM ${series}`,
       [o.servers, o.address],
     ],
     [

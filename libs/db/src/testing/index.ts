@@ -121,6 +121,8 @@ export async function seedFile(
     contributorAddress?: string;
     chunks?: Buffer[];
     status?: 'uploading' | 'ready';
+    /** Recorded size when it should differ from the chunks' (a file too large to seed for real). */
+    size?: number;
   } = {},
 ): Promise<FileEntity> {
   const id = newId('fil');
@@ -131,7 +133,7 @@ export async function seedFile(
     // Made-up sealed bytes: repositories never open them (a service test uploads through the gateway instead).
     sealedName: randomBytes(48),
     sealedContentType: randomBytes(38),
-    size: String(chunks.reduce((n, c) => n + c.length, 0)),
+    size: String(opts.size ?? chunks.reduce((n, c) => n + c.length, 0)),
     encryption: 'server',
     wrappedDataKey: randomBytes(40),
     kmsKeyRef: null,

@@ -198,6 +198,28 @@ describe('openai engine against a fake OpenAI-compatible server', () => {
     assert.equal(fake.requests.length, 1);
   });
 
+  it('does not follow a redirect: the data never reaches the server it points to', async () => {
+    // The attack: a trusted endpoint answers 307 (method and body kept) to a server the operator never trusted.
+    const elsewhere = await startFakeOpenAI({ model: 'qwen2.5-7b-instruct', apiKey: 'sk-test' });
+    try {
+      for (const status of [307, 308, 302] as const) {
+        fake.reset();
+        fake.script({ kind: 'redirect', status, location: `${elsewhere.baseUrl}/chat/completions` });
+        await assert.rejects(
+          runOperation(opts, 'prompt', { template: 'Summarise {{data}}' }, docs),
+          (e: unknown) =>
+            isCode('engine_failed')(e) &&
+            !(e as InferenceError).retryable &&
+            /redirect/.test((e as Error).message),
+        );
+        assert.equal(fake.requests.length, 1, `one request to the trusted endpoint (${status})`);
+        assert.equal(elsewhere.requests.length, 0, `nothing reached the redirect target (${status})`);
+      }
+    } finally {
+      await elsewhere.close();
+    }
+  });
+
   it('times out a request that never answers', async () => {
     opts.openai!.timeoutMs = 150;
     opts.openai!.maxRetries = 0;

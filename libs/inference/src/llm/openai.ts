@@ -100,7 +100,18 @@ export function openAICompleter(o: OpenAIEngineOptions): Completer {
       const signal = req.signal ? AbortSignal.any([timeout, req.signal]) : timeout;
       let delay: number | undefined;
       try {
-        const res = await fetch(url, { method: 'POST', headers, body, signal });
+        // Never follow a redirect: a trusted endpoint answering 307 would have the data re-sent, body and all,
+        // wherever it points, past the trusted list.
+        const res = await fetch(url, { method: 'POST', headers, body, signal, redirect: 'manual' });
+        if (res.status >= 300 && res.status < 400) {
+          await res.arrayBuffer().catch(() => undefined);
+          throw new InferenceError(
+            'engine_failed',
+            `the model server answered with a redirect (HTTP ${res.status}); redirects are not followed`,
+            undefined,
+            { retryable: false },
+          );
+        }
         if (res.ok) {
           const json = (await res.json()) as ChatCompletionResponse;
           return parseCompletion(json);
