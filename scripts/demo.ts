@@ -58,7 +58,7 @@ async function main(): Promise<void> {
     });
     show(grant);
 
-    step(6, 'the app runs `summarize` (it never sees the journal); its status events as they come');
+    step(6, 'the app runs `summarize` (it never sees the journal): Prefer: wait, else its event stream');
     const app = new HearthApp({ apiKey: key.key, baseUrl });
     const done = await app.run('summarize', {
       fileIds: [file.id],

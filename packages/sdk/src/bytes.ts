@@ -13,6 +13,22 @@ export function knownSize(source: ByteSource): number | undefined {
   return undefined;
 }
 
+/**
+ * The source itself when it is already an async iterable (one async hop less per piece on hot paths; pieces
+ * may be strings, e.g. a Readable with an encoding), else `iterateBytes`.
+ */
+export function byteIterable(source: ByteSource): AsyncIterable<Uint8Array | string> {
+  if (
+    typeof source !== 'string' &&
+    !(source instanceof Uint8Array) &&
+    typeof (source as AsyncIterable<Uint8Array>)[Symbol.asyncIterator] === 'function' &&
+    !(typeof Blob !== 'undefined' && source instanceof Blob)
+  ) {
+    return source as AsyncIterable<Uint8Array>;
+  }
+  return iterateBytes(source);
+}
+
 /** Any source as an async iterable of Uint8Array pieces (strings as UTF-8). */
 export async function* iterateBytes(source: ByteSource): AsyncGenerator<Uint8Array> {
   if (typeof source === 'string') {

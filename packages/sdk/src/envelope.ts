@@ -2,7 +2,7 @@ import { secp256k1 } from '@noble/curves/secp256k1';
 import { hkdf } from '@noble/hashes/hkdf';
 import { sha256 } from '@noble/hashes/sha2';
 import { getAddress, publicKeyToAddress } from 'viem/utils';
-import { type ByteSource, fromHex, iterateBytes, toHex } from './bytes';
+import { type ByteSource, byteIterable, fromHex, toHex } from './bytes';
 
 /**
  * The client-side envelope (`HEV1`, libs/crypto/ENVELOPE.md) produced with @noble/curves for the ECDH and a
@@ -18,8 +18,15 @@ const NONCE = 12;
 const TAG = 16;
 const INFO = new TextEncoder().encode('hearth envelope v1');
 
-/** Seals one chunk: returns ciphertext || 16-byte tag. */
-export type ChunkSealer = (nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array) => Uint8Array | Promise<Uint8Array>;
+/**
+ * Seals one chunk: returns ciphertext || 16-byte tag, as one buffer or as parts in order (so a backend that
+ * produces them apart need not copy them together).
+ */
+export type ChunkSealer = (
+  nonce: Uint8Array,
+  aad: Uint8Array,
+  plaintext: Uint8Array,
+) => Uint8Array | Uint8Array[] | Promise<Uint8Array | Uint8Array[]>;
 
 /** AES-256-GCM for one envelope key. */
 export interface AeadBackend {
@@ -113,58 +120,81 @@ export async function* encryptForServer(
   const seal = await backend.sealer(key);
   key.fill(0);
 
-  const frame = async (index: number, isFinal: boolean, plaintext: Uint8Array): Promise<Uint8Array> => {
+  /** One frame as parts: flags || u32 length || nonce, then the sealed bytes (not copied together). */
+  const frame = (index: number, isFinal: boolean, plaintext: Uint8Array): Uint8Array[] | Promise<Uint8Array[]> => {
     const aad = new Uint8Array(ENVELOPE_HEADER_LENGTH + 5);
     aad.set(header);
-    const aadView = new DataView(aad.buffer);
-    u32(aadView, ENVELOPE_HEADER_LENGTH, index);
+    u32(new DataView(aad.buffer), ENVELOPE_HEADER_LENGTH, index);
     aad[ENVELOPE_HEADER_LENGTH + 4] = isFinal ? 1 : 0;
-    const nonce = new Uint8Array(NONCE);
-    u32(new DataView(nonce.buffer), 8, index);
-    const sealed = await seal(nonce, aad, plaintext);
-    if (sealed.byteLength !== plaintext.byteLength + TAG) throw new Error('AEAD backend returned a bad length');
-    const out = new Uint8Array(FRAME_HEADER + NONCE + sealed.byteLength);
-    const view = new DataView(out.buffer);
-    out[0] = isFinal ? 1 : 0;
-    u32(view, 1, NONCE + sealed.byteLength);
-    out.set(nonce, FRAME_HEADER);
-    out.set(sealed, FRAME_HEADER + NONCE);
-    return out;
+    const prefix = new Uint8Array(FRAME_HEADER + NONCE);
+    const view = new DataView(prefix.buffer);
+    prefix[0] = isFinal ? 1 : 0;
+    u32(view, 1, NONCE + plaintext.byteLength + TAG);
+    u32(view, FRAME_HEADER + 8, index);
+    const nonce = prefix.subarray(FRAME_HEADER);
+    const assemble = (sealed: Uint8Array | Uint8Array[]): Uint8Array[] => {
+      const parts = Array.isArray(sealed) ? sealed : [sealed];
+      let length = 0;
+      for (const part of parts) length += part.byteLength;
+      if (length !== plaintext.byteLength + TAG) throw new Error('AEAD backend returned a bad length');
+      return [prefix, ...parts];
+    };
+    const sealed = seal(nonce, aad, plaintext);
+    return sealed instanceof Promise ? sealed.then(assemble) : assemble(sealed);
   };
 
   yield header;
-  // Chunks in flight, in order; a chunk is sealed as non-final only once a byte after it has arrived.
-  const inflight: Array<Promise<Uint8Array>> = [];
-  const start = (index: number, isFinal: boolean, plaintext: Uint8Array): void => {
-    const p = frame(index, isFinal, plaintext);
-    p.catch(() => undefined); // awaited in order below; a failure left behind by an abort is not unhandled
-    inflight.push(p);
-  };
+  // Frames in flight, in order (asynchronous backends only); a chunk is sealed as non-final only once a byte
+  // after it has arrived, so the last chunk seen is held until then.
+  const inflight: Array<Uint8Array[] | Promise<Uint8Array[]>> = [];
   const depth = Math.max(1, backend.concurrency);
+  const start = (index: number, isFinal: boolean, plaintext: Uint8Array): void => {
+    const f = frame(index, isFinal, plaintext);
+    if (f instanceof Promise) f.catch(() => undefined); // awaited in order below; not unhandled after an abort
+    inflight.push(f);
+  };
+  let held: Uint8Array | undefined; // a full chunk waiting to learn whether it is the last
   let pending = new Uint8Array(chunkSize);
   let fill = 0;
   let index = 0;
   let consumed = 0;
-  for await (const piece of iterateBytes(source)) {
+  for await (const item of byteIterable(source)) {
+    const piece = typeof item === 'string' ? new TextEncoder().encode(item) : item;
     let offset = 0;
     while (offset < piece.byteLength) {
-      if (fill === chunkSize) {
-        start(index++, false, pending);
-        // Each sealed chunk keeps its own buffer: asynchronous backends may still be reading it.
-        pending = new Uint8Array(chunkSize);
-        fill = 0;
-        if (inflight.length >= depth) yield await (inflight.shift() as Promise<Uint8Array>);
+      if (held) {
+        start(index++, false, held);
+        held = undefined;
+        while (inflight.length >= depth) {
+          const next = inflight.shift() as Uint8Array[] | Promise<Uint8Array[]>;
+          for (const part of next instanceof Promise ? await next : next) yield part;
+        }
+      }
+      if (fill === 0 && piece.byteLength - offset >= chunkSize) {
+        // Aligned: the chunk is a view of the piece itself, no copy (pieces are not changed once yielded).
+        held = piece.subarray(offset, offset + chunkSize);
+        offset += chunkSize;
+        continue;
       }
       const take = Math.min(chunkSize - fill, piece.byteLength - offset);
       pending.set(piece.subarray(offset, offset + take), fill);
       fill += take;
       offset += take;
+      if (fill === chunkSize) {
+        held = pending;
+        // The held chunk keeps its buffer: asynchronous backends may still be reading it.
+        pending = new Uint8Array(chunkSize);
+        fill = 0;
+      }
     }
     consumed += piece.byteLength;
     options.onProgress?.(consumed);
   }
-  start(index, true, pending.subarray(0, fill));
-  while (inflight.length) yield await (inflight.shift() as Promise<Uint8Array>);
+  start(index, true, held ?? pending.subarray(0, fill));
+  while (inflight.length) {
+    const next = inflight.shift() as Uint8Array[] | Promise<Uint8Array[]>;
+    for (const part of next instanceof Promise ? await next : next) yield part;
+  }
 }
 
 /** The whole envelope in memory (small inputs, tests). */

@@ -15,7 +15,7 @@ export const nodeCryptoAead: AeadBackend = {
       cipher.setAAD(aad);
       const ct = cipher.update(plaintext);
       cipher.final();
-      return Buffer.concat([ct, cipher.getAuthTag()]);
+      return [ct, cipher.getAuthTag()];
     };
   },
 };
