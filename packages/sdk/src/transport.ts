@@ -2,8 +2,6 @@ import createClient, { type Client } from 'openapi-fetch';
 import type { paths } from './generated/openapi';
 import { HearthProblemError, retryAfterSeconds } from './errors';
 
-export type FetchLike = (input: Request) => Promise<Response>;
-
 export interface RetryOptions {
   /** Retries after the first attempt for 429 and 503 (default 3). */
   retries?: number;
@@ -65,34 +63,52 @@ export class Transport {
     });
   }
 
-  /** Sends with auth and retries; the request is replayed from a clone, so any body can be retried. */
+  /** Sends a Request (openapi-fetch's) with auth and retries; a retry replays a clone of it. */
   async send(request: Request, opts: { retry?: boolean } = {}): Promise<Response> {
     const token = this.credential();
     if (token && !request.headers.has('authorization')) request.headers.set('authorization', `Bearer ${token}`);
     const retries = opts.retry === false ? 0 : this.retry.retries;
-    for (let attempt = 0; ; attempt++) {
-      const res = await this.fetchImpl(attempt < retries ? request.clone() : request);
-      if (!RETRIED.has(res.status) || attempt >= retries) return res;
-      const asked = retryAfterSeconds(res.headers.get('retry-after'));
-      const delay = Math.min(
-        this.retry.maxDelayMs,
-        asked !== undefined ? asked * 1000 : this.retry.baseDelayMs * 2 ** attempt,
-      );
-      await res.body?.cancel().catch(() => undefined);
-      await sleep(delay, request.signal);
-    }
+    return this.withRetries(retries, request.signal, (last) => this.fetchImpl(last ? request : request.clone()));
   }
 
-  /** A request outside the typed routes (uploads, event streams); throws the problem when not ok. */
+  /**
+   * A request outside the typed routes (JSON posts, uploads, event streams); throws the problem when not ok.
+   * Sent as given (a string body stays a string with its length, as a hand-written fetch sends it), so
+   * retries just send it again; a streamed body is never retried.
+   */
   async request(
     method: string,
     path: string,
     init: RequestInit & { duplex?: 'half' } = {},
     opts: { retry?: boolean } = {},
   ): Promise<Response> {
-    const res = await this.send(new Request(`${this.baseUrl}${path}`, { ...init, method }), opts);
+    const headers = new Headers(init.headers);
+    const token = this.credential();
+    if (token && !headers.has('authorization')) headers.set('authorization', `Bearer ${token}`);
+    const replayable = init.body === undefined || init.body === null || typeof init.body === 'string' || init.body instanceof Blob;
+    const retries = opts.retry === false || !replayable ? 0 : this.retry.retries;
+    const url = `${this.baseUrl}${path}`;
+    const res = await this.withRetries(retries, init.signal, () => this.fetchImpl(url, { ...init, method, headers }));
     if (!res.ok) throw await HearthProblemError.fromResponse(res);
     return res;
+  }
+
+  private async withRetries(
+    retries: number,
+    signal: AbortSignal | null | undefined,
+    attempt: (last: boolean) => Promise<Response>,
+  ): Promise<Response> {
+    for (let n = 0; ; n++) {
+      const res = await attempt(n >= retries);
+      if (!RETRIED.has(res.status) || n >= retries) return res;
+      const asked = retryAfterSeconds(res.headers.get('retry-after'));
+      const delay = Math.min(
+        this.retry.maxDelayMs,
+        asked !== undefined ? asked * 1000 : this.retry.baseDelayMs * 2 ** n,
+      );
+      await res.body?.cancel().catch(() => undefined);
+      await sleep(delay, signal);
+    }
   }
 }
 
