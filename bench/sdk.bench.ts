@@ -72,13 +72,16 @@ const recipient = identityFromPrivateKey(randomBytes(32));
 async function sdkEnvelope(aead = nodeCryptoAead, chunkSize?: number): Promise<number> {
   const started = performance.now();
   let bytes = 0;
-  for await (const part of encryptForServer(recipient, asyncSource(), { aead, chunkSize })) bytes += part.byteLength;
+  for await (const part of encryptForServer(recipient, asyncSource(), { aead, chunkSize }))
+    bytes += part.byteLength;
   if (bytes < MIB * 1024 * 1024) throw new Error('short');
   return performance.now() - started;
 }
 
 async function envelopeBench(): Promise<void> {
-  console.log(`\n(1) encryptForServer vs raw AES-256-GCM, ${MIB} MiB streamed in 64 KiB pieces, ${ROUNDS} rounds`);
+  console.log(
+    `\n(1) encryptForServer vs raw AES-256-GCM, ${MIB} MiB streamed in 64 KiB pieces, ${ROUNDS} rounds`,
+  );
   await rawGcm();
   await sdkEnvelope(); // warm-up
   const ratios: number[] = [];
@@ -121,7 +124,9 @@ async function envelopeBench(): Promise<void> {
 }
 
 async function runBench(): Promise<void> {
-  console.log(`\n(2) HearthApp.run() vs a hand-written fetch of the same request, ${ROUNDS} rounds × ${RUNS} pairs`);
+  console.log(
+    `\n(2) HearthApp.run() vs a hand-written fetch of the same request, ${ROUNDS} rounds × ${RUNS} pairs`,
+  );
   await checkServices(BASE_DATABASE_URL, REDIS_URL);
   const dbUrl = new URL(BASE_DATABASE_URL);
   dbUrl.pathname = `/hearth_bench_sdk_${Date.now()}_${process.pid}`;
@@ -177,7 +182,8 @@ async function runBench(): Promise<void> {
         body: JSON.stringify(body),
       });
       const op = (await res.json()) as { status: string };
-      if (res.status !== 200 || op.status !== 'succeeded') throw new Error(`hand: ${res.status} ${op.status}`);
+      if (res.status !== 200 || op.status !== 'succeeded')
+        throw new Error(`hand: ${res.status} ${op.status}`);
       return performance.now() - started;
     };
     const viaSdk = async (): Promise<number> => {

@@ -36,7 +36,10 @@ async function main(): Promise<void> {
 
     step(3, 'upload a sample journal (plaintext in, encrypted on arrival under a fresh data key)');
     const journal = readFileSync(join(__dirname, 'demo-data', 'journal.txt'), 'utf8');
-    const file = await owner.upload(server.id, journal, { name: 'journal-march.txt', contentType: 'text/plain' });
+    const file = await owner.upload(server.id, journal, {
+      name: 'journal-march.txt',
+      contentType: 'text/plain',
+    });
     show({ id: file.id, size: file.size, encryption: file.encryption });
 
     step(4, `create an API key for the app wallet ${appAccount.address}`);
@@ -81,7 +84,11 @@ async function main(): Promise<void> {
 
     step(10, 'the app tries again: denied');
     try {
-      await app.run('summarize', { fileIds: [file.id], parameters: { sentences: 2 }, grantId: grant.grantId });
+      await app.run('summarize', {
+        fileIds: [file.id],
+        parameters: { sentences: 2 },
+        grantId: grant.grantId,
+      });
       throw new Error('the revoked grant was not denied');
     } catch (err) {
       if (!(err instanceof HearthProblemError) || err.status !== 403) throw err;

@@ -16,7 +16,7 @@ import { checkServices, dropDatabase } from './lib/services';
 export const GENERATED_TYPES_PATH = join(__dirname, '..', '..', 'packages/sdk/src/generated/openapi.ts');
 
 const HEADER =
-  '// Generated from the gateway\'s OpenAPI document by `npm run sdk:types` (openapi-typescript). Do not edit.\n';
+  "// Generated from the gateway's OpenAPI document by `npm run sdk:types` (openapi-typescript). Do not edit.\n";
 
 /** The document `/docs-json` serves, from a gateway that is built but not listening. */
 export async function openApiDocument(app: NestFastifyApplication): Promise<Record<string, unknown>> {

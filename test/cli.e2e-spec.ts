@@ -141,7 +141,11 @@ describe('the hearth CLI, through its built binary', () => {
     const plain = await ok(['upload', join(dir, 'journal.txt'), '--content-type', 'text/plain', '--json']);
     assert.match(plain.stderr, /journal\.txt .*100% .*bytes/);
     fileId = (JSON.parse(plain.stdout) as Array<{ id: string; encryption: string }>)[0].id;
-    const sealed = await json<Array<{ id: string; encryption: string }>>(['upload', join(dir, 'journal.txt'), '--client-side']);
+    const sealed = await json<Array<{ id: string; encryption: string }>>([
+      'upload',
+      join(dir, 'journal.txt'),
+      '--client-side',
+    ]);
     assert.equal(sealed[0].encryption, 'client');
     sealedId = sealed[0].id;
     const files = await json<Array<{ id: string }>>(['files']);
@@ -166,9 +170,12 @@ describe('the hearth CLI, through its built binary', () => {
       keyFile,
     ]);
     grantId = g.grantId;
-    const run = await ok(['run', 'summarize', '--file', fileId, '--param', 'sentences=1', '--grant', grantId, '--json'], {
-      HEARTH_API_KEY: apiKey,
-    });
+    const run = await ok(
+      ['run', 'summarize', '--file', fileId, '--param', 'sentences=1', '--grant', grantId, '--json'],
+      {
+        HEARTH_API_KEY: apiKey,
+      },
+    );
     const op = JSON.parse(run.stdout) as { id: string; status: string; result: unknown };
     assert.equal(op.status, 'succeeded');
     assert.match(run.stderr, new RegExp(`${op.id} succeeded`));
@@ -187,12 +194,17 @@ describe('the hearth CLI, through its built binary', () => {
   });
 
   it('exits 1 with the problem code and detail on stderr (plain and --json)', async () => {
-    const unknown = await hearth(['run', 'no_such_op', '--file', fileId, '--grant', grantId], { HEARTH_API_KEY: apiKey });
-    assert.equal(unknown.code, 1);
-    assert.match(unknown.stderr, /^error: unknown_operation: .+/m);
-    const params = await hearth(['run', 'summarize', '--file', fileId, '--param', 'sentences="x"', '--json'], {
+    const unknown = await hearth(['run', 'no_such_op', '--file', fileId, '--grant', grantId], {
       HEARTH_API_KEY: apiKey,
     });
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /^error: unknown_operation: .+/m);
+    const params = await hearth(
+      ['run', 'summarize', '--file', fileId, '--param', 'sentences="x"', '--json'],
+      {
+        HEARTH_API_KEY: apiKey,
+      },
+    );
     assert.equal(params.code, 1);
     const problem = JSON.parse(params.stderr) as { code: string; errors: Array<{ field: string }> };
     assert.equal(problem.code, 'invalid_parameters');
@@ -204,7 +216,10 @@ describe('the hearth CLI, through its built binary', () => {
 
   it('shows the access log (and follows it), and usage', async () => {
     const log = await ok(['log', '--json']);
-    const rows = log.stdout.trim().split('\n').map((l) => JSON.parse(l) as { id: string });
+    const rows = log.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { id: string });
     assert.ok(rows.length >= 1);
     const follow = spawn(process.execPath, [CLI, 'log', '--follow', '--interval', '200', '--json'], { env });
     let seen = '';
@@ -213,7 +228,8 @@ describe('the hearth CLI, through its built binary', () => {
       await new Promise((r) => setTimeout(r, 600));
       const before = seen.trim().split('\n').length;
       await ok(['run', 'summarize', '--file', sealedId, '--grant', grantId], { HEARTH_API_KEY: apiKey });
-      for (let i = 0; i < 50 && seen.trim().split('\n').length <= before; i++) await new Promise((r) => setTimeout(r, 100));
+      for (let i = 0; i < 50 && seen.trim().split('\n').length <= before; i++)
+        await new Promise((r) => setTimeout(r, 100));
       assert.ok(seen.trim().split('\n').length > before, 'no new row while following');
     } finally {
       follow.kill('SIGINT');
@@ -227,7 +243,9 @@ describe('the hearth CLI, through its built binary', () => {
     const rotated = await json<{ id: string; key: string }>(['keys', 'rotate', keys[0].id]);
     assert.notEqual(rotated.key, apiKey);
     await ok(['revoke', grantId, '--key-file', keyFile]);
-    const denied = await hearth(['run', 'summarize', '--file', fileId, '--grant', grantId], { HEARTH_API_KEY: rotated.key });
+    const denied = await hearth(['run', 'summarize', '--file', fileId, '--grant', grantId], {
+      HEARTH_API_KEY: rotated.key,
+    });
     assert.equal(denied.code, 1);
     assert.match(denied.stderr, /permission_denied/);
     await ok(['keys', 'revoke', keys[0].id]);

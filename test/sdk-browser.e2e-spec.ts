@@ -97,7 +97,7 @@ describe('@hearth/sdk browser build in Chromium', () => {
         };
         const { HearthOwner, HearthApp, getDefaultAead, ReceiptVerificationError } = w.hearthSdk;
         const baseUrl = w.location.origin;
-        const owner = await HearthOwner.signIn(w.privateKeyToAccount(ownerKey as `0x${string}`), { baseUrl });
+        const owner = await HearthOwner.signIn(w.privateKeyToAccount(ownerKey), { baseUrl });
         const server = await owner.personalServer();
         const progress: number[] = [];
         const file = await owner.upload(server.id, new Blob([text], { type: 'text/plain' }), {
@@ -136,7 +136,9 @@ describe('@hearth/sdk browser build in Chromium', () => {
       {
         ownerKey,
         appAddress,
-        text: 'Monday I walked by the river and felt calm. Tuesday the meeting ran long and I was tired. '.repeat(5),
+        text: 'Monday I walked by the river and felt calm. Tuesday the meeting ran long and I was tired. '.repeat(
+          5,
+        ),
       },
     );
     await page.close();

@@ -67,11 +67,15 @@ describe('@hearth/sdk against the real stack', () => {
 
   it('uploads a Node stream (server-side) and bytes encrypted here (client-side), with progress', async () => {
     const seen: number[] = [];
-    const file = await owner.upload(server.id, Readable.from([Buffer.from(JOURNAL.slice(0, 100)), Buffer.from(JOURNAL.slice(100))]), {
-      name: 'journal.txt',
-      contentType: 'text/plain',
-      onProgress: (p) => seen.push(p.bytes),
-    });
+    const file = await owner.upload(
+      server.id,
+      Readable.from([Buffer.from(JOURNAL.slice(0, 100)), Buffer.from(JOURNAL.slice(100))]),
+      {
+        name: 'journal.txt',
+        contentType: 'text/plain',
+        onProgress: (p) => seen.push(p.bytes),
+      },
+    );
     fileId = file.id;
     assert.equal(file.encryption, 'server');
     assert.equal(file.size, Buffer.byteLength(JOURNAL));
@@ -100,7 +104,10 @@ describe('@hearth/sdk against the real stack', () => {
     assert.equal(err.status, 404);
     const bad = await problem(owner.createApiKey(server.id, { name: 'k', appAddress: 'not-an-address' }));
     assert.equal(bad.status, 400);
-    assert.ok(bad.errors.some((e) => e.field === 'appAddress'), JSON.stringify(bad.errors));
+    assert.ok(
+      bad.errors.some((e) => e.field === 'appAddress'),
+      JSON.stringify(bad.errors),
+    );
     assert.ok(bad.detail.length > 0);
   });
 
@@ -139,7 +146,10 @@ describe('@hearth/sdk against the real stack', () => {
   it('rejects a receipt whose result was changed, or that another key signed', async () => {
     const op = await app.run('summarize', { fileIds: [fileId], grantId, parameters: { sentences: 1 } });
     const changed: Operation = { ...op, result: { summary: 'something else' } };
-    await assert.rejects(app.verifyReceipt(changed), (e: unknown) => e instanceof ReceiptVerificationError && e.reason === 'outputHash');
+    await assert.rejects(
+      app.verifyReceipt(changed),
+      (e: unknown) => e instanceof ReceiptVerificationError && e.reason === 'outputHash',
+    );
     // A valid signature by a key that is not the server's, claiming to be the server.
     const forger = privateKeyToAccount(generatePrivateKey());
     const typedData = op.receipt!.typedData;
@@ -148,17 +158,22 @@ describe('@hearth/sdk against the real stack', () => {
       receipt: {
         typedData,
         signer: server.address,
-        signature: await forger.signTypedData(typedData as unknown as Parameters<typeof forger.signTypedData>[0]),
+        signature: await forger.signTypedData(typedData),
       },
     };
-    await assert.rejects(app.verifyReceipt(forged), (e: unknown) => e instanceof ReceiptVerificationError && e.reason === 'signature');
+    await assert.rejects(
+      app.verifyReceipt(forged),
+      (e: unknown) => e instanceof ReceiptVerificationError && e.reason === 'signature',
+    );
   });
 
   it('sends one Idempotency-Key per run, so the same key gives the same operation', async () => {
     const a = await app.submit('summarize', { fileIds: [fileId], grantId, idempotencyKey: 'sdk-test-1' });
     const b = await app.submit('summarize', { fileIds: [fileId], grantId, idempotencyKey: 'sdk-test-1' });
     assert.equal(a.id, b.id);
-    const conflict = await problem(app.submit('keywords', { fileIds: [fileId], grantId, idempotencyKey: 'sdk-test-1' }));
+    const conflict = await problem(
+      app.submit('keywords', { fileIds: [fileId], grantId, idempotencyKey: 'sdk-test-1' }),
+    );
     assert.equal(conflict.code, 'idempotency_conflict');
   });
 
@@ -166,7 +181,9 @@ describe('@hearth/sdk against the real stack', () => {
     const unknown = await problem(app.run('no_such_operation', { fileIds: [fileId], grantId }));
     assert.equal(unknown.status, 404);
     assert.equal(unknown.code, 'unknown_operation');
-    const params = await problem(app.run('summarize', { fileIds: [fileId], grantId, parameters: { sentences: 'many' } }));
+    const params = await problem(
+      app.run('summarize', { fileIds: [fileId], grantId, parameters: { sentences: 'many' } }),
+    );
     assert.equal(params.code, 'invalid_parameters');
     assert.equal(params.errors[0]?.field, 'parameters.sentences');
   });

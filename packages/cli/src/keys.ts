@@ -47,7 +47,12 @@ export function decryptKeystore(json: string, password: string): PrivateKey {
   let derived: Buffer;
   if (c.kdf === 'scrypt') {
     const { n = 262144, r = 8, p = 1 } = c.kdfparams;
-    derived = scryptSync(password.normalize('NFKC'), salt, dklen, { N: n, r, p, maxmem: 256 * n * r + 1024 * 1024 });
+    derived = scryptSync(password.normalize('NFKC'), salt, dklen, {
+      N: n,
+      r,
+      p,
+      maxmem: 256 * n * r + 1024 * 1024,
+    });
   } else if (c.kdf === 'pbkdf2') {
     if (c.kdfparams.prf !== 'hmac-sha256') throw new UsageError(`unsupported pbkdf2 prf ${c.kdfparams.prf}`);
     derived = pbkdf2Sync(password.normalize('NFKC'), salt, c.kdfparams.c ?? 262144, dklen, 'sha256');
@@ -57,7 +62,11 @@ export function decryptKeystore(json: string, password: string): PrivateKey {
   const ciphertext = Buffer.from(c.ciphertext, 'hex');
   const mac = keccak256(Buffer.concat([derived.subarray(16, 32), ciphertext])).slice(2);
   if (mac !== c.mac.toLowerCase()) throw new UsageError('wrong keystore password (MAC mismatch)');
-  const decipher = createDecipheriv('aes-128-ctr', derived.subarray(0, 16), Buffer.from(c.cipherparams.iv, 'hex'));
+  const decipher = createDecipheriv(
+    'aes-128-ctr',
+    derived.subarray(0, 16),
+    Buffer.from(c.cipherparams.iv, 'hex'),
+  );
   const key = Buffer.concat([decipher.update(ciphertext), decipher.final()]);
   derived.fill(0);
   if (key.length !== 32) throw new UsageError('the keystore does not hold a 32-byte key');
@@ -69,7 +78,8 @@ export function decryptKeystore(json: string, password: string): PrivateKey {
 /** Reads a password without echo from the terminal (stdin must be a TTY). */
 export async function promptHidden(prompt: string): Promise<string> {
   const stdin = process.stdin;
-  if (!stdin.isTTY) throw new UsageError('no keystore password: give --password-file or HEARTH_KEYSTORE_PASSWORD');
+  if (!stdin.isTTY)
+    throw new UsageError('no keystore password: give --password-file or HEARTH_KEYSTORE_PASSWORD');
   process.stderr.write(prompt);
   stdin.setRawMode(true);
   stdin.resume();

@@ -39,13 +39,23 @@ function baseUrl(g: Globals, session?: CliSession): string {
 function ownerFrom(g: Globals): { owner: HearthOwner; session: CliSession } {
   const session = loadSession();
   if (!session) throw new UsageError('not signed in: run `hearth login --key-file FILE` first');
-  return { owner: new HearthOwner({ baseUrl: baseUrl(g, session), token: session.token, address: session.address }), session };
+  return {
+    owner: new HearthOwner({ baseUrl: baseUrl(g, session), token: session.token, address: session.address }),
+    session,
+  };
 }
 
 function apiKey(opts: { apiKeyFile?: string }): string {
   const key = opts.apiKeyFile ? readFileSync(opts.apiKeyFile, 'utf8').trim() : process.env.HEARTH_API_KEY;
-  if (!key) throw new UsageError('this command runs as an app: set HEARTH_API_KEY or give --api-key-file FILE');
+  if (!key)
+    throw new UsageError('this command runs as an app: set HEARTH_API_KEY or give --api-key-file FILE');
   return key;
+}
+
+/** A table cell: strings as they are, anything else as JSON. */
+function cell(value: unknown): string {
+  if (value === undefined || value === null) return '-';
+  return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
 function collect(value: string, previous: string[] = []): string[] {
@@ -74,7 +84,10 @@ function withKeyOptions(cmd: Command): Command {
   return cmd
     .option('--key-file <file>', 'the wallet private key (hex) in a file')
     .option('--keystore <file>', 'an encrypted (V3) keystore file')
-    .option('--password-file <file>', "the keystore's password in a file (else HEARTH_KEYSTORE_PASSWORD, else asked)");
+    .option(
+      '--password-file <file>',
+      "the keystore's password in a file (else HEARTH_KEYSTORE_PASSWORD, else asked)",
+    );
 }
 
 function progressBar(label: string, total: number | undefined): (bytes: number) => void {
@@ -85,7 +98,8 @@ function progressBar(label: string, total: number | undefined): (bytes: number) 
     if (pct !== undefined && pct === last) return;
     last = pct ?? last;
     const width = 30;
-    const bar = pct === undefined ? '' : `[${'#'.repeat(Math.round((pct / 100) * width)).padEnd(width, '.')}] ${pct}% `;
+    const bar =
+      pct === undefined ? '' : `[${'#'.repeat(Math.round((pct / 100) * width)).padEnd(width, '.')}] ${pct}% `;
     const line = `${label} ${bar}${bytes}${total ? `/${total}` : ''} bytes`;
     if (tty) process.stderr.write(`\r${line}`);
     else if (pct === 100 || pct === undefined || pct % 25 === 0) process.stderr.write(`${line}\n`);
@@ -98,37 +112,53 @@ async function serverIdOf(owner: HearthOwner, session: CliSession, given?: strin
 
 export function buildProgram(): Command {
   const program = new Command('hearth')
-    .description('Hearth from the command line (owners: login, files, grants, keys, log; apps: run, receipts)')
+    .description(
+      'Hearth from the command line (owners: login, files, grants, keys, log; apps: run, receipts)',
+    )
     .option('--url <url>', `the gateway (else HEARTH_URL, else the login's, else ${DEFAULT_URL})`)
     .option('--json', 'machine-readable output on stdout')
     .showHelpAfterError()
     .exitOverride();
   const g = () => program.opts<Globals>();
 
-  withKeyOptions(program.command('login').description("sign in with a wallet key (SIWE); keeps the session token, never the key")).action(
-    async (opts: KeyOptions) => {
-      const account = privateKeyToAccount(await loadPrivateKey(opts));
-      const url = baseUrl(g(), loadSession());
-      const owner = await HearthOwner.signIn(account, { baseUrl: url });
-      const server = await owner.personalServer();
-      saveSession({ url, token: owner.token, address: account.address, serverId: server.id });
-      out(g(), { address: account.address, serverId: server.id, url }, () => `signed in as ${account.address} (server ${server.id})`);
-    },
-  );
-
-  program.command('logout').description('end the saved session').action(async () => {
-    const { owner } = ownerFrom(g());
-    await owner.signOut().catch(() => undefined);
-    forgetSession();
-    out(g(), { ok: true }, () => 'signed out');
+  withKeyOptions(
+    program
+      .command('login')
+      .description('sign in with a wallet key (SIWE); keeps the session token, never the key'),
+  ).action(async (opts: KeyOptions) => {
+    const account = privateKeyToAccount(await loadPrivateKey(opts));
+    const url = baseUrl(g(), loadSession());
+    const owner = await HearthOwner.signIn(account, { baseUrl: url });
+    const server = await owner.personalServer();
+    saveSession({ url, token: owner.token, address: account.address, serverId: server.id });
+    out(
+      g(),
+      { address: account.address, serverId: server.id, url },
+      () => `signed in as ${account.address} (server ${server.id})`,
+    );
   });
 
-  program.command('servers').description('my servers and collectives').action(async () => {
-    const { owner } = ownerFrom(g());
-    const items: Server[] = [];
-    for await (const s of owner.servers()) items.push(s);
-    out(g(), items, () => items.map((s) => `${s.id}  ${s.kind.padEnd(10)} ${s.address}  ${s.name}`).join('\n'));
-  });
+  program
+    .command('logout')
+    .description('end the saved session')
+    .action(async () => {
+      const { owner } = ownerFrom(g());
+      await owner.signOut().catch(() => undefined);
+      forgetSession();
+      out(g(), { ok: true }, () => 'signed out');
+    });
+
+  program
+    .command('servers')
+    .description('my servers and collectives')
+    .action(async () => {
+      const { owner } = ownerFrom(g());
+      const items: Server[] = [];
+      for await (const s of owner.servers()) items.push(s);
+      out(g(), items, () =>
+        items.map((s) => `${s.id}  ${s.kind.padEnd(10)} ${s.address}  ${s.name}`).join('\n'),
+      );
+    });
 
   program
     .command('upload')
@@ -160,7 +190,9 @@ export function buildProgram(): Command {
         if (process.stderr.isTTY) process.stderr.write('\n');
         uploaded.push(file);
       }
-      out(g(), uploaded, () => uploaded.map((u) => `${u.id}  ${u.encryption.padEnd(6)} ${u.size}  ${u.name}`).join('\n'));
+      out(g(), uploaded, () =>
+        uploaded.map((u) => `${u.id}  ${u.encryption.padEnd(6)} ${u.size}  ${u.name}`).join('\n'),
+      );
     });
 
   program
@@ -172,7 +204,11 @@ export function buildProgram(): Command {
       const serverId = await serverIdOf(owner, session, opts.server);
       const items: HearthFile[] = [];
       for await (const f of owner.files(serverId)) items.push(f);
-      out(g(), items, () => items.map((f) => `${f.id}  ${f.encryption.padEnd(6)} ${String(f.size).padStart(9)}  ${f.name}`).join('\n'));
+      out(g(), items, () =>
+        items
+          .map((f) => `${f.id}  ${f.encryption.padEnd(6)} ${String(f.size).padStart(9)}  ${f.name}`)
+          .join('\n'),
+      );
     });
 
   withKeyOptions(
@@ -186,28 +222,44 @@ export function buildProgram(): Command {
       .option('--expires <iso>', 'ISO 8601 expiry')
       .option('--server <id>'),
   ).action(
-    async (opts: KeyOptions & { app: string; operation: string[]; file?: string[]; allFiles?: boolean; expires?: string; server?: string }) => {
-      if (!opts.file?.length && !opts.allFiles) throw new UsageError('give --file ID (repeatable) or --all-files');
+    async (
+      opts: KeyOptions & {
+        app: string;
+        operation: string[];
+        file?: string[];
+        allFiles?: boolean;
+        expires?: string;
+        server?: string;
+      },
+    ) => {
+      if (!opts.file?.length && !opts.allFiles)
+        throw new UsageError('give --file ID (repeatable) or --all-files');
       const { owner, session } = ownerFrom(g());
       const account = privateKeyToAccount(await loadPrivateKey(opts));
       const serverId = await serverIdOf(owner, session, opts.server);
       const res = await owner.grant(
         serverId,
-        { appAddress: opts.app, operations: opts.operation, fileIds: opts.file, allFiles: opts.allFiles, expiresAt: opts.expires },
+        {
+          appAddress: opts.app,
+          operations: opts.operation,
+          fileIds: opts.file,
+          allFiles: opts.allFiles,
+          expiresAt: opts.expires,
+        },
         account,
       );
       out(g(), res, () => `grant ${res.grantId} (tx ${res.txHash})`);
     },
   );
 
-  withKeyOptions(program.command('revoke').description('revoke a grant').argument('<grantId>').option('--server <id>')).action(
-    async (grantId: string, opts: KeyOptions & { server?: string }) => {
-      const { owner, session } = ownerFrom(g());
-      const account = privateKeyToAccount(await loadPrivateKey(opts));
-      const res = await owner.revokeGrant(await serverIdOf(owner, session, opts.server), grantId, account);
-      out(g(), res, () => `revoked ${res.grantId} (tx ${res.txHash})`);
-    },
-  );
+  withKeyOptions(
+    program.command('revoke').description('revoke a grant').argument('<grantId>').option('--server <id>'),
+  ).action(async (grantId: string, opts: KeyOptions & { server?: string }) => {
+    const { owner, session } = ownerFrom(g());
+    const account = privateKeyToAccount(await loadPrivateKey(opts));
+    const res = await owner.revokeGrant(await serverIdOf(owner, session, opts.server), grantId, account);
+    out(g(), res, () => `revoked ${res.grantId} (tx ${res.txHash})`);
+  });
 
   const keys = program.command('keys').description("apps' API keys");
   keys
@@ -221,23 +273,34 @@ export function buildProgram(): Command {
       return Number(v);
     })
     .option('--server <id>')
-    .action(async (opts: { name: string; app: string; operation?: string[]; origin?: string[]; rate?: number; server?: string }) => {
-      const { owner, session } = ownerFrom(g());
-      const key = await owner.createApiKey(await serverIdOf(owner, session, opts.server), {
-        name: opts.name,
-        appAddress: opts.app,
-        operations: opts.operation,
-        origins: opts.origin,
-        ratePerMinute: opts.rate,
-      });
-      out(g(), key, () => `${key.id}  ${key.key}   (the secret is shown once)`);
-    });
+    .action(
+      async (opts: {
+        name: string;
+        app: string;
+        operation?: string[];
+        origin?: string[];
+        rate?: number;
+        server?: string;
+      }) => {
+        const { owner, session } = ownerFrom(g());
+        const key = await owner.createApiKey(await serverIdOf(owner, session, opts.server), {
+          name: opts.name,
+          appAddress: opts.app,
+          operations: opts.operation,
+          origins: opts.origin,
+          ratePerMinute: opts.rate,
+        });
+        out(g(), key, () => `${key.id}  ${key.key}   (the secret is shown once)`);
+      },
+    );
   keys
     .command('list')
     .option('--server <id>')
     .action(async (opts: { server?: string }) => {
       const { owner, session } = ownerFrom(g());
-      const { items } = await owner.listApiKeys(await serverIdOf(owner, session, opts.server), { limit: 200 });
+      const { items } = await owner.listApiKeys(await serverIdOf(owner, session, opts.server), {
+        limit: 200,
+      });
       out(g(), items, () => items.map((k) => `${k.id}  ${k.appAddress}  ${k.name}`).join('\n'));
     });
   keys
@@ -247,7 +310,12 @@ export function buildProgram(): Command {
     .action(async (keyId: string, opts: { server?: string }) => {
       const { owner, session } = ownerFrom(g());
       const key = await owner.rotateApiKey(await serverIdOf(owner, session, opts.server), keyId);
-      out(g(), key, () => `${key.id}  ${key.key}   (the previous secret works until ${key.previousKeyExpiresAt ?? 'now'})`);
+      out(
+        g(),
+        key,
+        () =>
+          `${key.id}  ${key.key}   (the previous secret works until ${key.previousKeyExpiresAt ?? 'now'})`,
+      );
     });
   keys
     .command('revoke')
@@ -268,38 +336,48 @@ export function buildProgram(): Command {
     .option('--grant <id>', 'the grant that allows it')
     .option('--api-key-file <file>', 'the API key in a file (else HEARTH_API_KEY)')
     .option('--no-verify', 'do not verify the receipt')
-    .action(async (operation: string, opts: { file: string[]; param?: string[]; grant?: string; apiKeyFile?: string; verify: boolean }) => {
-      const parameters = parseParams(opts.param ?? []);
-      const app = new HearthApp({ apiKey: apiKey(opts), baseUrl: baseUrl(g(), loadSession()) });
-      const controller = new AbortController();
-      process.once('SIGINT', () => controller.abort());
-      const op = await app.run(operation, {
-        fileIds: opts.file,
-        parameters,
-        grantId: opts.grant,
-        signal: controller.signal,
-        onProgress: (e) => process.stderr.write(`${e.id} ${e.status}\n`),
-      });
-      const verified = opts.verify && op.receipt ? await app.verifyReceipt(op, { parameters }) : undefined;
-      out(g(), op, () =>
-        [
-          `${op.id} ${op.status}`,
-          op.error ? `error: ${op.error.code}: ${op.error.detail}` : JSON.stringify(op.result, null, 2),
-          verified ? `receipt verified: signed by ${verified.signer} (${verified.checked.join(', ')})` : '',
-        ]
-          .filter(Boolean)
-          .join('\n'),
-      );
-      if (op.status !== 'succeeded') process.exitCode = 1;
-    });
+    .action(
+      async (
+        operation: string,
+        opts: { file: string[]; param?: string[]; grant?: string; apiKeyFile?: string; verify: boolean },
+      ) => {
+        const parameters = parseParams(opts.param ?? []);
+        const app = new HearthApp({ apiKey: apiKey(opts), baseUrl: baseUrl(g(), loadSession()) });
+        const controller = new AbortController();
+        process.once('SIGINT', () => controller.abort());
+        const op = await app.run(operation, {
+          fileIds: opts.file,
+          parameters,
+          grantId: opts.grant,
+          signal: controller.signal,
+          onProgress: (e) => process.stderr.write(`${e.id} ${e.status}\n`),
+        });
+        const verified = opts.verify && op.receipt ? await app.verifyReceipt(op, { parameters }) : undefined;
+        out(g(), op, () =>
+          [
+            `${op.id} ${op.status}`,
+            op.error ? `error: ${op.error.code}: ${op.error.detail}` : JSON.stringify(op.result, null, 2),
+            verified ? `receipt verified: signed by ${verified.signer} (${verified.checked.join(', ')})` : '',
+          ]
+            .filter(Boolean)
+            .join('\n'),
+        );
+        if (op.status !== 'succeeded') process.exitCode = 1;
+      },
+    );
 
   program
     .command('receipt')
     .description('receipts')
     .command('verify')
-    .description("verify a saved operation's receipt (the output of `hearth run --json`) against the server's address")
+    .description(
+      "verify a saved operation's receipt (the output of `hearth run --json`) against the server's address",
+    )
     .argument('<file>')
-    .option('--api-key-file <file>', 'the API key in a file (else HEARTH_API_KEY; else the owner session is used)')
+    .option(
+      '--api-key-file <file>',
+      'the API key in a file (else HEARTH_API_KEY; else the owner session is used)',
+    )
     .action(async (file: string, opts: { apiKeyFile?: string }) => {
       let op: Operation;
       try {
@@ -317,7 +395,11 @@ export function buildProgram(): Command {
         const server = await owner.getServer(op.serverId);
         verified = await verifyReceiptWith(op, { serverAddress: server.address });
       }
-      out(g(), { valid: true, ...verified }, () => `receipt valid: signed by ${verified.signer} (${verified.checked.join(', ')})`);
+      out(
+        g(),
+        { valid: true, ...verified },
+        () => `receipt valid: signed by ${verified.signer} (${verified.checked.join(', ')})`,
+      );
     });
 
   program
@@ -331,9 +413,12 @@ export function buildProgram(): Command {
       const { owner, session } = ownerFrom(g());
       const serverId = await serverIdOf(owner, session, opts.server);
       const limit = Number(opts.limit);
-      if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit ${opts.limit}: not a positive integer`);
+      if (!Number.isInteger(limit) || limit < 1)
+        throw new UsageError(`--limit ${opts.limit}: not a positive integer`);
       const line = (r: Record<string, unknown>) =>
-        g().json ? JSON.stringify(r) : `${String(r.createdAt)}  ${String(r.outcome).padEnd(8)} ${String(r.operation ?? r.kind ?? '')}  ${String(r.actor ?? '')}  ${String(r.id)}`;
+        g().json
+          ? JSON.stringify(r)
+          : [r.createdAt, r.outcome, r.operation ?? r.kind, r.actor, r.id].map(cell).join('  ');
       const rows = [];
       for await (const r of owner.accessLog(serverId)) {
         rows.push(r);
@@ -365,7 +450,10 @@ export function buildProgram(): Command {
     .option('--to <date>')
     .action(async (opts: { server?: string; from?: string; to?: string }) => {
       const { owner, session } = ownerFrom(g());
-      const rows = await owner.usage(await serverIdOf(owner, session, opts.server), { from: opts.from, to: opts.to });
+      const rows = await owner.usage(await serverIdOf(owner, session, opts.server), {
+        from: opts.from,
+        to: opts.to,
+      });
       out(g(), rows, () => rows.map((r) => JSON.stringify(r)).join('\n') || '(no usage)');
     });
 
@@ -385,10 +473,12 @@ export async function main(argv: string[]): Promise<number> {
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
     if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0) return 0;
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0)
+        return 0;
       return 2; // commander printed the message already
     }
-    if (err instanceof UsageError) return fail(2, { code: 'usage', detail: err.message }, `hearth: ${err.message}`);
+    if (err instanceof UsageError)
+      return fail(2, { code: 'usage', detail: err.message }, `hearth: ${err.message}`);
     if (err instanceof HearthProblemError) {
       return fail(
         1,
@@ -397,10 +487,18 @@ export async function main(argv: string[]): Promise<number> {
       );
     }
     if (err instanceof ReceiptVerificationError) {
-      return fail(1, { code: 'receipt_invalid', reason: err.reason, detail: err.message }, `error: receipt_invalid: ${err.message}`);
+      return fail(
+        1,
+        { code: 'receipt_invalid', reason: err.reason, detail: err.message },
+        `error: receipt_invalid: ${err.message}`,
+      );
     }
     const e = err as Error;
-    return fail(1, { code: e.name === 'AbortError' ? 'aborted' : 'failed', detail: e.message }, `error: ${e.message}`);
+    return fail(
+      1,
+      { code: e.name === 'AbortError' ? 'aborted' : 'failed', detail: e.message },
+      `error: ${e.message}`,
+    );
   }
 }
 
@@ -410,4 +508,3 @@ if (require.main === module) {
     () => process.exit(1),
   );
 }
-

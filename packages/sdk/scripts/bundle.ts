@@ -50,12 +50,16 @@ export async function bundleSdk(): Promise<void> {
   if (leaked.length) throw new Error(`the browser bundle imports Node-only modules: ${leaked.join(', ')}`);
   if (process.env.SDK_TYPES === '1') {
     const tsc = require.resolve('typescript/bin/tsc');
-    const res = spawnSync(process.execPath, [tsc, '-p', join(SDK_ROOT, 'tsconfig.json')], { stdio: 'inherit' });
+    const res = spawnSync(process.execPath, [tsc, '-p', join(SDK_ROOT, 'tsconfig.json')], {
+      stdio: 'inherit',
+    });
     if (res.status !== 0) throw new Error('tsc could not emit the SDK declarations');
   }
   const size = (browser.metafile.outputs[relative(process.cwd(), BROWSER_BUNDLE)]?.bytes ?? 0) / 1024;
   if (process.env.SDK_BUNDLE_QUIET !== '1') {
-    process.stdout.write(`@hearth/sdk: dist/node.mjs, dist/browser.mjs (${size.toFixed(0)} KiB)${process.env.SDK_TYPES === '1' ? ', dist/types' : ''}\n`);
+    process.stdout.write(
+      `@hearth/sdk: dist/node.mjs, dist/browser.mjs (${size.toFixed(0)} KiB)${process.env.SDK_TYPES === '1' ? ', dist/types' : ''}\n`,
+    );
   }
 }
 

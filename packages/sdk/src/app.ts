@@ -107,12 +107,18 @@ export class HearthApp {
   }
 
   async get(operationId: string, signal?: AbortSignal): Promise<Operation> {
-    const res = await this.http.request('GET', `/v1/operations/${encodeURIComponent(operationId)}`, { signal });
+    const res = await this.http.request('GET', `/v1/operations/${encodeURIComponent(operationId)}`, {
+      signal,
+    });
     return (await res.json()) as Operation;
   }
 
-  async listPage(options: { limit?: number; cursor?: string; status?: OperationStatus } = {}): Promise<Page<Operation>> {
-    return (await (await this.http.request('GET', `/v1/operations${query(options)}`)).json()) as Page<Operation>;
+  async listPage(
+    options: { limit?: number; cursor?: string; status?: OperationStatus } = {},
+  ): Promise<Page<Operation>> {
+    return (await (
+      await this.http.request('GET', `/v1/operations${query(options)}`)
+    ).json()) as Page<Operation>;
   }
 
   operations(status?: OperationStatus): AsyncGenerator<Operation> {
@@ -121,12 +127,19 @@ export class HearthApp {
 
   /** Cancels a queued operation; `409 operation_not_cancellable` once it runs. */
   async cancel(operationId: string): Promise<Operation> {
-    const res = await this.http.request('POST', `/v1/operations/${encodeURIComponent(operationId)}/cancel`, jsonInit({}));
+    const res = await this.http.request(
+      'POST',
+      `/v1/operations/${encodeURIComponent(operationId)}/cancel`,
+      jsonInit({}),
+    );
     return (await res.json()) as Operation;
   }
 
   /** The operation's status events (server-sent events) until it ends. */
-  async *events(operationId: string, signal?: AbortSignal): AsyncGenerator<{ id: string; status: OperationStatus }> {
+  async *events(
+    operationId: string,
+    signal?: AbortSignal,
+  ): AsyncGenerator<{ id: string; status: OperationStatus }> {
     const res = await this.http.request('GET', `/v1/operations/${encodeURIComponent(operationId)}/events`, {
       headers: { accept: 'text/event-stream' },
       signal,
@@ -202,11 +215,22 @@ export class HearthApp {
    * server reports it (`whoami`, never the receipt's own `signer`), the receipt must be this operation's and
    * this app's, the output hash must match the result, and the parameters hash (when present) the parameters.
    */
-  async verifyReceipt(op: Operation, options: { parameters?: Record<string, unknown> } = {}): Promise<VerifiedReceipt> {
+  async verifyReceipt(
+    op: Operation,
+    options: { parameters?: Record<string, unknown> } = {},
+  ): Promise<VerifiedReceipt> {
     const me = await this.whoami();
     if (!me.serverAddress) {
-      throw new HearthProblemError({ status: 0, code: 'server_address_unknown', detail: 'whoami gave no serverAddress' });
+      throw new HearthProblemError({
+        status: 0,
+        code: 'server_address_unknown',
+        detail: 'whoami gave no serverAddress',
+      });
     }
-    return verifyReceiptWith(op, { serverAddress: me.serverAddress, appAddress: me.appAddress, parameters: options.parameters });
+    return verifyReceiptWith(op, {
+      serverAddress: me.serverAddress,
+      appAddress: me.appAddress,
+      parameters: options.parameters,
+    });
   }
 }

@@ -1,5 +1,6 @@
 /** What an upload or `encryptForServer` takes: bytes, a Blob/File, a web stream, or any async iterable of bytes (a Node Readable is one). */
-export type ByteSource = Uint8Array | ArrayBuffer | Blob | ReadableStream<Uint8Array> | AsyncIterable<Uint8Array> | string;
+export type ByteSource =
+  Uint8Array | ArrayBuffer | Blob | ReadableStream<Uint8Array> | AsyncIterable<Uint8Array> | string;
 
 function isBlob(v: unknown): v is Blob {
   return typeof Blob !== 'undefined' && v instanceof Blob;

@@ -46,9 +46,13 @@ export const webCryptoAead: AeadBackend = {
     return async (nonce, aad, plaintext) =>
       new Uint8Array(
         await subtle.encrypt(
-          { name: 'AES-GCM', iv: nonce as Uint8Array<ArrayBuffer>, additionalData: aad as Uint8Array<ArrayBuffer> },
+          {
+            name: 'AES-GCM',
+            iv: nonce as Uint8Array<ArrayBuffer>,
+            additionalData: aad as Uint8Array<ArrayBuffer>,
+          },
           k,
-          plaintext as Uint8Array<ArrayBuffer>,
+          plaintext,
         ),
       );
   },
@@ -101,7 +105,7 @@ export async function* encryptForServer(
     throw new RangeError(`chunkSize must be an integer in [1, ${MAX_CHUNK_SIZE}]`);
   }
   const recipientPoint = secp256k1.ProjectivePoint.fromHex(fromHex(recipient.publicKey));
-  const uncompressed = `0x${toHex(recipientPoint.toRawBytes(false))}` as `0x${string}`;
+  const uncompressed: `0x${string}` = `0x${toHex(recipientPoint.toRawBytes(false))}`;
   const address = publicKeyToAddress(uncompressed);
   if (recipient.address !== undefined && getAddress(recipient.address) !== address) {
     throw new Error(`the public key is ${address}'s, not ${recipient.address}'s`);
@@ -121,7 +125,11 @@ export async function* encryptForServer(
   key.fill(0);
 
   /** One frame as parts: flags || u32 length || nonce, then the sealed bytes (not copied together). */
-  const frame = (index: number, isFinal: boolean, plaintext: Uint8Array): Uint8Array[] | Promise<Uint8Array[]> => {
+  const frame = (
+    index: number,
+    isFinal: boolean,
+    plaintext: Uint8Array,
+  ): Uint8Array[] | Promise<Uint8Array[]> => {
     const aad = new Uint8Array(ENVELOPE_HEADER_LENGTH + 5);
     aad.set(header);
     u32(new DataView(aad.buffer), ENVELOPE_HEADER_LENGTH, index);

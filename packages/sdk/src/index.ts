@@ -26,7 +26,13 @@ export {
   type ProblemDocument,
   type ProblemFieldError,
 } from './errors';
-export { HearthOwner, type ListOptions, type SignInOptions, type UploadOptions, type UploadProgress } from './owner';
+export {
+  HearthOwner,
+  type ListOptions,
+  type SignInOptions,
+  type UploadOptions,
+  type UploadProgress,
+} from './owner';
 export {
   canonicalJson,
   jsonHash,

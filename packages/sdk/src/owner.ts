@@ -114,14 +114,17 @@ export class HearthOwner {
 
   private async signerFor(given?: HearthSigner): Promise<ResolvedSigner> {
     if (given) return resolveSigner(given);
-    if (!this.signer) throw new Error('no signer: pass a wallet client or account (the session was given as a token)');
+    if (!this.signer)
+      throw new Error('no signer: pass a wallet client or account (the session was given as a token)');
     return this.signer;
   }
 
   // ── servers ──────────────────────────────────────────────────────────────────────────────────────────────
 
   async listServers(options: ListOptions = {}): Promise<Page<Server>> {
-    return (await unwrap(this.http.api.GET('/v1/servers', { params: { query: options } }))) as unknown as Page<Server>;
+    return (await unwrap(
+      this.http.api.GET('/v1/servers', { params: { query: options } }),
+    )) as unknown as Page<Server>;
   }
 
   servers(): AsyncGenerator<Server> {
@@ -180,9 +183,9 @@ export class HearthOwner {
       const iterator = body[Symbol.asyncIterator]();
       init.body = new ReadableStream<Uint8Array>({
         async pull(controller) {
-          const { done, value } = await iterator.next();
-          if (done) controller.close();
-          else controller.enqueue(value);
+          const next = (await iterator.next()) as IteratorResult<Uint8Array, unknown>;
+          if (next.done) controller.close();
+          else controller.enqueue(next.value);
         },
         async cancel() {
           await iterator.return?.();
@@ -192,7 +195,7 @@ export class HearthOwner {
     } else {
       const parts: Uint8Array[] = [];
       for await (const part of body) parts.push(part);
-      init.body = new Blob(parts as Uint8Array<ArrayBuffer>[]);
+      init.body = new Blob(parts);
     }
     // A streamed body cannot be replayed: uploads are not retried.
     const res = await this.http.request(
@@ -214,9 +217,7 @@ export class HearthOwner {
   }
 
   async getFile(serverId: string, fileId: string): Promise<HearthFile> {
-    return this.json(
-      await this.http.request('GET', `/v1/servers/${enc(serverId)}/files/${enc(fileId)}`),
-    );
+    return this.json(await this.http.request('GET', `/v1/servers/${enc(serverId)}/files/${enc(fileId)}`));
   }
 
   /** The file's bytes (decrypted by the gateway for server-side files), as a web stream. */
@@ -239,30 +240,50 @@ export class HearthOwner {
     const { typedData } = await unwrap(
       this.http.api.POST('/v1/servers/{id}/grants/typed-data', { params: { path: { id: serverId } }, body }),
     );
-    return typedData as unknown as TypedData;
+    return typedData;
   }
 
   /** Relays owner-signed grant typed data; resolves once mined. */
-  async relayGrant(serverId: string, typedData: TypedData, signature: string): Promise<{ grantId: string; txHash: string }> {
+  async relayGrant(
+    serverId: string,
+    typedData: TypedData,
+    signature: string,
+  ): Promise<{ grantId: string; txHash: string }> {
     return this.json(
-      await this.http.request('POST', `/v1/servers/${enc(serverId)}/grants`, jsonInit({ typedData, signature })),
+      await this.http.request(
+        'POST',
+        `/v1/servers/${enc(serverId)}/grants`,
+        jsonInit({ typedData, signature }),
+      ),
     );
   }
 
   /** Prepare, sign (the session's wallet, or `signer`), relay. */
-  async grant(serverId: string, input: GrantInput, signer?: HearthSigner): Promise<{ grantId: string; txHash: string }> {
+  async grant(
+    serverId: string,
+    input: GrantInput,
+    signer?: HearthSigner,
+  ): Promise<{ grantId: string; txHash: string }> {
     const typedData = await this.prepareGrant(serverId, input);
-    const signature = await (await this.signerFor(signer)).signTypedData(typedData as unknown as Record<string, unknown>);
+    const signature = await (
+      await this.signerFor(signer)
+    ).signTypedData(typedData as unknown as Record<string, unknown>);
     return this.relayGrant(serverId, typedData, signature);
   }
 
   /** Revokes a grant: its revoke typed data, signed, relayed; effective from the next block. */
-  async revokeGrant(serverId: string, grantId: string, signer?: HearthSigner): Promise<{ grantId: string; txHash: string }> {
+  async revokeGrant(
+    serverId: string,
+    grantId: string,
+    signer?: HearthSigner,
+  ): Promise<{ grantId: string; txHash: string }> {
     const base = `/v1/servers/${enc(serverId)}/grants/${enc(grantId)}/revoke`;
     const { typedData } = await this.json<{ typedData: TypedData }>(
       await this.http.request('POST', `${base}/typed-data`),
     );
-    const signature = await (await this.signerFor(signer)).signTypedData(typedData as unknown as Record<string, unknown>);
+    const signature = await (
+      await this.signerFor(signer)
+    ).signTypedData(typedData as unknown as Record<string, unknown>);
     return this.json(await this.http.request('POST', base, jsonInit({ typedData, signature })));
   }
 
@@ -282,18 +303,33 @@ export class HearthOwner {
 
   async createApiKey(
     serverId: string,
-    input: { name: string; appAddress: string; operations?: string[]; origins?: string[]; ratePerMinute?: number },
+    input: {
+      name: string;
+      appAddress: string;
+      operations?: string[];
+      origins?: string[];
+      ratePerMinute?: number;
+    },
   ): Promise<CreatedApiKey> {
-    return this.json(await this.http.request('POST', `/v1/servers/${enc(serverId)}/api-keys`, jsonInit(input)));
+    return this.json(
+      await this.http.request('POST', `/v1/servers/${enc(serverId)}/api-keys`, jsonInit(input)),
+    );
   }
 
   async listApiKeys(serverId: string, options: ListOptions = {}): Promise<Page<ApiKey>> {
-    return this.json(await this.http.request('GET', `/v1/servers/${enc(serverId)}/api-keys${query(options)}`));
+    return this.json(
+      await this.http.request('GET', `/v1/servers/${enc(serverId)}/api-keys${query(options)}`),
+    );
   }
 
   /** A new secret for the key; the previous one keeps working for the grace period. */
-  async rotateApiKey(serverId: string, keyId: string): Promise<CreatedApiKey & { previousKeyExpiresAt?: string }> {
-    return this.json(await this.http.request('POST', `/v1/servers/${enc(serverId)}/api-keys/${enc(keyId)}/rotate`));
+  async rotateApiKey(
+    serverId: string,
+    keyId: string,
+  ): Promise<CreatedApiKey & { previousKeyExpiresAt?: string }> {
+    return this.json(
+      await this.http.request('POST', `/v1/servers/${enc(serverId)}/api-keys/${enc(keyId)}/rotate`),
+    );
   }
 
   async revokeApiKey(serverId: string, keyId: string): Promise<void> {
@@ -306,18 +342,25 @@ export class HearthOwner {
     serverId: string,
     options: ListOptions & Record<string, string | number | undefined> = {},
   ): Promise<Page<AccessLogEntry>> {
-    return this.json(await this.http.request('GET', `/v1/servers/${enc(serverId)}/access-log${query(options)}`));
+    return this.json(
+      await this.http.request('GET', `/v1/servers/${enc(serverId)}/access-log${query(options)}`),
+    );
   }
 
   /** Every access-log row, newest first, fetched a page at a time as the iteration goes. */
-  accessLog(serverId: string, filters: Record<string, string | undefined> = {}): AsyncGenerator<AccessLogEntry> {
+  accessLog(
+    serverId: string,
+    filters: Record<string, string | undefined> = {},
+  ): AsyncGenerator<AccessLogEntry> {
     return paginate((cursor) => this.accessLogPage(serverId, { ...filters, limit: 200, cursor }));
   }
 
   async usage(serverId: string, range: { from?: string; to?: string } = {}): Promise<UsageRow[]> {
     const out: UsageRow[] = [];
     for await (const row of paginate<UsageRow>(async (cursor) =>
-      this.json(await this.http.request('GET', `/v1/servers/${enc(serverId)}/usage${query({ ...range, cursor })}`)),
+      this.json(
+        await this.http.request('GET', `/v1/servers/${enc(serverId)}/usage${query({ ...range, cursor })}`),
+      ),
     )) {
       out.push(row);
     }
@@ -327,7 +370,9 @@ export class HearthOwner {
   // ── collectives ──────────────────────────────────────────────────────────────────────────────────────────
 
   async createCollective(input: { name: string; k?: number }): Promise<Server> {
-    return this.json(await this.http.request('POST', '/v1/servers', jsonInit({ kind: 'collective', ...input })));
+    return this.json(
+      await this.http.request('POST', '/v1/servers', jsonInit({ kind: 'collective', ...input })),
+    );
   }
 
   async addMember(serverId: string, address: string, role: 'admin' | 'member' = 'member'): Promise<Member> {
@@ -338,7 +383,12 @@ export class HearthOwner {
 
   members(serverId: string): AsyncGenerator<Member> {
     return paginate(async (cursor) =>
-      this.json(await this.http.request('GET', `/v1/servers/${enc(serverId)}/members${query({ limit: 200, cursor })}`)),
+      this.json(
+        await this.http.request(
+          'GET',
+          `/v1/servers/${enc(serverId)}/members${query({ limit: 200, cursor })}`,
+        ),
+      ),
     );
   }
 
@@ -357,7 +407,9 @@ export class HearthOwner {
     const { typedData } = await this.json<{ typedData: TypedData }>(
       await this.http.request('POST', `${base}/typed-data`, jsonInit({ app, action })),
     );
-    const signature = await (await this.signerFor(signer)).signTypedData(typedData as unknown as Record<string, unknown>);
+    const signature = await (
+      await this.signerFor(signer)
+    ).signTypedData(typedData as unknown as Record<string, unknown>);
     return this.json(await this.http.request('POST', base, jsonInit({ typedData, signature })));
   }
 

@@ -70,7 +70,8 @@ export async function verifyReceiptWith(
   expect: ReceiptExpectations,
 ): Promise<VerifiedReceipt> {
   const receipt = op.receipt as Receipt | undefined;
-  if (!receipt || !receipt.typedData || !receipt.signature) fail('missing', 'the operation carries no receipt');
+  if (!receipt || !receipt.typedData || !receipt.signature)
+    fail('missing', 'the operation carries no receipt');
   const { message } = receipt.typedData;
   let signer: `0x${string}`;
   try {
@@ -87,22 +88,27 @@ export async function verifyReceiptWith(
   if (getAddress(message.server) !== server) fail('server', `the receipt names server ${message.server}`);
   checked.push('server');
   if (op.id !== undefined) {
-    if (message.operationId !== op.id) fail('operationId', `the receipt is for ${message.operationId}, not ${op.id}`);
+    if (message.operationId !== op.id)
+      fail('operationId', `the receipt is for ${message.operationId}, not ${op.id}`);
     checked.push('operationId');
   }
   if (expect.appAddress !== undefined) {
-    if (getAddress(message.app) !== getAddress(expect.appAddress)) fail('app', `the receipt names app ${message.app}`);
+    if (getAddress(message.app) !== getAddress(expect.appAddress))
+      fail('app', `the receipt names app ${message.app}`);
     checked.push('app');
   }
   if (op.status === 'succeeded') {
-    if (!('result' in op)) fail('outputHash', 'the result is not in the operation (expired?): nothing to hash');
+    if (!('result' in op))
+      fail('outputHash', 'the result is not in the operation (expired?): nothing to hash');
     const hash = jsonHash(op.result);
-    if (hash !== message.outputHash) fail('outputHash', `the result hashes to ${hash}, the receipt says ${message.outputHash}`);
+    if (hash !== message.outputHash)
+      fail('outputHash', `the result hashes to ${hash}, the receipt says ${message.outputHash}`);
     checked.push('outputHash');
   }
   if (message.parametersHash !== undefined) {
     const parameters = expect.parameters ?? op.parameters;
-    if (parameters === undefined) fail('parametersHash', 'the receipt has a parameters hash but no parameters were given');
+    if (parameters === undefined)
+      fail('parametersHash', 'the receipt has a parameters hash but no parameters were given');
     const hash = jsonHash(parameters);
     if (hash !== message.parametersHash) {
       fail('parametersHash', `the parameters hash to ${hash}, the receipt says ${message.parametersHash}`);

@@ -10,7 +10,10 @@ export interface ResolvedSigner {
 }
 
 function isWalletClient(s: HearthSigner): s is WalletClient {
-  return typeof (s as WalletClient).request === 'function' && typeof (s as WalletClient).signTypedData === 'function';
+  return (
+    typeof (s as WalletClient).request === 'function' &&
+    typeof (s as WalletClient).signTypedData === 'function'
+  );
 }
 
 /** One interface over accounts and wallet clients; the typed data is signed exactly as the gateway returned it. */
@@ -32,7 +35,7 @@ export async function resolveSigner(signer: HearthSigner): Promise<ResolvedSigne
   }
   return {
     address: account.address,
-    signMessage: (message) => account.signMessage!({ message }),
-    signTypedData: (typedData) => account.signTypedData!(typedData as unknown as TypedDataDefinition),
+    signMessage: (message) => account.signMessage({ message }),
+    signTypedData: (typedData) => account.signTypedData(typedData as unknown as TypedDataDefinition),
   };
 }

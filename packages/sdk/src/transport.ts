@@ -66,9 +66,12 @@ export class Transport {
   /** Sends a Request (openapi-fetch's) with auth and retries; a retry replays a clone of it. */
   async send(request: Request, opts: { retry?: boolean } = {}): Promise<Response> {
     const token = this.credential();
-    if (token && !request.headers.has('authorization')) request.headers.set('authorization', `Bearer ${token}`);
+    if (token && !request.headers.has('authorization'))
+      request.headers.set('authorization', `Bearer ${token}`);
     const retries = opts.retry === false ? 0 : this.retry.retries;
-    return this.withRetries(retries, request.signal, (last) => this.fetchImpl(last ? request : request.clone()));
+    return this.withRetries(retries, request.signal, (last) =>
+      this.fetchImpl(last ? request : request.clone()),
+    );
   }
 
   /**
@@ -85,10 +88,16 @@ export class Transport {
     const headers = new Headers(init.headers);
     const token = this.credential();
     if (token && !headers.has('authorization')) headers.set('authorization', `Bearer ${token}`);
-    const replayable = init.body === undefined || init.body === null || typeof init.body === 'string' || init.body instanceof Blob;
+    const replayable =
+      init.body === undefined ||
+      init.body === null ||
+      typeof init.body === 'string' ||
+      init.body instanceof Blob;
     const retries = opts.retry === false || !replayable ? 0 : this.retry.retries;
     const url = `${this.baseUrl}${path}`;
-    const res = await this.withRetries(retries, init.signal, () => this.fetchImpl(url, { ...init, method, headers }));
+    const res = await this.withRetries(retries, init.signal, () =>
+      this.fetchImpl(url, { ...init, method, headers }),
+    );
     if (!res.ok) throw await HearthProblemError.fromResponse(res);
     return res;
   }
@@ -117,7 +126,8 @@ export async function unwrap<T>(
   call: Promise<{ data?: T; error?: unknown; response: Response }>,
 ): Promise<NonNullable<T>> {
   const { data, error, response } = await call;
-  if (!response.ok || error !== undefined) throw HearthProblemError.fromBody(response.status, error, response.headers);
+  if (!response.ok || error !== undefined)
+    throw HearthProblemError.fromBody(response.status, error, response.headers);
   return data as NonNullable<T>;
 }
 

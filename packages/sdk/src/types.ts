@@ -2,7 +2,11 @@ import type { paths } from './generated/openapi';
 
 type JsonOf<R> = R extends { content: { 'application/json': infer T } } ? T : never;
 /** The JSON a route answers with, from the generated OpenAPI types. */
-export type ResponseOf<P extends keyof paths, M extends keyof paths[P], S extends number = 200> = paths[P][M] extends {
+export type ResponseOf<
+  P extends keyof paths,
+  M extends keyof paths[P],
+  S extends number = 200,
+> = paths[P][M] extends {
   responses: infer R;
 }
   ? S extends keyof R
