@@ -97,7 +97,15 @@ describe('API keys', () => {
 
     const me = await whoami(created.key);
     assert.equal(me.status, 200);
-    assert.deepEqual(await me.json(), { keyId: created.id, serverId: owner.serverId, appAddress });
+    const server = (await (
+      await fetch(`${gw.url}/v1/servers/${owner.serverId}`, { headers: bearer(owner.token) })
+    ).json()) as { address: string };
+    assert.deepEqual(await me.json(), {
+      keyId: created.id,
+      serverId: owner.serverId,
+      appAddress,
+      serverAddress: server.address,
+    });
     assert.equal(me.headers.get('ratelimit-limit'), '100');
     assert.equal(me.headers.get('ratelimit-remaining'), '99');
     assert.match(me.headers.get('ratelimit-reset') ?? '', /^\d+$/);

@@ -1,6 +1,7 @@
 import { GrantRelayer } from '@hearth/permissions';
 import { generatePrivateKey, privateKeyToAccount, type PrivateKeyAccount } from 'viem/accounts';
 import type { HearthConfig } from '@hearth/config';
+import { HearthOwner } from '@hearth/sdk';
 import { bearer, signIn } from './siwe';
 
 export interface Tenant {
@@ -26,29 +27,26 @@ export async function json<T>(res: Response): Promise<T> {
 export async function newTenant(url: string): Promise<Tenant> {
   const owner = privateKeyToAccount(generatePrivateKey());
   const s = await signIn(url, owner);
-  const server = await json<{ address: `0x${string}` }>(
-    await fetch(`${url}/v1/servers/${s.serverId}`, { headers: bearer(s.token) }),
-  );
+  const server = await ownerClient(url, s.token).getServer(s.serverId);
   return { owner, token: s.token, serverId: s.serverId, serverAddress: server.address };
 }
 
+/** The SDK's owner client for a session token (no retries: tests see each 429/503 as it comes). */
+export function ownerClient(url: string, token: string): HearthOwner {
+  return new HearthOwner({ baseUrl: url, token, retry: { retries: 0 } });
+}
+
 export async function uploadText(url: string, t: Tenant, name: string, text: string): Promise<string> {
-  const res = await fetch(`${url}/v1/servers/${t.serverId}/files?name=${encodeURIComponent(name)}`, {
-    method: 'POST',
-    headers: { ...bearer(t.token), 'content-type': 'text/plain' },
-    body: text,
-  });
-  return (await json<{ id: string }>(res)).id;
+  return (await ownerClient(url, t.token).upload(t.serverId, text, { name, contentType: 'text/plain' })).id;
 }
 
 export async function newApp(url: string, t: Tenant, extra: Record<string, unknown> = {}): Promise<App> {
   const account = privateKeyToAccount(generatePrivateKey());
-  const res = await fetch(`${url}/v1/servers/${t.serverId}/api-keys`, {
-    method: 'POST',
-    headers: { ...bearer(t.token), 'content-type': 'application/json' },
-    body: JSON.stringify({ name: 'test app', appAddress: account.address, ...extra }),
+  const body = await ownerClient(url, t.token).createApiKey(t.serverId, {
+    name: 'test app',
+    appAddress: account.address,
+    ...extra,
   });
-  const body = await json<{ id: string; key: string }>(res);
   return { account, keyId: body.id, key: body.key };
 }
 

@@ -1,0 +1,121 @@
+import type { paths } from './generated/openapi';
+
+type JsonOf<R> = R extends { content: { 'application/json': infer T } } ? T : never;
+/** The JSON a route answers with, from the generated OpenAPI types. */
+export type ResponseOf<
+  P extends keyof paths,
+  M extends keyof paths[P],
+  S extends number = 200,
+> = paths[P][M] extends {
+  responses: infer R;
+}
+  ? S extends keyof R
+    ? JsonOf<R[S]>
+    : never
+  : never;
+/** The JSON body a route takes. */
+export type BodyOf<P extends keyof paths, M extends keyof paths[P]> = paths[P][M] extends {
+  requestBody?: { content: { 'application/json': infer B } };
+}
+  ? B
+  : never;
+
+export type Hex = `0x${string}`;
+
+export interface Server {
+  id: string;
+  kind: 'personal' | 'collective';
+  name: string;
+  address: Hex;
+  publicKey: string;
+  owner: Hex;
+  policy: { kind: string; address?: Hex };
+  createdAt: string;
+  [extra: string]: unknown;
+}
+
+export interface HearthFile {
+  id: string;
+  name: string;
+  size: number;
+  contentType: string;
+  encryption: 'server' | 'client';
+  contributor?: string;
+  createdAt: string;
+  [extra: string]: unknown;
+}
+
+export interface ApiKey {
+  id: string;
+  name: string;
+  appAddress: Hex;
+  operations?: string[] | null;
+  origins?: string[] | null;
+  ratePerMinute?: number;
+  [extra: string]: unknown;
+}
+
+export interface CreatedApiKey extends ApiKey {
+  /** The secret, shown once. */
+  key: string;
+}
+
+export interface TypedData {
+  domain: Record<string, unknown>;
+  types: Record<string, unknown>;
+  primaryType: string;
+  message: Record<string, unknown>;
+}
+
+export interface Grant {
+  grantId: string;
+  grantee: Hex;
+  operations: string[];
+  fileIds: string[];
+  allFiles: boolean;
+  expiresAt: string | null;
+  status: 'active' | 'revoked' | 'expired';
+  txHash?: string;
+  [extra: string]: unknown;
+}
+
+export interface GrantInput {
+  appAddress: string;
+  operations: string[];
+  fileIds?: string[];
+  allFiles?: boolean;
+  /** ISO 8601 or a Date; none = never expires. */
+  expiresAt?: string | Date;
+}
+
+export type AccessLogEntry = Record<string, unknown> & { id: string; outcome?: string; createdAt?: string };
+export type UsageRow = Record<string, unknown>;
+export interface Member {
+  address: Hex;
+  role: 'admin' | 'member';
+  [extra: string]: unknown;
+}
+
+export type OperationStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'denied' | 'cancelled';
+
+export interface Operation {
+  id: string;
+  serverId?: string;
+  status: OperationStatus;
+  operation: string;
+  operationVersion?: string;
+  fileIds?: string[];
+  grantId?: string | null;
+  parameters?: Record<string, unknown>;
+  result?: unknown;
+  receipt?: import('./receipts').Receipt;
+  error?: { code: string; detail: string };
+  [extra: string]: unknown;
+}
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+export const TERMINAL_STATUSES: ReadonlySet<string> = new Set(['succeeded', 'failed', 'denied', 'cancelled']);
