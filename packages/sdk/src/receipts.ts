@@ -1,5 +1,5 @@
 import { sha256 } from '@noble/hashes/sha2';
-import { getAddress, recoverTypedDataAddress, type TypedDataDefinition } from 'viem';
+import { getAddress, keccak256, recoverTypedDataAddress, stringToHex, type TypedDataDefinition } from 'viem';
 import { toHex } from './bytes';
 import { ReceiptVerificationError } from './errors';
 
@@ -50,9 +50,14 @@ export function canonicalJson(value: unknown): string {
   );
 }
 
-/** `0x` SHA-256 of the canonical JSON: a receipt's outputHash (and parametersHash). */
+/** `0x` SHA-256 of the canonical JSON: a receipt's outputHash. */
 export function jsonHash(value: unknown): `0x${string}` {
   return `0x${toHex(sha256(new TextEncoder().encode(canonicalJson(value))))}`;
+}
+
+/** keccak256 of the canonical JSON: a receipt's parametersHash (docs/operations-and-receipts.md). */
+export function parametersHash(parameters: unknown): `0x${string}` {
+  return keccak256(stringToHex(canonicalJson(parameters)));
 }
 
 function fail(reason: string, message: string): never {
@@ -109,7 +114,7 @@ export async function verifyReceiptWith(
     const parameters = expect.parameters ?? op.parameters;
     if (parameters === undefined)
       fail('parametersHash', 'the receipt has a parameters hash but no parameters were given');
-    const hash = jsonHash(parameters);
+    const hash = parametersHash(parameters);
     if (hash !== message.parametersHash) {
       fail('parametersHash', `the parameters hash to ${hash}, the receipt says ${message.parametersHash}`);
     }
