@@ -1,5 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { identityKeyContext } from '@hearth/blobs';
+import { decryptEnvelope, encryptEnvelope, ENVELOPE_CONTENT_TYPE } from '@hearth/crypto';
 import { fileKeyContext, isKeyManagerError, type KeyManager } from '@hearth/kms';
 import { generatePrivateKey, type PrivateKeyAccount, privateKeyToAccount } from 'viem/accounts';
 import { OperationRepository } from '@hearth/db';
@@ -279,6 +281,49 @@ describe('data collectives', () => {
     );
   });
 
+  it("the creator (an admin) and other members never read, name or delete a member's contribution: 404; admins see per-member counts and sizes", async () => {
+    const target = members[1];
+    for (const reader of [admin, members[0]]) {
+      const who = reader === admin ? 'the creator' : 'another member';
+      const content = await fetch(url(`/files/${target.fileId}/content`), { headers: bearer(reader.token) });
+      assert.equal(content.status, 404, `${who} downloads a member's contribution`);
+      assert.equal((await problemOf(content)).code, 'not_found');
+      const head = await fetch(url(`/files/${target.fileId}`), { headers: bearer(reader.token) });
+      assert.equal(head.status, 404, `${who} reads its name`);
+      const listed = await json<{ items: Array<{ id: string; name: string }> }>(
+        await fetch(url('/files?limit=200'), { headers: bearer(reader.token) }),
+      );
+      assert.ok(!listed.items.some((f) => f.id === target.fileId), `${who} lists it`);
+      const del = await fetch(url(`/files/${target.fileId}`), {
+        method: 'DELETE',
+        headers: bearer(reader.token),
+      });
+      assert.equal(del.status, 404, `${who} deletes it`);
+    }
+    assert.equal(
+      (await json<{ items: unknown[] }>(await fetch(url('/files'), { headers: bearer(admin.token) }))).items
+        .length,
+      0,
+      'the creator contributed nothing, so lists nothing',
+    );
+    const own = await fetch(url(`/files/${target.fileId}/content`), { headers: bearer(target.token) });
+    assert.equal(own.status, 200, 'the contributor still reads it');
+    assert.equal(await own.text(), JOURNALS[1]);
+    const roster = await json<{
+      items: Array<{ address: string; contributions: { files: number; bytes: string } }>;
+    }>(await fetch(url('/members?limit=200'), { headers: bearer(admin.token) }));
+    const row = roster.items.find((m) => m.address === target.address)!;
+    assert.deepEqual(row.contributions, {
+      files: 1,
+      bytes: String(Buffer.byteLength(JOURNALS[1])),
+    });
+    assert.deepEqual(roster.items.find((m) => m.address === admin.address)!.contributions, {
+      files: 0,
+      bytes: '0',
+    });
+    assert.ok(!JSON.stringify(roster).includes('journal-'), 'no file names in the roster');
+  });
+
   it('whitelist changes: admins get typed data for the owner to sign; the platform relays it', async () => {
     const byMember = await post(members[0].token, '/whitelist/typed-data', {
       app: appIn.account.address,
@@ -438,8 +483,77 @@ describe('data collectives', () => {
     assert.equal((await fetch(url('/access-log'), { headers: bearer(stranger.token) })).status, 404);
   });
 
-  it('removing a member deletes their files and destroys their key (crypto-shredding)', async () => {
+  it("crypto-shred: a backup of a removed member's chunk rows and wrapped keys opens with no key that remains, client envelopes included", async () => {
     const gone = members[5];
+    const { publicKey } = await json<{ publicKey: string }>(
+      await fetch(url(''), { headers: bearer(gone.token) }),
+    );
+    const secret = 'sealed on the client, meant to die with its member';
+    const sent = await fetch(url('/files?name=envelope.bin'), {
+      method: 'POST',
+      headers: { ...bearer(gone.token), 'content-type': ENVELOPE_CONTENT_TYPE },
+      body: encryptEnvelope(publicKey, Buffer.from(secret)),
+    });
+    assert.equal(sent.status, 201, await sent.clone().text());
+    const envelopeId = ((await sent.json()) as { id: string }).id;
+    const back = await fetch(url(`/files/${envelopeId}/content`), { headers: bearer(gone.token) });
+    assert.equal(back.status, 200);
+    const [server] = await db.query<Array<{ kms_key_ref: string; wrapped_identity_key: Buffer }>>(
+      `SELECT kms_key_ref, wrapped_identity_key FROM servers WHERE id = $1`,
+      [collectiveId],
+    );
+    const identityKey = await kms.decrypt(
+      server.kms_key_ref,
+      server.wrapped_identity_key,
+      identityKeyContext(collectiveId),
+    );
+    assert.equal(
+      decryptEnvelope(identityKey, Buffer.from(await back.arrayBuffer())).toString(),
+      secret,
+      'the contributor gets their envelope back as sent',
+    );
+
+    // The backup: every chunk row and wrapped key of the member's contributions.
+    const backup = await db.query<
+      Array<{ id: string; encryption: string; wrapped_data_key: Buffer | null; chunks: Buffer[] }>
+    >(
+      `SELECT f.id, f.encryption, f.wrapped_data_key,
+              array(SELECT c.data FROM file_chunks c WHERE c.file_id = f.id ORDER BY c.seq) AS chunks
+         FROM files f WHERE f.server_id = $1 AND f.contributor_address = $2`,
+      [collectiveId, gone.address.toLowerCase()],
+    );
+    assert.deepEqual(backup.map((f) => f.encryption).sort(), ['client', 'server']);
+
+    const res = await fetch(url(`/members/${gone.address}`), { method: 'DELETE', headers: bearer(admin.token) });
+    assert.equal(res.status, 204, await res.clone().text());
+
+    const remaining = [
+      server.kms_key_ref,
+      ...(
+        await db.query<Array<{ kms_key_ref: string }>>(
+          `SELECT kms_key_ref FROM server_members WHERE server_id = $1`,
+          [collectiveId],
+        )
+      ).map((r) => r.kms_key_ref),
+    ];
+    assert.equal(remaining.length, 7, 'the tenant key and six members left');
+    for (const file of backup) {
+      assert.ok(file.wrapped_data_key, `${file.encryption} file ${file.id} carries a wrapped data key`);
+      for (const ref of remaining) {
+        await assert.rejects(
+          kms.unwrapDataKey(ref, file.wrapped_data_key, fileKeyContext(collectiveId, file.id)),
+          `${ref} opens ${file.id}`,
+        );
+      }
+      // The identity key opens envelopes: the stored bytes are no envelope any more.
+      assert.throws(() => decryptEnvelope(identityKey, Buffer.concat(file.chunks)));
+      for (const chunk of file.chunks) assert.ok(!chunk.includes(Buffer.from('meant to die')));
+    }
+    identityKey.fill(0);
+  });
+
+  it('removing a member deletes their files and destroys their key (crypto-shredding)', async () => {
+    const gone = members[3];
     const [file] = await db.query<
       Array<{
         id: string;
@@ -504,7 +618,7 @@ describe('data collectives', () => {
     const list = await json<{ items: Array<{ address: string }> }>(
       await fetch(url('/members'), { headers: bearer(admin.token) }),
     );
-    assert.equal(list.items.length, 5);
+    assert.equal(list.items.length, 4);
     // The creator owns the Whitelist and cannot be removed.
     const owner = await fetch(url(`/members/${admin.address}`), {
       method: 'DELETE',

@@ -10,6 +10,8 @@ export * from './entities/file-chunk.entity';
 export * from './entities/operation.entity';
 export * from './entities/access-log.entity';
 export * from './entities/usage.entity';
+export * from './entities/dataset.entity';
+export * from './entities/privacy-budget.entity';
 export * from './pagination';
 export * from './blob-store';
 export * from './db.module';

@@ -1,10 +1,10 @@
 import { Module } from '@nestjs/common';
-import { DatabaseModule, FileRepository, OperationRepository } from '@hearth/db';
+import { CollectiveDataRepository, DatabaseModule, FileRepository, OperationRepository } from '@hearth/db';
 import { OperationsController } from './operations.controller';
 import { OperationsService } from './operations.service';
 
 @Module({
-  imports: [DatabaseModule.forFeature([OperationRepository, FileRepository])],
+  imports: [DatabaseModule.forFeature([OperationRepository, FileRepository, CollectiveDataRepository])],
   controllers: [OperationsController],
   providers: [OperationsService],
 })

@@ -3,6 +3,7 @@ import { resultAad, resultKeyContext, unpackChunks } from '@hearth/blobs';
 import { HEARTH_CONFIG, type HearthConfig } from '@hearth/config';
 import { decryptChunks, sha256Bytes32 } from '@hearth/crypto';
 import {
+  CollectiveDataRepository,
   FileRepository,
   OperationRepository,
   type Page,
@@ -53,6 +54,7 @@ export class OperationsService {
     @Inject(HEARTH_CONFIG) config: HearthConfig,
     private readonly files: FileRepository,
     private readonly operations: OperationRepository,
+    private readonly collectives: CollectiveDataRepository,
     private readonly chain: Chain,
     @Inject(KEY_MANAGER) private readonly keys: KeyManager,
     private readonly queue: OperationQueue,
@@ -124,8 +126,35 @@ export class OperationsService {
         ],
       );
     }
-    await this.checkFiles(server.id, body.fileIds);
+    if (server.kind === 'collective') await this.checkCollectiveScope(server.id, body);
+    else await this.checkFiles(server.id, body);
     return validated;
+  }
+
+  /**
+   * A collective's aggregate runs over its whole current contribution set or a dataset an admin published:
+   * never files the app picks ({all} and {all but one}, subtracted, would tell one member's data).
+   */
+  private async checkCollectiveScope(serverId: string, body: CreateOperationBody): Promise<void> {
+    if (body.fileIds !== undefined && body.fileIds.length > 0) {
+      throw new ProblemError(
+        400,
+        ErrorCode.file_selection_not_allowed,
+        "A collective's aggregates run over all its current contributions, or a published dataset (datasetId); an app does not pick files",
+        [
+          {
+            field: 'fileIds',
+            code: 'file_selection_not_allowed',
+            message: 'leave fileIds out; name a datasetId or nothing (every current contribution)',
+          },
+        ],
+      );
+    }
+    if (body.datasetId && !(await this.collectives.findDataset(serverId, body.datasetId))) {
+      throw new ProblemError(404, ErrorCode.not_found, 'No such dataset on this collective', [
+        { field: 'datasetId', code: 'not_found', message: 'no such dataset on this collective' },
+      ]);
+    }
   }
 
   /** The server's policy allows this app, operation and files, as the chain has it now. */
@@ -137,6 +166,9 @@ export class OperationsService {
         { field: 'grantId', code: 'required', message: 'this server is governed by grants: name the grant' },
       ]);
     }
+    // A collective's scope is its dataset, or (no ids) every current contribution, which a grant covers only
+    // with allFiles; the worker asks the same again at execution time.
+    const collective = server.kind === 'collective';
     const decision = await this.chain.checker.check({
       serverId: server.id,
       ownerAddress: getAddress(server.ownerAddress),
@@ -144,7 +176,8 @@ export class OperationsService {
       grantId: body.grantId,
       grantee: key.appAddress,
       operation: body.operation,
-      fileIds: body.fileIds,
+      fileIds: collective ? (body.datasetId ? [body.datasetId] : []) : (body.fileIds ?? []),
+      requireAllFiles: collective && !body.datasetId,
     });
     if (decision.allowed) return;
     if (decision.code === 'chain_unavailable') {
@@ -184,8 +217,9 @@ export class OperationsService {
       operation: body.operation,
       operationVersion: validated.operation.version,
       parameters: validated.params,
-      fileIds: body.fileIds,
+      fileIds: body.fileIds ?? [],
       grantId: body.grantId ?? null,
+      datasetId: body.datasetId ?? null,
       idempotencyKey,
       requestHash,
     });
@@ -219,7 +253,18 @@ export class OperationsService {
     return { view: this.view(existing), replayed: true };
   }
 
-  private async checkFiles(serverId: string, fileIds: string[]): Promise<void> {
+  private async checkFiles(serverId: string, body: CreateOperationBody): Promise<void> {
+    if (body.datasetId !== undefined) {
+      throw ProblemError.validation([
+        { field: 'datasetId', code: 'not_a_collective', message: 'datasets belong to collectives; name fileIds' },
+      ]);
+    }
+    const fileIds = body.fileIds ?? [];
+    if (fileIds.length === 0) {
+      throw ProblemError.validation([
+        { field: 'fileIds', code: 'required', message: 'name at least one file of this server' },
+      ]);
+    }
     const unique = [...new Set(fileIds)];
     if (unique.length !== fileIds.length) {
       throw ProblemError.validation([
@@ -319,6 +364,7 @@ export class OperationsService {
       operationVersion: op.operationVersion,
       fileIds: op.fileIds,
       grantId: op.grantId,
+      ...(op.datasetId ? { datasetId: op.datasetId } : {}),
       createdAt: op.createdAt.toISOString(),
       startedAt: op.startedAt?.toISOString() ?? null,
       finishedAt: op.finishedAt?.toISOString() ?? null,

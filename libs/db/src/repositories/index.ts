@@ -8,4 +8,5 @@ export * from './file.repository';
 export * from './member.repository';
 export * from './access-log.repository';
 export * from './usage.repository';
+export * from './collective-data.repository';
 export * from './prepared';
