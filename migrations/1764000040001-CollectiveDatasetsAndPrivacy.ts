@@ -21,7 +21,9 @@ export class CollectiveDatasetsAndPrivacy1764000040001 implements MigrationInter
         UNIQUE (server_id, version)
       )`);
     await q.query(`ALTER TABLE operations ADD COLUMN dataset_id text`);
-    await q.query(`ALTER TABLE servers ADD COLUMN privacy_epsilon numeric, ADD COLUMN privacy_budget numeric`);
+    await q.query(
+      `ALTER TABLE servers ADD COLUMN privacy_epsilon numeric, ADD COLUMN privacy_budget numeric`,
+    );
     await q.query(`
       CREATE TABLE privacy_budgets (
         server_id text NOT NULL REFERENCES servers(id) ON DELETE CASCADE,
@@ -34,7 +36,9 @@ export class CollectiveDatasetsAndPrivacy1764000040001 implements MigrationInter
 
   async down(q: QueryRunner): Promise<void> {
     await q.query(`DROP TABLE IF EXISTS privacy_budgets`);
-    await q.query(`ALTER TABLE servers DROP COLUMN IF EXISTS privacy_epsilon, DROP COLUMN IF EXISTS privacy_budget`);
+    await q.query(
+      `ALTER TABLE servers DROP COLUMN IF EXISTS privacy_epsilon, DROP COLUMN IF EXISTS privacy_budget`,
+    );
     await q.query(`ALTER TABLE operations DROP COLUMN IF EXISTS dataset_id`);
     await q.query(`DROP TABLE IF EXISTS collective_datasets`);
   }

@@ -248,7 +248,7 @@ export const ERROR_CODE_DOCS: Readonly<Record<ErrorCode, ErrorCodeDoc>> = {
   [ErrorCode.privacy_budget_exhausted]: {
     title: 'Privacy budget exhausted',
     description:
-      "The app has spent its differential-privacy budget (ε) on this collective: no further aggregate is released to it.",
+      'The app has spent its differential-privacy budget (ε) on this collective: no further aggregate is released to it.',
   },
 };
 

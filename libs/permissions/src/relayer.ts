@@ -20,7 +20,7 @@ import {
 import { privateKeyToAccount } from 'viem/accounts';
 import { createHearthPublicClient, hearthChain } from './client';
 import { isTransportError, PermissionsError, revertOf } from './errors';
-import { isFileId, scopeIdToUint, uintToScopeId } from './file-ids';
+import { isDatasetId, isFileId, scopeIdToUint, uintToScopeId } from './file-ids';
 import { abi as dataPermissionsAbi } from './generated/DataPermissions';
 import { abi as whitelistAbi, bytecode as whitelistBytecode } from './generated/Whitelist';
 import {
@@ -158,8 +158,12 @@ export class GrantRelayer {
     const errors: TypedDataFieldError[] = [];
     const fileIds = input.fileIds ?? [];
     fileIds.forEach((f, i) => {
-      if (!isFileId(f))
-        errors.push({ field: `fileIds.${i}`, code: 'invalid_value', message: 'not a file id (fil_…)' });
+      if (!isFileId(f) && !isDatasetId(f))
+        errors.push({
+          field: `fileIds.${i}`,
+          code: 'invalid_value',
+          message: "not a file id (fil_…) or a collective's dataset id (dst_…)",
+        });
     });
     if (errors.length > 0) throw validation(errors);
     const [nonce, now] = await this.chain(() =>

@@ -74,7 +74,7 @@ export const MEMBER_VIEW_SCHEMA = {
     role: { type: 'string', enum: ['admin', 'member'] },
     contributions: {
       type: 'object',
-      description: "How many files and bytes the member contributed (never their names or content)",
+      description: 'How many files and bytes the member contributed (never their names or content)',
       properties: { files: { type: 'integer' }, bytes: { type: 'string', description: 'decimal' } },
     },
     createdAt: { type: 'string', format: 'date-time' },
@@ -123,7 +123,11 @@ export const privacyBody = z
   .strict()
   .superRefine((b, ctx) => {
     if ((b.epsilon === null) !== (b.budget === null)) {
-      ctx.addIssue({ code: 'custom', path: ['budget'], message: 'set both epsilon and budget, or both to null' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['budget'],
+        message: 'set both epsilon and budget, or both to null',
+      });
     } else if (b.epsilon !== null && b.budget !== null && b.epsilon > b.budget) {
       ctx.addIssue({ code: 'custom', path: ['budget'], message: 'must be at least epsilon' });
     }

@@ -256,7 +256,11 @@ export class OperationsService {
   private async checkFiles(serverId: string, body: CreateOperationBody): Promise<void> {
     if (body.datasetId !== undefined) {
       throw ProblemError.validation([
-        { field: 'datasetId', code: 'not_a_collective', message: 'datasets belong to collectives; name fileIds' },
+        {
+          field: 'datasetId',
+          code: 'not_a_collective',
+          message: 'datasets belong to collectives; name fileIds',
+        },
       ]);
     }
     const fileIds = body.fileIds ?? [];

@@ -24,9 +24,7 @@ import type { JobHandler } from './job-handler';
 
 /** Why the parent refuses before any child runs (see `refusal`); a collective's refusal records its file set. */
 type Refusal = (
-  | { missing: string }
-  | { notAggregate: true }
-  | { refused: OperationErrorCode; detail: string }
+  { missing: string } | { notAggregate: true } | { refused: OperationErrorCode; detail: string }
 ) & { collective?: CollectiveFinish };
 
 const ms = (start: number) => Math.round((performance.now() - start) * 100) / 100;
@@ -246,7 +244,9 @@ export class RunOperationHandler implements JobHandler<JobName.RunOperation> {
     return { status: outcome.status };
   }
 
-  private async buildInput(op: OperationEntity): Promise<{ input: OperationTaskInput; collective?: CollectiveFinish } | Refusal> {
+  private async buildInput(
+    op: OperationEntity,
+  ): Promise<{ input: OperationTaskInput; collective?: CollectiveFinish } | Refusal> {
     let loaded = await this.operations.loadRunInput(op.serverId, op.fileIds);
     if (!loaded) throw new Error(`server ${op.serverId} of operation ${op.id} not found`);
     const { server } = loaded;
@@ -262,7 +262,8 @@ export class RunOperationHandler implements JobHandler<JobName.RunOperation> {
       if (op.fileIds.length > 0) {
         return {
           refused: OperationErrorCode.file_selection_not_allowed,
-          detail: 'a collective runs aggregates over all its contributions or a published dataset, not chosen files',
+          detail:
+            'a collective runs aggregates over all its contributions or a published dataset, not chosen files',
         };
       }
       const resolved = await this.collectives.runFileIds(op.serverId, op.datasetId);

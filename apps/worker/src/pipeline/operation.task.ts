@@ -181,7 +181,9 @@ function decryptFiles(
 ): { docs: InputDocument[]; inputBytes: number } {
   let inputBytes = 0;
   const docs: InputDocument[] = input.files.map((file, i) => {
-    const plaintext = scope.track(decryptFile(input.serverId, file, keys.dataKeys[i], keys.identityKey, scope));
+    const plaintext = scope.track(
+      decryptFile(input.serverId, file, keys.dataKeys[i], keys.identityKey, scope),
+    );
     inputBytes += plaintext.length;
     // An envelope's stored type is the envelope's; what it holds is taken as UTF-8 text (the engines refuse
     // anything that does not decode).

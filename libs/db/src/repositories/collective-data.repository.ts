@@ -58,15 +58,23 @@ export class CollectiveDataRepository {
     }
   }
 
-  /** The collective's datasets, newest version first, after `cursor` (an id): up to `limit + 1` rows. */
+  /**
+   * The collective's datasets, newest version first, after `cursor` (a dataset id): up to `limit + 1` rows.
+   * Served by the (server_id, version) unique index.
+   */
   async listDatasets(serverId: string, page: { limit: number; cursor?: string }): Promise<DatasetEntity[]> {
     this.datasetColumns ??= columnsOf(this.dataSource, DatasetEntity);
     const p = new Params();
     const where = [`server_id = ${p.add(serverId)}`];
-    if (page.cursor) where.push(`id COLLATE "C" < ${p.add(page.cursor)}`);
+    if (page.cursor) {
+      // The cursor is the last id of the previous page; its version is where this page starts.
+      where.push(
+        `version < (SELECT version FROM collective_datasets WHERE server_id = $1 AND id = ${p.add(page.cursor)})`,
+      );
+    }
     const rows: Array<Record<string, unknown>> = await this.datasets.query(
       `SELECT ${this.datasetColumns} FROM collective_datasets WHERE ${where.join(' AND ')}
-        ORDER BY id COLLATE "C" DESC LIMIT ${p.add(page.limit + 1)}`,
+        ORDER BY version DESC LIMIT ${p.add(page.limit + 1)}`,
       p.values,
     );
     return rows.map((row) => hydrate(this.dataSource, DatasetEntity, row));

@@ -12,4 +12,5 @@ import './operation.repository.medium-cases';
 import './server.repository.medium-cases';
 import './session.repository.medium-cases';
 import './usage.repository.medium-cases';
+import './collective-data.repository.medium-cases';
 import '../health.medium-cases';
