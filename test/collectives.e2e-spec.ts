@@ -469,6 +469,32 @@ describe('data collectives', () => {
     );
   });
 
+  it("a collective's grants name datasets (as 2^128 + the id on-chain) or all contributions, never files", async () => {
+    const typed = (body: Record<string, unknown>) =>
+      post(admin.token, '/grants/typed-data', {
+        appAddress: appIn.account.address,
+        operations: ['counts'],
+        ...body,
+      });
+    const byFiles = await typed({ fileIds: [members[0].fileId] });
+    assert.equal(byFiles.status, 400, await byFiles.clone().text());
+    const p = await problemOf(byFiles);
+    assert.equal(p.code, 'file_selection_not_allowed');
+    assert.ok(p.errors?.some((e) => e.field === 'fileIds'));
+    const unknown = await typed({ datasetIds: [`dst_${'0'.repeat(32)}`] });
+    assert.equal(unknown.status, 404);
+    assert.ok((await problemOf(unknown)).errors?.some((e) => e.field === 'datasetIds.0'));
+    const { typedData } = await json<{ typedData: { message: { fileIds: string[]; allFiles: boolean } } }>(
+      await typed({ datasetIds: [firstDataset.id] }),
+    );
+    assert.deepEqual(typedData.message.fileIds, [
+      ((1n << 128n) | BigInt(`0x${firstDataset.id.slice(4)}`)).toString(10),
+    ]);
+    assert.equal(typedData.message.allFiles, false);
+    const all = await typed({ allFiles: true });
+    assert.equal(all.status, 200);
+  });
+
   it('refuses a non-whitelisted app (not_authorized) and per-person operations (operation_not_allowed)', async () => {
     const out = await submit(gw.url, appOut, { operation: 'counts', parameters: {} });
     assert.equal(out.status, 403);
