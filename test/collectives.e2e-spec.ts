@@ -814,6 +814,16 @@ describe('data collectives', () => {
       headers: bearer(admin.token),
     });
     assert.equal(again.status, 404);
+    // Dataset v1 froze their file: run again, it would differ from earlier runs by exactly their data.
+    const retired = await submit(gw.url, appIn, {
+      operation: 'counts',
+      datasetId: firstDataset.id,
+      parameters: {},
+    });
+    assert.equal(retired.status, 202, await retired.clone().text());
+    const r = await waitDone(gw.url, appIn, ((await retired.json()) as { id: string }).id);
+    assert.equal(r.status, 'denied');
+    assert.equal(r.error?.code, 'dataset_retired');
 
     // A member may leave on their own.
     const leaver = members[4];

@@ -268,6 +268,12 @@ export class RunOperationHandler implements JobHandler<JobName.RunOperation> {
       }
       const resolved = await this.collectives.runFileIds(op.serverId, op.datasetId);
       if (!resolved) return { missing: op.datasetId ?? 'dataset' };
+      if (resolved === 'retired') {
+        return {
+          refused: OperationErrorCode.dataset_retired,
+          detail: 'a member of this dataset was removed since it was published; publish a new version',
+        };
+      }
       fileIds = resolved;
       collective = { fileIds };
       permission = op.datasetId

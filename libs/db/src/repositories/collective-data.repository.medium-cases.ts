@@ -81,6 +81,10 @@ describe('CollectiveDataRepository and finishCollective (real Postgres)', () => 
       rest.map((d) => d.version),
       [1],
     );
+    // A removed contribution retires every dataset that froze it (a run would differ by that member alone).
+    await db.dataSource.query(`DELETE FROM files WHERE id = $1`, [f1.id]);
+    assert.equal(await data.runFileIds(a.server.id, v1.id), 'retired');
+    assert.deepEqual(await data.runFileIds(a.server.id, null), [f2.id, f3.id].sort());
     // Cross-tenant: B's id never resolves A's dataset.
     assert.equal(await data.runFileIds(b.server.id, v1.id), null);
     assert.equal(await data.findDataset(b.server.id, v1.id), null);

@@ -85,19 +85,22 @@ export class CollectiveDataRepository {
   }
 
   /**
-   * The file ids an aggregate runs over: the dataset's (those still stored: a removed member's files are gone
-   * with them), or every ready contribution now. Null when the dataset is not the server's.
+   * The file ids an aggregate runs over: the dataset's, or every ready contribution now. Null when the dataset
+   * is not the server's; 'retired' when a file of it is gone (its member was removed): running it again would
+   * differ from the earlier runs by exactly that member's data.
    */
-  async runFileIds(serverId: string, datasetId: string | null): Promise<string[] | null> {
+  async runFileIds(serverId: string, datasetId: string | null): Promise<string[] | 'retired' | null> {
     if (datasetId) {
-      const rows: Array<{ id: string }> = await this.datasets.query(
-        `SELECT f.id FROM collective_datasets d
-           JOIN files f ON f.server_id = d.server_id AND f.id = ANY(d.file_ids) AND f.status = 'ready'
-          WHERE d.server_id = $1 AND d.id = $2 ORDER BY f.id`,
+      const rows: Array<{ frozen: number; present: string[] | null }> = await this.datasets.query(
+        `SELECT cardinality(d.file_ids) AS frozen,
+                (SELECT array_agg(f.id ORDER BY f.id) FROM files f
+                  WHERE f.server_id = d.server_id AND f.id = ANY(d.file_ids) AND f.status = 'ready') AS present
+           FROM collective_datasets d WHERE d.server_id = $1 AND d.id = $2`,
         [serverId, datasetId],
       );
-      if (rows.length === 0 && !(await this.findDataset(serverId, datasetId))) return null;
-      return rows.map((r) => r.id);
+      if (rows.length === 0) return null;
+      const present = rows[0].present ?? [];
+      return present.length === rows[0].frozen ? present : 'retired';
     }
     const rows: Array<{ id: string }> = await this.datasets.query(
       `SELECT id FROM files WHERE server_id = $1 AND status = 'ready' ORDER BY id`,
