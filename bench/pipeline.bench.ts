@@ -503,6 +503,7 @@ async function floors(s: Setup, operationId: string): Promise<Array<[string, num
     outputHash: `0x${'33'.repeat(32)}`,
     engine: 'builtin',
     model: 'wink',
+    privacyEpsilon: '0',
     issuedAt: new Date().toISOString(),
   });
   return [

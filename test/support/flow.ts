@@ -88,6 +88,7 @@ export async function revoke(relayer: GrantRelayer, t: Tenant, grantId: string):
 export interface OperationBody {
   id: string;
   status: string;
+  fileIds?: string[];
   result?: unknown;
   receipt?: { typedData: Record<string, unknown>; signature: `0x${string}`; signer: `0x${string}` };
   error?: { code: string; detail: string };

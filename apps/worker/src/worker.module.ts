@@ -1,6 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { type HearthConfig, HearthConfigModule } from '@hearth/config';
-import { DatabaseModule, FileRepository, OperationRepository } from '@hearth/db';
+import { CollectiveDataRepository, DatabaseModule, FileRepository, OperationRepository } from '@hearth/db';
 import { WorkerMetrics } from './metrics/worker-metrics';
 import { IsolationPool } from './pipeline/isolation-pool';
 import { WorkerQueueCloser, workerQueueProvider } from './worker-queue';
@@ -23,7 +23,7 @@ export class WorkerModule {
         }),
         HearthConfigModule.forRoot(config),
         DatabaseModule.forRoot(),
-        DatabaseModule.forFeature([OperationRepository, FileRepository]),
+        DatabaseModule.forFeature([OperationRepository, FileRepository, CollectiveDataRepository]),
       ],
       providers: [
         workerQueueProvider,

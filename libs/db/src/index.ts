@@ -12,6 +12,8 @@ export * from './entities/access-log.entity';
 export * from './entities/usage.entity';
 export * from './entities/metadata-key.entity';
 export * from './entities/relay-usage.entity';
+export * from './entities/dataset.entity';
+export * from './entities/privacy-budget.entity';
 export * from './pagination';
 export * from './blob-store';
 export * from './db.module';

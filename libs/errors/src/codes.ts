@@ -55,6 +55,8 @@ export enum ErrorCode {
   member_exists = 'member_exists',
   not_a_member = 'not_a_member',
   below_k_threshold = 'below_k_threshold',
+  file_selection_not_allowed = 'file_selection_not_allowed',
+  privacy_budget_exhausted = 'privacy_budget_exhausted',
 }
 
 /** An `ErrorCode` as its string value, so a library can name codes as plain literals. */
@@ -262,6 +264,16 @@ export const ERROR_CODE_DOCS: Readonly<Record<ErrorCode, ErrorCodeDoc>> = {
   [ErrorCode.below_k_threshold]: {
     title: 'Below k threshold',
     description: "Fewer distinct contributors than the collective's k: no aggregate is released.",
+  },
+  [ErrorCode.file_selection_not_allowed]: {
+    title: 'File selection not allowed',
+    description:
+      "A collective's aggregates run over its whole current contribution set or a published dataset (datasetId), never files an app or grant picks: drop fileIds.",
+  },
+  [ErrorCode.privacy_budget_exhausted]: {
+    title: 'Privacy budget exhausted',
+    description:
+      'The app has spent its differential-privacy budget (ε) on this collective: no further aggregate is released to it.',
   },
 };
 

@@ -35,6 +35,9 @@ export const OperationErrorCode = {
   output_too_large: 'output_too_large',
   missing_contributor: 'missing_contributor',
   below_k_threshold: 'below_k_threshold',
+  privacy_budget_exhausted: 'privacy_budget_exhausted',
+  file_selection_not_allowed: 'file_selection_not_allowed',
+  dataset_retired: 'dataset_retired',
   untrusted_endpoint: 'untrusted_endpoint',
   engine_unavailable: 'engine_unavailable',
   engine_failed: 'engine_failed',
@@ -126,6 +129,21 @@ export const OPERATION_ERROR_CODE_DOCS: Readonly<Record<OperationErrorCode, Oper
   below_k_threshold: {
     status: 'denied',
     description: "Fewer distinct contributors than the collective's k: no aggregate is released.",
+  },
+  privacy_budget_exhausted: {
+    status: 'denied',
+    description:
+      "The app's differential-privacy budget (ε) on this collective would be passed: nothing is released, nothing spent.",
+  },
+  file_selection_not_allowed: {
+    status: 'denied',
+    description:
+      "A collective's aggregate named its own files; it runs over the whole contribution set or a published dataset only.",
+  },
+  dataset_retired: {
+    status: 'denied',
+    description:
+      'A file of the dataset is gone (its member was removed): a run now would differ from earlier ones by that member alone. Publish a new version.',
   },
   untrusted_endpoint: {
     status: 'failed',

@@ -19,3 +19,4 @@ export type {
 } from './types';
 export { inferenceOptionsFromConfig } from './from-config';
 export { warmupEngines } from './warmup';
+export { privatize, laplaceNoise } from './builtin/privacy';

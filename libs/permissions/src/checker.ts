@@ -9,7 +9,7 @@ import type { OperationErrorCodeSubset } from '@hearth/errors';
 import { getAddress, isAddress, type Address, type PublicClient } from 'viem';
 import { createHearthPublicClient } from './client';
 import { isTransportError, revertOf } from './errors';
-import { fileIdToUint, isFileId } from './file-ids';
+import { isDatasetId, isFileId, scopeIdToUint } from './file-ids';
 import { abi as dataPermissionsAbi } from './generated/DataPermissions';
 import { abi as vanaAbi } from './generated/IVanaDataPermission';
 
@@ -39,8 +39,13 @@ export interface PermissionCheckRequest {
   grantId?: string;
   grantee: Address;
   operation: string;
-  /** Hearth file ids (`fil_…`). */
+  /** Hearth file ids (`fil_…`), or a collective's dataset id (`dst_…`) standing for its files. */
   fileIds: string[];
+  /**
+   * A collective's aggregate over every current contribution: a grant must cover all files (`allFiles`), since
+   * the set is the collective's, not one the grant lists.
+   */
+  requireAllFiles?: boolean;
 }
 
 export interface PermissionCheckerOptions {
@@ -262,6 +267,7 @@ export class PermissionChecker {
     if (g.expiresAt !== 0n && block.timestamp >= g.expiresAt) throw new Deny('grant_expired');
     if (!g.operations.includes(input.operation)) throw new Deny('operation_not_granted');
     if (input.invalidFile) throw new Deny('file_not_granted');
+    if (input.requireAllFiles && !g.allFiles) throw new Deny('file_not_granted');
     if (!g.allFiles) {
       const granted = new Set(g.fileIds);
       if (input.fileUints.some((f) => !granted.has(f))) throw new Deny('file_not_granted');
@@ -307,6 +313,7 @@ interface Normalised {
   operation: string;
   fileUints: bigint[];
   invalidFile: boolean;
+  requireAllFiles: boolean;
 }
 
 function normalise(req: PermissionCheckRequest): Normalised {
@@ -318,15 +325,16 @@ function normalise(req: PermissionCheckRequest): Normalised {
     grantId = BigInt(req.grantId);
     if (grantId >= 1n << 256n) throw new Deny('grant_not_found');
   }
-  const valid = req.fileIds.filter(isFileId);
+  const valid = req.fileIds.filter((id) => isFileId(id) || isDatasetId(id));
   return {
     serverId: req.serverId,
     owner: getAddress(req.ownerAddress),
     grantee: getAddress(req.grantee),
     grantId,
     operation: req.operation,
-    fileUints: valid.map(fileIdToUint),
+    fileUints: valid.map(scopeIdToUint),
     invalidFile: valid.length !== req.fileIds.length,
+    requireAllFiles: req.requireAllFiles === true,
   };
 }
 
@@ -339,5 +347,6 @@ function cacheKey(req: PermissionCheckRequest): string {
     req.grantee.toLowerCase(),
     req.operation,
     [...req.fileIds].sort(),
+    req.requireAllFiles === true,
   ]);
 }

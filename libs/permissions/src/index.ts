@@ -15,7 +15,15 @@ export type { BuildGrantInput, GrantRecord, GrantRelayerOptions, RelayerHealth, 
 export { PermissionsError, isTransportError } from './errors';
 export type { PermissionsErrorCode } from './errors';
 export { serverPolicy, type ServerPolicyFields } from './server-policy';
-export { fileIdToUint, uintToFileId, isFileId } from './file-ids';
+export {
+  datasetIdToUint,
+  fileIdToUint,
+  isDatasetId,
+  isFileId,
+  scopeIdToUint,
+  uintToFileId,
+  uintToScopeId,
+} from './file-ids';
 export { isVanaDataPermissionContract } from './vana';
 export { createHearthPublicClient, hearthChain, rpcFetch } from './client';
 export { DEV_RELAYER_PRIVATE_KEY, DEV_ACCOUNT_PRIVATE_KEYS } from './dev-keys';

@@ -20,7 +20,7 @@ import {
 import { privateKeyToAccount } from 'viem/accounts';
 import { createHearthPublicClient, hearthChain } from './client';
 import { isTransportError, PermissionsError, revertOf } from './errors';
-import { fileIdToUint, isFileId, uintToFileId } from './file-ids';
+import { isDatasetId, isFileId, scopeIdToUint, uintToScopeId } from './file-ids';
 import { abi as dataPermissionsAbi } from './generated/DataPermissions';
 import { abi as whitelistAbi, bytecode as whitelistBytecode } from './generated/Whitelist';
 import {
@@ -158,8 +158,12 @@ export class GrantRelayer {
     const errors: TypedDataFieldError[] = [];
     const fileIds = input.fileIds ?? [];
     fileIds.forEach((f, i) => {
-      if (!isFileId(f))
-        errors.push({ field: `fileIds.${i}`, code: 'invalid_value', message: 'not a file id (fil_…)' });
+      if (!isFileId(f) && !isDatasetId(f))
+        errors.push({
+          field: `fileIds.${i}`,
+          code: 'invalid_value',
+          message: "not a file id (fil_…) or a collective's dataset id (dst_…)",
+        });
     });
     if (errors.length > 0) throw validation(errors);
     const [nonce, now] = await this.chain(() =>
@@ -178,7 +182,7 @@ export class GrantRelayer {
         grantee: input.grantee,
         serverId: input.serverId,
         operations: input.operations,
-        fileIds: fileIds.map(fileIdToUint),
+        fileIds: fileIds.map(scopeIdToUint),
         allFiles: input.allFiles ?? false,
         expiresAt,
         nonce,
@@ -612,7 +616,7 @@ function toRecord(
     grantee: getAddress(g.grantee),
     serverId: g.serverId,
     operations: [...g.operations],
-    fileIds: g.fileIds.map((n) => (n < 1n << 128n ? uintToFileId(n) : n.toString(10))),
+    fileIds: g.fileIds.map((n) => (n < 1n << 129n ? uintToScopeId(n) : n.toString(10))),
     allFiles: g.allFiles,
     expiresAt: g.expiresAt === 0n ? null : new Date(Number(g.expiresAt) * 1000),
     revoked: g.revoked,

@@ -21,6 +21,7 @@ export const RECEIPT_TYPES = {
     { name: 'outputHash', type: 'bytes32' },
     { name: 'engine', type: 'string' },
     { name: 'model', type: 'string' },
+    { name: 'privacyEpsilon', type: 'string' },
     { name: 'issuedAt', type: 'string' },
   ],
 } as const;
@@ -42,6 +43,8 @@ export interface ReceiptMessage {
   outputHash: Hex;
   engine: string;
   model: string;
+  /** Differential privacy: the ε this release spent of the app's budget (decimal string); "0" without noise. */
+  privacyEpsilon: string;
   /** ISO 8601 UTC. */
   issuedAt: string;
 }

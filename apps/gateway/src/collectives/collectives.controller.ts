@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { type Page, paginationQuery } from '@hearth/db';
 import { parseOrThrow } from '@hearth/errors';
@@ -12,7 +12,11 @@ import { SERVER_VIEW_SCHEMA, type ServerView } from '../servers/server.view';
 import {
   addMemberBody,
   createServerBody,
+  DATASET_VIEW_SCHEMA,
+  type DatasetView,
   MEMBER_VIEW_SCHEMA,
+  privacyBody,
+  type PrivacyView,
   type MemberView,
   signedWhitelistBody,
   whitelistTypedDataBody,
@@ -148,5 +152,73 @@ export class WhitelistController {
   ): Promise<{ txHash: Hex }> {
     const { server, role } = await this.access.requireServerMember(account, id);
     return this.service.relayWhitelist(server, role, body);
+  }
+}
+
+/** Datasets: immutable snapshots of the contribution set an admin publishes for aggregates to run over. */
+@ApiTags('members')
+@ApiBearerAuth('session')
+@UseGuards(SessionGuard)
+@ApiParam({ name: 'id', description: 'Server id (srv_…) of a collective' })
+@Controller('v1/servers/:id/datasets')
+export class DatasetsController {
+  constructor(
+    private readonly service: CollectivesService,
+    private readonly access: ServerAccessService,
+  ) {}
+
+  @Post()
+  @HttpCode(201)
+  @ApiOperation({
+    summary: 'Publish the current contribution set as the next dataset version (admins); it never changes',
+  })
+  @ApiResponse({ status: 201, schema: DATASET_VIEW_SCHEMA })
+  async publish(@CurrentAccount() account: SessionAccount, @Param('id') id: string): Promise<DatasetView> {
+    const { server, role } = await this.access.requireServerMember(account, id);
+    return this.service.publishDataset(server, role, account);
+  }
+
+  @Get()
+  @ApiOperation({ summary: "The collective's datasets, newest version first (counts only)" })
+  @ApiPaginated()
+  async list(
+    @CurrentAccount() account: SessionAccount,
+    @Param('id') id: string,
+    @Query() query: unknown,
+  ): Promise<Page<DatasetView>> {
+    const { server } = await this.access.requireServerMember(account, id);
+    return this.service.listDatasets(server, parseOrThrow(paginationQuery, query, 'query'));
+  }
+}
+
+/** Differential privacy: ε per aggregate and a total per app, spent by the worker (admins). */
+@ApiTags('members')
+@ApiBearerAuth('session')
+@UseGuards(SessionGuard)
+@ApiParam({ name: 'id', description: 'Server id (srv_…) of a collective' })
+@Controller('v1/servers/:id/privacy')
+export class PrivacyController {
+  constructor(
+    private readonly service: CollectivesService,
+    private readonly access: ServerAccessService,
+  ) {}
+
+  @Get()
+  @ApiOperation({ summary: 'ε per aggregate, the total per app, and what each app has spent (admins)' })
+  async get(@CurrentAccount() account: SessionAccount, @Param('id') id: string): Promise<PrivacyView> {
+    const { server, role } = await this.access.requireServerMember(account, id);
+    return this.service.privacy(server, role);
+  }
+
+  @Put()
+  @ApiOperation({ summary: 'Turn differential privacy on (ε per aggregate, total ε per app) or off (nulls)' })
+  @ApiBody({ schema: openApiSchema(privacyBody) })
+  async set(
+    @CurrentAccount() account: SessionAccount,
+    @Param('id') id: string,
+    @Body() body: unknown,
+  ): Promise<PrivacyView> {
+    const { server, role } = await this.access.requireServerMember(account, id);
+    return this.service.setPrivacy(server, role, body);
   }
 }

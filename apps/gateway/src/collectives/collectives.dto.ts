@@ -1,4 +1,4 @@
-import type { MemberEntity } from '@hearth/db';
+import type { DatasetEntity, MemberEntity } from '@hearth/db';
 import { getAddress } from 'viem';
 import { z } from 'zod';
 
@@ -47,20 +47,95 @@ export interface MemberView {
   id: string;
   address: `0x${string}`;
   role: MemberEntity['role'];
+  /** How much they contributed (counts and bytes only: no member sees another's file names or content). */
+  contributions: { files: number; bytes: string };
   createdAt: string;
 }
 
-export function toMemberView(m: MemberEntity): MemberView {
-  return { id: m.id, address: getAddress(m.address), role: m.role, createdAt: m.createdAt.toISOString() };
+export function toMemberView(
+  m: MemberEntity,
+  contributions: { files: number; bytes: string } = { files: 0, bytes: '0' },
+): MemberView {
+  return {
+    id: m.id,
+    address: getAddress(m.address),
+    role: m.role,
+    contributions,
+    createdAt: m.createdAt.toISOString(),
+  };
 }
 
 export const MEMBER_VIEW_SCHEMA = {
   type: 'object',
-  required: ['id', 'address', 'role', 'createdAt'],
+  required: ['id', 'address', 'role', 'contributions', 'createdAt'],
   properties: {
     id: { type: 'string', example: 'mem_0197a1b2c3d47e8f9a0b1c2d3e4f5a6b' },
     address: { type: 'string', description: 'EIP-55 address of the member' },
     role: { type: 'string', enum: ['admin', 'member'] },
+    contributions: {
+      type: 'object',
+      description: 'How many files and bytes the member contributed (never their names or content)',
+      properties: { files: { type: 'integer' }, bytes: { type: 'string', description: 'decimal' } },
+    },
     createdAt: { type: 'string', format: 'date-time' },
   },
 };
+
+export interface DatasetView {
+  id: string;
+  version: number;
+  /** How many contributions and distinct contributors it froze (never which). */
+  files: number;
+  contributors: number;
+  createdAt: string;
+}
+
+export function toDatasetView(d: DatasetEntity): DatasetView {
+  return {
+    id: d.id,
+    version: d.version,
+    files: d.fileIds.length,
+    contributors: d.contributors,
+    createdAt: d.createdAt.toISOString(),
+  };
+}
+
+export const DATASET_VIEW_SCHEMA = {
+  type: 'object',
+  required: ['id', 'version', 'files', 'contributors', 'createdAt'],
+  properties: {
+    id: { type: 'string', example: 'dst_0197a1b2c3d47e8f9a0b1c2d3e4f5a6b' },
+    version: { type: 'integer', description: '1, 2, 3… per collective' },
+    files: { type: 'integer' },
+    contributors: { type: 'integer' },
+    createdAt: { type: 'string', format: 'date-time' },
+  },
+};
+
+const epsilon = z.number().positive('must be positive').max(100, 'must be at most 100');
+
+/** `PUT /v1/servers/:id/privacy`: ε per aggregate and total ε per app, or both null to turn noise off. */
+export const privacyBody = z
+  .object({
+    epsilon: epsilon.nullable(),
+    budget: epsilon.max(10_000, 'must be at most 10000').nullable(),
+  })
+  .strict()
+  .superRefine((b, ctx) => {
+    if ((b.epsilon === null) !== (b.budget === null)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['budget'],
+        message: 'set both epsilon and budget, or both to null',
+      });
+    } else if (b.epsilon !== null && b.budget !== null && b.epsilon > b.budget) {
+      ctx.addIssue({ code: 'custom', path: ['budget'], message: 'must be at least epsilon' });
+    }
+  });
+export type PrivacyBody = z.infer<typeof privacyBody>;
+
+export interface PrivacyView {
+  epsilon: number | null;
+  budget: number | null;
+  apps: Array<{ app: `0x${string}`; spent: number; remaining: number | null }>;
+}

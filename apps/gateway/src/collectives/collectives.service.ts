@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { generateIdentity } from '@hearth/crypto';
 import {
+  CollectiveDataRepository,
   MemberRepository,
   type Page,
   type PaginationQuery,
@@ -30,7 +31,11 @@ import {
   type AddMemberBody,
   addMemberBody,
   type CreateServerBody,
+  type DatasetView,
   type MemberView,
+  privacyBody,
+  type PrivacyView,
+  toDatasetView,
   type SignedWhitelistBody,
   signedWhitelistBody,
   toMemberView,
@@ -57,6 +62,7 @@ export class CollectivesService {
   constructor(
     private readonly servers: ServerRepository,
     private readonly members: MemberRepository,
+    private readonly data: CollectiveDataRepository,
     private readonly chain: Chain,
     @Inject(KEY_MANAGER) private readonly keys: KeyManager,
     private readonly quotas: QuotasService,
@@ -155,7 +161,11 @@ export class CollectivesService {
   async listMembers(server: ServerEntity, page: PaginationQuery): Promise<Page<MemberView>> {
     requireCollective(server);
     const rows = await this.members.list(server.id, page);
-    return toPage(rows, page.limit, toMemberView);
+    const totals = await this.members.contributionTotals(
+      server.id,
+      rows.map((m) => m.address),
+    );
+    return toPage(rows, page.limit, (m) => toMemberView(m, totals.get(m.address)));
   }
 
   /**
@@ -210,6 +220,62 @@ export class CollectivesService {
       { tenantId: server.id, memberId: member.id, removedFiles },
       'member removed (member key destroyed)',
     );
+  }
+
+  /* ---------------- datasets ---------------- */
+
+  /** Freezes the current contribution set as the next dataset version (admins): aggregates may name it. */
+  async publishDataset(
+    server: ServerEntity,
+    role: ServerRole,
+    account: SessionAccount,
+  ): Promise<DatasetView> {
+    requireCollective(server);
+    requireAdmin(role, 'publish datasets');
+    const dataset = await this.data.publishDataset(server.id, account.address);
+    this.logger.log(
+      { tenantId: server.id, datasetId: dataset.id, version: dataset.version },
+      'dataset published',
+    );
+    return toDatasetView(dataset);
+  }
+
+  async listDatasets(server: ServerEntity, page: PaginationQuery): Promise<Page<DatasetView>> {
+    requireCollective(server);
+    const rows = await this.data.listDatasets(server.id, page);
+    return toPage(rows, page.limit, toDatasetView);
+  }
+
+  /* ---------------- differential privacy ---------------- */
+
+  async privacy(server: ServerEntity, role: ServerRole): Promise<PrivacyView> {
+    requireCollective(server);
+    requireAdmin(role, 'see the privacy budgets');
+    const settings = await this.data.privacySettings(server.id);
+    const budget = settings.budget === null ? null : Number(settings.budget);
+    const spent = await this.data.spentByApp(server.id, 200);
+    return {
+      epsilon: settings.epsilon === null ? null : Number(settings.epsilon),
+      budget,
+      apps: spent.map((s) => ({
+        app: getAddress(s.appAddress),
+        spent: Number(s.spent),
+        remaining: budget === null ? null : Math.max(0, budget - Number(s.spent)),
+      })),
+    };
+  }
+
+  /** Sets ε per aggregate and the total per app (admins); spent budgets are kept (they never refill). */
+  async setPrivacy(server: ServerEntity, role: ServerRole, raw: unknown): Promise<PrivacyView> {
+    requireCollective(server);
+    requireAdmin(role, 'change differential privacy');
+    const body = parseOrThrow(privacyBody, raw ?? {});
+    await this.data.setPrivacy(server.id, {
+      epsilon: body.epsilon === null ? null : String(body.epsilon),
+      budget: body.budget === null ? null : String(body.budget),
+    });
+    this.logger.log({ tenantId: server.id, epsilon: body.epsilon, budget: body.budget }, 'privacy set');
+    return this.privacy(server, role);
   }
 
   /* ---------------- whitelist ---------------- */

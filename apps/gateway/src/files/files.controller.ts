@@ -73,7 +73,9 @@ export class FilesController {
   }
 
   @Get()
-  @ApiOperation({ summary: "Files' metadata, newest first (a collective's member sees their own)" })
+  @ApiOperation({
+    summary: "Files' metadata, newest first (on a collective everyone, admins included, sees only their own)",
+  })
   @ApiPaginated()
   async list(
     @CurrentAccount() account: SessionAccount,
@@ -127,7 +129,8 @@ export class FileContentController {
   @ApiParam({ name: 'fileId', description: 'fil_…' })
   @ApiProduces('application/octet-stream')
   @ApiOperation({
-    summary: 'The bytes (owner or contributing member only), streamed; logged in the access log',
+    summary:
+      "The bytes (a personal server's owner; on a collective its contributing member only), streamed; logged in the access log",
   })
   async content(
     @Headers('authorization') authorization: string | undefined,

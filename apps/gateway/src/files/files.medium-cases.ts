@@ -125,7 +125,7 @@ describe('FilesService (real Postgres, local key manager)', () => {
     assert.equal(await countFiles(t.server.id), 0);
   });
 
-  it("wraps a collective member's file under their own key; members see their own files only", async () => {
+  it("wraps a collective member's file under their own key; members, admins and the creator see their own files only", async () => {
     const collective = await gw.collective(a);
     const alice = await gw.member(collective);
     const bob = await gw.member(collective);
@@ -142,10 +142,15 @@ describe('FilesService (real Postgres, local key manager)', () => {
       (await files.list(collective, 'member', alice.account, { limit: 10 })).items.map((f) => f.id),
       [mine.id],
     );
+    // The creator (an admin) contributed nothing: it lists nothing and opens nobody's file.
     assert.deepEqual(
-      (await files.list(collective, 'admin', a.account, { limit: 10 })).items.map((f) => f.id),
-      [theirs.id, mine.id],
+      (await files.list(collective, 'owner', a.account, { limit: 10 })).items.map((f) => f.id),
+      [],
     );
+    assert.equal((await problem(files.findReadable(collective, 'owner', a.account, mine.id))).status, 404);
+    assert.equal((await problem(files.remove(collective, 'admin', a.account, mine.id))).status, 404);
+    const creatorSession = await gw.session(a.account);
+    assert.equal((await problem(files.openForReader(creatorSession, collective.id, mine.id))).status, 404);
     const aliceSession = await gw.session(alice.account);
     assert.equal((await problem(files.openForReader(aliceSession, collective.id, theirs.id))).status, 404);
     const opened = await files.openForReader(aliceSession, collective.id, mine.id);

@@ -80,6 +80,16 @@ function pieces(size: number): Transform {
   });
 }
 
+/**
+ * Who may read, name or delete a file: a personal server's owner; on a collective only the member who
+ * contributed it (its creator and admins get a 404, as for another tenant's file: aggregates, never one
+ * member's data).
+ */
+function mayRead(kind: ServerEntity['kind'], role: ServerRole, file: FileEntity, reader: string): boolean {
+  if (kind === 'collective') return file.contributorAddress === reader.toLowerCase();
+  return role === 'owner';
+}
+
 @Injectable()
 export class FilesService {
   private readonly uploadMemory = new UploadMemoryGovernor();
@@ -157,7 +167,10 @@ export class FilesService {
         server.kind === 'collective'
           ? ((await this.members.findByAddress(server.id, account.address))?.kmsKeyRef ?? null)
           : null;
-      if (encryption === 'server') {
+      // A collective's client envelope is sealed once more, under a data key wrapped by the member's key: the
+      // envelope opens with the collective's identity key, which outlives the member, so without this layer a
+      // backup of the rows would outlive the member's removal.
+      if (encryption === 'server' || memberKeyRef) {
         dataKey = await this.keys.generateDataKey(
           memberKeyRef ?? server.kmsKeyRef,
           fileKeyContext(server.id, fileId),
@@ -191,10 +204,18 @@ export class FilesService {
             write: (piece: EncryptedChunk | Buffer, _enc, cb) =>
               store(Buffer.isBuffer(piece) ? piece : piece.sealed, cb),
           });
-          if (key) {
+          if (key && encryption === 'server') {
             await pipeline([
               ...source,
               byteLimit(this.config.MAX_UPLOAD_BYTES, counter),
+              createEncryptStream(key.plaintext, fileChunkAad(server.id, fileId)),
+              sink,
+            ]);
+          } else if (encryption === 'client' && key) {
+            await pipeline([
+              ...source,
+              byteLimit(this.config.MAX_UPLOAD_BYTES, counter),
+              createEnvelopeValidator(server.address),
               createEncryptStream(key.plaintext, fileChunkAad(server.id, fileId)),
               sink,
             ]);
@@ -248,7 +269,10 @@ export class FilesService {
     return err;
   }
 
-  /** Owners see every file; a collective's member sees their own contributions. */
+  /**
+   * Owners see every file of a personal server; on a collective everyone, admins and its creator included, sees
+   * only their own contributions (admins get per-member counts and sizes from the member list, never names).
+   */
   async list(
     server: ServerEntity,
     role: ServerRole,
@@ -258,7 +282,7 @@ export class FilesService {
     const rows = await this.files.listReady(server.id, {
       limit: page.limit,
       cursor: page.cursor,
-      contributorAddress: role === 'owner' || role === 'admin' ? null : account.address,
+      contributorAddress: server.kind === 'personal' && role === 'owner' ? null : account.address,
     });
     const hasMore = rows.length > page.limit;
     const kept = rows.slice(0, page.limit);
@@ -277,9 +301,7 @@ export class FilesService {
     fileId: string,
   ): Promise<FileEntity> {
     const file = isId('fil', fileId) ? await this.files.findReady(server.id, fileId) : null;
-    if (!file) throw ProblemError.notFound('file');
-    if (role !== 'owner' && file.contributorAddress !== account.address.toLowerCase())
-      throw ProblemError.notFound('file');
+    if (!file || !mayRead(server.kind, role, file, account.address)) throw ProblemError.notFound('file');
     return file;
   }
 
@@ -304,15 +326,14 @@ export class FilesService {
     );
     if (found.chunks) {
       // A small file is opened in memory: no stream to set up, and the caller ends the body once logged.
-      const body =
-        file.encryption === 'client'
-          ? Buffer.concat(found.chunks)
-          : await this.decryptedInMemory(serverId, file, kmsKeyRef, found.chunks);
+      // A client envelope comes back as stored; a collective's is first unsealed from its member-key layer.
+      const body = !file.wrappedDataKey
+        ? Buffer.concat(found.chunks)
+        : await this.decryptedInMemory(serverId, file, kmsKeyRef, found.chunks);
       return { file, meta, body, logged: this.logRead(serverId, file, session.address) };
     }
     const sealed = Readable.from(this.files.readChunks(serverId, file.id));
-    const body =
-      file.encryption === 'client' ? sealed : await this.decrypted(serverId, file, kmsKeyRef, sealed);
+    const body = !file.wrappedDataKey ? sealed : await this.decrypted(serverId, file, kmsKeyRef, sealed);
     const logged = this.logRead(serverId, file, session.address);
     logged.catch(() => undefined); // awaited at the end of the body; a failure there cuts the response
     const endsOnceLogged = new Transform({
@@ -352,8 +373,7 @@ export class FilesService {
     );
     if (found.found === 'no-server') throw ProblemError.notFound('server');
     const { file, role, session } = found;
-    if (!file || (role !== 'owner' && file.contributorAddress !== session.address))
-      throw ProblemError.notFound('file');
+    if (!file || !mayRead(found.serverKind, role, file, session.address)) throw ProblemError.notFound('file');
     return { ...found, file };
   }
 

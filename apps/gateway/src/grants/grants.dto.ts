@@ -26,22 +26,26 @@ export const grantTypedDataBody = z
       .max(MAX_FILES, `at most ${MAX_FILES} files`)
       .optional(),
     allFiles: z.boolean().optional(),
+    /** Collectives: the published datasets the grant covers (a collective's grants never name files). */
+    datasetIds: z
+      .array(z.string().regex(/^dst_[0-9a-f]{32}$/, 'must be a dataset id (dst_…)'))
+      .min(1, 'list at least one dataset, or set allFiles: true instead')
+      .max(MAX_FILES, `at most ${MAX_FILES} datasets`)
+      .optional(),
     expiresAt: z.string().datetime({ offset: true, message: 'must be an ISO 8601 date-time' }).optional(),
   })
   .strict()
   .superRefine((body, ctx) => {
-    const all = body.allFiles === true;
-    if (all && body.fileIds) {
+    const scopes = [body.allFiles === true, body.fileIds !== undefined, body.datasetIds !== undefined];
+    const given = scopes.filter(Boolean).length;
+    if (given !== 1) {
       ctx.addIssue({
         code: z.ZodIssueCode.custom,
-        path: ['fileIds'],
-        message: 'give fileIds or allFiles: true, not both',
-      });
-    } else if (!all && !body.fileIds) {
-      ctx.addIssue({
-        code: z.ZodIssueCode.custom,
-        path: ['fileIds'],
-        message: 'give fileIds or allFiles: true',
+        path: [body.datasetIds && !body.fileIds ? 'datasetIds' : 'fileIds'],
+        message:
+          given === 0
+            ? 'give fileIds, datasetIds (collectives) or allFiles: true'
+            : 'give one of fileIds, datasetIds or allFiles: true',
       });
     }
   });
@@ -107,6 +111,7 @@ export interface GrantView {
   grantee: `0x${string}`;
   operations: string[];
   fileIds: string[];
+  datasetIds?: string[];
   allFiles: boolean;
   expiresAt: string | null;
   status: GrantRecord['status'];
@@ -114,11 +119,13 @@ export interface GrantView {
 }
 
 export function toGrantView(g: GrantRecord): GrantView {
+  const datasetIds = g.fileIds.filter((id) => id.startsWith('dst_'));
   return {
     grantId: g.grantId,
     grantee: g.grantee,
     operations: g.operations,
-    fileIds: g.fileIds,
+    fileIds: g.fileIds.filter((id) => !id.startsWith('dst_')),
+    ...(datasetIds.length > 0 ? { datasetIds } : {}),
     allFiles: g.allFiles,
     expiresAt: g.expiresAt?.toISOString() ?? null,
     status: g.status,
@@ -134,6 +141,11 @@ export const GRANT_VIEW_SCHEMA = {
     grantee: { type: 'string', description: "EIP-55 address of the app's wallet" },
     operations: { type: 'array', items: { type: 'string' } },
     fileIds: { type: 'array', items: { type: 'string' }, description: 'fil_… ids (empty with allFiles)' },
+    datasetIds: {
+      type: 'array',
+      items: { type: 'string' },
+      description: "a collective's grant: the dst_… datasets it covers (absent otherwise)",
+    },
     allFiles: { type: 'boolean' },
     expiresAt: { type: 'string', format: 'date-time', nullable: true },
     status: { type: 'string', enum: ['active', 'revoked', 'expired'] },

@@ -1,10 +1,10 @@
 import { Module } from '@nestjs/common';
-import { DatabaseModule, FileRepository, ServerRepository } from '@hearth/db';
+import { CollectiveDataRepository, DatabaseModule, FileRepository, ServerRepository } from '@hearth/db';
 import { GrantsController, PolicyController } from './grants.controller';
 import { GrantsService } from './grants.service';
 
 @Module({
-  imports: [DatabaseModule.forFeature([FileRepository, ServerRepository])],
+  imports: [DatabaseModule.forFeature([FileRepository, ServerRepository, CollectiveDataRepository])],
   controllers: [GrantsController, PolicyController],
   providers: [GrantsService],
 })

@@ -1,6 +1,12 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { HEARTH_CONFIG, type HearthConfig } from '@hearth/config';
-import { FileRepository, type Page, type ServerEntity, ServerRepository } from '@hearth/db';
+import {
+  CollectiveDataRepository,
+  FileRepository,
+  type Page,
+  type ServerEntity,
+  ServerRepository,
+} from '@hearth/db';
 import { ErrorCode, type FieldError, ProblemError } from '@hearth/errors';
 import { inferenceOptionsFromConfig, listCatalog } from '@hearth/inference';
 import {
@@ -18,6 +24,7 @@ import {
   type GrantTypedData,
   toJsonSafe,
   uintToFileId,
+  uintToScopeId,
 } from '@hearth/permissions';
 import { BaseError, getAddress, type Address, type Hex, type PublicClient } from 'viem';
 import { Chain } from '../chain/chain.module';
@@ -53,6 +60,7 @@ export class GrantsService {
     @Inject(HEARTH_CONFIG) private readonly config: HearthConfig,
     private readonly files: FileRepository,
     private readonly servers: ServerRepository,
+    private readonly collectives: CollectiveDataRepository,
     private readonly chain: Chain,
     private readonly quotas: QuotasService,
   ) {
@@ -68,8 +76,9 @@ export class GrantsService {
     body: GrantTypedDataBody,
   ): Promise<{ typedData: Jsonified<GrantTypedData> }> {
     this.requireCatalogOperations(server, body.operations, 'operations');
-    const fileIds = body.fileIds ? [...new Set(body.fileIds)] : [];
-    await this.requireServerFiles(server.id, body.fileIds ?? [], 'fileIds');
+    await this.requireScope(server, body.fileIds, body.datasetIds, '');
+    // On-chain a dataset id takes a file id's place in the grant's scope (libs/permissions file-ids.ts).
+    const fileIds = [...new Set(body.fileIds ?? body.datasetIds ?? [])];
     const relayer = this.chain.relayer;
     const typedData = await this.call('', () =>
       relayer.buildGrantTypedData({
@@ -111,17 +120,27 @@ export class GrantsService {
     }
     this.requireCatalogOperations(server, m.operations, 'typedData.message.operations');
     const notFiles: FieldError[] = [];
-    const fileIds = m.fileIds.map((n, i) => {
-      if (n <= MAX_FILE_UINT) return uintToFileId(n);
+    const collective = server.kind === 'collective';
+    const scopeIds = m.fileIds.map((n, i) => {
+      const id = n <= MAX_FILE_UINT ? uintToFileId(n) : n < 1n << 129n ? uintToScopeId(n) : '';
+      if (id.startsWith(collective ? 'dst_' : 'fil_')) return id;
+      if (collective && id.startsWith('fil_')) return id; // refused below with the collective's own code
       notFiles.push({
         field: `typedData.message.fileIds.${i}`,
         code: 'not_found',
-        message: 'no such file on this server',
+        message: collective ? 'no such dataset on this collective' : 'no such file on this server',
       });
       return '';
     });
     if (notFiles.length > 0) throw filesNotFound(notFiles);
-    await this.requireServerFiles(server.id, fileIds, 'typedData.message.fileIds');
+    const files = scopeIds.filter((id) => id.startsWith('fil_'));
+    const datasets = scopeIds.filter((id) => id.startsWith('dst_'));
+    await this.requireScope(
+      server,
+      files.length > 0 ? files : undefined,
+      datasets.length > 0 ? datasets : undefined,
+      'typedData.message.',
+    );
     // The relayer pays gas: each relayed transaction counts against the owner's daily quota.
     await this.quotas.spendRelayedTransaction(server.ownerAccountId);
     const relayed = await this.call('typedData.', () => relayer.relayGrant(body.typedData, body.signature));
@@ -287,6 +306,60 @@ export class GrantsService {
   }
 
   /** 404 naming every listed file that is not a (ready) file of this server. */
+  /**
+   * A grant's scope: a personal server's files; a collective's datasets (or allFiles: every current
+   * contribution), never its files: an app scoped to chosen files could difference aggregates.
+   */
+  private async requireScope(
+    server: ServerEntity,
+    fileIds: readonly string[] | undefined,
+    datasetIds: readonly string[] | undefined,
+    prefix: string,
+  ): Promise<void> {
+    const field = `${prefix}${prefix ? 'fileIds' : 'datasetIds'}`;
+    if (server.kind !== 'collective') {
+      if (datasetIds) {
+        throw ProblemError.validation([
+          { field, code: 'not_a_collective', message: 'datasets belong to collectives; name files' },
+        ]);
+      }
+      await this.requireServerFiles(server.id, fileIds ?? [], `${prefix}fileIds`);
+      return;
+    }
+    if (fileIds) {
+      throw new ProblemError(
+        400,
+        ErrorCode.file_selection_not_allowed,
+        "A collective's grants name datasets (datasetIds) or every current contribution (allFiles: true), never files",
+        [
+          {
+            field: `${prefix}fileIds`,
+            code: 'file_selection_not_allowed',
+            message: 'name datasetIds or set allFiles: true',
+          },
+        ],
+      );
+    }
+    const missing: FieldError[] = [];
+    for (const [i, id] of (datasetIds ?? []).entries()) {
+      if (!(await this.collectives.findDataset(server.id, id))) {
+        missing.push({
+          field: `${field}.${i}`,
+          code: 'not_found',
+          message: 'no such dataset on this collective',
+        });
+      }
+    }
+    if (missing.length > 0) {
+      throw new ProblemError(
+        404,
+        ErrorCode.not_found,
+        'Some listed datasets are not this collective’s',
+        missing,
+      );
+    }
+  }
+
   private async requireServerFiles(
     serverId: string,
     fileIds: readonly string[],

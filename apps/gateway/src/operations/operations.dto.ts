@@ -6,7 +6,12 @@ const fileId = z.string().regex(/^fil_[0-9a-f]{32}$/, 'must be a file id (fil_â€
 export const createOperationBody = z
   .object({
     operation: z.string().min(1).max(64),
-    fileIds: z.array(fileId).min(1).max(100),
+    /** A personal server's files; a collective takes none (it runs over all its contributions or a dataset). */
+    fileIds: z.array(fileId).max(100).optional(),
+    datasetId: z
+      .string()
+      .regex(/^dst_[0-9a-f]{32}$/, 'must be a dataset id (dst_â€¦)')
+      .optional(),
     parameters: z.record(z.unknown()).default({}),
     grantId: z
       .string()
@@ -38,6 +43,7 @@ export interface OperationView {
   grantId: string | null;
   /** `GET /v1/operations/:id` only: the parameters as validated, opened for the app that submitted them. */
   parameters?: Record<string, unknown>;
+  datasetId?: string | null;
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;

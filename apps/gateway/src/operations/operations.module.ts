@@ -1,10 +1,23 @@
 import { Module } from '@nestjs/common';
-import { AccessLogRepository, DatabaseModule, FileRepository, OperationRepository } from '@hearth/db';
+import {
+  AccessLogRepository,
+  CollectiveDataRepository,
+  DatabaseModule,
+  FileRepository,
+  OperationRepository,
+} from '@hearth/db';
 import { OperationsController } from './operations.controller';
 import { OperationsService } from './operations.service';
 
 @Module({
-  imports: [DatabaseModule.forFeature([OperationRepository, FileRepository, AccessLogRepository])],
+  imports: [
+    DatabaseModule.forFeature([
+      OperationRepository,
+      FileRepository,
+      AccessLogRepository,
+      CollectiveDataRepository,
+    ]),
+  ],
   controllers: [OperationsController],
   providers: [OperationsService],
 })

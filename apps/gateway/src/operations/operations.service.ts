@@ -4,6 +4,7 @@ import { HEARTH_CONFIG, type HearthConfig } from '@hearth/config';
 import { decryptChunks } from '@hearth/crypto';
 import {
   AccessLogRepository,
+  CollectiveDataRepository,
   FileRepository,
   OperationRepository,
   type Page,
@@ -79,6 +80,7 @@ export class OperationsService {
     private readonly files: FileRepository,
     private readonly operations: OperationRepository,
     private readonly accessLog: AccessLogRepository,
+    private readonly collectives: CollectiveDataRepository,
     private readonly chain: Chain,
     @Inject(KEY_MANAGER) private readonly keys: KeyManager,
     private readonly queue: OperationQueue,
@@ -162,7 +164,11 @@ export class OperationsService {
       );
       throw await this.logged(key, body, ErrorCode.operation_not_allowed, refused);
     }
-    const sizes = await this.checkFiles(server.id, body.fileIds);
+    if (server.kind === 'collective') {
+      await this.checkCollectiveScope(server.id, body);
+      return validated;
+    }
+    const sizes = await this.checkFiles(server.id, body);
     const { maxInputBytes } = validated.operation.limits;
     const total = sizes.reduce((sum, f) => sum + f.size, 0);
     if (total > maxInputBytes) {
@@ -194,9 +200,11 @@ export class OperationsService {
     refusal: unknown,
   ): Promise<unknown> {
     try {
-      const known = new Set(await this.files.readyIds(key.serverId, [...new Set(body.fileIds)]));
-      const fileIds = body.fileIds.filter((id) => known.has(id));
-      if (fileIds.length === 0) return refusal;
+      const named = body.fileIds ?? [];
+      const known = new Set(await this.files.readyIds(key.serverId, [...new Set(named)]));
+      const fileIds = named.filter((id) => known.has(id));
+      // A request on a collective names its whole contribution set (or a dataset of it), never files.
+      if (fileIds.length === 0 && key.server.kind !== 'collective') return refusal;
       await this.accessLog.append(key.serverId, {
         operationId: null,
         actor: key.appAddress.toLowerCase(),
@@ -219,6 +227,32 @@ export class OperationsService {
     return refusal;
   }
 
+  /**
+   * A collective's aggregate runs over its whole current contribution set or a dataset an admin published:
+   * never files the app picks ({all} and {all but one}, subtracted, would tell one member's data).
+   */
+  private async checkCollectiveScope(serverId: string, body: CreateOperationBody): Promise<void> {
+    if (body.fileIds !== undefined && body.fileIds.length > 0) {
+      throw new ProblemError(
+        400,
+        ErrorCode.file_selection_not_allowed,
+        "A collective's aggregates run over all its current contributions, or a published dataset (datasetId); an app does not pick files",
+        [
+          {
+            field: 'fileIds',
+            code: 'file_selection_not_allowed',
+            message: 'leave fileIds out; name a datasetId or nothing (every current contribution)',
+          },
+        ],
+      );
+    }
+    if (body.datasetId && !(await this.collectives.findDataset(serverId, body.datasetId))) {
+      throw new ProblemError(404, ErrorCode.not_found, 'No such dataset on this collective', [
+        { field: 'datasetId', code: 'not_found', message: 'no such dataset on this collective' },
+      ]);
+    }
+  }
+
   /** The server's policy allows this app, operation and files, as the chain has it now. */
   private async authorize(key: AuthenticatedApiKey, body: CreateOperationBody): Promise<void> {
     const { server } = key;
@@ -228,6 +262,9 @@ export class OperationsService {
         { field: 'grantId', code: 'required', message: 'this server is governed by grants: name the grant' },
       ]);
     }
+    // A collective's scope is its dataset, or (no ids) every current contribution, which a grant covers only
+    // with allFiles; the worker asks the same again at execution time.
+    const collective = server.kind === 'collective';
     const decision = await this.chain.checker.check({
       serverId: server.id,
       ownerAddress: getAddress(server.ownerAddress),
@@ -235,7 +272,8 @@ export class OperationsService {
       grantId: body.grantId,
       grantee: key.appAddress,
       operation: body.operation,
-      fileIds: body.fileIds,
+      fileIds: collective ? (body.datasetId ? [body.datasetId] : []) : (body.fileIds ?? []),
+      requireAllFiles: collective && !body.datasetId,
     });
     if (decision.allowed) return;
     if (decision.code === 'chain_unavailable') {
@@ -279,8 +317,9 @@ export class OperationsService {
       operation: body.operation,
       operationVersion: validated.operation.version,
       sealedParameters: seal.seal('operation.parameters', id, JSON.stringify(validated.params)),
-      fileIds: body.fileIds,
+      fileIds: body.fileIds ?? [],
       grantId: body.grantId ?? null,
+      datasetId: body.datasetId ?? null,
       idempotencyKey,
       requestHash,
     });
@@ -317,8 +356,23 @@ export class OperationsService {
   /** Each file named is a ready file of this server, named once; their sizes. */
   private async checkFiles(
     serverId: string,
-    fileIds: string[],
+    body: CreateOperationBody,
   ): Promise<Array<{ id: string; size: number }>> {
+    if (body.datasetId !== undefined) {
+      throw ProblemError.validation([
+        {
+          field: 'datasetId',
+          code: 'not_a_collective',
+          message: 'datasets belong to collectives; name fileIds',
+        },
+      ]);
+    }
+    const fileIds = body.fileIds ?? [];
+    if (fileIds.length === 0) {
+      throw ProblemError.validation([
+        { field: 'fileIds', code: 'required', message: 'name at least one file of this server' },
+      ]);
+    }
     const unique = [...new Set(fileIds)];
     if (unique.length !== fileIds.length) {
       throw ProblemError.validation([
@@ -425,6 +479,7 @@ export class OperationsService {
       operationVersion: op.operationVersion,
       fileIds: op.fileIds,
       grantId: op.grantId,
+      ...(op.datasetId ? { datasetId: op.datasetId } : {}),
       createdAt: op.createdAt.toISOString(),
       startedAt: op.startedAt?.toISOString() ?? null,
       finishedAt: op.finishedAt?.toISOString() ?? null,

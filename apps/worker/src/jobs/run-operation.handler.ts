@@ -1,7 +1,14 @@
 import { OperationErrorCode } from '@hearth/errors';
 import { Inject, Injectable } from '@nestjs/common';
 import { HEARTH_CONFIG, type HearthConfig } from '@hearth/config';
-import { FileRepository, OperationRepository, type OperationEntity, type OperationOutcome } from '@hearth/db';
+import {
+  CollectiveDataRepository,
+  type CollectiveFinish,
+  FileRepository,
+  OperationRepository,
+  type OperationEntity,
+  type OperationOutcome,
+} from '@hearth/db';
 import { inferenceOptionsFromConfig, listCatalog, type InferenceOptions } from '@hearth/inference';
 import { keyManagerOptionsFromConfig, type KeyManagerOptions } from '@hearth/kms';
 import { serverPolicy } from '@hearth/permissions';
@@ -15,8 +22,13 @@ import { IsolationPool } from '../pipeline/isolation-pool';
 import type { OperationTaskInput, OperationTaskOutput, TaskFile } from '../pipeline/operation-task.types';
 import type { JobHandler } from './job-handler';
 
-/** Why the parent ends an operation without running it. */
-type Refusal = { tooLarge: { bytes: number; limit: number } } | { missing: string } | { notAggregate: true };
+/** Why the parent refuses before any child runs (see `refusal`); a collective's refusal records its file set. */
+type Refusal = (
+  | { tooLarge: { bytes: number; limit: number } }
+  | { missing: string }
+  | { notAggregate: true }
+  | { refused: OperationErrorCode; detail: string }
+) & { collective?: CollectiveFinish };
 
 const ms = (start: number) => Math.round((performance.now() - start) * 100) / 100;
 
@@ -48,6 +60,7 @@ export class RunOperationHandler implements JobHandler<JobName.RunOperation> {
     @Inject(HEARTH_CONFIG) private readonly config: HearthConfig,
     private readonly files: FileRepository,
     private readonly operations: OperationRepository,
+    private readonly collectives: CollectiveDataRepository,
     private readonly isolation: IsolationPool,
     private readonly queue: OperationQueue,
     private readonly logger: PinoLogger,
@@ -77,12 +90,15 @@ export class RunOperationHandler implements JobHandler<JobName.RunOperation> {
     const loadStart = performance.now();
     const input = await this.buildInput(op);
     const parentTimings = { queueWaitMs, loadMs: ms(loadStart) };
-    if (!('input' in input)) return this.record(op, this.refusal(op, input), parentTimings, log);
+    if (!('input' in input)) {
+      return this.record(op, this.refusal(op, input), parentTimings, log, input.collective);
+    }
+    const { collective } = input;
     const childStart = performance.now();
     const out = await this.runInChild(input.input, log);
     if (out === 'timeout') {
       const outcome = this.failure(OperationErrorCode.timeout, 'the operation ran past its time limit');
-      return this.record(op, outcome, parentTimings, log);
+      return this.record(op, outcome, parentTimings, log, collective);
     }
     const childMs = ms(childStart);
     const timings = {
@@ -90,12 +106,13 @@ export class RunOperationHandler implements JobHandler<JobName.RunOperation> {
       ...childStepTimings(out, childMs),
       totalWorkerMs: ms(started),
     };
-    return this.record(op, this.outcome(out, timings, childMs), timings, log);
+    return this.record(op, this.outcome(out, timings, childMs), timings, log, collective);
   }
 
   /**
    * What the parent refuses before any child runs: more input than the operation takes (nothing was loaded), a
-   * file gone since the request, or a per-person operation. Each is deterministic: recorded, never retried.
+   * file gone since the request, a per-person operation on a collective, a collective's aggregate over files it
+   * picked, or an app whose privacy budget cannot pay for one more. Each is deterministic: recorded, never retried.
    */
   private refusal(op: OperationEntity, input: Refusal): OperationOutcome {
     if ('tooLarge' in input) {
@@ -105,6 +122,7 @@ export class RunOperationHandler implements JobHandler<JobName.RunOperation> {
     }
     if ('missing' in input)
       return this.failure(OperationErrorCode.file_not_found, `file ${input.missing} no longer exists`);
+    if ('refused' in input) return this.failure(input.refused, input.detail, 'denied');
     // A collective releases aggregate results only; enforced here again whatever the gateway let through.
     const detail = `${op.operation} is not an aggregate operation; collectives run aggregate operations only`;
     return this.failure(OperationErrorCode.operation_not_allowed, detail, 'denied');
@@ -200,12 +218,33 @@ export class RunOperationHandler implements JobHandler<JobName.RunOperation> {
     outcome: OperationOutcome,
     timings: Record<string, number>,
     log: PinoLogger['logger'],
+    collective?: CollectiveFinish,
   ): Promise<{ status: string }> {
     const storeStart = performance.now();
-    const committed = await this.operations.finish(op.serverId, op, {
-      ...outcome,
-      timings: { ...outcome.timings, ...timings },
-    });
+    const final = { ...outcome, timings: { ...outcome.timings, ...timings } };
+    let committed: boolean;
+    if (!collective) {
+      committed = await this.operations.finish(op.serverId, op, final);
+    } else {
+      const done = await this.operations.finishCollective(op.serverId, op, final, collective);
+      if (done === 'exhausted') {
+        // The spend lost a race with another of the app's operations: nothing is released, nothing spent.
+        outcome = this.failure(
+          OperationErrorCode.privacy_budget_exhausted,
+          "the app's privacy budget on this collective is spent",
+          'denied',
+        );
+        const denied = await this.operations.finishCollective(
+          op.serverId,
+          op,
+          { ...outcome, timings: final.timings },
+          { fileIds: collective.fileIds },
+        );
+        committed = denied === 'finished';
+      } else {
+        committed = done === 'finished';
+      }
+    }
     const storeMs = ms(storeStart);
     if (committed) {
       this.metrics.observe(op.operation, outcome.status, { ...outcome.timings, ...timings, storeMs });
@@ -217,18 +256,65 @@ export class RunOperationHandler implements JobHandler<JobName.RunOperation> {
     return { status: outcome.status };
   }
 
-  private async buildInput(op: OperationEntity): Promise<{ input: OperationTaskInput } | Refusal> {
+  private async buildInput(
+    op: OperationEntity,
+  ): Promise<{ input: OperationTaskInput; collective?: CollectiveFinish } | Refusal> {
     const limit = this.maxInputBytes.get(op.operation) ?? Number.MAX_SAFE_INTEGER;
-    const loaded = await this.operations.loadRunInput(op.serverId, op.fileIds, limit);
+    let loaded = await this.operations.loadRunInput(op.serverId, op.fileIds, limit);
     if (!loaded) throw new Error(`server ${op.serverId} of operation ${op.id} not found`);
     if (loaded.inputBytes > limit) return { tooLarge: { bytes: loaded.inputBytes, limit } };
     const { server } = loaded;
-    // Collectives run aggregate operations only (an unknown name counts as not aggregate).
-    if (server.kind === 'collective' && !this.aggregateOperations.has(op.operation))
-      return { notAggregate: true };
+    let fileIds = op.fileIds;
+    let collective: CollectiveFinish | undefined;
+    let privacy: OperationTaskInput['privacy'] = null;
+    let permission: OperationTaskInput['permission'] = { fileIds, requireAllFiles: false };
+    if (server.kind === 'collective') {
+      // Collectives run aggregate operations only (an unknown name counts as not aggregate).
+      if (!this.aggregateOperations.has(op.operation)) return { notAggregate: true };
+      // Over the collective's whole current contribution set or a published dataset, never files the request
+      // picked ({all} and {all but one} would tell one member's data by subtraction): enforced here again.
+      if (op.fileIds.length > 0) {
+        return {
+          refused: OperationErrorCode.file_selection_not_allowed,
+          detail:
+            'a collective runs aggregates over all its contributions or a published dataset, not chosen files',
+        };
+      }
+      const resolved = await this.collectives.runFileIds(op.serverId, op.datasetId);
+      if (!resolved) return { missing: op.datasetId ?? 'dataset' };
+      if (resolved === 'retired') {
+        return {
+          refused: OperationErrorCode.dataset_retired,
+          detail: 'a member of this dataset was removed since it was published; publish a new version',
+        };
+      }
+      fileIds = resolved;
+      collective = { fileIds };
+      permission = op.datasetId
+        ? { fileIds: [op.datasetId], requireAllFiles: false }
+        : { fileIds: [], requireAllFiles: true };
+      if (server.privacyEpsilon !== null && server.privacyBudget !== null) {
+        const spend = {
+          appAddress: op.appAddress,
+          epsilon: server.privacyEpsilon,
+          budget: server.privacyBudget,
+        };
+        if (!(await this.collectives.canSpend(op.serverId, spend.appAddress, spend.epsilon, spend.budget))) {
+          return {
+            refused: OperationErrorCode.privacy_budget_exhausted,
+            detail: "the app's privacy budget on this collective is spent",
+            collective,
+          };
+        }
+        collective.privacy = spend;
+        privacy = { epsilon: Number(server.privacyEpsilon) };
+      }
+      loaded = (await this.operations.loadRunInput(op.serverId, fileIds, limit)) ?? loaded;
+      if (loaded.inputBytes > limit) return { tooLarge: { bytes: loaded.inputBytes, limit }, collective };
+    }
     const byId = new Map(loaded.files.map((f) => [f.id, f]));
     const files: TaskFile[] = [];
-    for (const fileId of op.fileIds) {
+    for (const fileId of fileIds) {
       const row = byId.get(fileId);
       if (!row) return { missing: fileId };
       let chunks = row.chunks;
@@ -277,7 +363,10 @@ export class RunOperationHandler implements JobHandler<JobName.RunOperation> {
         },
         inference: this.inference,
         files,
+        permission,
+        privacy,
       },
+      collective,
     };
   }
 }

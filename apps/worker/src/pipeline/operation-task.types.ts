@@ -41,6 +41,13 @@ export interface OperationTaskInput {
   chain: { rpcUrl: string; chainId: number; dataPermissionsAddress: `0x${string}`; timeoutMs: number };
   inference: InferenceOptions;
   files: TaskFile[];
+  /**
+   * What the permission check is asked about: the files; on a collective its dataset id (`dst_…`), or no ids and
+   * `requireAllFiles` for every current contribution.
+   */
+  permission: { fileIds: string[]; requireAllFiles: boolean };
+  /** Differential privacy (collectives that turn it on): the ε this operation spends on noise. */
+  privacy: { epsilon: number } | null;
 }
 
 /** Milliseconds spent in each step inside the child. */
@@ -75,5 +82,7 @@ export type OperationTaskOutput =
       receipt: SignedReceipt;
       receiptHash: `0x${string}`;
       inputBytes: number;
+      /** ε the release spent ("0" without differential privacy). */
+      privacyEpsilon: string;
       timings: ChildTimings;
     };

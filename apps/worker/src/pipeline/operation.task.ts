@@ -18,6 +18,7 @@ import {
 import { OperationErrorCode } from '@hearth/errors';
 import {
   isInferenceError,
+  privatize,
   runOperation,
   warmupEngines,
   type InputDocument,
@@ -72,13 +73,17 @@ export const operationTask = defineTask<OperationTaskInput, OperationTaskOutput>
     const { docs, inputBytes, parameters } = await timed(timings, 'decrypt', () =>
       decryptFiles(input, keys, scope),
     );
-    const run = await timed(timings, 'engine', () =>
+    const exact = await timed(timings, 'engine', () =>
       runOperation(input.inference, input.operation, parameters, docs, { k: input.k }),
     );
+    // Differential privacy: noise goes on before anything leaves the child, and the receipt states the ε spent.
+    const noised = input.privacy ? privatize(exact.output, input.privacy.epsilon) : null;
+    const run = noised ? { ...exact, output: noised.output } : exact;
+    const epsilon = noised ? String(noised.epsilon) : '0';
     // 5. One step in the timings: sealing and signing.
     const sealStart = performance.now();
     const result = await sealResult(keys.kms, input, run.output, scope);
-    const signed = await signReceipt(input, keys.identityKey, run, blockNumber, parameters);
+    const signed = await signReceipt(input, keys.identityKey, run, blockNumber, parameters, epsilon);
     if (!signed) {
       return failed(
         blockNumber,
@@ -96,6 +101,7 @@ export const operationTask = defineTask<OperationTaskInput, OperationTaskOutput>
       receipt: signed.receipt,
       receiptHash: signed.digest,
       inputBytes,
+      privacyEpsilon: epsilon,
       timings: timings as ChildTimings,
     };
   } catch (err) {
@@ -157,7 +163,8 @@ function checkPermission(input: OperationTaskInput): Promise<PermissionDecision>
     grantId: input.grantId ?? undefined,
     grantee: input.appAddress,
     operation: input.operation,
-    fileIds: input.files.map((f) => f.fileId),
+    fileIds: input.permission.fileIds,
+    requireAllFiles: input.permission.requireAllFiles,
   });
 }
 
@@ -198,7 +205,9 @@ function decryptFiles(
   ) as Record<string, unknown>;
   let inputBytes = 0;
   const docs: InputDocument[] = input.files.map((file, i) => {
-    const plaintext = scope.track(decryptFile(input.serverId, file, keys.dataKeys[i], keys.identityKey));
+    const plaintext = scope.track(
+      decryptFile(input.serverId, file, keys.dataKeys[i], keys.identityKey, scope),
+    );
     inputBytes += plaintext.length;
     // An envelope's stored type is the envelope's; what it holds is taken as UTF-8 text (the engines refuse
     // anything that does not decode).
@@ -241,6 +250,7 @@ async function signReceipt(
   run: RunResult,
   blockNumber: string,
   parameters: Record<string, unknown>,
+  privacyEpsilon: string,
 ): Promise<{ receipt: SignedReceipt; digest: Hex } | null> {
   const privateKey: Hex = `0x${identityKey.toString('hex')}`;
   if (!identityMatches(input.wrappedIdentityKey, privateKey, input.serverAddress)) return null;
@@ -259,6 +269,7 @@ async function signReceipt(
     outputHash: outputHash(run.output),
     engine: run.engine,
     model: run.model,
+    privacyEpsilon,
     issuedAt: new Date().toISOString(),
   });
   // What viem's signTypedData does, with the EIP-712 digest computed once: it is also the receipt hash.
@@ -328,22 +339,35 @@ async function unwrapFileKey(
   file: TaskFile,
   scope: JobScope,
 ): Promise<Buffer | null> {
-  if (file.encryption === 'client' || !file.wrappedDataKey) return null;
+  // A personal server's client envelope has no data key (it opens with the identity key alone); a
+  // collective's is also sealed under a member-key data key, so the member's removal shreds it.
+  if (!file.wrappedDataKey) return null;
   // file.kmsKeyRef: the member key of a collective's contribution, else the tenant key.
   return scope.track(
     await kms.unwrapDataKey(file.kmsKeyRef, file.wrappedDataKey, fileKeyContext(input.serverId, file.fileId)),
   );
 }
 
-function decryptFile(serverId: string, file: TaskFile, dataKey: Buffer | null, identityKey: Buffer): Buffer {
-  if (file.encryption === 'client') return decryptEnvelope(identityKey, Buffer.concat(file.chunks));
+function decryptFile(
+  serverId: string,
+  file: TaskFile,
+  dataKey: Buffer | null,
+  identityKey: Buffer,
+  scope: JobScope,
+): Buffer {
+  if (file.encryption === 'client' && !dataKey) {
+    return decryptEnvelope(identityKey, Buffer.concat(file.chunks));
+  }
   if (!dataKey) throw new Error('missing data key');
   const last = file.chunks.length - 1;
-  return decryptChunks(
+  const opened = decryptChunks(
     dataKey,
     fileChunkAad(serverId, file.fileId),
     file.chunks.map((sealed, index) => ({ index, isFinal: index === last, sealed })),
   );
+  if (file.encryption !== 'client') return opened;
+  // The member-key layer held the envelope; the envelope itself opens with the identity key.
+  return decryptEnvelope(identityKey, scope.track(opened));
 }
 
 /**

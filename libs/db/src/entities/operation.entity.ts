@@ -16,6 +16,8 @@ export class OperationEntity {
   @Column({ name: 'sealed_parameters', type: 'bytea' }) sealedParameters!: Buffer;
   @Column({ name: 'file_ids', type: 'text', array: true }) fileIds!: string[];
   @Column({ name: 'grant_id', type: 'text', nullable: true }) grantId!: string | null;
+  /** A collective's published dataset the operation runs over; null on a collective: every current contribution. */
+  @Column({ name: 'dataset_id', type: 'text', nullable: true }) datasetId!: string | null;
   @Column({ type: 'text' }) status!: OperationStatus;
   @Column({ name: 'error_code', type: 'text', nullable: true }) errorCode!: string | null;
   @Column({ name: 'error_detail', type: 'text', nullable: true }) errorDetail!: string | null;

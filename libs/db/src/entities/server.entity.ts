@@ -20,5 +20,9 @@ export class ServerEntity {
   @Column({ name: 'policy_kind', type: 'text', default: 'grants' }) policyKind!: PolicyKind;
   @Column({ name: 'policy_address', type: 'text', nullable: true }) policyAddress!: string | null;
   @Column({ name: 'k_threshold', type: 'int', default: 5 }) kThreshold!: number;
+  /** Collectives with differential privacy: ε spent by each aggregate (decimal string); null = off. */
+  @Column({ name: 'privacy_epsilon', type: 'numeric', nullable: true }) privacyEpsilon!: string | null;
+  /** …and the total ε each app may spend on this collective (decimal string). */
+  @Column({ name: 'privacy_budget', type: 'numeric', nullable: true }) privacyBudget!: string | null;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
 }

@@ -50,6 +50,8 @@ export type FileForReader =
       role: ServerRole;
       /** The server's tenant key (file keys of contributions may name a member key instead). */
       serverKmsKeyRef: string;
+      /** A collective's contributions are readable by their contributor only, whatever the reader's role. */
+      serverKind: 'personal' | 'collective';
       /** Null when the server has no ready file by that id. */
       file: FileEntity | null;
       /** The file's sealed chunks in order when it has at most READ_INLINE_CHUNKS of them. */
@@ -129,6 +131,7 @@ export class FileRepository {
       this.dataSource,
       'files_find_for_reader',
       `SELECT ses.account_id AS ses_account_id, a.address AS ses_address, srv.kms_key_ref AS srv_kms_key_ref,
+              srv.kind AS srv_kind,
               CASE WHEN srv.owner_account_id = ses.account_id THEN 'owner' ELSE m.role END AS reader_role,
               ${this.readerFileColumns}, ${inlineChunksSql('f', '$4', 'inline')}
        FROM sessions ses
@@ -150,6 +153,7 @@ export class FileRepository {
       session,
       role,
       serverKmsKeyRef: row.srv_kms_key_ref as string,
+      serverKind: row.srv_kind as 'personal' | 'collective',
       file,
       chunks: file
         ? splitInlineChunks(row.inline_data as Buffer | null, row.inline_lengths as number[] | null)

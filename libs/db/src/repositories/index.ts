@@ -11,4 +11,5 @@ export * from './usage.repository';
 export * from './metadata-key.repository';
 export * from './quota.repository';
 export * from './quota-exceeded';
+export * from './collective-data.repository';
 export * from './prepared';

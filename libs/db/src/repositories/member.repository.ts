@@ -73,6 +73,23 @@ export class MemberRepository {
     return rows.map((row) => hydrate(this.dataSource, MemberEntity, row));
   }
 
+  /**
+   * Per member address (lowercase): how many ready files they contributed and how many bytes, never which.
+   * Members without contributions are absent. Served by files_contributor_page_idx.
+   */
+  async contributionTotals(
+    serverId: string,
+    addresses: readonly string[],
+  ): Promise<Map<string, { files: number; bytes: string }>> {
+    const rows: Array<{ address: string; files: number; bytes: string }> = await this.members.query(
+      `SELECT contributor_address AS address, count(*)::int AS files, coalesce(sum(size), 0)::text AS bytes
+         FROM files WHERE server_id = $1 AND status = 'ready' AND contributor_address = ANY($2::text[])
+        GROUP BY contributor_address`,
+      [serverId, addresses.map((a) => a.toLowerCase())],
+    );
+    return new Map(rows.map((r) => [r.address, { files: r.files, bytes: r.bytes }]));
+  }
+
   /** The key-manager references of the server's members' own keys (to shred them with the server). */
   async keyRefs(serverId: string): Promise<string[]> {
     const rows = await this.members.find({ select: { kmsKeyRef: true }, where: { serverId } });

@@ -24,8 +24,18 @@ export interface NewOperationInput {
   sealedParameters: Buffer;
   fileIds: string[];
   grantId: string | null;
+  /** A collective's published dataset to run over (null: its whole current contribution set). */
+  datasetId?: string | null;
   idempotencyKey: string | null;
   requestHash: string;
+}
+
+/** What a collective's aggregate ran over and the ε it spends, recorded with its outcome. */
+export interface CollectiveFinish {
+  /** The contribution set resolved at execution time: recorded as the operation's and access-log row's files. */
+  fileIds: string[];
+  /** Differential privacy: the app's spend, made only if it stays within the budget. */
+  privacy?: { appAddress: string; epsilon: string; budget: string };
 }
 
 export interface OperationOutcome {
@@ -57,6 +67,8 @@ export type RunServer = Pick<
   | 'policyKind'
   | 'policyAddress'
   | 'kThreshold'
+  | 'privacyEpsilon'
+  | 'privacyBudget'
 >;
 
 /** A ready file of the operation, with its sealed chunks when it has at most INLINE_CHUNKS of them. */
@@ -90,6 +102,8 @@ interface RunInputRow {
   policy_address: string | null;
   k_threshold: number;
   input_bytes: string;
+  privacy_epsilon: string | null;
+  privacy_budget: string | null;
   file_id: string | null;
   wrapped_metadata_key: Buffer | null;
   sealed_name: Buffer;
@@ -133,8 +147,8 @@ export class OperationRepository {
         this.dataSource,
         'operations_insert',
         `INSERT INTO operations (id, server_id, api_key_id, app_address, operation, operation_version,
-           sealed_parameters, file_ids, grant_id, status, idempotency_key, request_hash, attempts)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8::text[], $9, 'queued', $10, $11, 0)
+           sealed_parameters, file_ids, grant_id, status, idempotency_key, request_hash, attempts, dataset_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8::text[], $9, 'queued', $10, $11, 0, $12)
          RETURNING ${this.columns()}`,
         [
           op.id,
@@ -148,6 +162,7 @@ export class OperationRepository {
           op.grantId,
           op.idempotencyKey,
           op.requestHash,
+          op.datasetId ?? null,
         ],
       );
       return { operation: this.hydrate(rows[0]), created: true };
@@ -284,7 +299,8 @@ export class OperationRepository {
           WHERE server_id = $1 AND id = ANY($2::text[]) AND status = 'ready'
        )
        SELECT s.id, s.kind, s.address, s.owner_address, s.kms_key_ref, s.wrapped_identity_key, s.policy_kind,
-              s.policy_address, s.k_threshold, input.bytes AS input_bytes, mk.wrapped_key AS wrapped_metadata_key,
+              s.policy_address, s.k_threshold, s.privacy_epsilon, s.privacy_budget, input.bytes AS input_bytes,
+              mk.wrapped_key AS wrapped_metadata_key,
               f.id AS file_id, f.sealed_name, f.sealed_content_type, f.encryption, f.wrapped_data_key,
               f.kms_key_ref AS file_kms_key_ref, f.chunk_count, f.ciphertext_sha256, f.contributor_address,
               ${inlineChunksSql('f', '$3', 'inline')}
@@ -308,6 +324,8 @@ export class OperationRepository {
       policyKind: first.policy_kind,
       policyAddress: first.policy_address,
       kThreshold: first.k_threshold,
+      privacyEpsilon: first.privacy_epsilon,
+      privacyBudget: first.privacy_budget,
     };
     const files: RunFile[] = rows
       .filter((r): r is RunInputRow & { file_id: string } => r.file_id !== null)
@@ -351,10 +369,60 @@ export class OperationRepository {
     const rows = await prepared<{ finished: number }>(
       this.dataSource,
       'operations_finish',
-      `WITH done AS (
+      FINISH_SQL,
+      finishParams(serverId, op, outcome, null),
+    );
+    return rows[0].finished > 0;
+  }
+
+  /**
+   * A collective's outcome: as `finish`, with the contribution set it ran over recorded, and, under differential
+   * privacy, the app's ε spent in the same transaction (the operation row locked first, so a retried job cannot
+   * spend twice). 'exhausted' when the spend would pass the budget: then nothing is written, and the caller
+   * records a denial instead.
+   */
+  async finishCollective(
+    serverId: string,
+    op: OperationEntity,
+    outcome: OperationOutcome,
+    collective: CollectiveFinish,
+  ): Promise<'finished' | 'not-running' | 'exhausted'> {
+    return this.dataSource.transaction(async (tx) => {
+      const running: unknown[] = await tx.query(
+        `SELECT 1 FROM operations WHERE id = $1 AND server_id = $2 AND status = 'running' FOR UPDATE`,
+        [op.id, serverId],
+      );
+      if (running.length === 0) return 'not-running';
+      const { privacy } = collective;
+      if (privacy && outcome.status === 'succeeded') {
+        const spent: unknown[] = await tx.query(
+          `INSERT INTO privacy_budgets AS b (server_id, app_address, spent, updated_at)
+           SELECT $1, $2, $3::numeric, now() WHERE $3::numeric <= $4::numeric
+           ON CONFLICT (server_id, app_address) DO UPDATE SET spent = b.spent + EXCLUDED.spent, updated_at = now()
+             WHERE b.spent + EXCLUDED.spent <= $4::numeric
+           RETURNING spent`,
+          [serverId, privacy.appAddress.toLowerCase(), privacy.epsilon, privacy.budget],
+        );
+        if (spent.length === 0) return 'exhausted';
+      }
+      const rows: Array<{ finished: number }> = await tx.query(
+        FINISH_SQL,
+        finishParams(serverId, op, outcome, collective.fileIds),
+      );
+      return rows[0].finished > 0 ? 'finished' : 'not-running';
+    });
+  }
+}
+
+/**
+ * The status change, the access-log row and the usage counters as one statement (data-modifying CTEs commit
+ * together), applied only if the operation is still running. `$16`, when not null, replaces the operation's
+ * file ids (a collective's aggregate records the contribution set it ran over).
+ */
+const FINISH_SQL = `WITH done AS (
          UPDATE operations SET status = $3, error_code = $4, error_detail = $5, result_ciphertext = $6,
            result_wrapped_key = $7, result_expires_at = $8, receipt = $9::jsonb, receipt_hash = $10,
-           timings = $11::jsonb, finished_at = now()
+           timings = $11::jsonb, finished_at = now(), file_ids = coalesce($16::text[], file_ids)
          WHERE id = $1 AND server_id = $2 AND status = 'running'
          RETURNING id, server_id, app_address, api_key_id, grant_id, operation, file_ids
        ), logged AS (
@@ -370,25 +438,30 @@ export class OperationRepository {
            compute_ms = usage_daily.compute_ms + EXCLUDED.compute_ms,
            input_bytes = usage_daily.input_bytes + EXCLUDED.input_bytes
        )
-       SELECT count(*)::int AS finished FROM done`,
-      [
-        op.id,
-        serverId,
-        outcome.status,
-        outcome.errorCode,
-        outcome.errorDetail,
-        outcome.resultCiphertext,
-        outcome.resultWrappedKey,
-        outcome.resultExpiresAt,
-        outcome.receipt === null ? null : JSON.stringify(outcome.receipt),
-        outcome.receiptHash,
-        JSON.stringify(outcome.timings),
-        newId('log'),
-        outcome.blockNumber,
-        Math.round(outcome.computeMs),
-        outcome.inputBytes,
-      ],
-    );
-    return rows[0].finished > 0;
-  }
+       SELECT count(*)::int AS finished FROM done`;
+
+function finishParams(
+  serverId: string,
+  op: OperationEntity,
+  outcome: OperationOutcome,
+  fileIds: string[] | null,
+): unknown[] {
+  return [
+    op.id,
+    serverId,
+    outcome.status,
+    outcome.errorCode,
+    outcome.errorDetail,
+    outcome.resultCiphertext,
+    outcome.resultWrappedKey,
+    outcome.resultExpiresAt,
+    outcome.receipt === null ? null : JSON.stringify(outcome.receipt),
+    outcome.receiptHash,
+    JSON.stringify(outcome.timings),
+    newId('log'),
+    outcome.blockNumber,
+    Math.round(outcome.computeMs),
+    outcome.inputBytes,
+    fileIds,
+  ];
 }

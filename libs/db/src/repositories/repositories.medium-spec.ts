@@ -13,4 +13,5 @@ import './server.repository.medium-cases';
 import './session.repository.medium-cases';
 import './usage.repository.medium-cases';
 import './quota.repository.medium-cases';
+import './collective-data.repository.medium-cases';
 import '../health.medium-cases';
