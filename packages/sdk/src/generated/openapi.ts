@@ -218,7 +218,7 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * Every decryption of data and every denial, newest first, with its receipt
+     * Every decryption of data and every refused attempt, newest first, with its receipt
      * @description Owners and a collective's admins see every row; a collective's member sees the rows touching their contributions.
      */
     get: operations['AccessLogController_accessLog'];
@@ -282,6 +282,24 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/servers/{id}/datasets': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The collective's datasets, newest version first (counts only) */
+    get: operations['DatasetsController_list'];
+    put?: never;
+    /** Publish the current contribution set as the next dataset version (admins); it never changes */
+    post: operations['DatasetsController_publish'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/servers/{id}/files': {
     parameters: {
       query?: never;
@@ -289,7 +307,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Files' metadata, newest first (a collective's member sees their own) */
+    /** Files' metadata, newest first (on a collective everyone, admins included, sees only their own) */
     get: operations['FilesController_list'];
     put?: never;
     /**
@@ -328,7 +346,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** The bytes (owner or contributing member only), streamed; logged in the access log */
+    /** The bytes (a personal server's owner; on a collective its contributing member only), streamed; logged in the access log */
     get: operations['FileContentController_content'];
     put?: never;
     post?: never;
@@ -485,6 +503,24 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/servers/{id}/privacy': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** ε per aggregate, the total per app, and what each app has spent (admins) */
+    get: operations['PrivacyController_get'];
+    /** Turn differential privacy on (ε per aggregate, total ε per app) or off (nulls) */
+    put: operations['PrivacyController_set'];
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/servers/{id}/usage': {
     parameters: {
       query?: never;
@@ -492,7 +528,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Operations, compute time and input bytes per API key per UTC day */
+    /** Operations, compute time and input bytes per API key per UTC day, and where the owner stands against each quota */
     get: operations['AccessLogController_usage'];
     put?: never;
     post?: never;
@@ -568,6 +604,7 @@ export interface components {
       | 'validation_failed'
       | 'malformed_json'
       | 'unsupported_media_type'
+      | 'unsupported_content_encoding'
       | 'payload_too_large'
       | 'not_found'
       | 'route_not_found'
@@ -587,8 +624,10 @@ export interface components {
       | 'invalid_api_key'
       | 'api_key_revoked'
       | 'rate_limited'
+      | 'quota_exceeded'
       | 'origin_not_allowed'
       | 'operation_not_allowed'
+      | 'operation_not_allowed_for_server_kind'
       | 'ciphertext_invalid'
       | 'envelope_wrong_recipient'
       | 'key_destroyed'
@@ -602,10 +641,13 @@ export interface components {
       | 'idempotency_conflict'
       | 'operation_not_cancellable'
       | 'permission_denied'
+      | 'input_too_large'
       | 'execution_failed'
       | 'member_exists'
       | 'not_a_member'
-      | 'below_k_threshold';
+      | 'below_k_threshold'
+      | 'file_selection_not_allowed'
+      | 'privacy_budget_exhausted';
     /**
      * @description The `error.code` of an operation that did not succeed.
      * @enum {string}
@@ -638,6 +680,9 @@ export interface components {
       | 'output_too_large'
       | 'missing_contributor'
       | 'below_k_threshold'
+      | 'privacy_budget_exhausted'
+      | 'file_selection_not_allowed'
+      | 'dataset_retired'
       | 'untrusted_endpoint'
       | 'engine_unavailable'
       | 'engine_failed'
@@ -720,6 +765,8 @@ export interface operations {
             chainId?: number;
             domain?: string;
             nonce?: string;
+            /** @description an origin the message uri may have */
+            uri?: string;
           };
         };
       };
@@ -793,7 +840,8 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': {
-          fileIds: string[];
+          datasetId?: string;
+          fileIds?: string[];
           grantId?: string;
           operation: string;
           /** @default {} */
@@ -1111,6 +1159,8 @@ export interface operations {
       query?: {
         cursor?: string;
         limit?: number;
+        /** @description denied: refused attempts only; allowed: reads and operations that ran */
+        outcome?: 'denied' | 'allowed';
       };
       header?: never;
       path: {
@@ -1270,6 +1320,60 @@ export interface operations {
             key?: string;
             /** Format: date-time */
             previousKeyExpiresAt?: string | null;
+          };
+        };
+      };
+    };
+  };
+  DatasetsController_list: {
+    parameters: {
+      query?: {
+        cursor?: string;
+        limit?: number;
+      };
+      header?: never;
+      path: {
+        /** @description Server id (srv_…) of a collective */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  DatasetsController_publish: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Server id (srv_…) of a collective */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            contributors: number;
+            /** Format: date-time */
+            createdAt: string;
+            files: number;
+            /** @example dst_0197a1b2c3d47e8f9a0b1c2d3e4f5a6b */
+            id: string;
+            /** @description 1, 2, 3… per collective */
+            version: number;
           };
         };
       };
@@ -1446,6 +1550,8 @@ export interface operations {
           'application/json': {
             items?: {
               allFiles: boolean;
+              /** @description a collective's grant: the dst_… datasets it covers (absent otherwise) */
+              datasetIds?: string[];
               /** Format: date-time */
               expiresAt: string | null;
               /** @description fil_… ids (empty with allFiles) */
@@ -1535,6 +1641,8 @@ export interface operations {
         content: {
           'application/json': {
             allFiles: boolean;
+            /** @description a collective's grant: the dst_… datasets it covers (absent otherwise) */
+            datasetIds?: string[];
             /** Format: date-time */
             expiresAt: string | null;
             /** @description fil_… ids (empty with allFiles) */
@@ -1656,6 +1764,7 @@ export interface operations {
         'application/json': {
           allFiles?: boolean;
           appAddress: string;
+          datasetIds?: string[];
           /** Format: date-time */
           expiresAt?: string;
           fileIds?: string[];
@@ -1712,6 +1821,12 @@ export interface operations {
             items?: {
               /** @description EIP-55 address of the member */
               address: string;
+              /** @description How many files and bytes the member contributed (never their names or content) */
+              contributions: {
+                /** @description decimal */
+                bytes?: string;
+                files?: number;
+              };
               /** Format: date-time */
               createdAt: string;
               /** @example mem_0197a1b2c3d47e8f9a0b1c2d3e4f5a6b */
@@ -1753,6 +1868,12 @@ export interface operations {
           'application/json': {
             /** @description EIP-55 address of the member */
             address: string;
+            /** @description How many files and bytes the member contributed (never their names or content) */
+            contributions: {
+              /** @description decimal */
+              bytes?: string;
+              files?: number;
+            };
             /** Format: date-time */
             createdAt: string;
             /** @example mem_0197a1b2c3d47e8f9a0b1c2d3e4f5a6b */
@@ -1822,6 +1943,53 @@ export interface operations {
             kind: 'grants' | 'contract';
           };
         };
+      };
+    };
+  };
+  PrivacyController_get: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Server id (srv_…) of a collective */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  PrivacyController_set: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Server id (srv_…) of a collective */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          budget: number | null;
+          epsilon: number | null;
+        };
+      };
+    };
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
       };
     };
   };
