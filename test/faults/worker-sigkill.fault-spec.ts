@@ -21,7 +21,7 @@ describe('fault: worker SIGKILL', () => {
     async () => {
       const row = await runScenario(
         '(1) worker SIGKILL ×' + String(KILLS),
-        { env: { JOB_LOCK_MS: '5000', WORKER_CONCURRENCY: '2' } },
+        { opsPerSecond: 1, env: { JOB_LOCK_MS: '5000', WORKER_CONCURRENCY: '2' } },
         async ({ stack, notes }) => {
           let forced = 0;
           for (let i = 0; i < KILLS; i++) {

@@ -28,7 +28,7 @@ export interface ScenarioOptions extends StackOptions {
 /** The recovery window: how long after the load every accepted operation has to end (FAULTS_RECOVERY_MS). */
 export const RECOVERY_MS = knob('FAULTS_RECOVERY_MS', 120_000);
 /** Load before the fault and after it (FAULTS_STEADY_MS). */
-const STEADY_MS = knob('FAULTS_STEADY_MS', 5_000);
+const STEADY_MS = knob('FAULTS_STEADY_MS', 10_000);
 
 export async function runScenario(
   scenario: string,
@@ -42,7 +42,7 @@ export async function runScenario(
     const load = new Load(
       stack.gatewayUrl,
       tenants,
-      knob('FAULTS_OPS_PER_SECOND', options.opsPerSecond ?? 1),
+      knob('FAULTS_OPS_PER_SECOND', options.opsPerSecond ?? 2),
     );
     const notes: string[] = [];
     load.start();

@@ -250,6 +250,7 @@ export class DisposableRedis {
         maxRetriesPerRequest: 0,
         retryStrategy: () => null,
       });
+      client.on('error', () => undefined); // why: refused until the server listens; connect() rejects anyway.
       try {
         await client.connect();
         return (await client.ping()) === 'PONG';
