@@ -112,8 +112,10 @@ async function main(): Promise<void> {
     const runTier = async (tier: Tier, tierFiles: string[], env: NodeJS.ProcessEnv): Promise<number> => {
       const tierStarted = Date.now();
       process.stdout.write(`running ${tierFiles.length} ${tier} test files\n`);
-      // Fault scenarios measure timing and load the machine: one file at a time.
-      const concurrency = tier === 'faults' ? '1' : (process.env.TEST_CONCURRENCY ?? '2');
+      // Fault files one at a time: a scenario beside another on a small machine is slowed enough to fail for load
+      // instead of its fault. FAULTS_CONCURRENCY=2 runs the long worker-kill one (test:slow, first) beside the rest.
+      const concurrency =
+        tier === 'faults' ? (process.env.FAULTS_CONCURRENCY ?? '1') : (process.env.TEST_CONCURRENCY ?? '2');
       const tierCode = await runNodeTests(tierFiles, env, concurrency);
       process.stdout.write(`${tier} tier: ${((Date.now() - tierStarted) / 1000).toFixed(1)} s\n`);
       return tierCode;
@@ -141,7 +143,7 @@ async function main(): Promise<void> {
       const tableFile = join(home, 'faults-table.jsonl');
       const faultsCode = await runTier('faults', faultFiles, { ...baseEnv, FAULTS_TABLE_FILE: tableFile });
       exitCode ||= faultsCode;
-      const rows = readFaultRows(tableFile);
+      const rows = readFaultRows(tableFile).sort((a, b) => a.scenario.localeCompare(b.scenario));
       if (rows.length) process.stdout.write(`\nfault suite:\n${formatFaultTable(rows)}\n`);
     }
   } finally {

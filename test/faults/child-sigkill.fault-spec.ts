@@ -15,7 +15,7 @@ describe('fault: child SIGKILL', () => {
   it('one isolated child SIGKILLed mid-job', { timeout: RECOVERY_MS + 600_000 }, async () => {
     const row = await runScenario(
       '(7) child SIGKILL ×' + String(ROUNDS),
-      { fileKiB: 120, opsPerSecond: 2, env: { WORKER_CONCURRENCY: '2' } },
+      { fileKiB: 64, opsPerSecond: 2, env: { WORKER_CONCURRENCY: '2' } },
       async ({ stack, notes }) => {
         let killed = 0;
         for (let i = 0; i < ROUNDS; i++) {

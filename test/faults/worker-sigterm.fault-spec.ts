@@ -14,7 +14,7 @@ describe('fault: worker SIGTERM', () => {
   it('SIGTERM with jobs in flight', { timeout: RECOVERY_MS + 600_000 }, async () => {
     const row = await runScenario(
       '(6) worker SIGTERM ×' + String(ROUNDS),
-      { fileKiB: 120, opsPerSecond: 2, env: { WORKER_CONCURRENCY: '2' } },
+      { fileKiB: 64, opsPerSecond: 2, env: { WORKER_CONCURRENCY: '2' } },
       async ({ stack, notes }) => {
         const exits: string[] = [];
         let inFlight = 0;
