@@ -6,21 +6,25 @@ import { runMigrations } from '@hearth/db';
 import { checkServices, dropDatabase } from './lib/services';
 import { DIST } from './lib/processes';
 import { startChainForTests } from './lib/chain';
+import { formatFaultTable, readFaultRows } from './lib/fault-table';
 
 /**
- * The test command. Three tiers, told apart by file name:
+ * The test command. Four tiers, told apart by file name:
  *   unit    `*.spec.ts` beside the code: no Postgres, Redis or chain;
  *   medium  `*.medium-spec.ts` beside the code: services and repositories on the run's real Postgres and Redis,
  *           the chain and KMS real or faked per test;
- *   e2e     `test/**\/*.e2e-spec.ts`: whole apps over HTTP.
- * `node dist/scripts/test.js [--tier=unit|medium|e2e]... [path-substring]...` runs the named tiers (all when none
- * is named), with a fresh database (dropped after) and the dev chain with contracts deployed (unless
- * CHAIN_RPC_URL is given) whenever a medium or e2e file is among them.
+ *   e2e     `test/**\/*.e2e-spec.ts`: whole apps over HTTP;
+ *   faults  `test/faults/**\/*.fault-spec.ts`: whole stacks on disposable servers each file starts itself,
+ *           with faults injected; one file at a time, and their table printed at the end.
+ * `node dist/scripts/test.js [--tier=unit|medium|e2e|faults]... [path-substring]...` runs the named tiers (all
+ * when none is named), with a fresh database (dropped after) and the dev chain with contracts deployed (unless
+ * CHAIN_RPC_URL is given) whenever a medium or e2e file is among them. The faults tier never uses those.
  */
-const TIERS = ['unit', 'medium', 'e2e'] as const;
+const TIERS = ['unit', 'medium', 'e2e', 'faults'] as const;
 type Tier = (typeof TIERS)[number];
 
 function tierOf(file: string): Tier | null {
+  if (file.endsWith('.fault-spec.js')) return 'faults';
   if (file.endsWith('.e2e-spec.js')) return 'e2e';
   if (file.endsWith('.medium-spec.js')) return 'medium';
   if (file.endsWith('.spec.js')) return 'unit';
@@ -66,14 +70,14 @@ function parseArgs(argv: string[]): { tiers: Set<Tier>; filters: string[] } {
   return { tiers: tiers.size ? tiers : new Set(TIERS), filters };
 }
 
-function runNodeTests(files: string[], env: NodeJS.ProcessEnv): Promise<number> {
+function runNodeTests(files: string[], env: NodeJS.ProcessEnv, concurrency: string): Promise<number> {
   return new Promise<number>((resolve) => {
     const child = spawn(
       process.execPath,
       [
         '--test',
         '--test-reporter=spec',
-        `--test-concurrency=${process.env.TEST_CONCURRENCY ?? 2}`,
+        `--test-concurrency=${concurrency}`,
         ...files.map((f) => relative(process.cwd(), f)),
       ],
       { env, stdio: 'inherit' },
@@ -101,29 +105,47 @@ async function main(): Promise<void> {
   };
   let exitCode = 1;
   try {
-    const byTier = TIERS.filter((t) => tiers.has(t)).map((tier) => ({
+    const byTier = TIERS.filter((t) => tiers.has(t) && t !== 'faults').map((tier) => ({
       tier,
       files: files.filter((f) => tierOf(f) === tier),
     }));
+    const runTier = async (tier: Tier, tierFiles: string[], env: NodeJS.ProcessEnv): Promise<number> => {
+      const tierStarted = Date.now();
+      process.stdout.write(`running ${tierFiles.length} ${tier} test files\n`);
+      // Fault files one at a time: a scenario beside another on a small machine is slowed enough to fail for load
+      // instead of its fault. FAULTS_CONCURRENCY=2 runs the long worker-kill one (test:slow, first) beside the rest.
+      const concurrency =
+        tier === 'faults' ? (process.env.FAULTS_CONCURRENCY ?? '1') : (process.env.TEST_CONCURRENCY ?? '2');
+      const tierCode = await runNodeTests(tierFiles, env, concurrency);
+      process.stdout.write(`${tier} tier: ${((Date.now() - tierStarted) / 1000).toFixed(1)} s\n`);
+      return tierCode;
+    };
     const runTiers = async (vars: Record<string, string>): Promise<number> => {
       let code = 0;
       // One tier after another, so each prints its own time.
       for (const { tier, files: tierFiles } of byTier) {
         if (!tierFiles.length) continue;
-        const tierStarted = Date.now();
-        process.stdout.write(`running ${tierFiles.length} ${tier} test files\n`);
-        const tierCode = await runNodeTests(tierFiles, { ...baseEnv, ...vars });
-        process.stdout.write(`${tier} tier: ${((Date.now() - tierStarted) / 1000).toFixed(1)} s\n`);
+        const tierCode = await runTier(tier, tierFiles, { ...baseEnv, ...vars });
         code ||= tierCode;
       }
       return code;
     };
-    exitCode = files.every((f) => tierOf(f) === 'unit')
+    const serviceFiles = files.filter((f) => tierOf(f) === 'medium' || tierOf(f) === 'e2e');
+    exitCode = !serviceFiles.length
       ? await runTiers({})
       : await withServices(home, async (env) => {
           process.stdout.write(`test database ${env.databaseName}\n`);
           return runTiers(env.vars);
         });
+    // After e2e, and outside the run's shared services: each fault file starts disposable servers of its own.
+    const faultFiles = files.filter((f) => tierOf(f) === 'faults');
+    if (faultFiles.length) {
+      const tableFile = join(home, 'faults-table.jsonl');
+      const faultsCode = await runTier('faults', faultFiles, { ...baseEnv, FAULTS_TABLE_FILE: tableFile });
+      exitCode ||= faultsCode;
+      const rows = readFaultRows(tableFile).sort((a, b) => a.scenario.localeCompare(b.scenario));
+      if (rows.length) process.stdout.write(`\nfault suite:\n${formatFaultTable(rows)}\n`);
+    }
   } finally {
     rmSync(home, { recursive: true, force: true });
   }

@@ -14,6 +14,8 @@ export const DEFAULT_DEV_CHAIN_PORT = 8545;
 export interface DevChain {
   rpcUrl: string;
   chainId: number;
+  /** The node's process id (it leads its own process group), for tests that stop or kill the chain. */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -152,7 +154,7 @@ export async function startDevChain(opts: DevChainOptions = {}): Promise<DevChai
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'hardhat_setLoggingEnabled', params: [false] }),
       });
-      return { rpcUrl, chainId, stop };
+      return { rpcUrl, chainId, pid: child.pid!, stop };
     }
     if (Date.now() > deadline) {
       await stop();

@@ -6,6 +6,7 @@
  * against it over HTTP with dummy credentials. Signatures are not verified (only required).
  */
 import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from 'node:crypto';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -99,12 +100,45 @@ function parseBlob(ciphertext: Buffer): { keyId: string; nonce: Buffer; body: Bu
   };
 }
 
-export async function startFakeKms(options: { region?: string; accountId?: string } = {}): Promise<FakeKms> {
+export interface FakeKmsOptions {
+  region?: string;
+  accountId?: string;
+  /** Port on 127.0.0.1 (a free one when omitted). */
+  port?: number;
+  /**
+   * Keys and aliases are kept in this file (read at start, rewritten after every change), so a fake that is
+   * killed and started again on the same file still decrypts what it encrypted before, as AWS KMS would.
+   */
+  stateFile?: string;
+}
+
+interface StoredState {
+  keys: Array<Omit<FakeKmsKey, 'material'> & { material: string }>;
+  aliases: Array<[string, string]>;
+}
+
+export async function startFakeKms(options: FakeKmsOptions = {}): Promise<FakeKms> {
   const region = options.region ?? 'eu-west-1';
   const accountId = options.accountId ?? '111122223333';
   const keys = new Map<string, FakeKmsKey>();
   const aliases = new Map<string, string>(); // alias name → keyId
   const requests: FakeKmsRequest[] = [];
+  const { stateFile } = options;
+  if (stateFile && existsSync(stateFile)) {
+    const stored = JSON.parse(readFileSync(stateFile, 'utf8')) as StoredState;
+    for (const k of stored.keys) keys.set(k.keyId, { ...k, material: Buffer.from(k.material, 'base64') });
+    for (const [name, keyId] of stored.aliases) aliases.set(name, keyId);
+  }
+  const persist = (): void => {
+    if (!stateFile) return;
+    const stored: StoredState = {
+      keys: [...keys.values()].map((k) => ({ ...k, material: k.material.toString('base64') })),
+      aliases: [...aliases],
+    };
+    writeFileSync(`${stateFile}.tmp`, JSON.stringify(stored));
+    renameSync(`${stateFile}.tmp`, stateFile);
+  };
+  const MUTATING = new Set(['CreateKey', 'CreateAlias', 'DisableKey', 'ScheduleKeyDeletion']);
 
   const resolve = (keyIdParam: unknown): FakeKmsKey => {
     if (typeof keyIdParam !== 'string' || keyIdParam.length === 0) {
@@ -305,7 +339,9 @@ export async function startFakeKms(options: { region?: string; accountId?: strin
       requests.push({ operation, body });
       const op = ops[operation];
       if (!op) throw new KmsFault('UnknownOperationException', `${operation} is not supported by the fake`);
-      send(res, 200, op(body));
+      const answer = op(body);
+      if (MUTATING.has(operation)) persist();
+      send(res, 200, answer);
     } catch (err) {
       if (err instanceof KmsFault) send(res, err.status, { __type: err.type, message: err.message });
       else send(res, 500, { __type: 'KMSInternalException', message: 'internal error' });
@@ -313,7 +349,10 @@ export async function startFakeKms(options: { region?: string; accountId?: strin
   };
 
   const server: Server = createServer((req, res) => void handle(req, res));
-  await new Promise<void>((resolveListen) => server.listen(0, '127.0.0.1', resolveListen));
+  await new Promise<void>((resolveListen, rejectListen) => {
+    server.once('error', rejectListen);
+    server.listen(options.port ?? 0, '127.0.0.1', resolveListen);
+  });
   const { port } = server.address() as AddressInfo;
   return {
     endpoint: `http://127.0.0.1:${port}`,
