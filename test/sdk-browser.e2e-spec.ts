@@ -147,7 +147,14 @@ describe('@hearth/sdk browser build in Chromium', () => {
     assert.equal(outcome.encryption, 'client');
     assert.ok(outcome.progress.length >= 1);
     assert.equal(outcome.status, 'succeeded');
-    assert.deepEqual(outcome.checked, ['signature', 'server', 'operationId', 'app', 'outputHash']);
+    assert.deepEqual(outcome.checked, [
+      'signature',
+      'server',
+      'operationId',
+      'app',
+      'outputHash',
+      'parametersHash',
+    ]);
     assert.equal(outcome.tamperedReason, 'outputHash');
 
     // From outside the browser: the file is the envelope the page made, and the signer is the server's address.

@@ -136,7 +136,14 @@ describe('@hearth/sdk against the real stack', () => {
     assert.equal(statuses.at(-1), 'succeeded');
     const verified = await app.verifyReceipt(op);
     assert.equal(verified.signer, server.address);
-    assert.deepEqual(verified.checked, ['signature', 'server', 'operationId', 'app', 'outputHash']);
+    assert.deepEqual(verified.checked, [
+      'signature',
+      'server',
+      'operationId',
+      'app',
+      'outputHash',
+      'parametersHash',
+    ]);
 
     const sealedRun = await app.run('keywords', { fileIds: [envelopeFileId], grantId });
     assert.equal(sealedRun.status, 'succeeded', JSON.stringify(sealedRun.error));

@@ -28,7 +28,10 @@ export interface ReceiptExpectations {
   serverAddress: string;
   /** The app's wallet (from `whoami`): checked against the receipt's `app` when given. */
   appAddress?: string;
-  /** The parameters the operation ran with, for the receipt's parameters hash (when it carries one). */
+  /**
+   * The parameters the app sent: each must be what the operation ran with (the server fills in defaults, so the
+   * hash is over the parameters the server returns, which must agree with these).
+   */
   parameters?: Record<string, unknown>;
 }
 
@@ -111,9 +114,16 @@ export async function verifyReceiptWith(
     checked.push('outputHash');
   }
   if (message.parametersHash !== undefined) {
-    const parameters = expect.parameters ?? op.parameters;
+    const parameters = op.parameters ?? expect.parameters;
     if (parameters === undefined)
       fail('parametersHash', 'the receipt has a parameters hash but no parameters were given');
+    for (const [name, sent] of Object.entries(expect.parameters ?? {})) {
+      if (canonicalJson(sent) !== canonicalJson(parameters[name]))
+        fail(
+          'parametersHash',
+          `the operation ran with ${name} = ${canonicalJson(parameters[name])}, not what was sent`,
+        );
+    }
     const hash = parametersHash(parameters);
     if (hash !== message.parametersHash) {
       fail('parametersHash', `the parameters hash to ${hash}, the receipt says ${message.parametersHash}`);

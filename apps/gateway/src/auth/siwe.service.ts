@@ -1,4 +1,6 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { AddressInfo } from 'node:net';
 import { HEARTH_CONFIG, type HearthConfig } from '@hearth/config';
 import { SessionRepository } from '@hearth/db';
 import { ErrorCode, ProblemError } from '@hearth/errors';
@@ -45,6 +47,7 @@ export class SiweService implements OnModuleInit {
     @Inject(REDIS) private readonly redis: Redis,
     private readonly sessions: SessionRepository,
     private readonly provisioner: ServerProvisioner,
+    private readonly adapterHost: HttpAdapterHost,
   ) {
     this.noncePrefix = `${config.QUEUE_PREFIX}:siwe:nonce:`;
   }
@@ -61,8 +64,8 @@ export class SiweService implements OnModuleInit {
     await this.redis.set(this.noncePrefix + nonce, '1', 'EX', NONCE_TTL_SECONDS);
     return {
       nonce,
-      domain: this.config.siweDomain,
-      uri: this.config.siweOrigins[0],
+      domain: this.config.SIWE_DOMAIN ?? new URL(this.origins()[0]).host,
+      uri: this.origins()[0],
       chainId: this.config.CHAIN_ID,
     };
   }
@@ -153,7 +156,8 @@ export class SiweService implements OnModuleInit {
    * names our domain.
    */
   private checkOrigin(domain: string, uri: string, scheme: string | undefined): void {
-    const { siweOrigins, SIWE_DOMAIN } = this.config;
+    const { SIWE_DOMAIN } = this.config;
+    const siweOrigins = this.origins();
     const wrong = (what: string) =>
       unauthorized(ErrorCode.wrong_domain, `${what}; this API signs in on ${siweOrigins.join(' or ')}`);
     let origin: string;
@@ -170,6 +174,19 @@ export class SiweService implements OnModuleInit {
       throw wrong(`The message must be for the domain ${expectedDomain}`);
     if (scheme !== undefined && `${scheme.toLowerCase()}:` !== url.protocol)
       throw wrong(`The message's scheme must be ${url.protocol.slice(0, -1)}`);
+  }
+
+  /**
+   * The public origins of the config; on an ephemeral port (PORT=0, tests and benches) the port the server
+   * actually listens on, which only exists once it listens.
+   */
+  private origins(): string[] {
+    const { siweOrigins, PUBLIC_URL, PORT } = this.config;
+    if (PUBLIC_URL || PORT !== 0) return siweOrigins;
+    const address = this.adapterHost.httpAdapter?.getHttpServer()?.address() as
+      AddressInfo | null | undefined;
+    if (!address?.port) return siweOrigins;
+    return siweOrigins.map((o) => o.replace(/:0$/, `:${address.port}`));
   }
 
   private async signatureValid(address: Hex, message: string, signature: Hex): Promise<boolean> {
