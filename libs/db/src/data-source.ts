@@ -14,7 +14,8 @@ export function dataSourceOptions(opts: { url: string; poolSize?: number }): Dat
     synchronize: false,
     migrationsRun: false,
     logging: false,
-    extra: { max: opts.poolSize ?? 10 },
+    // A Postgres that is down or black-holed fails a request within seconds (a 503), never hangs it.
+    extra: { max: opts.poolSize ?? 10, connectionTimeoutMillis: 5000 },
   };
 }
 

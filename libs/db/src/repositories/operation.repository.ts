@@ -42,6 +42,16 @@ export interface OperationOutcome {
   decrypted: boolean;
 }
 
+/** An unfinished operation as the reconciler sees it (ids and counters only). */
+export interface UnfinishedOperation {
+  id: string;
+  serverId: string;
+  status: 'queued' | 'running';
+  attempts: number;
+  requeues: number;
+  createdAt: Date;
+}
+
 /** What the worker needs of a server to run an operation. */
 export type RunServer = Pick<
   ServerEntity,
@@ -323,14 +333,105 @@ export class OperationRepository {
    * job that finished before loses here). One round trip instead of a five-statement transaction.
    */
   async finish(serverId: string, op: OperationEntity, outcome: OperationOutcome): Promise<boolean> {
+    return this.finishWhere('operations_finish', `status = 'running'`, serverId, op.id, outcome);
+  }
+
+  /**
+   * Ends an operation that is still queued or running as `failed` with `code` (the queue gave up on it, or the
+   * reconciler did), with its access-log row and usage count, exactly once: false when it had ended already.
+   * Needs no claim first: a give-up must commit even for an operation no attempt ever claimed.
+   */
+  async abandon(serverId: string, id: string, code: string, detail: string): Promise<boolean> {
+    return this.finishWhere('operations_abandon', `status IN ('queued', 'running')`, serverId, id, {
+      status: 'failed',
+      errorCode: code,
+      errorDetail: detail,
+      resultCiphertext: null,
+      resultWrappedKey: null,
+      resultExpiresAt: null,
+      receipt: null,
+      receiptHash: null,
+      blockNumber: null,
+      timings: {},
+      computeMs: 0,
+      inputBytes: 0,
+      decrypted: false,
+    });
+  }
+
+  /**
+   * Unfinished operations of every server accepted before `before`, oldest first, at most `limit`: the
+   * reconciler's sweep (a maintenance query like `purgeExpiredResults`, the other method without a server id;
+   * operations_unfinished_idx keeps it to the unfinished rows).
+   */
+  async listUnfinished(before: Date, limit: number): Promise<UnfinishedOperation[]> {
+    const rows = await prepared<{
+      id: string;
+      server_id: string;
+      status: 'queued' | 'running';
+      attempts: number;
+      requeues: number;
+      created_at: Date;
+    }>(
+      this.dataSource,
+      'operations_list_unfinished',
+      `SELECT id, server_id, status, attempts, requeues, created_at FROM operations
+        WHERE status IN ('queued', 'running') AND created_at < $1
+        ORDER BY created_at LIMIT $2`,
+      [before, limit],
+    );
+    return rows.map((r) => ({
+      id: r.id,
+      serverId: r.server_id,
+      status: r.status,
+      attempts: r.attempts,
+      requeues: r.requeues,
+      createdAt: r.created_at,
+    }));
+  }
+
+  /**
+   * Counts one more re-queue of an unfinished operation, unless it has had `max` already: 'requeue' (counted:
+   * queue it again), 'exhausted' (its budget is used up: end it) or 'finished' (it ended meanwhile: leave it).
+   */
+  async countRequeue(
+    serverId: string,
+    id: string,
+    max: number,
+  ): Promise<'requeue' | 'exhausted' | 'finished'> {
+    const rows = await prepared<{ requeues: number; counted: boolean }>(
+      this.dataSource,
+      'operations_count_requeue',
+      `WITH counted AS (
+         UPDATE operations SET requeues = requeues + 1
+          WHERE id = $1 AND server_id = $2 AND status IN ('queued', 'running') AND requeues < $3
+          RETURNING requeues
+       )
+       SELECT requeues, true AS counted FROM counted
+       UNION ALL
+       SELECT requeues, false FROM operations
+        WHERE id = $1 AND server_id = $2 AND status IN ('queued', 'running') AND NOT EXISTS (SELECT 1 FROM counted)`,
+      [id, serverId, max],
+    );
+    if (rows.length === 0) return 'finished';
+    return rows[0].counted ? 'requeue' : 'exhausted';
+  }
+
+  private async finishWhere(
+    statement: string,
+    statusCondition: string,
+    serverId: string,
+    id: string,
+    outcome: OperationOutcome,
+  ): Promise<boolean> {
     const rows = await prepared<{ finished: number }>(
       this.dataSource,
-      'operations_finish',
+      statement,
       `WITH done AS (
          UPDATE operations SET status = $3, error_code = $4, error_detail = $5, result_ciphertext = $6,
            result_wrapped_key = $7, result_expires_at = $8, receipt = $9::jsonb, receipt_hash = $10,
            timings = $11::jsonb, finished_at = now()
-         WHERE id = $1 AND server_id = $2 AND status = 'running'
+         WHERE id = $1 AND server_id = $2 AND ${statusCondition}
          RETURNING id, server_id, app_address, api_key_id, grant_id, operation, file_ids
        ), logged AS (
          INSERT INTO access_log (id, server_id, operation_id, actor, api_key_id, grant_id, operation, file_ids,
@@ -347,7 +448,7 @@ export class OperationRepository {
        )
        SELECT count(*)::int AS finished FROM done`,
       [
-        op.id,
+        id,
         serverId,
         outcome.status,
         outcome.errorCode,
