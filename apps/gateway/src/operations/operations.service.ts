@@ -48,6 +48,7 @@ type ValidOperation = Extract<ValidationResult, { ok: true }>;
 @Injectable()
 export class OperationsService {
   private readonly inference: InferenceOptions;
+  private readonly queuePrefix: string;
 
   constructor(
     @Inject(HEARTH_CONFIG) config: HearthConfig,
@@ -59,6 +60,7 @@ export class OperationsService {
     private readonly metrics: Metrics,
   ) {
     this.inference = inferenceOptionsFromConfig(config);
+    this.queuePrefix = config.QUEUE_PREFIX;
   }
 
   catalog() {
@@ -188,6 +190,7 @@ export class OperationsService {
       grantId: body.grantId ?? null,
       idempotencyKey,
       requestHash,
+      queuePrefix: this.queuePrefix,
     });
   }
 

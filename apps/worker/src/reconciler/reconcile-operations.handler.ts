@@ -41,23 +41,26 @@ export class ReconcileOperationsHandler implements JobHandler<JobName.ReconcileO
 
   async handle(): Promise<ReconcileSummary> {
     let summary: ReconcileSummary = { checked: 0, requeued: 0, ended: 0, skipped: true };
-    // The lock outlives a run's usual length; a worker killed mid-run frees it when it expires.
-    const ttl = Math.max(60_000, this.config.RECONCILE_EVERY_MS * 4);
+    // A run stops looking at more operations after half the lock's life; a worker killed mid-run frees it when it
+    // expires, before the next-but-one run.
+    const ttl = Math.max(5000, this.config.RECONCILE_EVERY_MS * 2);
     await this.queue.exclusive(LOCK, ttl, async () => {
-      summary = await this.reconcile();
+      summary = await this.reconcile(Date.now() + ttl / 2);
     });
     return summary;
   }
 
-  /** One pass over the unfinished operations (exported for tests through `handle`). */
-  async reconcile(): Promise<ReconcileSummary> {
+  /** One pass over the unfinished operations, the oldest first, until `until` (the rest wait for the next run). */
+  private async reconcile(until: number): Promise<ReconcileSummary> {
     const now = Date.now();
     const unfinished = await this.operations.listUnfinished(
+      this.config.QUEUE_PREFIX,
       new Date(now - this.config.RECONCILE_GRACE_MS),
       RECONCILE_BATCH,
     );
     const summary: ReconcileSummary = { checked: unfinished.length, requeued: 0, ended: 0 };
     for (const op of unfinished) {
+      if (Date.now() > until) break;
       const action = await this.reconcileOne(op, now);
       if (action === 'requeued') summary.requeued++;
       if (action === 'ended') summary.ended++;

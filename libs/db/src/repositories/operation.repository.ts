@@ -23,6 +23,8 @@ export interface NewOperationInput {
   grantId: string | null;
   idempotencyKey: string | null;
   requestHash: string;
+  /** The queue (QUEUE_PREFIX) its job goes to; the reconciler of that queue only looks after it. Default `hearth`. */
+  queuePrefix?: string;
 }
 
 export interface OperationOutcome {
@@ -138,8 +140,8 @@ export class OperationRepository {
         this.dataSource,
         'operations_insert',
         `INSERT INTO operations (id, server_id, api_key_id, app_address, operation, operation_version, parameters,
-           file_ids, grant_id, status, idempotency_key, request_hash, attempts)
-         VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::text[], $9, 'queued', $10, $11, 0)
+           file_ids, grant_id, status, idempotency_key, request_hash, attempts, queue_prefix)
+         VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::text[], $9, 'queued', $10, $11, 0, $12)
          RETURNING ${this.columns()}`,
         [
           newId('op'),
@@ -153,6 +155,7 @@ export class OperationRepository {
           op.grantId,
           op.idempotencyKey,
           op.requestHash,
+          op.queuePrefix ?? 'hearth',
         ],
       );
       return { operation: this.hydrate(rows[0]), created: true };
@@ -360,11 +363,11 @@ export class OperationRepository {
   }
 
   /**
-   * Unfinished operations of every server accepted before `before`, oldest first, at most `limit`: the
-   * reconciler's sweep (a maintenance query like `purgeExpiredResults`, the other method without a server id;
-   * operations_unfinished_idx keeps it to the unfinished rows).
+   * Unfinished operations of one queue (every server's) accepted before `before`, oldest first, at most
+   * `limit`: the reconciler's sweep (a maintenance query like `purgeExpiredResults`, the other method without a
+   * server id; operations_unfinished_idx keeps it to the unfinished rows).
    */
-  async listUnfinished(before: Date, limit: number): Promise<UnfinishedOperation[]> {
+  async listUnfinished(queuePrefix: string, before: Date, limit: number): Promise<UnfinishedOperation[]> {
     const rows = await prepared<{
       id: string;
       server_id: string;
@@ -376,9 +379,9 @@ export class OperationRepository {
       this.dataSource,
       'operations_list_unfinished',
       `SELECT id, server_id, status, attempts, requeues, created_at FROM operations
-        WHERE status IN ('queued', 'running') AND created_at < $1
-        ORDER BY created_at LIMIT $2`,
-      [before, limit],
+        WHERE queue_prefix = $1 AND status IN ('queued', 'running') AND created_at < $2
+        ORDER BY created_at LIMIT $3`,
+      [queuePrefix, before, limit],
     );
     return rows.map((r) => ({
       id: r.id,
