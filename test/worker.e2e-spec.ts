@@ -15,7 +15,8 @@ describe('worker process', () => {
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     try {
-      let ready: { status: string; checks: Record<string, string> } | undefined;
+      let ready:
+        { status: string; checks: Record<string, { status: string }>; redisPersistence?: string } | undefined;
       // Up to 30 s: a loaded machine starts the worker's pool of children slowly. A not-ready answer waits too.
       const deadline = Date.now() + 30_000;
       while (!ready && Date.now() < deadline && child.exitCode === null) {
@@ -28,7 +29,11 @@ describe('worker process', () => {
         if (!ready) await new Promise((r) => setTimeout(r, 100));
       }
       assert.ok(ready, `worker never became ready: ${stderr}`);
-      assert.deepEqual(ready.checks, { postgres: 'up', redis: 'up', queue: 'up' });
+      assert.deepEqual(
+        Object.fromEntries(Object.entries(ready.checks).map(([name, c]) => [name, c.status])),
+        { database: 'up', redis: 'up', chain: 'up', keyManager: 'up', queue: 'up' },
+      );
+      assert.ok(['aof', 'rdb', 'none', 'unknown'].includes(ready.redisPersistence ?? ''));
       const metrics = await fetch(`http://127.0.0.1:${port}/metrics`);
       assert.equal(metrics.status, 200);
       assert.match(metrics.headers.get('content-type') ?? '', /^text\/plain/);

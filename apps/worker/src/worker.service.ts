@@ -42,6 +42,7 @@ export class WorkerService implements OnApplicationBootstrap, OnApplicationShutd
     this.worker = this.queue.consume((job, token) => this.dispatch(job, token), {
       concurrency: this.config.WORKER_CONCURRENCY,
       lockMs: this.config.JOB_LOCK_MS,
+      closeTimeoutMs: this.closeTimeoutMs(),
     });
     this.worker.on('error', (err) => this.logger.error({ err: err.message }, 'queue error'));
     // A job BullMQ gives up on (attempts used up, or stalled too often) must still end its operation: nothing
@@ -92,8 +93,13 @@ export class WorkerService implements OnApplicationBootstrap, OnApplicationShutd
     }
   }
 
-  /** SIGTERM: stop taking jobs and let the running ones finish (BullMQ's close waits for them). */
+  /** Running jobs may take JOB_TIMEOUT_MS; a close waiting longer is stuck (e.g. after a Redis restart). */
+  private closeTimeoutMs(): number {
+    return this.config.JOB_TIMEOUT_MS + 5000;
+  }
+
+  /** SIGTERM: stop taking jobs and let the running ones finish (for at most JOB_TIMEOUT_MS + 5 s). */
   async onApplicationShutdown(): Promise<void> {
-    await this.worker?.close();
+    if (this.worker) await this.queue.stop(this.worker);
   }
 }

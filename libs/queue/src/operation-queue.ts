@@ -142,6 +142,11 @@ export interface ConsumeOptions {
   concurrency: number;
   /** A job's lock (JOB_LOCK_MS); a killed worker's job is retried by another after about this. */
   lockMs: number;
+  /**
+   * How long `close()` waits for running jobs before it stops without them (default 60 s): BullMQ's own close
+   * can wait forever after Redis restarted under it. A job left running is given back when its lock expires.
+   */
+  closeTimeoutMs?: number;
 }
 
 /** BullMQ connection options, from a redis:// or rediss:// URL. */
@@ -173,7 +178,7 @@ export class OperationQueue {
   private readonly connection: ReturnType<typeof bullConnection>;
   private readonly redis: Redis;
   private readonly ownsRedis: boolean;
-  private readonly workers: Worker<AnyPayload>[] = [];
+  private readonly workers: Consumer[] = [];
   private subscriber?: Redis;
   private readonly listeners = new Map<string, Set<Listener>>();
   private closing?: Promise<void>;
@@ -263,7 +268,17 @@ export class OperationQueue {
 
   /** Starts consuming jobs; `close()` stops it (waiting for the running jobs). */
   consume(processor: OperationJobProcessor, options: ConsumeOptions): Worker<AnyPayload> {
-    const worker = new Worker<AnyPayload>(OPERATIONS_QUEUE, processor, {
+    const running = new Set<Promise<unknown>>();
+    const tracked: OperationJobProcessor = (job, token) => {
+      const run = processor(job, token);
+      running.add(run);
+      run.then(
+        () => running.delete(run),
+        () => running.delete(run),
+      );
+      return run;
+    };
+    const worker = new Worker<AnyPayload>(OPERATIONS_QUEUE, tracked, {
       ...this.connection,
       concurrency: options.concurrency,
       // A worker killed mid-job loses its lock; the job is then retried by another worker after about
@@ -275,8 +290,14 @@ export class OperationQueue {
         backoffStrategy: (attemptsMade: number) => retryDelayMs(attemptsMade, this.retry),
       },
     });
-    this.workers.push(worker);
+    this.workers.push({ worker, running, closeTimeoutMs: options.closeTimeoutMs ?? 60_000 });
     return worker;
+  }
+
+  /** Stops a consumer `consume` returned: see `stopConsumer`. */
+  async stop(worker: Worker<AnyPayload>): Promise<void> {
+    const consumer = this.workers.find((c) => c.worker === worker);
+    if (consumer) await stopConsumer(consumer);
   }
 
   /** The purge of expired results, every PURGE_EVERY_MS (one scheduler however many workers upsert it). */
@@ -373,7 +394,7 @@ export class OperationQueue {
   /** Consumers first, so their running jobs can still publish and release; then the connections. */
   close(): Promise<void> {
     this.closing ??= (async () => {
-      await Promise.all(this.workers.map((w) => w.close()));
+      await Promise.all(this.workers.map((c) => stopConsumer(c)));
       await this.queue.close();
       this.subscriber?.disconnect();
       if (this.ownsRedis) this.redis.disconnect();
@@ -423,6 +444,37 @@ export function jobOptions(operationId: string, backlog: number, retry: RetryPol
  */
 export function isFinalFailure(job: Pick<Job, 'attemptsMade' | 'opts' | 'finishedOn'>): boolean {
   return (job.finishedOn ?? 0) > 0 || job.attemptsMade >= (job.opts.attempts ?? 1);
+}
+
+interface Consumer {
+  worker: Worker<AnyPayload>;
+  /** Its jobs being processed now. */
+  running: Set<Promise<unknown>>;
+  closeTimeoutMs: number;
+  stopping?: Promise<void>;
+}
+
+/**
+ * Stops a consumer: it takes no new job, its running jobs get up to `closeTimeoutMs` to finish, then its
+ * connections close without waiting for BullMQ's own bookkeeping (which can wait forever after Redis
+ * restarted under it). A job still running then is given back when its lock expires (a stall, not an attempt).
+ */
+async function stopConsumer(consumer: Consumer): Promise<void> {
+  const { worker, running } = consumer;
+  consumer.stopping ??= (async () => {
+    await worker.pause(true);
+    const deadline = Date.now() + consumer.closeTimeoutMs;
+    while (running.size > 0 && Date.now() < deadline) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.allSettled([...running]),
+        new Promise((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now())))),
+      ]);
+      clearTimeout(timer);
+    }
+    await worker.close(true);
+  })();
+  return consumer.stopping;
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

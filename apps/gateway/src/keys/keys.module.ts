@@ -6,7 +6,7 @@ import { ReadinessRegistry } from '../infra/readiness.registry';
 /** Injection token of the gateway's KeyManager (`@Inject(KEY_MANAGER) keys: KeyManager`). */
 export const KEY_MANAGER = Symbol('KEY_MANAGER');
 
-/** Provides KEY_MANAGER app-wide and reports it in /health/ready as `kms`. */
+/** Provides KEY_MANAGER app-wide and reports it in /health/ready as `keyManager`. */
 @Global()
 @Module({
   providers: [
@@ -25,7 +25,7 @@ export class KeysModule implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.readiness.register('kms', async () => {
+    this.readiness.register('keyManager', async () => {
       await this.keys.health();
       return { provider: this.keys.provider };
     });

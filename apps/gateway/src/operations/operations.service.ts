@@ -28,6 +28,7 @@ import { assertOperationAllowed } from '../auth/api-key-policy';
 import type { AuthenticatedApiKey } from '../auth/auth.types';
 import { Chain } from '../chain/chain.module';
 import { KEY_MANAGER } from '../keys/keys.module';
+import { outageProblem } from '../common/library-errors';
 import { Metrics } from '../metrics/metrics';
 import type { CreateOperationBody, ListOperationsQuery, OperationView } from './operations.dto';
 
@@ -199,14 +200,10 @@ export class OperationsService {
     try {
       await this.queue.enqueue(operation.serverId, operation.id);
     } catch {
-      await this.operations.deleteUnqueued(operation.serverId, operation.id);
-      throw new ProblemError(
-        503,
-        ErrorCode.service_unavailable,
-        'The queue is unavailable; try again',
-        undefined,
-        { 'Retry-After': '5' },
-      );
+      // Not accepted: the row goes. Should that fail too (a crash, Postgres gone as well), the row stays queued
+      // without a job and the reconciler queues it after RECONCILE_GRACE_MS (docs/design.md, durable enqueue).
+      await this.operations.deleteUnqueued(operation.serverId, operation.id).catch(() => undefined);
+      throw outageProblem(ErrorCode.queue_unavailable, 'The queue is unavailable; try again');
     }
   }
 

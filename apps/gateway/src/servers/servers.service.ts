@@ -1,3 +1,4 @@
+import { outageProblem } from '../common/library-errors';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { MemberRepository, type Page, ServerRepository, type ServerEntity, toPage } from '@hearth/db';
 import { ErrorCode, ProblemError } from '@hearth/errors';
@@ -43,9 +44,8 @@ export class ServersService {
           { tenantId: server.id, err: err instanceof Error ? err.message : String(err) },
           'tenant key destruction failed',
         );
-        throw new ProblemError(
-          503,
-          ErrorCode.service_unavailable,
+        throw outageProblem(
+          ErrorCode.key_manager_unavailable,
           'The key manager could not destroy the server key; try again',
         );
       }
