@@ -8,7 +8,7 @@ import {
   OperationQueue,
   type RunOperationPayload,
 } from '@hearth/queue';
-import type { Job, Worker } from 'bullmq';
+import type { Job } from 'bullmq';
 import { PinoLogger } from 'nestjs-pino';
 import { JOB_HANDLERS, type JobHandler } from './jobs/job-handler';
 import { RunOperationHandler } from './jobs/run-operation.handler';
@@ -16,7 +16,7 @@ import { RunOperationHandler } from './jobs/run-operation.handler';
 /** Consumes the operations queue and dispatches each job to its handler, with a logger carrying ids. */
 @Injectable()
 export class WorkerService implements OnApplicationBootstrap, OnApplicationShutdown {
-  private worker?: Worker;
+  private worker?: ReturnType<OperationQueue['consume']>;
   private readonly handlers: Map<string, JobHandler>;
 
   constructor(

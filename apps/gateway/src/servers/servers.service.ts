@@ -1,7 +1,7 @@
 import { outageProblem } from '../common/library-errors';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { MemberRepository, type Page, ServerRepository, type ServerEntity, toPage } from '@hearth/db';
-import { ErrorCode, ProblemError } from '@hearth/errors';
+import { ErrorCode } from '@hearth/errors';
 import { isKeyManagerError, type KeyManager } from '@hearth/kms';
 import type { SessionAccount } from '../auth/auth.types';
 import { KEY_MANAGER } from '../keys/keys.module';
