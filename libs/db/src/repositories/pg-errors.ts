@@ -41,7 +41,10 @@ const UNAVAILABLE_MESSAGES =
 export function isDatabaseUnavailable(err: unknown): boolean {
   for (let e: unknown = err, depth = 0; e && typeof e === 'object' && depth < 3; depth++) {
     const x = e as { code?: unknown; message?: unknown; driverError?: unknown; cause?: unknown };
-    if (typeof x.code === 'string' && UNAVAILABLE_CODES.has(x.code)) return true;
+    // Socket codes only on real errors (pg's own); a bare object with such a code is somebody else's.
+    if (typeof x.code === 'string' && UNAVAILABLE_CODES.has(x.code)) {
+      if (/^[0-9A-Z]{5}$/.test(x.code) || (e instanceof Error && !('statusCode' in e))) return true;
+    }
     if (typeof x.message === 'string' && UNAVAILABLE_MESSAGES.test(x.message)) return true;
     // AggregateError (a host with several addresses, each refused)
     const errors = (e as { errors?: unknown }).errors;
