@@ -1,5 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { JobName, OperationQueue } from '@hearth/queue';
 import { WorkerHealthServer } from '../apps/worker/src/worker-health.server';
 import {
   problemOf,
@@ -166,6 +167,20 @@ describe('outages answered as outages', () => {
       assert.ok(body.error?.redis, JSON.stringify(body));
     } finally {
       await redis.start();
+    }
+    // That Redis kept nothing: the worker registers its job schedulers again once it is reconnected.
+    const look = new OperationQueue({ redisUrl: redis.url, prefix: gw.config.QUEUE_PREFIX });
+    try {
+      const deadline = Date.now() + 20_000;
+      let names: string[] = [];
+      while (Date.now() < deadline) {
+        names = (await look.queue.getJobSchedulers()).map((j) => j.name).sort();
+        if (names.length === 2) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.deepEqual(names, [JobName.PurgeExpiredResults, JobName.ReconcileOperations]);
+    } finally {
+      await look.close();
     }
   });
 });
