@@ -17,7 +17,7 @@ describe('gateway foundation', () => {
     const ready = await fetch(`${gw.url}/health/ready`);
     const body = (await ready.json()) as { status: string; details: Record<string, { status: string }> };
     assert.equal(ready.status, 200, JSON.stringify(body));
-    assert.equal(body.details.postgres.status, 'up');
+    assert.equal(body.details.database.status, 'up');
     assert.equal(body.details.redis.status, 'up');
   });
 

@@ -10,7 +10,7 @@ import {
   startWorker,
 } from './support/apps';
 import { WorkerMetrics } from '../apps/worker/src/metrics/worker-metrics';
-import { tenantBacklogKey } from '@hearth/queue';
+import { OperationQueue, tenantBacklogKey } from '@hearth/queue';
 import IORedis from 'ioredis';
 import { bearer } from './support/siwe';
 import {
@@ -248,7 +248,8 @@ describe('operations pipeline', () => {
       const leftId = (await json<{ id: string }>(left)).id;
       worker = await startWorker();
       restarted = true;
-      assert.equal((await waitDone(gw.url, app, queued.id)).status, 'succeeded');
+      const first = await waitDone(gw.url, app, queued.id);
+      assert.equal(first.status, 'succeeded', JSON.stringify(first.error));
       assert.equal((await waitDone(gw.url, app, (await json<{ id: string }>(plain)).id)).status, 'succeeded');
       assert.equal((await waitDone(gw.url, app, leftId)).status, 'succeeded');
     } finally {
@@ -391,15 +392,23 @@ describe('operations pipeline', () => {
     assert.equal(row?.code, 'grant_revoked');
   });
 
-  it('an unreachable chain at execution time means denied (chain_unavailable), never allowed', async () => {
+  it('an unreachable chain at execution time is retried, then denied (chain_unavailable), never allowed', async () => {
     await worker.close();
     const { id } = await json<{ id: string }>(
       await submit(gw.url, app, { operation: 'summarize', fileIds: [fileId], grantId }),
     );
-    worker = await startWorker({ CHAIN_RPC_URL: 'http://127.0.0.1:9', CHAIN_TIMEOUT_MS: '500' });
+    worker = await startWorker({
+      CHAIN_RPC_URL: 'http://127.0.0.1:9',
+      CHAIN_TIMEOUT_MS: '500',
+      // Every attempt (JOB_ATTEMPTS, stamped by the gateway) meets the outage; quick retries keep the test short.
+      JOB_BACKOFF_MS: '10',
+      JOB_BACKOFF_MAX_MS: '20',
+    });
     const done = await waitDone(gw.url, app, id);
     assert.equal(done.status, 'denied');
     assert.equal(done.error?.code, 'chain_unavailable');
+    const job = await gw.app.get(OperationQueue).queue.getJob(id);
+    assert.equal(job?.attemptsMade, gw.config.JOB_ATTEMPTS, 'the outage was retried before it was recorded');
     await worker.close();
     worker = await startWorker();
   });

@@ -1,13 +1,17 @@
 import { Injectable, type OnApplicationShutdown, type Provider } from '@nestjs/common';
 import { HEARTH_CONFIG, type HearthConfig } from '@hearth/config';
-import { OperationQueue } from '@hearth/queue';
+import { OperationQueue, retryPolicyFromConfig } from '@hearth/queue';
 
 /** The worker's OperationQueue: it consumes jobs, and publishes status and gives backlogs back for them. */
 export const workerQueueProvider: Provider = {
   provide: OperationQueue,
   inject: [HEARTH_CONFIG],
   useFactory: (config: HearthConfig) =>
-    new OperationQueue({ redisUrl: config.REDIS_URL, prefix: config.QUEUE_PREFIX }),
+    new OperationQueue({
+      redisUrl: config.REDIS_URL,
+      prefix: config.QUEUE_PREFIX,
+      retry: retryPolicyFromConfig(config),
+    }),
 };
 
 @Injectable()

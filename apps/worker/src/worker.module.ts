@@ -9,6 +9,7 @@ import { createLogger } from '@hearth/logging';
 import { JOB_HANDLERS } from './jobs/job-handler';
 import { PurgeExpiredResultsHandler } from './jobs/purge-expired-results.handler';
 import { RunOperationHandler } from './jobs/run-operation.handler';
+import { ReconcileOperationsHandler } from './reconciler/reconcile-operations.handler';
 import { WorkerHealthServer } from './worker-health.server';
 import { WorkerService } from './worker.service';
 
@@ -32,10 +33,15 @@ export class WorkerModule {
         WorkerMetrics,
         RunOperationHandler,
         PurgeExpiredResultsHandler,
+        ReconcileOperationsHandler,
         {
           provide: JOB_HANDLERS,
-          useFactory: (run: RunOperationHandler, purge: PurgeExpiredResultsHandler) => [run, purge],
-          inject: [RunOperationHandler, PurgeExpiredResultsHandler],
+          useFactory: (
+            run: RunOperationHandler,
+            purge: PurgeExpiredResultsHandler,
+            reconcile: ReconcileOperationsHandler,
+          ) => [run, purge, reconcile],
+          inject: [RunOperationHandler, PurgeExpiredResultsHandler, ReconcileOperationsHandler],
         },
         WorkerService,
         WorkerHealthServer,

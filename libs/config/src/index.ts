@@ -99,6 +99,19 @@ const schema = z.object({
   WORKER_HEALTH_PORT: int(0, 65535).default(8081),
   /** How long a job's lock lives without renewal: a killed worker's job is retried after about this. */
   JOB_LOCK_MS: int(500, 600000).default(30000),
+  // Retries of an operation's job on an outage: exponential from JOB_BACKOFF_MS, capped, with jitter. The
+  // defaults span about 6-10 minutes over 10 attempts, so an outage of minutes costs no operation.
+  JOB_ATTEMPTS: int(1, 100).default(10),
+  JOB_BACKOFF_MS: int(10, 600_000).default(2000),
+  JOB_BACKOFF_MAX_MS: int(10, 3_600_000).default(120_000),
+  /** A killed worker's job is given back this many times before it counts as failing (it has not really run). */
+  JOB_MAX_STALLS: int(0, 1000).default(25),
+  // The reconciler: Postgres decides, the queue delivers. Every RECONCILE_EVERY_MS one worker finds operations
+  // not finished without a live job (older than RECONCILE_GRACE_MS) and queues them again, or ends them.
+  RECONCILE_EVERY_MS: int(1000, 3_600_000).default(15_000),
+  RECONCILE_GRACE_MS: int(0, 3_600_000).default(10_000),
+  RECONCILE_MAX_REQUEUES: int(0, 1000).default(5),
+  OPERATION_DEADLINE_MS: int(60_000, 30 * 86_400_000).default(6 * 3_600_000),
 
   OPENAI_BASE_URL: z.string().url().optional(),
   OPENAI_API_KEY: z.string().optional(),

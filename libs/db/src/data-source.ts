@@ -14,7 +14,9 @@ export function dataSourceOptions(opts: { url: string; poolSize?: number }): Dat
     synchronize: false,
     migrationsRun: false,
     logging: false,
-    extra: { max: opts.poolSize ?? 10 },
+    // A black-holed Postgres fails a request (a 503) instead of hanging it. It also bounds the wait for a free
+    // pool connection, so it is generous: a busy pool is not an outage.
+    extra: { max: opts.poolSize ?? 10, connectionTimeoutMillis: 30_000 },
   };
 }
 

@@ -15,6 +15,10 @@ export enum ErrorCode {
   conflict = 'conflict',
   internal_error = 'internal_error',
   service_unavailable = 'service_unavailable',
+  // outages of a dependency: always 503 with Retry-After
+  database_unavailable = 'database_unavailable',
+  queue_unavailable = 'queue_unavailable',
+  key_manager_unavailable = 'key_manager_unavailable',
   // auth
   unauthorized = 'unauthorized',
   invalid_session = 'invalid_session',
@@ -121,6 +125,19 @@ export const ERROR_CODE_DOCS: Readonly<Record<ErrorCode, ErrorCodeDoc>> = {
   [ErrorCode.service_unavailable]: {
     title: 'Service unavailable',
     description: 'A dependency (queue, key manager) is unavailable; retry after `Retry-After` seconds.',
+  },
+  [ErrorCode.database_unavailable]: {
+    title: 'Database unavailable',
+    description: 'Postgres cannot be reached; nothing was changed. Retry after `Retry-After` seconds.',
+  },
+  [ErrorCode.queue_unavailable]: {
+    title: 'Queue unavailable',
+    description:
+      'Redis (the queue, rate limits, sign-in nonces) cannot be reached; nothing was queued. Retry after `Retry-After` seconds.',
+  },
+  [ErrorCode.key_manager_unavailable]: {
+    title: 'Key manager unavailable',
+    description: 'The key manager (KMS) cannot be reached to open keys. Retry after `Retry-After` seconds.',
   },
   [ErrorCode.unauthorized]: {
     title: 'Authentication required',

@@ -11,6 +11,10 @@ export const OperationErrorCode = {
   timeout: 'timeout',
   execution_failed: 'execution_failed',
   identity_mismatch: 'identity_mismatch',
+  // the queue gave up on it (the database is the record: these end an operation nothing can run any more)
+  retry_budget_exhausted: 'retry_budget_exhausted',
+  lost_in_queue: 'lost_in_queue',
+  deadline_exceeded: 'deadline_exceeded',
   // keys and ciphertext
   kms_unavailable: 'kms_unavailable',
   key_destroyed: 'key_destroyed',
@@ -70,11 +74,25 @@ export const OPERATION_ERROR_CODE_DOCS: Readonly<Record<OperationErrorCode, Oper
   timeout: { status: 'failed', description: 'The operation (or its model server) ran past its time limit.' },
   execution_failed: {
     status: 'failed',
-    description: 'The operation could not be run; every retry failed.',
+    description: 'The operation could not be run: a failure no retry can fix (e.g. its server is gone).',
   },
   identity_mismatch: {
     status: 'failed',
     description: "The server's identity key does not match its address; no receipt is signed.",
+  },
+  retry_budget_exhausted: {
+    status: 'failed',
+    description:
+      'Every attempt failed on an outage (database, queue, chain, key manager, a killed worker or child); retries are used up.',
+  },
+  lost_in_queue: {
+    status: 'failed',
+    description:
+      'Its queue job was lost (e.g. a Redis without persistence restarted) more often than it may be re-queued.',
+  },
+  deadline_exceeded: {
+    status: 'failed',
+    description: 'It was still not finished past OPERATION_DEADLINE_MS after it was accepted.',
   },
   kms_unavailable: {
     status: 'failed',

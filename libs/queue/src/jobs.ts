@@ -5,6 +5,8 @@
 export enum JobName {
   RunOperation = 'run-operation',
   PurgeExpiredResults = 'purge-expired-results',
+  /** The reconciler: Postgres decides, the queue delivers (see docs/design.md). */
+  ReconcileOperations = 'reconcile-operations',
 }
 
 export interface RunOperationPayload {
@@ -14,9 +16,12 @@ export interface RunOperationPayload {
 
 export type PurgeExpiredResultsPayload = Record<string, never>;
 
+export type ReconcileOperationsPayload = Record<string, never>;
+
 export interface JobPayloads {
   [JobName.RunOperation]: RunOperationPayload;
   [JobName.PurgeExpiredResults]: PurgeExpiredResultsPayload;
+  [JobName.ReconcileOperations]: ReconcileOperationsPayload;
 }
 
 export const ALL_JOB_NAMES: readonly JobName[] = Object.values(JobName);

@@ -2,14 +2,16 @@ import { after, afterEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import type { Job } from 'bullmq';
+import { type Job, UnrecoverableError } from 'bullmq';
 import Redis from 'ioredis';
 import {
   BACKLOG_TTL_SECONDS,
+  DEFAULT_RETRY_POLICY,
   isFinalFailure,
   JobName,
-  OPERATION_JOB_OPTIONS,
+  OPERATION_BACKOFF_TYPE,
   type OperationEvent,
+  type RetryPolicy,
   OperationQueue,
   tenantBacklogKey,
 } from './index';
@@ -23,10 +25,13 @@ describe('OperationQueue', () => {
   const made: { queue: OperationQueue; prefix: string; shared?: Redis }[] = [];
 
   /** A queue under a prefix of its own, so tests never see each other's jobs, counters or events. */
-  function newQueue(options: { shared?: boolean } = {}): { queue: OperationQueue; prefix: string } {
+  function newQueue(options: { shared?: boolean; retry?: RetryPolicy } = {}): {
+    queue: OperationQueue;
+    prefix: string;
+  } {
     const prefix = `${RUN_PREFIX}-oq-${randomUUID()}`;
     const shared = options.shared ? redis.duplicate() : undefined;
-    const queue = new OperationQueue({ redisUrl: REDIS_URL, prefix, redis: shared });
+    const queue = new OperationQueue({ redisUrl: REDIS_URL, prefix, redis: shared, retry: options.retry });
     made.push({ queue, prefix, shared });
     return { queue, prefix };
   }
@@ -61,8 +66,11 @@ describe('OperationQueue', () => {
     assert.equal(job.name, JobName.RunOperation);
     assert.deepEqual(job.data, { operationId: 'op_b', serverId: 'srv_flood' });
     assert.equal(job.opts.priority, 2, 'the second queued job of its tenant');
-    assert.equal(job.opts.attempts, OPERATION_JOB_OPTIONS.attempts);
-    assert.deepEqual(job.opts.backoff, OPERATION_JOB_OPTIONS.backoff);
+    assert.equal(job.opts.attempts, DEFAULT_RETRY_POLICY.attempts);
+    assert.deepEqual(job.opts.backoff, {
+      type: OPERATION_BACKOFF_TYPE,
+      delay: DEFAULT_RETRY_POLICY.backoffMs,
+    });
     assert.equal(
       (await queue.queue.getJob('op_c'))?.opts.priority,
       1,
@@ -156,8 +164,10 @@ describe('OperationQueue', () => {
     assert.deepEqual(elsewhere, []);
   });
 
-  it('a failing job is final only once its attempts are used up', async () => {
-    const { queue } = newQueue();
+  const fastRetry: RetryPolicy = { attempts: 3, backoffMs: 10, backoffMaxMs: 20, maxStalls: 2 };
+
+  it('a failing job is retried after a backoff and final only once its attempts are used up', async () => {
+    const { queue } = newQueue({ retry: fastRetry });
     const worker = queue.consume(
       () => {
         throw new Error('boom');
@@ -169,20 +179,99 @@ describe('OperationQueue', () => {
       worker.on('failed', (job?: Job) => {
         if (!job) return;
         finals.push(isFinalFailure(job));
-        if (finals.length === OPERATION_JOB_OPTIONS.attempts) resolve();
+        if (finals.length === fastRetry.attempts) resolve();
       }),
     );
     await queue.enqueue('srv_a', 'op_fails');
     await done;
     assert.deepEqual(finals, [false, false, true]);
+    assert.deepEqual(await queue.jobLiveness('op_fails'), { state: 'failed', exhausted: true });
   });
 
-  it('schedules one purge job however often it is asked to', async () => {
+  it('an UnrecoverableError fails the job at once, final, not counted as exhausted', async () => {
+    const { queue } = newQueue({ retry: fastRetry });
+    let runs = 0;
+    const worker = queue.consume(
+      () => {
+        runs++;
+        throw new UnrecoverableError('bad input');
+      },
+      { concurrency: 1, lockMs: 30_000 },
+    );
+    const failed = new Promise<Job>((resolve) => worker.on('failed', (job?: Job) => job && resolve(job)));
+    await queue.enqueue('srv_a', 'op_bad');
+    assert.equal(isFinalFailure(await failed), true);
+    assert.equal(runs, 1);
+    assert.deepEqual(await queue.jobLiveness('op_bad'), { state: 'failed', exhausted: false });
+  });
+
+  it('tells a live job from a missing or completed one', async () => {
+    const { queue } = newQueue();
+    assert.deepEqual(await queue.jobLiveness('op_none'), { state: 'missing' });
+    await queue.enqueue('srv_a', 'op_waiting');
+    assert.deepEqual(await queue.jobLiveness('op_waiting'), { state: 'live' });
+    const worker = queue.consume(() => Promise.resolve('ok'), { concurrency: 1, lockMs: 30_000 });
+    await once(worker, 'completed');
+    assert.deepEqual(await queue.jobLiveness('op_waiting'), { state: 'completed' });
+  });
+
+  it('requeue adds a lost job under the same id, replaces an ended one, never duplicates a live one', async () => {
+    const { queue } = newQueue();
+    await queue.requeue('srv_a', 'op_lost');
+    assert.deepEqual(await queue.jobLiveness('op_lost'), { state: 'live' });
+    await queue.requeue('srv_a', 'op_lost');
+    const open = await queue.queue.getJobs(['wait', 'prioritized', 'delayed', 'active']);
+    assert.deepEqual(
+      open.map((j) => j.id),
+      ['op_lost'],
+      'one job, under the operation id',
+    );
+    let runs = 0;
+    const worker = queue.consume(
+      () => {
+        runs++;
+        return Promise.resolve();
+      },
+      { concurrency: 1, lockMs: 30_000 },
+    );
+    await once(worker, 'completed');
+    await queue.requeue('srv_a', 'op_lost');
+    await once(worker, 'completed');
+    assert.equal(runs, 2, 'the ended job was replaced and ran again');
+  });
+
+  it('exclusive runs one holder at a time and frees the lock after', async () => {
+    const { queue } = newQueue();
+    const { queue: other } = newQueue();
+    let inner: boolean | undefined;
+    const ran = await queue.exclusive('x', 10_000, async () => {
+      // While it is held, any other run (of any process: the lock is a Redis key) is refused.
+      inner = await queue.exclusive('x', 10_000, () => Promise.resolve());
+    });
+    assert.equal(ran, true);
+    assert.equal(inner, false);
+    assert.equal(await queue.exclusive('x', 10_000, () => Promise.resolve()), true, 'released after');
+    assert.equal(await other.exclusive('x', 10_000, () => Promise.resolve()), true, 'per prefix');
+  });
+
+  it('reports what the Redis it is given persists', async () => {
+    const { queue } = newQueue();
+    const aof = (await redis.call('CONFIG', 'GET', 'appendonly')) as string[];
+    const save = (await redis.call('CONFIG', 'GET', 'save')) as string[];
+    const expected = aof[1] === 'yes' ? 'aof' : save[1]?.trim() ? 'rdb' : 'none';
+    assert.equal(await queue.persistence(), expected);
+  });
+
+  it('schedules one purge job and one reconciler however often it is asked to', async () => {
     const { queue } = newQueue();
     await queue.schedulePurge();
     await queue.schedulePurge();
+    await queue.scheduleReconcile(15_000);
+    await queue.scheduleReconcile(15_000);
     const schedulers = await queue.queue.getJobSchedulers();
-    assert.equal(schedulers.length, 1);
-    assert.equal(schedulers[0].name, JobName.PurgeExpiredResults);
+    assert.deepEqual(schedulers.map((s) => s.name).sort(), [
+      JobName.PurgeExpiredResults,
+      JobName.ReconcileOperations,
+    ]);
   });
 });

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { HEARTH_CONFIG, type HearthConfig } from '@hearth/config';
 import { ErrorCode, ProblemError } from '@hearth/errors';
+import { QueueUnavailableError } from '@hearth/queue';
 import type Redis from 'ioredis';
 import { REDIS } from '../infra/infra.module';
 
@@ -38,7 +39,9 @@ export class RateLimiter {
     this.prefix = `${config.QUEUE_PREFIX}:ratelimit:`;
   }
 
+  /** Throws QueueUnavailableError at once (a 503) when Redis is not connected: no request waits for it. */
   async hit(bucket: string, limit: number): Promise<RateDecision> {
+    if (this.redis.status !== 'ready') throw new QueueUnavailableError('rate limits (Redis) are unavailable');
     const [count, ttlMs] = (await this.redis.eval(SCRIPT, 1, this.prefix + bucket, WINDOW_MS)) as [
       number,
       number,

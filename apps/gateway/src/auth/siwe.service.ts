@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Server } from 'node:net';
 import { HEARTH_CONFIG, type HearthConfig } from '@hearth/config';
 import { SessionRepository } from '@hearth/db';
 import { ErrorCode, ProblemError } from '@hearth/errors';
@@ -183,8 +183,8 @@ export class SiweService implements OnModuleInit {
   private origins(): string[] {
     const { siweOrigins, PUBLIC_URL, PORT } = this.config;
     if (PUBLIC_URL || PORT !== 0) return siweOrigins;
-    const address = this.adapterHost.httpAdapter?.getHttpServer()?.address() as
-      AddressInfo | null | undefined;
+    const server = this.adapterHost.httpAdapter?.getHttpServer() as Server | undefined;
+    const address = server?.address() as AddressInfo | null | undefined;
     if (!address?.port) return siweOrigins;
     return siweOrigins.map((o) => o.replace(/:0$/, `:${address.port}`));
   }

@@ -1,3 +1,4 @@
+import { outageProblem } from '../common/library-errors';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { generateIdentity } from '@hearth/crypto';
 import {
@@ -205,9 +206,8 @@ export class CollectivesService {
             },
             'member key destruction failed',
           );
-          throw new ProblemError(
-            503,
-            ErrorCode.service_unavailable,
+          throw outageProblem(
+            ErrorCode.key_manager_unavailable,
             'The key manager could not destroy the member key; try again',
           );
         }

@@ -120,7 +120,7 @@ describe('problemOf', () => {
 
   it('maps key-manager failures: outage 503, destroyed 410, the rest a bare 500', () => {
     const outage = problemOf(new KeyManagerError('kms_unavailable', 'down'));
-    assert.deepEqual([outage.status, outage.code], [503, ErrorCode.service_unavailable]);
+    assert.deepEqual([outage.status, outage.code], [503, ErrorCode.key_manager_unavailable]);
     assert.equal(outage.headers?.['Retry-After'], '5');
     const gone = problemOf(new KeyManagerError('key_destroyed', 'gone'));
     assert.deepEqual([gone.status, gone.code], [410, ErrorCode.key_destroyed]);
@@ -128,6 +128,27 @@ describe('problemOf', () => {
       const p = problemOf(new KeyManagerError(code, `secret detail ${code}`));
       assert.deepEqual([p.status, p.code, p.detail], [500, ErrorCode.internal_error, 'Internal error']);
     }
+  });
+
+  it('maps an unreachable Postgres or Redis to a 503 naming it, with Retry-After', () => {
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+    const shutdown = Object.assign(new Error('query failed'), {
+      driverError: { code: '57P01', message: 'terminating connection due to administrator command' },
+    });
+    for (const err of [refused, shutdown, new Error('Connection terminated unexpectedly')]) {
+      const p = problemOf(err);
+      assert.deepEqual(
+        [p.status, p.code, p.headers?.['Retry-After']],
+        [503, ErrorCode.database_unavailable, '5'],
+      );
+    }
+    const redis = problemOf(new Error("Stream isn't writeable and enableOfflineQueue options is false"));
+    assert.deepEqual(
+      [redis.status, redis.code, redis.headers?.['Retry-After']],
+      [503, ErrorCode.queue_unavailable, '5'],
+    );
+    const syntax = problemOf(Object.assign(new Error('syntax error'), { code: '42601' }));
+    assert.equal(syntax.status, 500, 'a bad statement is ours, not an outage');
   });
 
   it('maps engine failures without disclosing operator configuration', () => {

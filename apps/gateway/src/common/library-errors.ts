@@ -8,8 +8,10 @@ import { type CryptoError, isCryptoError } from '@hearth/crypto';
 import { isQuotaExceededError, type QuotaExceededError } from '@hearth/db';
 import { ErrorCode, type FieldError, ProblemError, zodFieldErrors } from '@hearth/errors';
 import { InferenceError, type InferenceErrorCode } from '@hearth/inference';
+import { isDatabaseUnavailable } from '@hearth/db';
 import { KeyManagerError } from '@hearth/kms';
 import { PermissionsError } from '@hearth/permissions';
+import { isQueueUnavailable } from '@hearth/queue';
 import { ZodError } from 'zod';
 
 const RETRY_AFTER_SECONDS = 5;
@@ -109,13 +111,7 @@ export function clientCiphertextProblem(err: CryptoError, field = 'body'): Probl
 export function keyManagerProblem(err: KeyManagerError): ProblemError {
   switch (err.code) {
     case 'kms_unavailable':
-      return new ProblemError(
-        503,
-        ErrorCode.service_unavailable,
-        'The key manager is unavailable; try again',
-        undefined,
-        { 'Retry-After': String(RETRY_AFTER_SECONDS) },
-      );
+      return outageProblem(ErrorCode.key_manager_unavailable, 'The key manager is unavailable; try again');
     case 'key_destroyed':
       return new ProblemError(410, ErrorCode.key_destroyed, 'The key of this data was destroyed; it is gone');
     case 'unwrap_failed':
@@ -190,6 +186,14 @@ function frameworkProblem(err: { code?: unknown; statusCode?: unknown }): Proble
   );
 }
 
+/** An unreachable dependency: 503 with Retry-After, whatever route met it. */
+export function outageProblem(
+  code: ErrorCode.database_unavailable | ErrorCode.queue_unavailable | ErrorCode.key_manager_unavailable,
+  detail: string,
+): ProblemError {
+  return new ProblemError(503, code, detail, undefined, { 'Retry-After': String(RETRY_AFTER_SECONDS) });
+}
+
 function internalError(): ProblemError {
   return new ProblemError(500, ErrorCode.internal_error, 'Internal error');
 }
@@ -214,6 +218,11 @@ export function problemOf(err: unknown): ProblemError {
   if (err instanceof PermissionsError) return permissionsProblem(err);
   if (err instanceof KeyManagerError) return keyManagerProblem(err);
   if (err instanceof InferenceError) return inferenceProblem(err);
+  // Outages before the generic socket codes: Redis' errors are its own, Postgres' include plain ECONNREFUSED.
+  if (isQueueUnavailable(err))
+    return outageProblem(ErrorCode.queue_unavailable, 'The queue (Redis) is unavailable; try again');
+  if (isDatabaseUnavailable(err))
+    return outageProblem(ErrorCode.database_unavailable, 'The database is unavailable; try again');
   if (err instanceof ZodError) return ProblemError.validation(zodFieldErrors(err));
   if (isCryptoError(err)) return internalError();
   if (err && typeof err === 'object') {

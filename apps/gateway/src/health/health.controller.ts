@@ -1,13 +1,18 @@
-import { Controller, Get, Inject, Res } from '@nestjs/common';
+import { Controller, Get, Inject, Logger, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheckService, HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
 import { DatabaseHealth } from '@hearth/db';
+import { OperationQueue } from '@hearth/queue';
 import type { FastifyReply } from 'fastify';
 import type Redis from 'ioredis';
 import { REDIS } from '../infra/infra.module';
 import { ReadinessRegistry } from '../infra/readiness.registry';
 
 const CHECK_TIMEOUT_MS = 2000;
+
+/** Said (in readiness and once in the log) of a Redis that keeps nothing across a restart. */
+export const REDIS_NOT_PERSISTENT =
+  'Redis persists nothing (appendonly no, no save): a restart forgets every queued job until the reconciler re-queues it; use appendonly yes with appendfsync everysec';
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   return new Promise<T>((resolve, reject) => {
@@ -34,7 +39,11 @@ export class HealthController {
     private readonly registry: ReadinessRegistry,
     private readonly database: DatabaseHealth,
     @Inject(REDIS) private readonly redis: Redis,
+    private readonly queue: OperationQueue,
   ) {}
+
+  private readonly logger = new Logger('health');
+  private warned = false;
 
   @Get('live')
   @ApiOperation({ summary: 'The process is up' })
@@ -43,11 +52,14 @@ export class HealthController {
   }
 
   @Get('ready')
-  @ApiOperation({ summary: 'Postgres, Redis and every registered dependency (chain, KMS) answer' })
+  @ApiOperation({
+    summary:
+      'database, redis, chain and keyManager answer (redis says what it persists, and warns of nothing)',
+  })
   async ready(@Res() reply: FastifyReply): Promise<void> {
     const checks = [
-      () => this.probe('postgres', () => this.database.ping()),
-      () => this.probe('redis', async () => void (await this.redis.ping())),
+      () => this.probe('database', () => this.database.ping()),
+      () => this.probe('redis', () => this.redisCheck()),
       ...this.registry.entries().map(
         ([name, check]) =>
           () =>
@@ -61,6 +73,18 @@ export class HealthController {
       const report = (err as { getResponse?: () => unknown }).getResponse?.() ?? { status: 'error' };
       await reply.status(503).send(report);
     }
+  }
+
+  /** Redis answers; what it keeps across a restart, with a warning (not a failure) when it keeps nothing. */
+  private async redisCheck(): Promise<Record<string, unknown>> {
+    await this.redis.ping();
+    const persistence = await this.queue.persistence();
+    if (persistence !== 'none') return { persistence };
+    if (!this.warned) {
+      this.warned = true;
+      this.logger.warn(REDIS_NOT_PERSISTENT);
+    }
+    return { persistence, warning: REDIS_NOT_PERSISTENT };
   }
 
   private async probe(name: string, fn: () => Promise<unknown>): Promise<HealthIndicatorResult> {

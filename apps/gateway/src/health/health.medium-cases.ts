@@ -54,8 +54,15 @@ describe('/health/ready (real Postgres, Redis, key manager and dev chain)', () =
     await gw.get(HealthController).ready(res);
     const { status, body } = answer();
     assert.equal(status, 200, JSON.stringify(body));
-    assert.deepEqual(Object.keys(body.info ?? {}).sort(), ['chain', 'kms', 'postgres', 'redis']);
-    assert.equal((body.info?.kms as { provider?: string }).provider, 'local');
+    assert.deepEqual(Object.keys(body.info ?? {}).sort(), ['chain', 'database', 'keyManager', 'redis']);
+    assert.equal((body.info?.keyManager as { provider?: string }).provider, 'local');
+    const redis = body.info?.redis as { persistence?: string; warning?: string };
+    assert.ok(['aof', 'rdb', 'none', 'unknown'].includes(redis.persistence ?? ''), JSON.stringify(redis));
+    assert.equal(
+      redis.warning !== undefined,
+      redis.persistence === 'none',
+      'a warning only for a Redis keeping nothing',
+    );
   });
 
   it('is not ready (503) when Postgres does not answer, naming it', async () => {
@@ -63,8 +70,8 @@ describe('/health/ready (real Postgres, Redis, key manager and dev chain)', () =
     await down.get(HealthController).ready(res);
     const { status, body } = answer();
     assert.equal(status, 503);
-    assert.deepEqual(Object.keys(body.error ?? {}), ['postgres']);
-    assert.equal((body.error?.postgres as { message?: string }).message, 'connection refused');
-    assert.deepEqual(Object.keys(body.info ?? {}).sort(), ['chain', 'kms', 'redis']);
+    assert.deepEqual(Object.keys(body.error ?? {}), ['database']);
+    assert.equal((body.error?.database as { message?: string }).message, 'connection refused');
+    assert.deepEqual(Object.keys(body.info ?? {}).sort(), ['chain', 'keyManager', 'redis']);
   });
 });

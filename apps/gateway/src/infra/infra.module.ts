@@ -8,7 +8,7 @@ import {
 } from '@nestjs/common';
 import { type HearthConfig, HearthConfigModule } from '@hearth/config';
 import { DatabaseModule } from '@hearth/db';
-import { OperationQueue } from '@hearth/queue';
+import { OperationQueue, retryPolicyFromConfig } from '@hearth/queue';
 import Redis from 'ioredis';
 import { ReadinessRegistry } from './readiness.registry';
 
@@ -52,7 +52,12 @@ export class InfraModule {
           inject: [REDIS],
           // Backlog counters and status events go through the shared client; BullMQ opens its own.
           useFactory: (redis: Redis) =>
-            new OperationQueue({ redisUrl: config.REDIS_URL, prefix: config.QUEUE_PREFIX, redis }),
+            new OperationQueue({
+              redisUrl: config.REDIS_URL,
+              prefix: config.QUEUE_PREFIX,
+              redis,
+              retry: retryPolicyFromConfig(config),
+            }),
         },
         ReadinessRegistry,
         InfraCloser,

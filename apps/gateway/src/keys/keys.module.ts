@@ -8,7 +8,7 @@ import { MetadataSealer } from './metadata-sealer';
 
 export { KEY_MANAGER } from './key-manager.token';
 
-/** Provides KEY_MANAGER and MetadataSealer app-wide and reports the key manager in /health/ready as `kms`. */
+/** Provides KEY_MANAGER and MetadataSealer app-wide and reports the key manager in /health/ready as `keyManager`. */
 @Global()
 @Module({
   imports: [DatabaseModule.forFeature([MetadataKeyRepository])],
@@ -29,7 +29,7 @@ export class KeysModule implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.readiness.register('kms', async () => {
+    this.readiness.register('keyManager', async () => {
       await this.keys.health();
       return { provider: this.keys.provider };
     });

@@ -30,6 +30,7 @@ import { assertOperationAllowed } from '../auth/api-key-policy';
 import type { AuthenticatedApiKey } from '../auth/auth.types';
 import { Chain } from '../chain/chain.module';
 import { KEY_MANAGER } from '../keys/keys.module';
+import { outageProblem } from '../common/library-errors';
 import { MetadataSealer, type ServerSeal } from '../keys/metadata-sealer';
 import { Metrics } from '../metrics/metrics';
 import { tooDeepAt } from '../http/json-body';
@@ -74,6 +75,7 @@ function checkParametersShape(parameters: Record<string, unknown>): void {
 export class OperationsService {
   private readonly logger = new Logger(OperationsService.name);
   private readonly inference: InferenceOptions;
+  private readonly queuePrefix: string;
 
   constructor(
     @Inject(HEARTH_CONFIG) config: HearthConfig,
@@ -88,6 +90,7 @@ export class OperationsService {
     private readonly sealer: MetadataSealer,
   ) {
     this.inference = inferenceOptionsFromConfig(config);
+    this.queuePrefix = config.QUEUE_PREFIX;
   }
 
   catalog() {
@@ -322,6 +325,7 @@ export class OperationsService {
       datasetId: body.datasetId ?? null,
       idempotencyKey,
       requestHash,
+      queuePrefix: this.queuePrefix,
     });
   }
 
@@ -330,14 +334,10 @@ export class OperationsService {
     try {
       await this.queue.enqueue(operation.serverId, operation.id);
     } catch {
-      await this.operations.deleteUnqueued(operation.serverId, operation.id);
-      throw new ProblemError(
-        503,
-        ErrorCode.service_unavailable,
-        'The queue is unavailable; try again',
-        undefined,
-        { 'Retry-After': '5' },
-      );
+      // Not accepted: the row goes. Should that fail too (a crash, Postgres gone as well), the row stays queued
+      // without a job and the reconciler queues it after RECONCILE_GRACE_MS (docs/design.md, durable enqueue).
+      await this.operations.deleteUnqueued(operation.serverId, operation.id).catch(() => undefined);
+      throw outageProblem(ErrorCode.queue_unavailable, 'The queue is unavailable; try again');
     }
   }
 

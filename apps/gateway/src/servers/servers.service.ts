@@ -1,6 +1,7 @@
+import { outageProblem } from '../common/library-errors';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { MemberRepository, type Page, ServerRepository, type ServerEntity, toPage } from '@hearth/db';
-import { ErrorCode, ProblemError } from '@hearth/errors';
+import { ErrorCode } from '@hearth/errors';
 import { isKeyManagerError, type KeyManager } from '@hearth/kms';
 import type { SessionAccount } from '../auth/auth.types';
 import { KEY_MANAGER } from '../keys/keys.module';
@@ -43,9 +44,8 @@ export class ServersService {
           { tenantId: server.id, err: err instanceof Error ? err.message : String(err) },
           'tenant key destruction failed',
         );
-        throw new ProblemError(
-          503,
-          ErrorCode.service_unavailable,
+        throw outageProblem(
+          ErrorCode.key_manager_unavailable,
           'The key manager could not destroy the server key; try again',
         );
       }

@@ -1,9 +1,20 @@
-import { fork, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, fork, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { IsolationError, type IsolationErrorCode } from './isolation-error';
-import { CHILD_CODES, CHILD_FLAGS, isChildMessage, type ChildMessage, type ParentMessage } from './protocol';
+import {
+  CHILD_CODES,
+  CHILD_FLAGS,
+  CHILD_PARENT_PID_ENV,
+  isChildMessage,
+  type ChildMessage,
+  type ParentMessage,
+} from './protocol';
 
 export type IsolationMode = 'pooled' | 'per-job';
+
+/** util-linux's setpriv, when the system has it (it sets a child's parent-death signal; Node cannot). */
+const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((path) => existsSync(path));
 
 export interface ChildPoolOptions {
   /** `pooled` (default): warm children take jobs in turn. `per-job`: a fresh child per job. */
@@ -362,15 +373,29 @@ export class ChildPool {
 
   private spawn(): Child {
     const stdio = this.options.stdio === 'ignore' ? 'ignore' : 'inherit';
-    const proc = fork(this.childScript, this.childArgs, {
-      // A copy: fork adds its IPC variables to the object it gets (the child deletes them at start).
+    const execArgv = [`--max-old-space-size=${this.memoryCapMb}`];
+    const common = {
+      // A copy: Node adds its IPC variables to the object it gets (the child deletes them at start).
       env: { ...this.env },
-      execArgv: [`--max-old-space-size=${this.memoryCapMb}`],
-      serialization: 'advanced',
-      stdio: ['ignore', stdio, stdio, 'ipc'],
+      serialization: 'advanced' as const,
+      stdio: ['ignore', stdio, stdio, 'ipc'] as ['ignore', typeof stdio, typeof stdio, 'ipc'],
       uid: this.options.uid,
       gid: this.options.gid,
-    });
+    };
+    // The kernel kills the child when its worker dies, even by SIGKILL and even while the child is busy in a
+    // synchronous step (its own parent watch runs on its event loop): setpriv sets the parent-death signal,
+    // then execs node in place (same pid, same IPC channel).
+    const proc = SETPRIV
+      ? spawn(
+          SETPRIV,
+          ['--pdeathsig', 'KILL', '--', process.execPath, ...execArgv, this.childScript, ...this.childArgs],
+          { ...common, env: { ...common.env, [CHILD_PARENT_PID_ENV]: String(process.pid) } },
+        )
+      : fork(this.childScript, this.childArgs, {
+          ...common,
+          env: { ...common.env, [CHILD_PARENT_PID_ENV]: String(process.pid) },
+          execArgv,
+        });
     const child: Child = {
       proc,
       pid: proc.pid,

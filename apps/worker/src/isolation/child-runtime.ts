@@ -5,7 +5,14 @@
  * own: a child's entry script (child-main.ts here, the worker's pipeline/child.ts) hands it the registry.
  */
 import { JobScope } from './job-scope';
-import { CHILD_CODES, CHILD_FLAGS, isParentMessage, type ChildMessage, type RunMessage } from './protocol';
+import {
+  CHILD_CODES,
+  CHILD_FLAGS,
+  CHILD_PARENT_PID_ENV,
+  isParentMessage,
+  type ChildMessage,
+  type RunMessage,
+} from './protocol';
 import { TaskError, type TaskHandler, type TaskRegistry } from './task';
 
 const MAX_MESSAGE_LENGTH = 500;
@@ -131,6 +138,19 @@ function onMessage(raw: unknown): void {
   void runJob(raw);
 }
 
+const PARENT_POLL_MS = 200;
+
+function watchParent(): void {
+  const expected = Number(process.env[CHILD_PARENT_PID_ENV]);
+  delete process.env[CHILD_PARENT_PID_ENV];
+  const parent = Number.isInteger(expected) && expected > 0 ? expected : process.ppid;
+  const check = () => {
+    if (process.ppid !== parent) process.exit(0);
+  };
+  check();
+  setInterval(check, PARENT_POLL_MS).unref();
+}
+
 /** Starts the child: call it once from the entry script ChildPool forks. */
 export function runChild({ tasks, warmup }: ChildTasks): void {
   if (!process.send) {
@@ -139,8 +159,12 @@ export function runChild({ tasks, warmup }: ChildTasks): void {
   }
   registry = allowTestTasks ? { ...tasks, ...loadTestTasks() } : tasks;
   process.on('message', onMessage);
-  // The parent is gone: nobody will read our replies, and an orphan must not linger.
+  // The parent is gone: nobody will read our replies, and an orphan must not linger. The IPC channel's end
+  // tells it at once; a change of parent pid (re-parented to init or a subreaper) covers a parent that died
+  // before the channel was watched. A child busy in a synchronous step sees neither: the parent-death signal
+  // (setpriv, see ChildPool) kills it then.
   process.on('disconnect', () => process.exit(0));
+  watchParent();
   // Open stdio handles before the baseline so a task that logs does not look like it left a handle behind.
   void process.stdout.writable;
   void process.stderr.writable;

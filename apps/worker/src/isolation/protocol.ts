@@ -44,6 +44,9 @@ export const CHILD_CODES = {
 /** argv flags the pool passes to the child (argv, not env: the env is the tenant-facing surface). */
 export const CHILD_FLAGS = { allowTestTasks: '--allow-test-tasks', oneShot: '--one-shot' } as const;
 
+/** The worker's pid as its children are told it: a child whose parent is another (re-parented) exits. */
+export const CHILD_PARENT_PID_ENV = 'HEARTH_CHILD_PARENT_PID';
+
 export function isChildMessage(value: unknown): value is ChildMessage {
   if (typeof value !== 'object' || value === null) return false;
   const type = (value as { type?: unknown }).type;

@@ -5,6 +5,7 @@ import {
   CollectiveDataRepository,
   type CollectiveFinish,
   FileRepository,
+  isDatabaseUnavailable,
   OperationRepository,
   type OperationEntity,
   type OperationOutcome,
@@ -12,14 +13,15 @@ import {
 import { inferenceOptionsFromConfig, listCatalog, type InferenceOptions } from '@hearth/inference';
 import { keyManagerOptionsFromConfig, type KeyManagerOptions } from '@hearth/kms';
 import { serverPolicy } from '@hearth/permissions';
-import { JobName, OperationQueue, type RunOperationPayload } from '@hearth/queue';
-import type { Job } from 'bullmq';
+import { isQueueUnavailable, JobName, OperationQueue, type RunOperationPayload } from '@hearth/queue';
+import { type Job, UnrecoverableError } from 'bullmq';
 import { PinoLogger } from 'nestjs-pino';
 import { getAddress } from 'viem';
 import { isIsolationError } from '../isolation';
 import { WorkerMetrics } from '../metrics/worker-metrics';
 import { IsolationPool } from '../pipeline/isolation-pool';
 import type { OperationTaskInput, OperationTaskOutput, TaskFile } from '../pipeline/operation-task.types';
+import { giveUpCode } from './give-up';
 import type { JobHandler } from './job-handler';
 
 /** Why the parent refuses before any child runs (see `refusal`); a collective's refusal records its file set. */
@@ -29,6 +31,33 @@ type Refusal = (
   | { notAggregate: true }
   | { refused: OperationErrorCode; detail: string }
 ) & { collective?: CollectiveFinish };
+
+/**
+ * Outcomes that mean a dependency was down, not that the operation is wrong: the attempt is retried (with
+ * backoff) and only the last attempt records them.
+ */
+const TRANSIENT_OUTCOMES: ReadonlySet<string> = new Set([
+  OperationErrorCode.kms_unavailable,
+  OperationErrorCode.chain_unavailable,
+  OperationErrorCode.engine_unavailable,
+]);
+
+/** Isolation failures no retry can fix: the job's input itself is refused. */
+const DETERMINISTIC_ISOLATION = new Set(['invalid_input', 'unknown_task']);
+
+/** A give-up that cannot commit (Postgres down) is tried this often, backing off, before the reconciler owns it. */
+const GIVE_UP_TRIES = 8;
+const GIVE_UP_MAX_DELAY_MS = 30_000;
+
+/** An attempt that failed on an outage; BullMQ retries it after its backoff. */
+class TransientOutcomeError extends Error {
+  constructor(code: string) {
+    super(`attempt ended ${code}; retrying`);
+    this.name = 'TransientOutcomeError';
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const ms = (start: number) => Math.round((performance.now() - start) * 100) / 100;
 
@@ -75,7 +104,24 @@ export class RunOperationHandler implements JobHandler<JobName.RunOperation> {
     this.maxInputBytes = new Map(listCatalog(this.inference).map((o) => [o.name, o.limits.maxInputBytes]));
   }
 
+  /**
+   * One attempt. What throws decides the retry: an outage (Postgres, Redis, a crashed child, an unexpected task
+   * error) is thrown as is and BullMQ retries it with backoff; a failure no retry can fix is thrown as
+   * UnrecoverableError and fails the job at once.
+   */
   async handle(job: Job<RunOperationPayload>): Promise<unknown> {
+    try {
+      return await this.attempt(job);
+    } catch (err) {
+      if (err instanceof UnrecoverableError || isDatabaseUnavailable(err) || isQueueUnavailable(err))
+        throw err;
+      if (isIsolationError(err) && DETERMINISTIC_ISOLATION.has(err.code))
+        throw new UnrecoverableError(err.message);
+      throw err;
+    }
+  }
+
+  private async attempt(job: Job<RunOperationPayload>): Promise<unknown> {
     const { operationId, serverId } = job.data;
     const log = this.logger.logger.child({ jobId: job.id, tenantId: serverId, operationId });
     const started = performance.now();
@@ -101,6 +147,13 @@ export class RunOperationHandler implements JobHandler<JobName.RunOperation> {
       return this.record(op, outcome, parentTimings, log, collective);
     }
     const childMs = ms(childStart);
+    if (out.outcome !== 'succeeded' && TRANSIENT_OUTCOMES.has(out.code) && !this.lastAttempt(job)) {
+      log.warn(
+        { code: out.code, attempt: job.attemptsMade + 1 },
+        'operation attempt met an outage; retrying',
+      );
+      throw new TransientOutcomeError(out.code);
+    }
     const timings = {
       ...parentTimings,
       ...childStepTimings(out, childMs),
@@ -174,21 +227,47 @@ export class RunOperationHandler implements JobHandler<JobName.RunOperation> {
     };
   }
 
-  /** BullMQ gave up on the job: the operation ends `failed` (with its access-log row), once. */
-  async giveUp(job: Job<RunOperationPayload>): Promise<void> {
+  /** True on the job's last attempt: BullMQ will not retry it if this one fails too. */
+  private lastAttempt(job: Job<RunOperationPayload>): boolean {
+    return job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+  }
+
+  /**
+   * BullMQ gave up on the job: the operation ends `failed` (with its access-log row), once. Retried with
+   * backoff until it commits (the outage that failed the job may still be on); if it never does, the
+   * reconciler finds the failed job and ends the operation later.
+   */
+  async giveUp(job: Job<RunOperationPayload>, err: Error | undefined): Promise<void> {
     const { operationId, serverId } = job.data;
-    const op = await this.operations.claim(serverId, operationId);
-    if (!op) return;
-    const log = this.logger.logger.child({ jobId: job.id, tenantId: serverId, operationId });
-    await this.record(
-      op,
-      this.failure(
-        OperationErrorCode.execution_failed,
-        'the operation could not be run; retries are exhausted',
-      ),
-      {},
-      log,
-    );
+    const { code, detail } = giveUpCode(err);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.end(serverId, operationId, code, detail);
+        return;
+      } catch (failure) {
+        if (attempt >= GIVE_UP_TRIES) throw failure;
+        await sleep(Math.min(GIVE_UP_MAX_DELAY_MS, 250 * 2 ** attempt));
+      }
+    }
+  }
+
+  /**
+   * Ends a queued or running operation `failed` with `code`, once (false: it had ended already); publishes
+   * its status and gives its place in the tenant's backlog back when it did end it here.
+   */
+  async end(
+    serverId: string,
+    operationId: string,
+    code: OperationErrorCode,
+    detail: string,
+  ): Promise<boolean> {
+    const committed = await this.operations.abandon(serverId, operationId, code, detail);
+    if (committed) {
+      this.logger.logger.warn({ tenantId: serverId, operationId, code }, 'operation ended by the queue');
+      await this.queue.publish(operationId, 'failed').catch(() => undefined);
+      await this.queue.releaseBacklog(serverId).catch(() => undefined);
+    }
+    return committed;
   }
 
   private failure(
@@ -261,7 +340,7 @@ export class RunOperationHandler implements JobHandler<JobName.RunOperation> {
   ): Promise<{ input: OperationTaskInput; collective?: CollectiveFinish } | Refusal> {
     const limit = this.maxInputBytes.get(op.operation) ?? Number.MAX_SAFE_INTEGER;
     let loaded = await this.operations.loadRunInput(op.serverId, op.fileIds, limit);
-    if (!loaded) throw new Error(`server ${op.serverId} of operation ${op.id} not found`);
+    if (!loaded) throw new UnrecoverableError(`server ${op.serverId} of operation ${op.id} not found`);
     if (loaded.inputBytes > limit) return { tooLarge: { bytes: loaded.inputBytes, limit } };
     const { server } = loaded;
     let fileIds = op.fileIds;
@@ -335,9 +414,10 @@ export class RunOperationHandler implements JobHandler<JobName.RunOperation> {
         kmsKeyRef: row.kmsKeyRef ?? server.kmsKeyRef,
       });
     }
-    if (!this.config.dataPermissionsAddress) throw new Error('DATA_PERMISSIONS_ADDRESS is not configured');
+    if (!this.config.dataPermissionsAddress)
+      throw new UnrecoverableError('DATA_PERMISSIONS_ADDRESS is not configured');
     // The gateway made it before sealing this operation's parameters.
-    if (!loaded.wrappedMetadataKey) throw new Error(`server ${op.serverId} has no metadata key`);
+    if (!loaded.wrappedMetadataKey) throw new UnrecoverableError(`server ${op.serverId} has no metadata key`);
     this.kmsOptions ??= keyManagerOptionsFromConfig(this.config);
     return {
       input: {

@@ -29,6 +29,10 @@ export class OperationEntity {
   @Column({ type: 'jsonb', nullable: true }) receipt!: Record<string, unknown> | null;
   @Column({ name: 'receipt_hash', type: 'text', nullable: true }) receiptHash!: string | null;
   @Column({ type: 'int', default: 0 }) attempts!: number;
+  /** How often the reconciler queued it again after its job was lost. */
+  @Column({ type: 'int', default: 0 }) requeues!: number;
+  /** The queue (QUEUE_PREFIX) its job goes to: the reconciler of that queue looks after it. */
+  @Column({ name: 'queue_prefix', type: 'text', default: 'hearth' }) queuePrefix!: string;
   @Column({ type: 'jsonb', nullable: true }) timings!: Record<string, number> | null;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
   @Column({ name: 'started_at', type: 'timestamptz', nullable: true }) startedAt!: Date | null;

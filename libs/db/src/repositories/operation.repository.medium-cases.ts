@@ -255,6 +255,92 @@ describe('OperationRepository (real Postgres)', () => {
     });
   });
 
+  describe('abandon', () => {
+    it('ends a queued or running operation failed with its code and access-log row, once', async () => {
+      for (const status of ['queued', 'running'] as const) {
+        const op = await seedOperation(db.dataSource, a.server.id, keyA.id, { status });
+        assert.equal(await ops.abandon(a.server.id, op.id, 'lost_in_queue', 'gone'), true);
+        assert.equal(await ops.abandon(a.server.id, op.id, 'lost_in_queue', 'gone'), false, 'exactly once');
+        const done = await ops.findById(a.server.id, op.id);
+        assert.deepEqual(
+          [done?.status, done?.errorCode, done?.errorDetail],
+          ['failed', 'lost_in_queue', 'gone'],
+        );
+      }
+      const rows = await snapshotA();
+      assert.deepEqual(
+        (rows.access_log as Array<{ outcome: string; code: string }>).map((r) => [r.outcome, r.code]),
+        [
+          ['failed', 'lost_in_queue'],
+          ['failed', 'lost_in_queue'],
+        ],
+      );
+      const finished = await seedOperation(db.dataSource, a.server.id, keyA.id, { status: 'succeeded' });
+      assert.equal(
+        await ops.abandon(a.server.id, finished.id, 'lost_in_queue', 'x'),
+        false,
+        'finished stays',
+      );
+    });
+
+    it("cross-tenant: B's id ends nothing of A", async () => {
+      const op = await seedOperation(db.dataSource, a.server.id, keyA.id);
+      const before = await snapshotA();
+      assert.equal(await ops.abandon(b.server.id, op.id, 'lost_in_queue', 'x'), false);
+      assert.deepEqual(await snapshotA(), before);
+    });
+  });
+
+  describe('listUnfinished and countRequeue', () => {
+    it("lists the queue's unfinished operations older than the cut-off, oldest first, every server's", async () => {
+      const queuePrefix = `q-${randomBytes(6).toString('hex')}`;
+      const first = await ops.createIdempotent(a.server.id, input(keyA.id, { queuePrefix }));
+      const second = await ops.createIdempotent(b.server.id, input(keyB.id, { queuePrefix }));
+      const elsewhere = await ops.createIdempotent(
+        a.server.id,
+        input(keyA.id, { queuePrefix: `${queuePrefix}x` }),
+      );
+      const done = await ops.createIdempotent(a.server.id, input(keyA.id, { queuePrefix }));
+      await ops.abandon(a.server.id, done.operation.id, 'lost_in_queue', 'x');
+      const cutoff = new Date(Date.now() + 60_000);
+      const listed = await ops.listUnfinished(queuePrefix, cutoff, 10);
+      assert.deepEqual(
+        listed.map((o) => [o.id, o.serverId, o.status, o.requeues]),
+        [
+          [first.operation.id, a.server.id, 'queued', 0],
+          [second.operation.id, b.server.id, 'queued', 0],
+        ],
+      );
+      assert.ok(
+        !listed.some((o) => o.id === elsewhere.operation.id),
+        "another queue's operation is not listed",
+      );
+      assert.deepEqual(
+        await ops.listUnfinished(queuePrefix, new Date(Date.now() - 60_000), 10),
+        [],
+        'too young',
+      );
+      assert.equal((await ops.listUnfinished(queuePrefix, cutoff, 1)).length, 1);
+    });
+
+    it('counts re-queues up to the budget, then says exhausted; a finished one is left alone', async () => {
+      const op = await seedOperation(db.dataSource, a.server.id, keyA.id);
+      assert.equal(await ops.countRequeue(a.server.id, op.id, 2), 'requeue');
+      assert.equal(await ops.countRequeue(a.server.id, op.id, 2), 'requeue');
+      assert.equal(await ops.countRequeue(a.server.id, op.id, 2), 'exhausted');
+      assert.equal((await ops.findById(a.server.id, op.id))?.requeues, 2);
+      await ops.abandon(a.server.id, op.id, 'lost_in_queue', 'x');
+      assert.equal(await ops.countRequeue(a.server.id, op.id, 5), 'finished');
+    });
+
+    it("cross-tenant: B's id counts nothing of A", async () => {
+      const op = await seedOperation(db.dataSource, a.server.id, keyA.id);
+      const before = await snapshotA();
+      assert.equal(await ops.countRequeue(b.server.id, op.id, 5), 'finished');
+      assert.deepEqual(await snapshotA(), before);
+    });
+  });
+
   describe('deleteUnqueued', () => {
     it('removes the operation', async () => {
       const op = await seedOperation(db.dataSource, a.server.id, keyA.id);

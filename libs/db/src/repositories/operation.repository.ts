@@ -28,6 +28,8 @@ export interface NewOperationInput {
   datasetId?: string | null;
   idempotencyKey: string | null;
   requestHash: string;
+  /** The queue (QUEUE_PREFIX) its job goes to; the reconciler of that queue only looks after it. Default `hearth`. */
+  queuePrefix?: string;
 }
 
 /** What a collective's aggregate ran over and the ε it spends, recorded with its outcome. */
@@ -53,6 +55,16 @@ export interface OperationOutcome {
   inputBytes: number;
   /** True when data was decrypted (an access-log "decryption"), false for denials before any decryption. */
   decrypted: boolean;
+}
+
+/** An unfinished operation as the reconciler sees it (ids and counters only). */
+export interface UnfinishedOperation {
+  id: string;
+  serverId: string;
+  status: 'queued' | 'running';
+  attempts: number;
+  requeues: number;
+  createdAt: Date;
 }
 
 /** What the worker needs of a server to run an operation. */
@@ -147,8 +159,9 @@ export class OperationRepository {
         this.dataSource,
         'operations_insert',
         `INSERT INTO operations (id, server_id, api_key_id, app_address, operation, operation_version,
-           sealed_parameters, file_ids, grant_id, status, idempotency_key, request_hash, attempts, dataset_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8::text[], $9, 'queued', $10, $11, 0, $12)
+           sealed_parameters, file_ids, grant_id, status, idempotency_key, request_hash, attempts, dataset_id,
+           queue_prefix)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8::text[], $9, 'queued', $10, $11, 0, $12, $13)
          RETURNING ${this.columns()}`,
         [
           op.id,
@@ -163,6 +176,7 @@ export class OperationRepository {
           op.idempotencyKey,
           op.requestHash,
           op.datasetId ?? null,
+          op.queuePrefix ?? 'hearth',
         ],
       );
       return { operation: this.hydrate(rows[0]), created: true };
@@ -366,11 +380,102 @@ export class OperationRepository {
    * job that finished before loses here). One round trip instead of a five-statement transaction.
    */
   async finish(serverId: string, op: OperationEntity, outcome: OperationOutcome): Promise<boolean> {
+    return this.finishWhere('operations_finish', `status = 'running'`, serverId, op.id, outcome);
+  }
+
+  /**
+   * Ends an operation that is still queued or running as `failed` with `code` (the queue gave up on it, or the
+   * reconciler did), with its access-log row and usage count, exactly once: false when it had ended already.
+   * Needs no claim first: a give-up must commit even for an operation no attempt ever claimed.
+   */
+  async abandon(serverId: string, id: string, code: string, detail: string): Promise<boolean> {
+    return this.finishWhere('operations_abandon', `status IN ('queued', 'running')`, serverId, id, {
+      status: 'failed',
+      errorCode: code,
+      errorDetail: detail,
+      resultCiphertext: null,
+      resultWrappedKey: null,
+      resultExpiresAt: null,
+      receipt: null,
+      receiptHash: null,
+      blockNumber: null,
+      timings: {},
+      computeMs: 0,
+      inputBytes: 0,
+      decrypted: false,
+    });
+  }
+
+  /**
+   * Unfinished operations of one queue (every server's) accepted before `before`, oldest first, at most
+   * `limit`: the reconciler's sweep (a maintenance query like `purgeExpiredResults`, the other method without a
+   * server id; operations_unfinished_idx keeps it to the unfinished rows).
+   */
+  async listUnfinished(queuePrefix: string, before: Date, limit: number): Promise<UnfinishedOperation[]> {
+    const rows = await prepared<{
+      id: string;
+      server_id: string;
+      status: 'queued' | 'running';
+      attempts: number;
+      requeues: number;
+      created_at: Date;
+    }>(
+      this.dataSource,
+      'operations_list_unfinished',
+      `SELECT id, server_id, status, attempts, requeues, created_at FROM operations
+        WHERE queue_prefix = $1 AND status IN ('queued', 'running') AND created_at < $2
+        ORDER BY created_at LIMIT $3`,
+      [queuePrefix, before, limit],
+    );
+    return rows.map((r) => ({
+      id: r.id,
+      serverId: r.server_id,
+      status: r.status,
+      attempts: r.attempts,
+      requeues: r.requeues,
+      createdAt: r.created_at,
+    }));
+  }
+
+  /**
+   * Counts one more re-queue of an unfinished operation, unless it has had `max` already: 'requeue' (counted:
+   * queue it again), 'exhausted' (its budget is used up: end it) or 'finished' (it ended meanwhile: leave it).
+   */
+  async countRequeue(
+    serverId: string,
+    id: string,
+    max: number,
+  ): Promise<'requeue' | 'exhausted' | 'finished'> {
+    const rows = await prepared<{ requeues: number; counted: boolean }>(
+      this.dataSource,
+      'operations_count_requeue',
+      `WITH counted AS (
+         UPDATE operations SET requeues = requeues + 1
+          WHERE id = $1 AND server_id = $2 AND status IN ('queued', 'running') AND requeues < $3
+          RETURNING requeues
+       )
+       SELECT requeues, true AS counted FROM counted
+       UNION ALL
+       SELECT requeues, false FROM operations
+        WHERE id = $1 AND server_id = $2 AND status IN ('queued', 'running') AND NOT EXISTS (SELECT 1 FROM counted)`,
+      [id, serverId, max],
+    );
+    if (rows.length === 0) return 'finished';
+    return rows[0].counted ? 'requeue' : 'exhausted';
+  }
+
+  private async finishWhere(
+    statement: string,
+    statusCondition: string,
+    serverId: string,
+    id: string,
+    outcome: OperationOutcome,
+  ): Promise<boolean> {
     const rows = await prepared<{ finished: number }>(
       this.dataSource,
-      'operations_finish',
-      FINISH_SQL,
-      finishParams(serverId, op, outcome, null),
+      statement,
+      finishSql(statusCondition),
+      finishParams(serverId, id, outcome, null),
     );
     return rows[0].finished > 0;
   }
@@ -406,8 +511,8 @@ export class OperationRepository {
         if (spent.length === 0) return 'exhausted';
       }
       const rows: Array<{ finished: number }> = await tx.query(
-        FINISH_SQL,
-        finishParams(serverId, op, outcome, collective.fileIds),
+        finishSql(`status = 'running'`),
+        finishParams(serverId, op.id, outcome, collective.fileIds),
       );
       return rows[0].finished > 0 ? 'finished' : 'not-running';
     });
@@ -416,14 +521,15 @@ export class OperationRepository {
 
 /**
  * The status change, the access-log row and the usage counters as one statement (data-modifying CTEs commit
- * together), applied only if the operation is still running. `$16`, when not null, replaces the operation's
- * file ids (a collective's aggregate records the contribution set it ran over).
+ * together), applied only while the operation's status meets `statusCondition`. `$16`, when not null, replaces
+ * the operation's file ids (a collective's aggregate records the contribution set it ran over).
  */
-const FINISH_SQL = `WITH done AS (
+function finishSql(statusCondition: string): string {
+  return `WITH done AS (
          UPDATE operations SET status = $3, error_code = $4, error_detail = $5, result_ciphertext = $6,
            result_wrapped_key = $7, result_expires_at = $8, receipt = $9::jsonb, receipt_hash = $10,
            timings = $11::jsonb, finished_at = now(), file_ids = coalesce($16::text[], file_ids)
-         WHERE id = $1 AND server_id = $2 AND status = 'running'
+         WHERE id = $1 AND server_id = $2 AND ${statusCondition}
          RETURNING id, server_id, app_address, api_key_id, grant_id, operation, file_ids
        ), logged AS (
          INSERT INTO access_log (id, server_id, operation_id, actor, api_key_id, grant_id, operation, file_ids,
@@ -439,15 +545,16 @@ const FINISH_SQL = `WITH done AS (
            input_bytes = usage_daily.input_bytes + EXCLUDED.input_bytes
        )
        SELECT count(*)::int AS finished FROM done`;
+}
 
 function finishParams(
   serverId: string,
-  op: OperationEntity,
+  id: string,
   outcome: OperationOutcome,
   fileIds: string[] | null,
 ): unknown[] {
   return [
-    op.id,
+    id,
     serverId,
     outcome.status,
     outcome.errorCode,
