@@ -24,7 +24,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Postgres, Redis and every registered dependency (chain, KMS) answer */
+    /** database, redis, chain and keyManager answer (redis says what it persists, and warns of nothing) */
     get: operations['HealthController_ready'];
     put?: never;
     post?: never;
@@ -612,6 +612,9 @@ export interface components {
       | 'conflict'
       | 'internal_error'
       | 'service_unavailable'
+      | 'database_unavailable'
+      | 'queue_unavailable'
+      | 'key_manager_unavailable'
       | 'unauthorized'
       | 'invalid_session'
       | 'invalid_siwe_message'
@@ -659,6 +662,9 @@ export interface components {
       | 'timeout'
       | 'execution_failed'
       | 'identity_mismatch'
+      | 'retry_budget_exhausted'
+      | 'lost_in_queue'
+      | 'deadline_exceeded'
       | 'kms_unavailable'
       | 'key_destroyed'
       | 'ciphertext_invalid'
