@@ -6,6 +6,7 @@ import {
   type CollectiveFinish,
   FileRepository,
   isDatabaseUnavailable,
+  outcomeWithoutResult,
   OperationRepository,
   type OperationEntity,
   type OperationOutcome,
@@ -275,21 +276,7 @@ export class RunOperationHandler implements JobHandler<JobName.RunOperation> {
     detail: string,
     status: 'failed' | 'denied' = 'failed',
   ): OperationOutcome {
-    return {
-      status,
-      errorCode: code,
-      errorDetail: detail,
-      resultCiphertext: null,
-      resultWrappedKey: null,
-      resultExpiresAt: null,
-      receipt: null,
-      receiptHash: null,
-      blockNumber: null,
-      timings: {},
-      computeMs: 0,
-      inputBytes: 0,
-      decrypted: false,
-    };
+    return outcomeWithoutResult(code, detail, status);
   }
 
   private async record(

@@ -57,6 +57,29 @@ export interface OperationOutcome {
   decrypted: boolean;
 }
 
+/** An outcome that ran nothing: a refusal or a give-up, with its code and detail and no result. */
+export function outcomeWithoutResult(
+  code: string,
+  detail: string,
+  status: 'failed' | 'denied' = 'failed',
+): OperationOutcome {
+  return {
+    status,
+    errorCode: code,
+    errorDetail: detail,
+    resultCiphertext: null,
+    resultWrappedKey: null,
+    resultExpiresAt: null,
+    receipt: null,
+    receiptHash: null,
+    blockNumber: null,
+    timings: {},
+    computeMs: 0,
+    inputBytes: 0,
+    decrypted: false,
+  };
+}
+
 /** An unfinished operation as the reconciler sees it (ids and counters only). */
 export interface UnfinishedOperation {
   id: string;
@@ -389,21 +412,13 @@ export class OperationRepository {
    * Needs no claim first: a give-up must commit even for an operation no attempt ever claimed.
    */
   async abandon(serverId: string, id: string, code: string, detail: string): Promise<boolean> {
-    return this.finishWhere('operations_abandon', `status IN ('queued', 'running')`, serverId, id, {
-      status: 'failed',
-      errorCode: code,
-      errorDetail: detail,
-      resultCiphertext: null,
-      resultWrappedKey: null,
-      resultExpiresAt: null,
-      receipt: null,
-      receiptHash: null,
-      blockNumber: null,
-      timings: {},
-      computeMs: 0,
-      inputBytes: 0,
-      decrypted: false,
-    });
+    return this.finishWhere(
+      'operations_abandon',
+      `status IN ('queued', 'running')`,
+      serverId,
+      id,
+      outcomeWithoutResult(code, detail),
+    );
   }
 
   /**
