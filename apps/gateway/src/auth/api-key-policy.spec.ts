@@ -20,6 +20,7 @@ const key = (over: Partial<AuthenticatedApiKey> = {}): AuthenticatedApiKey => ({
   server: {
     id: 'srv_x',
     kind: 'personal',
+    address: '0x0000000000000000000000000000000000000003',
     ownerAddress: '0x0000000000000000000000000000000000000002',
     kmsKeyRef: 'local:00000000000000000000000000000000',
     policyKind: 'grants',

@@ -1,9 +1,9 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import { ErrorCode, ProblemError } from '@hearth/errors';
 import type { FastifyReply } from 'fastify';
-import { getAddress } from 'viem';
 import { ApiKeyCache } from './api-key-cache';
 import { assertOriginAllowed } from './api-key-policy';
+import { checksummed } from './checksummed';
 import type { AuthedRequest } from './auth.types';
 import { RateLimiter } from './rate-limiter';
 import { bearerOf, looksLikeApiKey, sha256 } from './tokens';
@@ -79,7 +79,7 @@ export class ApiKeyGuard implements CanActivate {
       id: key.id,
       serverId: key.serverId,
       name: key.name,
-      appAddress: getAddress(key.appAddress),
+      appAddress: checksummed(key.appAddress),
       operations: key.operations,
       origins: key.origins,
       ratePerMinute: key.ratePerMinute,

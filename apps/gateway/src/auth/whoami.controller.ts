@@ -1,8 +1,6 @@
 import { Controller, Get, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { ServerRepository } from '@hearth/db';
-import { ProblemError } from '@hearth/errors';
-import { getAddress } from 'viem';
+import { checksummed } from './checksummed';
 import { ApiKeyGuard } from './api-key.guard';
 import type { AuthenticatedApiKey } from './auth.types';
 import { CurrentApiKey } from './current.decorators';
@@ -17,8 +15,6 @@ interface WhoamiView {
 @ApiTags('api-keys')
 @Controller('v1/whoami')
 export class WhoamiController {
-  constructor(private readonly servers: ServerRepository) {}
-
   @Get()
   @UseGuards(ApiKeyGuard)
   @ApiBearerAuth('apiKey')
@@ -39,15 +35,13 @@ export class WhoamiController {
       },
     },
   })
-  async whoami(@CurrentApiKey() key: AuthenticatedApiKey): Promise<WhoamiView> {
-    // Apps verify receipts against this: it comes from the server row, never from a receipt.
-    const server = await this.servers.findById(key.serverId);
-    if (!server) throw ProblemError.notFound('server');
+  whoami(@CurrentApiKey() key: AuthenticatedApiKey): WhoamiView {
+    // Apps verify receipts against this: it comes from the server row (read with the key), never from a receipt.
     return {
       keyId: key.id,
       serverId: key.serverId,
       appAddress: key.appAddress,
-      serverAddress: getAddress(server.address),
+      serverAddress: checksummed(key.server.address),
     };
   }
 }
