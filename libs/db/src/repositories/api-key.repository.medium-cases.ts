@@ -154,6 +154,7 @@ describe('ApiKeyRepository (real Postgres)', () => {
       assert.deepEqual(match?.server, {
         id: a.server.id,
         kind: a.server.kind,
+        address: a.server.address,
         ownerAddress: a.server.ownerAddress,
         kmsKeyRef: a.server.kmsKeyRef,
         policyKind: a.server.policyKind,
