@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { JobName, OperationQueue } from '@hearth/queue';
@@ -9,7 +12,7 @@ import {
   startGateway,
   startWorker,
 } from './support/apps';
-import { type DisposableRedis, disposableRedis } from './support/disposable-redis';
+import { DisposableRedis } from './faults/support/servers';
 import { type FakeKms, startFakeKms } from './support/fake-kms';
 import {
   type App,
@@ -45,8 +48,11 @@ describe('outages answered as outages', () => {
   let grantId: string;
   let succeeded: string;
 
+  let home: string;
+
   before(async () => {
-    redis = await disposableRedis();
+    home = mkdtempSync(join(tmpdir(), 'hearth-outages-'));
+    redis = await DisposableRedis.create(home);
     kms = await startFakeKms();
     const url = new URL(process.env.DATABASE_URL!);
     pg = await tcpCut(url.hostname, Number(url.port || 5432));
@@ -76,6 +82,7 @@ describe('outages answered as outages', () => {
     await worker?.close();
     await gw?.close();
     await redis?.stop();
+    rmSync(home, { recursive: true, force: true });
     await kms?.close().catch(() => undefined); // closed by a test already
     await pg?.close();
   });
@@ -147,7 +154,7 @@ describe('outages answered as outages', () => {
   });
 
   it('Redis down: API-key routes answer 503 queue_unavailable at once (rate limits), never 500', async () => {
-    await redis.stop();
+    await redis.kill();
     try {
       const started = Date.now();
       await expectOutage(
