@@ -14,6 +14,7 @@ export * from './entities/metadata-key.entity';
 export * from './entities/relay-usage.entity';
 export * from './entities/dataset.entity';
 export * from './entities/privacy-budget.entity';
+export * from './entities/access-request.entity';
 export * from './pagination';
 export * from './blob-store';
 export * from './db.module';

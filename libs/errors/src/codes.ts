@@ -61,6 +61,14 @@ export enum ErrorCode {
   below_k_threshold = 'below_k_threshold',
   file_selection_not_allowed = 'file_selection_not_allowed',
   privacy_budget_exhausted = 'privacy_budget_exhausted',
+  // access requests and app-side discovery
+  access_request_replayed = 'access_request_replayed',
+  access_request_not_supported = 'access_request_not_supported',
+  access_request_not_pending = 'access_request_not_pending',
+  access_request_not_approved = 'access_request_not_approved',
+  access_request_expired = 'access_request_expired',
+  already_claimed = 'already_claimed',
+  grant_ambiguous = 'grant_ambiguous',
 }
 
 /** An `ErrorCode` as its string value, so a library can name codes as plain literals. */
@@ -291,6 +299,35 @@ export const ERROR_CODE_DOCS: Readonly<Record<ErrorCode, ErrorCodeDoc>> = {
     title: 'Privacy budget exhausted',
     description:
       'The app has spent its differential-privacy budget (ε) on this collective: no further aggregate is released to it.',
+  },
+  [ErrorCode.access_request_replayed]: {
+    title: 'Access request replayed',
+    description: "This access request's nonce was already used: sign fresh typed data (a new nonce).",
+  },
+  [ErrorCode.access_request_not_supported]: {
+    title: 'Access request not supported',
+    description: 'Access requests are for personal servers; a collective grants apps through its admins.',
+  },
+  [ErrorCode.access_request_not_pending]: {
+    title: 'Access request not pending',
+    description: 'The access request was already approved or denied.',
+  },
+  [ErrorCode.access_request_not_approved]: {
+    title: 'Access request not approved',
+    description: 'The access request is not approved (yet, or it was denied or lapsed): there is no key to claim.',
+  },
+  [ErrorCode.access_request_expired]: {
+    title: 'Access request expired',
+    description: 'The access request lapsed (ACCESS_REQUEST_TTL_SECONDS after filing) before the owner decided.',
+  },
+  [ErrorCode.already_claimed]: {
+    title: 'Already claimed',
+    description: "The approved request's API key was already delivered; it is shown once.",
+  },
+  [ErrorCode.grant_ambiguous]: {
+    title: 'Grant ambiguous',
+    description:
+      'No grantId was given and several active grants cover the request; `errors` lists each candidate: name one.',
   },
 };
 

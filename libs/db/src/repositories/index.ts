@@ -12,4 +12,5 @@ export * from './metadata-key.repository';
 export * from './quota.repository';
 export * from './quota-exceeded';
 export * from './collective-data.repository';
+export * from './access-request.repository';
 export * from './prepared';

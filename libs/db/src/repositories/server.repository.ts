@@ -65,6 +65,14 @@ export class ServerRepository {
   }
 
   /**
+   * The personal server of the account whose wallet is `ownerAddress` (any case): where an app's access request
+   * names the owner rather than the server. Like the key lookup, the address is what names the tenant here.
+   */
+  findPersonalByOwnerAddress(ownerAddress: string): Promise<ServerEntity | null> {
+    return this.servers.findOneBy({ ownerAddress: ownerAddress.toLowerCase(), kind: 'personal' });
+  }
+
+  /**
    * The caller's role on a server: 'owner' by account, or the member role by (lowercase) address;
    * null when the server does not exist or the caller has no part in it.
    */
