@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import type { HearthConfig } from '@hearth/config';
+import { AccessRequestsModule } from './access-requests/access-requests.module';
 import { ApiKeysModule } from './api-keys/api-keys.module';
 import { AccessLogModule } from './access-log/access-log.module';
 import { AuthCoreModule } from './auth/auth-core.module';
@@ -41,6 +42,7 @@ export class AppModule {
         ApiKeysModule,
         GrantsModule,
         CollectivesModule,
+        AccessRequestsModule,
       ],
       providers: [
         { provide: RouteTable, useValue: routes },

@@ -314,11 +314,13 @@ export const ERROR_CODE_DOCS: Readonly<Record<ErrorCode, ErrorCodeDoc>> = {
   },
   [ErrorCode.access_request_not_approved]: {
     title: 'Access request not approved',
-    description: 'The access request is not approved (yet, or it was denied or lapsed): there is no key to claim.',
+    description:
+      'The access request is not approved (yet, or it was denied or lapsed): there is no key to claim.',
   },
   [ErrorCode.access_request_expired]: {
     title: 'Access request expired',
-    description: 'The access request lapsed (ACCESS_REQUEST_TTL_SECONDS after filing) before the owner decided.',
+    description:
+      'The access request lapsed (ACCESS_REQUEST_TTL_SECONDS after filing) before the owner decided.',
   },
   [ErrorCode.already_claimed]: {
     title: 'Already claimed',

@@ -110,7 +110,7 @@ export class AccessRequestRepository {
   /** Pending and unexpired → denied; the updated request, or null when it was not pending (or lapsed). */
   async deny(serverId: string, requestId: string): Promise<AccessRequestEntity | null> {
     this.columns ??= columnsOf(this.ds, AccessRequestEntity, 'r');
-    const rows = await this.repo.query(
+    const rows: unknown = await this.repo.query(
       `UPDATE access_requests r SET status = 'denied', decided_at = now()
         WHERE r.server_id = $1 AND r.id = $2 AND r.status = 'pending' AND r.expires_at > now()
         RETURNING ${this.columns}`,
@@ -155,7 +155,7 @@ export class AccessRequestRepository {
           key.ratePerMinute,
         ],
       );
-      const rows = await m.query(
+      const rows: unknown = await m.query(
         `UPDATE access_requests r SET status = 'approved', decided_at = now(), grant_id = $3, key_id = $4
           WHERE r.server_id = $1 AND r.id = $2 RETURNING ${columns}`,
         [serverId, requestId, grantId, key.id],
@@ -175,32 +175,34 @@ export class AccessRequestRepository {
     requestId: string,
     secret: { secretHash: Buffer; secretPrefix: string },
   ): Promise<{ keyId: string } | null> {
-    return this.ds.transaction(async (m) => {
-      const claimed = returned(
-        await m.query(
-          `UPDATE access_requests SET key_claimed_at = now()
+    return this.ds
+      .transaction(async (m) => {
+        const claimed = returned(
+          await m.query(
+            `UPDATE access_requests SET key_claimed_at = now()
             WHERE server_id = $1 AND id = $2 AND status = 'approved' AND key_claimed_at IS NULL
               AND key_id IS NOT NULL
             RETURNING key_id`,
-          [serverId, requestId],
-        ),
-      ) as { key_id: string } | undefined;
-      if (!claimed) return null;
-      const updated = returned(
-        await m.query(
-          `UPDATE api_keys SET secret_hash = $3, secret_prefix = $4, previous_secret_hash = NULL,
+            [serverId, requestId],
+          ),
+        ) as { key_id: string } | undefined;
+        if (!claimed) return null;
+        const updated = returned(
+          await m.query(
+            `UPDATE api_keys SET secret_hash = $3, secret_prefix = $4, previous_secret_hash = NULL,
                   previous_secret_expires_at = NULL
             WHERE server_id = $1 AND id = $2 AND revoked_at IS NULL
             RETURNING id`,
-          [serverId, claimed.key_id, secret.secretHash, secret.secretPrefix],
-        ),
-      );
-      if (!updated) throw new KeyNotClaimable();
-      return { keyId: claimed.key_id };
-    }).catch((err: unknown) => {
-      if (err instanceof KeyNotClaimable) return null;
-      throw err;
-    });
+            [serverId, claimed.key_id, secret.secretHash, secret.secretPrefix],
+          ),
+        );
+        if (!updated) throw new KeyNotClaimable();
+        return { keyId: claimed.key_id };
+      })
+      .catch((err: unknown) => {
+        if (err instanceof KeyNotClaimable) return null;
+        throw err;
+      });
   }
 }
 

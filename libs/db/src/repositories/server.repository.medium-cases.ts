@@ -65,8 +65,14 @@ describe('ServerRepository (real Postgres)', () => {
 
   describe('findPersonalByOwnerAddress', () => {
     it("finds the owner's personal server by wallet address in any case, never a collective or another's", async () => {
-      assert.equal((await servers.findPersonalByOwnerAddress(a.account.address.toUpperCase().replace('0X', '0x')))?.id, a.server.id);
-      const collective = await seedServer(db.dataSource, { kind: 'collective', ownerAddress: b.account.address });
+      assert.equal(
+        (await servers.findPersonalByOwnerAddress(a.account.address.toUpperCase().replace('0X', '0x')))?.id,
+        a.server.id,
+      );
+      const collective = await seedServer(db.dataSource, {
+        kind: 'collective',
+        ownerAddress: b.account.address,
+      });
       assert.equal((await servers.findPersonalByOwnerAddress(b.account.address))?.id, b.server.id);
       assert.notEqual(collective.server.id, b.server.id);
       assert.equal(await servers.findPersonalByOwnerAddress(randomAddress()), null);
