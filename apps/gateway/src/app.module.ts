@@ -3,6 +3,7 @@ import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import type { HearthConfig } from '@hearth/config';
 import { AccessRequestsModule } from './access-requests/access-requests.module';
 import { ApiKeysModule } from './api-keys/api-keys.module';
+import { AppDiscoveryModule } from './app-discovery/app-discovery.module';
 import { AccessLogModule } from './access-log/access-log.module';
 import { AuthCoreModule } from './auth/auth-core.module';
 import { ChainModule } from './chain/chain.module';
@@ -43,6 +44,7 @@ export class AppModule {
         GrantsModule,
         CollectivesModule,
         AccessRequestsModule,
+        AppDiscoveryModule,
       ],
       providers: [
         { provide: RouteTable, useValue: routes },

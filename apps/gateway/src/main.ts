@@ -19,6 +19,7 @@ import { UPLOAD_PATH } from './files/files.controller';
 import { addErrorCodeSchemas, apiDescription } from './common/error-docs';
 import { sendProblem } from './common/problem.filter';
 import { requestIdFrom } from './common/request-id';
+import { registerCors } from './http/cors';
 import { isJsonMediaType, readJsonBody } from './http/json-body';
 import { RouteTable } from './http/route-table';
 import { Metrics } from './metrics/metrics';
@@ -42,6 +43,7 @@ export async function createGateway(config: HearthConfig): Promise<NestFastifyAp
     void reply.header('X-Request-Id', req.id);
     requestLogContext.run({ reqId: req.id }, done);
   });
+  registerCors(fastify, config.CONSOLE_ORIGINS);
   // One line per request: method and path only (query strings and headers may carry names or tokens).
   fastify.addHook('onResponse', (req, reply, done) => {
     const path = log.isLevelEnabled('info') ? req.url.split('?')[0] : '';

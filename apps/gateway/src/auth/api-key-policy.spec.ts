@@ -21,6 +21,7 @@ const key = (over: Partial<AuthenticatedApiKey> = {}): AuthenticatedApiKey => ({
     id: 'srv_x',
     kind: 'personal',
     address: '0x0000000000000000000000000000000000000003',
+    publicKey: '0x04',
     ownerAddress: '0x0000000000000000000000000000000000000002',
     kmsKeyRef: 'local:00000000000000000000000000000000',
     policyKind: 'grants',

@@ -2,7 +2,8 @@ import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/com
 import { ErrorCode, ProblemError } from '@hearth/errors';
 import type { FastifyReply } from 'fastify';
 import { ApiKeyCache } from './api-key-cache';
-import { assertOriginAllowed } from './api-key-policy';
+import { allowOrigin } from '../http/cors';
+import { assertOriginAllowed, originAllowed } from './api-key-policy';
 import { checksummed } from './checksummed';
 import type { AuthedRequest } from './auth.types';
 import { RateLimiter } from './rate-limiter';
@@ -13,7 +14,8 @@ const CHALLENGE = { 'WWW-Authenticate': 'Bearer realm="hearth-api"' };
 /**
  * App routes: `Authorization: Bearer hth_live_…`. Unknown or revoked keys get 401; the key's rate limit
  * (Redis, shared by every replica) answers 429 past it, with RateLimit-* headers on every response; the
- * Origin allowlist answers 403. Sets @CurrentApiKey().
+ * Origin allowlist answers 403; an Origin on the allowlist gets Access-Control-Allow-Origin (CORS: a key without
+ * an allowlist is a server-side key, which no browser may read). Sets @CurrentApiKey().
  */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
@@ -58,6 +60,10 @@ export class ApiKeyGuard implements CanActivate {
         CHALLENGE,
       );
     }
+
+    // Before the rate check, so a browser app can read its own 429 too.
+    const origin = req.headers.origin;
+    if (origin && key.origins?.length && originAllowed(key.origins, origin)) allowOrigin(reply, origin);
 
     const rate = await this.limiter.hit(key.id, key.ratePerMinute);
     void reply.headers({

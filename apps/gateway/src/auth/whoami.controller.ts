@@ -10,6 +10,7 @@ interface WhoamiView {
   serverId: string;
   appAddress: string;
   serverAddress: string;
+  serverPublicKey: string;
 }
 
 @ApiTags('api-keys')
@@ -19,19 +20,24 @@ export class WhoamiController {
   @UseGuards(ApiKeyGuard)
   @ApiBearerAuth('apiKey')
   @ApiOperation({
-    summary: "The API key making the request: its id, server and app address, and the server's own address",
+    summary:
+      "The API key making the request: its id, server and app address, and the server's own address and public key",
     description: 'serverAddress is the address every receipt of this server must recover to.',
   })
   @ApiResponse({
     status: 200,
     schema: {
       type: 'object',
-      required: ['keyId', 'serverId', 'appAddress', 'serverAddress'],
+      required: ['keyId', 'serverId', 'appAddress', 'serverAddress', 'serverPublicKey'],
       properties: {
         keyId: { type: 'string' },
         serverId: { type: 'string' },
         appAddress: { type: 'string' },
         serverAddress: { type: 'string', description: "EIP-55 address of the server's identity key" },
+        serverPublicKey: {
+          type: 'string',
+          description: "the server identity key's uncompressed secp256k1 public key (0x-hex)",
+        },
       },
     },
   })
@@ -42,6 +48,7 @@ export class WhoamiController {
       serverId: key.serverId,
       appAddress: key.appAddress,
       serverAddress: checksummed(key.server.address),
+      serverPublicKey: key.server.publicKey,
     };
   }
 }

@@ -6,11 +6,13 @@ import {
   FileRepository,
   OperationRepository,
 } from '@hearth/db';
+import { AppDiscoveryModule } from '../app-discovery/app-discovery.module';
 import { OperationsController } from './operations.controller';
 import { OperationsService } from './operations.service';
 
 @Module({
   imports: [
+    AppDiscoveryModule,
     DatabaseModule.forFeature([
       OperationRepository,
       FileRepository,

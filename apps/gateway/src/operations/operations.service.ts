@@ -26,6 +26,7 @@ import { type DenyCode, serverPolicy } from '@hearth/permissions';
 import { OperationQueue } from '@hearth/queue';
 import { canonicalJson } from '@hearth/receipts';
 import { getAddress } from 'viem';
+import { AppGrants } from '../app-discovery/app-grants.service';
 import { assertOperationAllowed } from '../auth/api-key-policy';
 import type { AuthenticatedApiKey } from '../auth/auth.types';
 import { Chain } from '../chain/chain.module';
@@ -88,6 +89,7 @@ export class OperationsService {
     private readonly queue: OperationQueue,
     private readonly metrics: Metrics,
     private readonly sealer: MetadataSealer,
+    private readonly appGrants: AppGrants,
   ) {
     this.inference = inferenceOptionsFromConfig(config);
     this.queuePrefix = config.QUEUE_PREFIX;
@@ -260,14 +262,24 @@ export class OperationsService {
   private async authorize(key: AuthenticatedApiKey, body: CreateOperationBody): Promise<void> {
     const { server } = key;
     const policy = serverPolicy(server);
-    if (policy.kind === 'grants' && !body.grantId) {
-      throw ProblemError.validation([
-        { field: 'grantId', code: 'required', message: 'this server is governed by grants: name the grant' },
-      ]);
-    }
     // A collective's scope is its dataset, or (no ids) every current contribution, which a grant covers only
     // with allFiles; the worker asks the same again at execution time.
     const collective = server.kind === 'collective';
+    if (policy.kind === 'grants' && !body.grantId) {
+      // The app's one covering grant, named from here on (the operation row and the worker use it).
+      try {
+        body.grantId = await this.appGrants.pick(key, {
+          operation: body.operation,
+          scopeIds: collective ? (body.datasetId ? [body.datasetId] : []) : (body.fileIds ?? []),
+          requireAllFiles: collective && !body.datasetId,
+        });
+      } catch (err) {
+        if (err instanceof ProblemError && err.status === 403) {
+          throw await this.logged(key, body, 'no_covering_grant', err);
+        }
+        throw err;
+      }
+    }
     const decision = await this.chain.checker.check({
       serverId: server.id,
       ownerAddress: getAddress(server.ownerAddress),

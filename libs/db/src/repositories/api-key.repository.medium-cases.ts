@@ -155,6 +155,7 @@ describe('ApiKeyRepository (real Postgres)', () => {
         id: a.server.id,
         kind: a.server.kind,
         address: a.server.address,
+        publicKey: a.server.publicKey,
         ownerAddress: a.server.ownerAddress,
         kmsKeyRef: a.server.kmsKeyRef,
         policyKind: a.server.policyKind,

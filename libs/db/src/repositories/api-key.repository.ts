@@ -15,7 +15,7 @@ export type NewApiKey = Pick<
 /** What app requests need of the key's server, read in the same query as the key. */
 export type ApiKeyServer = Pick<
   ServerEntity,
-  'id' | 'kind' | 'address' | 'ownerAddress' | 'kmsKeyRef' | 'policyKind' | 'policyAddress'
+  'id' | 'kind' | 'address' | 'publicKey' | 'ownerAddress' | 'kmsKeyRef' | 'policyKind' | 'policyAddress'
 >;
 
 /** What a presented secret matched: the key's current secret, or its previous one still within grace. */
@@ -119,7 +119,8 @@ export class ApiKeyRepository {
       this.ds,
       'api_keys_authenticate',
       `SELECT ${this.keyColumns}, s.kind AS s_kind, s.owner_address AS s_owner_address, s.kms_key_ref AS s_kms_key_ref,
-              s.policy_kind AS s_policy_kind, s.policy_address AS s_policy_address, s.address AS s_address
+              s.policy_kind AS s_policy_kind, s.policy_address AS s_policy_address, s.address AS s_address,
+              s.public_key AS s_public_key
        FROM api_keys k JOIN servers s ON s.id = k.server_id
        WHERE k.secret_hash = $1 OR (k.previous_secret_hash = $1 AND k.previous_secret_expires_at > now())
        LIMIT 1`,
@@ -136,6 +137,7 @@ export class ApiKeyRepository {
       policyKind: row.s_policy_kind as ServerEntity['policyKind'],
       policyAddress: row.s_policy_address as string | null,
       address: row.s_address as string,
+      publicKey: row.s_public_key as string,
     };
     return { key, server, matched: key.secretHash.equals(secretHash) ? 'current' : 'previous' };
   }

@@ -165,6 +165,33 @@ describe('FileRepository (real Postgres)', () => {
     });
   });
 
+  describe('listReadyAmong', () => {
+    it('pages the ready files among the ids, newest first; uploading and unknown ids are absent', async () => {
+      const f1 = await seedFile(db.dataSource, a.server.id);
+      await seedFile(db.dataSource, a.server.id);
+      const f3 = await seedFile(db.dataSource, a.server.id);
+      const uploading = await seedFile(db.dataSource, a.server.id, { status: 'uploading' });
+      const ids = [f1.id, f3.id, uploading.id, newId('fil')];
+      assert.deepEqual(
+        (await files.listReadyAmong(a.server.id, ids, { limit: 1 })).map((f) => f.id),
+        [f3.id, f1.id],
+      );
+      assert.deepEqual(
+        (await files.listReadyAmong(a.server.id, ids, { limit: 5, cursor: f3.id })).map((f) => f.id),
+        [f1.id],
+      );
+    });
+
+    it("cross-tenant: A's ids listed on B find nothing", async () => {
+      const fileA = await seedFile(db.dataSource, a.server.id);
+      const fileB = await seedFile(db.dataSource, b.server.id);
+      assert.deepEqual(
+        (await files.listReadyAmong(b.server.id, [fileA.id, fileB.id], { limit: 10 })).map((f) => f.id),
+        [fileB.id],
+      );
+    });
+  });
+
   describe('readyIds', () => {
     it('answers which ids are ready files of the server', async () => {
       const ready = await seedFile(db.dataSource, a.server.id);

@@ -195,6 +195,27 @@ export class FileRepository {
   }
 
   /**
+   * The ready files of the server among `fileIds`, newest first after `cursor`, as `listReady` pages them: up to
+   * `limit + 1` rows. Ids of other servers are simply absent.
+   */
+  async listReadyAmong(
+    serverId: string,
+    fileIds: readonly string[],
+    page: { limit: number; cursor?: string },
+  ): Promise<FileEntity[]> {
+    this.fileColumns ??= columnsOf(this.dataSource, FileEntity);
+    const p = new Params();
+    const where = [`server_id = ${p.add(serverId)}`, `status = 'ready'`, `id = ANY(${p.add([...fileIds])}::text[])`];
+    if (page.cursor) where.push(`id COLLATE "C" < ${p.add(page.cursor)}`);
+    const rows: Array<Record<string, unknown>> = await this.files.query(
+      `SELECT ${this.fileColumns} FROM files WHERE ${where.join(' AND ')}
+        ORDER BY id COLLATE "C" DESC LIMIT ${p.add(page.limit + 1)}`,
+      p.values,
+    );
+    return rows.map((row) => hydrate(this.dataSource, FileEntity, row));
+  }
+
+  /**
    * Which of `fileIds` are ready files of the server (a prepared statement: every operation request checks its
    * files). Missing, foreign and still-uploading ids are simply absent.
    */

@@ -1,0 +1,95 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { normalizeOrigin } from '../auth/api-key-policy';
+
+/** Response headers a browser app may read. */
+export const CORS_EXPOSED_HEADERS = [
+  'RateLimit-Limit',
+  'RateLimit-Remaining',
+  'RateLimit-Reset',
+  'Retry-After',
+  'Location',
+  'X-Request-Id',
+  'Idempotent-Replayed',
+  'Preference-Applied',
+].join(', ');
+
+const APP_ALLOW_HEADERS = 'authorization, content-type, idempotency-key, prefer';
+const OWNER_ALLOW_HEADERS = 'authorization, content-type, content-encoding';
+const PREFLIGHT_MAX_AGE_SECONDS = '600';
+
+/**
+ * Which CORS rule a path follows: access-request routes take no credential (any origin), app routes follow the
+ * API key's origin allowlist, every other /v1 route is the owner's (the console's origins only).
+ */
+export type CorsZone = 'access-request' | 'app' | 'owner' | 'none';
+
+export function corsZoneOf(path: string): CorsZone {
+  if (/^\/v1\/access-requests(\/|$)/.test(path)) return 'access-request';
+  if (/^\/v1\/(whoami|grants|files|operations)(\/|$)/.test(path)) return 'app';
+  if (/^\/v1(\/|$)/.test(path)) return 'owner';
+  return 'none';
+}
+
+/** The actual (non-preflight) answer to an allowed origin: echoed, never with credentials. */
+export function allowOrigin(reply: FastifyReply, origin: string): void {
+  void reply.headers({
+    'Access-Control-Allow-Origin': origin,
+    'Access-Control-Expose-Headers': CORS_EXPOSED_HEADERS,
+    Vary: 'Origin',
+  });
+}
+
+/**
+ * CORS without a library: a preflight carries no credential, so app routes answer it for any origin and the API
+ * key decides on the actual request (ApiKeyGuard sets Access-Control-Allow-Origin only for an origin on the
+ * key's allowlist). Access-Control-Allow-Credentials is never sent: every credential is a bearer header.
+ */
+export function registerCors(fastify: FastifyInstance, consoleOrigins: readonly string[]): void {
+  const consoles = new Set(consoleOrigins.map((o) => normalizeOrigin(o)).filter((o) => o !== null));
+  fastify.addHook('onRequest', async (req, reply) => {
+    const origin = req.headers.origin;
+    if (!origin) return;
+    const zone = corsZoneOf(req.url.split('?')[0]);
+    if (zone === 'none') return;
+    const preflight = req.method === 'OPTIONS' && req.headers['access-control-request-method'] !== undefined;
+    if (zone === 'access-request') {
+      void reply.headers({
+        'Access-Control-Allow-Origin': '*',
+        'Access-Control-Expose-Headers': CORS_EXPOSED_HEADERS,
+      });
+      if (preflight) return answerPreflight(reply, 'GET, POST, OPTIONS', 'content-type');
+      return;
+    }
+    if (zone === 'app') {
+      if (preflight) {
+        allowOrigin(reply, origin);
+        return answerPreflight(reply, 'GET, POST, OPTIONS', APP_ALLOW_HEADERS);
+      }
+      return;
+    }
+    const normalized = normalizeOrigin(origin);
+    const allowed = normalized !== null && consoles.has(normalized);
+    if (allowed) allowOrigin(reply, origin);
+    else void reply.header('Vary', 'Origin');
+    // A refused origin's preflight gets no CORS headers: the browser then refuses the request itself.
+    if (preflight) {
+      return answerPreflight(reply, allowed ? 'GET, POST, PUT, DELETE, OPTIONS' : null, OWNER_ALLOW_HEADERS);
+    }
+  });
+}
+
+async function answerPreflight(
+  reply: FastifyReply,
+  methods: string | null,
+  headers: string,
+): Promise<FastifyReply> {
+  if (methods) {
+    void reply.headers({
+      'Access-Control-Allow-Methods': methods,
+      'Access-Control-Allow-Headers': headers,
+      'Access-Control-Max-Age': PREFLIGHT_MAX_AGE_SECONDS,
+    });
+  }
+  await reply.code(204).send();
+  return reply;
+}
