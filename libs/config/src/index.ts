@@ -77,7 +77,7 @@ const schema = z.object({
   API_KEY_CACHE_TTL_MS: int(0, 3_600_000).default(30_000),
   DEFAULT_RATE_PER_MINUTE: int(1, 1_000_000).default(600),
   /** How long an access request stays pending before it lapses (7 days). */
-  ACCESS_REQUEST_TTL_SECONDS: int(60, 365 * 86400).default(7 * 86400),
+  ACCESS_REQUEST_TTL_SECONDS: int(1, 365 * 86400).default(7 * 86400),
   /** Access-request filings and key claims per minute, per client IP and per app address (each counted apart). */
   ACCESS_REQUEST_RATE_PER_MINUTE: int(1, 1_000_000).default(30),
   /** Origins of the owner console allowed by CORS on owner routes (empty: same origin only). */

@@ -32,8 +32,17 @@ export class AppDiscoveryController {
 
   @Get('grants')
   @ApiOperation({ summary: "Grants on this key's server naming this key's app, as the chain has them now" })
-  @ApiQuery({ name: 'limit', required: false, schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 } })
-  @ApiQuery({ name: 'cursor', required: false, schema: { type: 'string' }, description: 'the last grantId seen' })
+  @ApiQuery({
+    name: 'limit',
+    required: false,
+    schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 },
+  })
+  @ApiQuery({
+    name: 'cursor',
+    required: false,
+    schema: { type: 'string' },
+    description: 'the last grantId seen',
+  })
   @ApiResponse({
     status: 200,
     schema: {
@@ -61,8 +70,10 @@ export class AppDiscoveryController {
 
   @Get('files')
   @ApiOperation({
-    summary: "Files this app may name: those in its active grants (all, with an allFiles grant), newest first",
-    description: 'Ids, sizes, content types and dates; never names. A collective lists none (apps name datasets).',
+    summary:
+      'Files this app may name: those in its active grants (all, with an allFiles grant), newest first',
+    description:
+      'Ids, sizes, content types and dates; never names. A collective lists none (apps name datasets).',
   })
   @ApiPaginated()
   @ApiResponse({

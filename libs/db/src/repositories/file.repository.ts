@@ -205,7 +205,11 @@ export class FileRepository {
   ): Promise<FileEntity[]> {
     this.fileColumns ??= columnsOf(this.dataSource, FileEntity);
     const p = new Params();
-    const where = [`server_id = ${p.add(serverId)}`, `status = 'ready'`, `id = ANY(${p.add([...fileIds])}::text[])`];
+    const where = [
+      `server_id = ${p.add(serverId)}`,
+      `status = 'ready'`,
+      `id = ANY(${p.add([...fileIds])}::text[])`,
+    ];
     if (page.cursor) where.push(`id COLLATE "C" < ${p.add(page.cursor)}`);
     const rows: Array<Record<string, unknown>> = await this.files.query(
       `SELECT ${this.fileColumns} FROM files WHERE ${where.join(' AND ')}
