@@ -4,6 +4,7 @@
  * feature modules once instead of once per feature keeps the tier fast.
  */
 import './access-log/access-log.medium-cases';
+import './access-requests/access-requests.medium-cases';
 import './api-keys/api-keys.medium-cases';
 import './auth/api-key-cache.medium-cases';
 import './auth/auth.medium-cases';
