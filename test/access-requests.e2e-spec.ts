@@ -36,7 +36,7 @@ interface RequestView {
 }
 
 function sign(account: PrivateKeyAccount, typedData: JsonTypedData): Promise<`0x${string}`> {
-  return account.signTypedData(typedData as unknown as Parameters<PrivateKeyAccount['signTypedData']>[0]);
+  return account.signTypedData(typedData);
 }
 
 /** A local endpoint standing in for an app's return URL: resolves each POSTed body in turn. */

@@ -101,7 +101,7 @@ describe('AccessRequestsService (real Postgres, Redis, dev chain)', () => {
     const requestId = await fileRequest({ appName: 'Counter' });
     const { typedData } = await service.approveTypedData(a.server, requestId, {});
     const granted = await service.grant(a.server, requestId, {
-      typedData: typedData as unknown as Record<string, unknown>,
+      typedData: typedData,
       signature: await sign(a.wallet, typedData),
     });
     const claimTd = (await service.claimTypedData(requestId)).typedData;
