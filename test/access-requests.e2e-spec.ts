@@ -2,6 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { HearthApp } from '@hearth/sdk';
 import { generatePrivateKey, type PrivateKeyAccount, privateKeyToAccount } from 'viem/accounts';
 import {
   problemOf,
@@ -485,5 +486,32 @@ describe('access requests: an app asks, the owner approves, the app claims its k
     } finally {
       await shortLived.close();
     }
+  });
+
+  it('the SDK: HearthApp.requestAccess, accessRequest, claimKey, then grants() and files()', async () => {
+    const sdkApp = privateKeyToAccount(generatePrivateKey());
+    const options = { baseUrl: gw.url, retry: { retries: 0 } };
+    const { requestId } = await HearthApp.requestAccess({
+      ...options,
+      signer: sdkApp,
+      server: owner.serverId,
+      operations: ['stats'],
+      allFiles: true,
+      purpose: 'SDK check',
+    });
+    assert.equal((await HearthApp.accessRequest({ ...options, requestId })).status, 'pending');
+    const { grantId } = await approveAndGrant(requestId);
+    const claimed = await HearthApp.claimKey({ ...options, requestId, signer: sdkApp });
+    const client = new HearthApp({ ...options, apiKey: claimed.key });
+    const grants = [];
+    for await (const g of client.grants()) grants.push(g);
+    assert.deepEqual(
+      grants.map((g) => [g.grantId, g.allFiles]),
+      [[grantId, true]],
+    );
+    const files = [];
+    for await (const f of client.files()) files.push(f.id);
+    assert.deepEqual(files.sort(), [fileA, fileB].sort(), 'allFiles: every file of the server');
+    assert.equal((await client.whoami()).serverPublicKey?.startsWith('0x04'), true);
   });
 });

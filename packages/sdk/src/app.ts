@@ -3,6 +3,7 @@ import { verifyReceiptWith, type VerifiedReceipt } from './receipts';
 import { type ClientOptions, paginate, Transport, unwrap } from './transport';
 import { type Operation, type OperationStatus, type Page, TERMINAL_STATUSES } from './types';
 import { jsonInit, query } from './owner';
+import { type HearthSigner, resolveSigner } from './signer';
 
 export interface HearthAppOptions extends ClientOptions {
   /** `hth_live_…`, as the owner created it for this app. */
@@ -29,6 +30,65 @@ export interface WhoAmI {
   appAddress: `0x${string}`;
   /** The key's server's address: the signer every receipt must recover to. */
   serverAddress?: `0x${string}`;
+  /** The server identity key's uncompressed secp256k1 public key (0x-hex). */
+  serverPublicKey?: `0x${string}`;
+}
+
+/** A grant as its app sees it (`GET /v1/grants`). */
+export interface AppGrant {
+  grantId: string;
+  operations: string[];
+  fileIds: string[];
+  datasetIds?: string[];
+  allFiles: boolean;
+  expiresAt: string | null;
+  status: 'active' | 'revoked' | 'expired';
+}
+
+/** A file the app may name (`GET /v1/files`): never its name. */
+export interface AppFile {
+  id: string;
+  size: number;
+  contentType: string;
+  createdAt: string;
+}
+
+export interface RequestAccessOptions extends ClientOptions {
+  /** The app's wallet: it signs the request and, later, the key claim. */
+  signer: HearthSigner;
+  /** A server id (srv_…) or the owner's wallet address. */
+  server: string;
+  operations: string[];
+  fileIds?: string[];
+  allFiles?: boolean;
+  purpose: string;
+  /** ISO 8601: the grant's requested expiry. */
+  expiresAt?: string;
+  returnUrl?: string;
+  appName?: string;
+  /** The key's origin allowlist (a browser app's own origin). */
+  origins?: string[];
+}
+
+export interface AccessRequestStatus {
+  requestId: string;
+  status: 'pending' | 'approved' | 'denied' | 'expired';
+  serverId: string;
+  serverAddress: `0x${string}`;
+  grantId: string | null;
+  keyId: string | null;
+  keyClaimed: boolean;
+  expiresAt: string;
+  [field: string]: unknown;
+}
+
+export interface ClaimedKey {
+  keyId: string;
+  /** `hth_live_…`: delivered once. */
+  key: string;
+  grantId: string;
+  serverId: string;
+  serverAddress: `0x${string}`;
 }
 
 export interface CatalogEntry {
@@ -67,6 +127,88 @@ export class HearthApp {
 
   constructor(options: HearthAppOptions) {
     this.http = new Transport(options, () => options.apiKey);
+  }
+
+  /**
+   * Files an access request signed by the app's wallet; the owner approves or denies it. Poll it with
+   * `HearthApp.accessRequest`, then `HearthApp.claimKey` once approved.
+   */
+  static async requestAccess(
+    options: RequestAccessOptions,
+  ): Promise<{ requestId: string; status: 'pending'; expiresAt: string }> {
+    const { signer, server, operations, fileIds, allFiles, purpose, expiresAt, returnUrl, appName, origins } =
+      options;
+    const http = new Transport(options, () => undefined);
+    const wallet = await resolveSigner(signer);
+    const prepared = (await (
+      await http.request(
+        'POST',
+        '/v1/access-requests/typed-data',
+        jsonInit({
+          server,
+          appAddress: wallet.address,
+          operations,
+          ...(allFiles ? { allFiles: true } : { fileIds }),
+          purpose,
+          ...(expiresAt ? { expiresAt } : {}),
+          ...(returnUrl ? { returnUrl } : {}),
+          ...(appName ? { appName } : {}),
+          ...(origins ? { origins } : {}),
+        }),
+      )
+    ).json()) as { typedData: Record<string, unknown> };
+    const signature = await wallet.signTypedData(prepared.typedData);
+    const res = await http.request(
+      'POST',
+      '/v1/access-requests',
+      jsonInit({ typedData: prepared.typedData, signature }),
+      { retry: false },
+    );
+    return (await res.json()) as { requestId: string; status: 'pending'; expiresAt: string };
+  }
+
+  /** An access request's status (the id is the capability; no key needed). */
+  static async accessRequest(options: ClientOptions & { requestId: string }): Promise<AccessRequestStatus> {
+    const http = new Transport(options, () => undefined);
+    const res = await http.request('GET', `/v1/access-requests/${encodeURIComponent(options.requestId)}`);
+    return (await res.json()) as AccessRequestStatus;
+  }
+
+  /** The approved request's API key, signed for by the wallet that filed the request; delivered once. */
+  static async claimKey(
+    options: ClientOptions & { requestId: string; signer: HearthSigner },
+  ): Promise<ClaimedKey> {
+    const http = new Transport(options, () => undefined);
+    const path = `/v1/access-requests/${encodeURIComponent(options.requestId)}/key`;
+    const prepared = (await (await http.request('POST', `${path}/typed-data`, jsonInit({}))).json()) as {
+      typedData: Record<string, unknown>;
+    };
+    const signature = await (await resolveSigner(options.signer)).signTypedData(prepared.typedData);
+    // Not retried: a claim that succeeded but whose answer was lost cannot be repeated (409 already_claimed).
+    const res = await http.request('POST', path, jsonInit({ typedData: prepared.typedData, signature }), {
+      retry: false,
+    });
+    return (await res.json()) as ClaimedKey;
+  }
+
+  /** The grants on this key's server that name this app, as the chain has them now. */
+  grants(): AsyncGenerator<AppGrant> {
+    return paginate(
+      async (cursor) =>
+        (await (
+          await this.http.request('GET', `/v1/grants${query({ limit: 200, cursor })}`)
+        ).json()) as Page<AppGrant>,
+    );
+  }
+
+  /** The files this app may name (those in its active grants), newest first; never their names. */
+  files(): AsyncGenerator<AppFile> {
+    return paginate(
+      async (cursor) =>
+        (await (
+          await this.http.request('GET', `/v1/files${query({ limit: 200, cursor })}`)
+        ).json()) as Page<AppFile>,
+    );
   }
 
   /** Which key, server and app this is (cached). */

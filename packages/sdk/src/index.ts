@@ -2,7 +2,18 @@
  * @hearth/sdk: a typed client for Hearth. `HearthOwner` (SIWE sign-in, servers, files, grants, API keys,
  * access log, usage, collectives) and `HearthApp` (catalog, run, receipts). Runs in Node 20+ and browsers.
  */
-export { HearthApp, type CatalogEntry, type HearthAppOptions, type RunOptions, type WhoAmI } from './app';
+export {
+  HearthApp,
+  type AccessRequestStatus,
+  type AppFile,
+  type AppGrant,
+  type CatalogEntry,
+  type ClaimedKey,
+  type HearthAppOptions,
+  type RequestAccessOptions,
+  type RunOptions,
+  type WhoAmI,
+} from './app';
 export { type ByteSource } from './bytes';
 export {
   ENVELOPE_CONTENT_TYPE,
