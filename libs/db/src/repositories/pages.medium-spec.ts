@@ -1,4 +1,4 @@
-// test:slow: it fills seven tables with 100,000 rows each; the runner starts it first.
+// test:slow: it fills eight tables with 100,000 rows each; the runner starts it first.
 /*
  * A page costs what the tenant's own rows cost, whatever another tenant holds. Tenant A has a few rows in every
  * listed table; tenant B (and account B, for the server list) has 100,000 newer ones, written in one
@@ -24,6 +24,7 @@ import {
   repositoryTesting,
   rowsRemoved,
   seedAccessLog,
+  seedAccessRequest,
   seedApiKey,
   type SeededServer,
   seedFile,
@@ -34,6 +35,7 @@ import {
   tenantPlanProblems,
 } from '../testing';
 import { AccessLogRepository } from './access-log.repository';
+import { AccessRequestRepository } from './access-request.repository';
 import { ApiKeyRepository } from './api-key.repository';
 import { FileRepository } from './file.repository';
 import { MemberRepository } from './member.repository';
@@ -70,11 +72,14 @@ describe('List pages beside 100,000 newer rows of another tenant (real Postgres)
     operations: [] as string[],
     succeeded: [] as string[],
     usage: [] as string[],
+    requests: [] as string[],
+    pendingRequests: [] as string[],
   };
 
   before(async () => {
     db = await repositoryTesting([
       AccessLogRepository,
+      AccessRequestRepository,
       ApiKeyRepository,
       FileRepository,
       MemberRepository,
@@ -117,6 +122,12 @@ describe('List pages beside 100,000 newer rows of another tenant (real Postgres)
       seeded.usage.push(day);
     }
 
+    for (const status of ['pending', 'denied', 'pending'] as const) {
+      const request = await seedAccessRequest(ds, a.server.id, { status });
+      seeded.requests.push(request.id);
+      if (status === 'pending') seeded.pendingRequests.push(request.id);
+    }
+
     b = await seedServer(ds, { kind: 'collective' });
     const others: OtherTenants = {
       rows: FILL,
@@ -133,6 +144,7 @@ describe('List pages beside 100,000 newer rows of another tenant (real Postgres)
       ['files', 'id', 'server_id', a.server.id, b.server.id],
       ['operations', 'id', 'server_id', a.server.id, b.server.id],
       ['api_keys', 'id', 'server_id', a.server.id, b.server.id],
+      ['access_requests', 'id', 'server_id', a.server.id, b.server.id],
       ['server_members', 'id', 'server_id', a.server.id, b.server.id],
       ['usage_daily', 'day', 'server_id', a.server.id, b.server.id],
       ['servers', 'id', 'owner_account_id', a.account.id, b.account.id],
@@ -285,6 +297,25 @@ describe('List pages beside 100,000 newer rows of another tenant (real Postgres)
       await assertPage(
         () => operations.listForApiKey(a.server.id, key, { limit: 51, status: 'succeeded' }),
         newestFirst(seeded.succeeded),
+        tenants,
+      );
+    });
+  });
+
+  describe('AccessRequestRepository.list', () => {
+    it("A's requests in id order, and A's pending ones", async () => {
+      const requests = db.get(AccessRequestRepository);
+      const want = oldestFirst(seeded.requests);
+      const tenants = { access_requests: 'server_id' };
+      await assertPage(() => requests.list(a.server.id, { limit: 50 }), want, tenants);
+      await assertPage(
+        () => requests.list(a.server.id, { limit: 50, cursor: want[0] }),
+        want.slice(1),
+        tenants,
+      );
+      await assertPage(
+        () => requests.list(a.server.id, { limit: 50, status: 'pending' }),
+        oldestFirst(seeded.pendingRequests),
         tenants,
       );
     });

@@ -17,7 +17,7 @@ const fillerId = (prefix: string): string => `'${prefix}_ffff' || lpad(to_hex(g)
 
 /**
  * Other tenants' rows, newer than every row newId() made so far, one INSERT … SELECT per table: access log,
- * files, operations, API keys, members, usage (100 keys over 1,000 days from 2026-01-01) and servers with a
+ * files, operations, API keys, access requests, members, usage (100 keys over 1,000 days from 2026-01-01) and servers with a
  * membership each. Then ANALYZE, so the planner knows them.
  */
 export async function fillOtherTenants(ds: DataSource, o: OtherTenants): Promise<void> {
@@ -54,6 +54,15 @@ export async function fillOtherTenants(ds: DataSource, o: OtherTenants): Promise
       [o.servers],
     ],
     [
+      `INSERT INTO access_requests (id, server_id, app_address, app_name, operations, file_ids, all_files, purpose,
+         nonce, signature, status, expires_at)
+       SELECT ${fillerId('arq')}, ${server}, '0x', 'filler', '{stats}', '{}', true, 'filler',
+              decode(lpad(to_hex(g), 64, '0'), 'hex'), '\\x00',
+              CASE WHEN g % 3 = 0 THEN 'denied' ELSE 'pending' END, now() + interval '1 day'
+         FROM ${series}`,
+      [o.servers],
+    ],
+    [
       `INSERT INTO server_members (id, server_id, address, role)
        SELECT ${fillerId('mem')}, ${server}, '0x' || lpad(to_hex(g), 40, '0'), 'member' FROM ${series}`,
       [o.servers],
@@ -86,5 +95,7 @@ export async function fillOtherTenants(ds: DataSource, o: OtherTenants): Promise
     ...fills.slice(0, -2).map(([sql, params]) => ds.query(sql, params)),
     ds.query(...serversFill).then(() => ds.query(...membershipsFill)),
   ]);
-  await ds.query('ANALYZE access_log, files, operations, api_keys, server_members, usage_daily, servers');
+  await ds.query(
+    'ANALYZE access_log, files, operations, api_keys, access_requests, server_members, usage_daily, servers',
+  );
 }

@@ -11,6 +11,7 @@ import { DataSource } from 'typeorm';
 import { DatabaseModule, type RepositoryClass } from '../db.module';
 import { AccessLogEntity } from '../entities/access-log.entity';
 import { AccountEntity } from '../entities/account.entity';
+import { AccessRequestEntity, type AccessRequestState } from '../entities/access-request.entity';
 import { ApiKeyEntity } from '../entities/api-key.entity';
 import { FileEntity } from '../entities/file.entity';
 import { MemberEntity, type MemberRole } from '../entities/member.entity';
@@ -176,6 +177,37 @@ export async function seedApiKey(
     rotatedFrom: null,
   });
   return ds.getRepository(ApiKeyEntity).findOneByOrFail({ id });
+}
+
+/** A pending (unless told) access request of the server, by a random app, lapsing in a day unless told. */
+export async function seedAccessRequest(
+  ds: DataSource,
+  serverId: string,
+  opts: { status?: AccessRequestState; expiresAt?: Date } = {},
+): Promise<AccessRequestEntity> {
+  const id = newId('arq');
+  await ds.getRepository(AccessRequestEntity).insert({
+    id,
+    serverId,
+    appAddress: randomAddress(),
+    appName: 'seeded app',
+    operations: ['stats'],
+    fileIds: [],
+    allFiles: true,
+    grantExpiresAt: null,
+    purpose: 'seeded',
+    returnUrl: null,
+    origins: null,
+    nonce: randomBytes(32),
+    signature: randomBytes(65),
+    status: opts.status ?? 'pending',
+    expiresAt: opts.expiresAt ?? new Date(Date.now() + 86_400_000),
+    decidedAt: null,
+    grantId: null,
+    keyId: null,
+    keyClaimedAt: null,
+  });
+  return ds.getRepository(AccessRequestEntity).findOneByOrFail({ id });
 }
 
 export async function seedOperation(
