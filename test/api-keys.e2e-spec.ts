@@ -99,12 +99,13 @@ describe('API keys', () => {
     assert.equal(me.status, 200);
     const server = (await (
       await fetch(`${gw.url}/v1/servers/${owner.serverId}`, { headers: bearer(owner.token) })
-    ).json()) as { address: string };
+    ).json()) as { address: string; publicKey: string };
     assert.deepEqual(await me.json(), {
       keyId: created.id,
       serverId: owner.serverId,
       appAddress,
       serverAddress: server.address,
+      serverPublicKey: server.publicKey,
     });
     assert.equal(me.headers.get('ratelimit-limit'), '100');
     assert.equal(me.headers.get('ratelimit-remaining'), '99');
