@@ -154,7 +154,8 @@ describe('access requests: an app asks, the owner approves, the app claims its k
   }
 
   before(async () => {
-    gw = await startGateway();
+    // Every call of this file comes from one IP: the per-IP limit has a case of its own below.
+    gw = await startGateway({ ACCESS_REQUEST_RATE_PER_MINUTE: '10000' });
     worker = await startWorker();
     callback = await returnUrlServer();
     owner = await newTenant(gw.url);
@@ -450,7 +451,10 @@ describe('access requests: an app asks, the owner approves, the app claims its k
   });
 
   it('lets a request lapse after ACCESS_REQUEST_TTL_SECONDS: expired, and approving it is 410', async () => {
-    const shortLived = await startGateway({ ACCESS_REQUEST_TTL_SECONDS: '1' });
+    const shortLived = await startGateway({
+      ACCESS_REQUEST_TTL_SECONDS: '1',
+      ACCESS_REQUEST_RATE_PER_MINUTE: '10000',
+    });
     try {
       const typedData = await requestTypedData();
       const res = await fetch(`${shortLived.url}/v1/access-requests`, {
@@ -513,5 +517,36 @@ describe('access requests: an app asks, the owner approves, the app claims its k
     for await (const f of client.files()) files.push(f.id);
     assert.deepEqual(files.sort(), [fileA, fileB].sort(), 'allFiles: every file of the server');
     assert.equal((await client.whoami()).serverPublicKey?.startsWith('0x04'), true);
+  });
+
+  it('limits filings per client IP (ACCESS_REQUEST_RATE_PER_MINUTE): 429 with Retry-After', async () => {
+    const limited = await startGateway({ ACCESS_REQUEST_RATE_PER_MINUTE: '2' });
+    try {
+      const statuses: number[] = [];
+      let retryAfter: string | null = null;
+      for (let i = 0; i < 3; i++) {
+        const res = await fetch(`${limited.url}/v1/access-requests/typed-data`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            server: owner.serverId,
+            appAddress: app.address,
+            operations: ['stats'],
+            allFiles: true,
+            purpose: 'p',
+          }),
+        });
+        statuses.push(res.status);
+        if (res.status === 429) {
+          retryAfter = res.headers.get('retry-after');
+          assert.equal((await problemOf(res)).code, 'rate_limited');
+        } else await res.body?.cancel();
+      }
+      // The window's count is shared with this file's other gateway (one Redis, one IP): it only grows.
+      assert.equal(statuses[2], 429, statuses.join(','));
+      assert.match(retryAfter ?? '', /^\d+$/);
+    } finally {
+      await limited.close();
+    }
   });
 });

@@ -97,8 +97,11 @@ export class AccessRequestsController {
   })
   @ApiParam(REQUEST_ID_PARAM)
   @ApiResponse({ status: 200, schema: APP_TYPED_DATA_RESPONSE_SCHEMA })
-  claimTypedData(@Param('requestId') requestId: string): Promise<{ typedData: ClaimAccessKeyTypedDataJson }> {
-    return this.service.claimTypedData(requestId);
+  claimTypedData(
+    @Param('requestId') requestId: string,
+    @Req() req: FastifyRequest,
+  ): Promise<{ typedData: ClaimAccessKeyTypedDataJson }> {
+    return this.service.claimTypedData(requestId, req.ip);
   }
 
   @Post(':requestId/key')

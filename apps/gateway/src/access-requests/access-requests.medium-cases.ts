@@ -104,7 +104,7 @@ describe('AccessRequestsService (real Postgres, Redis, dev chain)', () => {
       typedData: typedData,
       signature: await sign(a.wallet, typedData),
     });
-    const claimTd = (await service.claimTypedData(requestId)).typedData;
+    const claimTd = (await service.claimTypedData(requestId, IP)).typedData;
     const claimed = await service.claim(
       requestId,
       { typedData: { ...claimTd }, signature: await sign(app, claimTd) },

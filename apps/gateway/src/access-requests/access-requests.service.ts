@@ -235,7 +235,11 @@ export class AccessRequestsService {
     return toAccessRequestView(request, await this.serverAddress(request.serverId));
   }
 
-  async claimTypedData(requestId: string): Promise<{ typedData: ClaimAccessKeyTypedDataJson }> {
+  async claimTypedData(
+    requestId: string,
+    clientIp: string,
+  ): Promise<{ typedData: ClaimAccessKeyTypedDataJson }> {
+    await this.perIp(clientIp);
     const request = await this.byId(requestId);
     return {
       typedData: {
