@@ -40,8 +40,12 @@ describe('AccessRequest typed data', () => {
   });
 
   it('refuses other types, a verifying contract, unknown fields, files beside allFiles and a bad origin', () => {
-    const otherTypes = valid();
-    otherTypes.types.AccessRequest[0] = { name: 'app', type: 'string' } as never;
+    const otherTypes = {
+      ...valid(),
+      types: {
+        AccessRequest: [{ name: 'app', type: 'string' }, ...ACCESS_REQUEST_TYPES.AccessRequest.slice(1)],
+      },
+    };
     assert.deepEqual(fields(otherTypes), ['types']);
     const contract = valid() as ReturnType<typeof valid> & { domain: Record<string, unknown> };
     contract.domain.verifyingContract = '0x00000000000000000000000000000000000000bb';
