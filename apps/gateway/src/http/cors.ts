@@ -47,10 +47,12 @@ export function allowOrigin(reply: FastifyReply, origin: string): void {
 export function registerCors(fastify: FastifyInstance, consoleOrigins: readonly string[]): void {
   const consoles = new Set(consoleOrigins.map((o) => normalizeOrigin(o)).filter((o) => o !== null));
   fastify.addHook('onRequest', async (req, reply) => {
-    const origin = req.headers.origin;
-    if (!origin) return;
     const zone = corsZoneOf(req.url.split('?')[0]);
     if (zone === 'none') return;
+    // Whether an answer carries Access-Control-Allow-Origin depends on the Origin: caches must know.
+    if (zone !== 'access-request') void reply.header('Vary', 'Origin');
+    const origin = req.headers.origin;
+    if (!origin) return;
     const preflight = req.method === 'OPTIONS' && req.headers['access-control-request-method'] !== undefined;
     if (zone === 'access-request') {
       void reply.headers({
@@ -70,7 +72,6 @@ export function registerCors(fastify: FastifyInstance, consoleOrigins: readonly 
     const normalized = normalizeOrigin(origin);
     const allowed = normalized !== null && consoles.has(normalized);
     if (allowed) allowOrigin(reply, origin);
-    else void reply.header('Vary', 'Origin');
     // A refused origin's preflight gets no CORS headers: the browser then refuses the request itself.
     if (preflight) {
       return answerPreflight(reply, allowed ? 'GET, POST, PUT, DELETE, OPTIONS' : null, OWNER_ALLOW_HEADERS);
