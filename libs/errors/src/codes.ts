@@ -61,6 +61,8 @@ export enum ErrorCode {
   below_k_threshold = 'below_k_threshold',
   file_selection_not_allowed = 'file_selection_not_allowed',
   privacy_budget_exhausted = 'privacy_budget_exhausted',
+  // events and webhooks
+  webhook_url_not_allowed = 'webhook_url_not_allowed',
 }
 
 /** An `ErrorCode` as its string value, so a library can name codes as plain literals. */
@@ -291,6 +293,11 @@ export const ERROR_CODE_DOCS: Readonly<Record<ErrorCode, ErrorCodeDoc>> = {
     title: 'Privacy budget exhausted',
     description:
       'The app has spent its differential-privacy budget (ε) on this collective: no further aggregate is released to it.',
+  },
+  [ErrorCode.webhook_url_not_allowed]: {
+    title: 'Webhook URL not allowed',
+    description:
+      'The webhook `url` is not https (outside development), or its host is or resolves to a private, loopback, link-local or unique-local address; the field error\'s `code` says which.',
   },
 };
 

@@ -13,3 +13,5 @@ export * from './quota.repository';
 export * from './quota-exceeded';
 export * from './collective-data.repository';
 export * from './prepared';
+export * from './event.repository';
+export * from './webhook.repository';
