@@ -21,7 +21,9 @@ export class OwnerEventsAndWebhooks1764100020001 implements MigrationInterface {
       )`);
     await q.query(`CREATE INDEX events_page_idx ON events (server_id, id COLLATE "C")`);
     await q.query(`CREATE INDEX events_type_page_idx ON events (server_id, type, id COLLATE "C")`);
-    await q.query(`CREATE INDEX events_undispatched_idx ON events (id COLLATE "C") WHERE dispatched_at IS NULL`);
+    await q.query(
+      `CREATE INDEX events_undispatched_idx ON events (id COLLATE "C") WHERE dispatched_at IS NULL`,
+    );
     await q.query(
       `CREATE UNIQUE INDEX events_dedupe_idx ON events (server_id, dedupe_key) WHERE dedupe_key IS NOT NULL`,
     );

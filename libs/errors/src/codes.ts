@@ -297,7 +297,7 @@ export const ERROR_CODE_DOCS: Readonly<Record<ErrorCode, ErrorCodeDoc>> = {
   [ErrorCode.webhook_url_not_allowed]: {
     title: 'Webhook URL not allowed',
     description:
-      'The webhook `url` is not https (outside development), or its host is or resolves to a private, loopback, link-local or unique-local address; the field error\'s `code` says which.',
+      "The webhook `url` is not https (outside development), or its host is or resolves to a private, loopback, link-local or unique-local address; the field error's `code` says which.",
   },
 };
 

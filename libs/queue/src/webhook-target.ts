@@ -88,16 +88,23 @@ function lookupAll(hostname: string): Promise<LookupAddress[]> {
  * address is public. Null when it may be used. The same address check runs again at delivery (guardedLookup),
  * so a name that later resolves elsewhere (DNS rebinding) is refused then.
  */
-export async function checkWebhookUrl(raw: string, policy: WebhookUrlPolicy): Promise<WebhookUrlProblem | null> {
+export async function checkWebhookUrl(
+  raw: string,
+  policy: WebhookUrlPolicy,
+): Promise<WebhookUrlProblem | null> {
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
     return { code: 'invalid_url', message: 'must be an absolute URL' };
   }
-  if (raw.length > MAX_URL_LENGTH) return { code: 'invalid_url', message: `at most ${MAX_URL_LENGTH} characters` };
+  if (raw.length > MAX_URL_LENGTH)
+    return { code: 'invalid_url', message: `at most ${MAX_URL_LENGTH} characters` };
   if (url.protocol !== 'https:' && !(policy.allowHttp && url.protocol === 'http:'))
-    return { code: 'https_required', message: policy.allowHttp ? 'must be an http(s) URL' : 'must be an https URL' };
+    return {
+      code: 'https_required',
+      message: policy.allowHttp ? 'must be an http(s) URL' : 'must be an https URL',
+    };
   if (url.username || url.password)
     return { code: 'invalid_url', message: 'must not carry credentials; the signature authenticates Hearth' };
   if (url.hash) return { code: 'invalid_url', message: 'must not have a fragment' };
@@ -115,7 +122,10 @@ export async function checkWebhookUrl(raw: string, policy: WebhookUrlPolicy): Pr
   }
   if (addresses.length === 0) return { code: 'unresolvable_host', message: 'the host does not resolve' };
   if (addresses.some((a) => isBlockedAddress(a.address, policy)))
-    return { code: 'private_address', message: 'the host resolves to a private, loopback or link-local address' };
+    return {
+      code: 'private_address',
+      message: 'the host resolves to a private, loopback or link-local address',
+    };
   return null;
 }
 
@@ -128,7 +138,11 @@ export class BlockedAddressError extends Error {
   }
 }
 
-type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
+type LookupCallback = (
+  err: NodeJS.ErrnoException | null,
+  address: string | LookupAddress[],
+  family?: number,
+) => void;
 
 /**
  * A `lookup` for node:http(s) requests that resolves the name once and refuses it unless every address is

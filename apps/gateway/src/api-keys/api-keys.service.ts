@@ -47,7 +47,11 @@ export class ApiKeysService {
     // The trigger's announcement follows within milliseconds; this replica's next request must not wait for it.
     this.cache.forgetServer(serverId);
     // Revoking is idempotent; the event is recorded once per key.
-    await this.events.record(serverId, { type: 'api_key.revoked', data: { apiKeyId: keyId } }, `api_key.revoked:${keyId}`);
+    await this.events.record(
+      serverId,
+      { type: 'api_key.revoked', data: { apiKeyId: keyId } },
+      `api_key.revoked:${keyId}`,
+    );
   }
 
   /** Same key id, new secret; the old secret works for API_KEY_ROTATION_GRACE_SECONDS more. */

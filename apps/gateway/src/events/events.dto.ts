@@ -1,4 +1,10 @@
-import { EVENT_TYPES, type EventEntity, paginationQuery, type WebhookDeliveryEntity, type WebhookEntity } from '@hearth/db';
+import {
+  EVENT_TYPES,
+  type EventEntity,
+  paginationQuery,
+  type WebhookDeliveryEntity,
+  type WebhookEntity,
+} from '@hearth/db';
 import { z } from 'zod';
 
 export const eventsQuery = paginationQuery.extend({ type: z.enum(EVENT_TYPES).optional() }).strict();

@@ -6,7 +6,13 @@ import { isId, newId } from '@hearth/ids';
 import { checkWebhookUrl, type WebhookUrlPolicy } from '@hearth/queue';
 import { randomBytes } from 'node:crypto';
 import { MetadataSealer } from '../keys/metadata-sealer';
-import { type CreateWebhookBody, type DeliveryView, toDeliveryView, toWebhookView, type WebhookView } from './events.dto';
+import {
+  type CreateWebhookBody,
+  type DeliveryView,
+  toDeliveryView,
+  toWebhookView,
+  type WebhookView,
+} from './events.dto';
 
 /** Owner-side webhooks. Callers have already checked the server is the owner's. */
 @Injectable()
@@ -19,7 +25,10 @@ export class WebhooksService {
     private readonly webhooks: WebhookRepository,
     private readonly sealer: MetadataSealer,
   ) {
-    this.policy = { allowHttp: config.NODE_ENV !== 'production', allowLoopback: config.WEBHOOK_ALLOW_LOOPBACK };
+    this.policy = {
+      allowHttp: config.NODE_ENV !== 'production',
+      allowLoopback: config.WEBHOOK_ALLOW_LOOPBACK,
+    };
   }
 
   /**

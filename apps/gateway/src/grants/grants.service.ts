@@ -152,7 +152,10 @@ export class GrantsService {
     );
     await this.events.record(
       server.id,
-      { type: 'grant.added', data: { grantId: relayed.grantId, appAddress: m.grantee, txHash: relayed.txHash } },
+      {
+        type: 'grant.added',
+        data: { grantId: relayed.grantId, appAddress: m.grantee, txHash: relayed.txHash },
+      },
       `grant.added:${relayed.grantId}`,
     );
     return relayed;

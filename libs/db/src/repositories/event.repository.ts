@@ -33,7 +33,11 @@ export class EventRepository {
    * Appends one event of the server. With `dedupeKey`, a fact already recorded under that key for the server is
    * not recorded again (null comes back). Null too when the server is gone.
    */
-  async record(serverId: string, event: NewEvent, dedupeKey: string | null = null): Promise<EventEntity | null> {
+  async record(
+    serverId: string,
+    event: NewEvent,
+    dedupeKey: string | null = null,
+  ): Promise<EventEntity | null> {
     const rows = await prepared<Record<string, unknown>>(
       this.dataSource,
       'events_record',

@@ -86,7 +86,11 @@ export class WebhookRepository {
   }
 
   /** The webhook, the event and the server's keys for one delivery; null when either is gone. */
-  async findDeliveryTarget(serverId: string, webhookId: string, eventId: string): Promise<DeliveryTarget | null> {
+  async findDeliveryTarget(
+    serverId: string,
+    webhookId: string,
+    eventId: string,
+  ): Promise<DeliveryTarget | null> {
     const rows = await prepared<Record<string, unknown>>(
       this.dataSource,
       'webhooks_delivery_target',
