@@ -14,4 +14,6 @@ import './session.repository.medium-cases';
 import './usage.repository.medium-cases';
 import './quota.repository.medium-cases';
 import './collective-data.repository.medium-cases';
+import './event.repository.medium-cases';
+import './webhook.repository.medium-cases';
 import '../health.medium-cases';
