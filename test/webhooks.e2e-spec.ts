@@ -17,6 +17,7 @@ import {
   json,
   newApp,
   newTenant,
+  ownerClient,
   relayerFor,
   submit,
   type Tenant,
@@ -24,6 +25,7 @@ import {
   waitDone,
 } from './support/flow';
 import { bearer } from './support/siwe';
+import { verifyWebhookSignature } from '@hearth/sdk';
 
 interface Received {
   path: string;
@@ -189,6 +191,15 @@ describe('owner events and webhooks', () => {
       assert.equal(r.headers['hearth-event-id'], body.id);
       assert.equal(r.headers['content-type'], 'application/json');
       assert.equal(verifiedBy(hook.secret, String(r.headers['hearth-signature']), r.raw, r.at), true);
+      const sdkVerified = await verifyWebhookSignature(
+        hook.secret,
+        String(r.headers['hearth-signature']),
+        r.raw,
+        {
+          now: r.at,
+        },
+      );
+      assert.equal(sdkVerified, true, 'the SDK helper agrees');
       assert.equal(verifiedBy('whsec_wrong', String(r.headers['hearth-signature']), r.raw, r.at), false);
       assert.equal(verifiedBy(hook.secret, String(r.headers['hearth-signature']), r.raw, r.at + 301), false);
       // Ids and codes only: no file name, no content, no file id list.
@@ -271,7 +282,7 @@ describe('owner events and webhooks', () => {
     assert.equal(listed.consecutiveFailures, 2);
 
     const log = await json<{
-      items: Array<{ attempt: number; statusCode: number | null; errorCode: string | null }>;
+      items: Array<{ id: string; attempt: number; statusCode: number | null; errorCode: string | null }>;
     }>(
       await fetch(`${gw.url}/v1/servers/${owner.serverId}/webhooks/${hook.id}/deliveries`, {
         headers: bearer(owner.token),
@@ -280,6 +291,18 @@ describe('owner events and webhooks', () => {
     assert.equal(log.items.length, 4);
     assert.ok(log.items.every((d) => d.statusCode === 500 && d.errorCode === 'http_status'));
     assert.deepEqual(log.items.map((d) => d.attempt).sort(), [1, 1, 2, 2]);
+    const sdk = ownerClient(gw.url, owner.token);
+    assert.deepEqual(
+      (await sdk.webhooks.deliveries(owner.serverId, hook.id)).items.map((d) => d.id),
+      log.items.map((d) => d.id),
+    );
+    assert.equal((await sdk.webhooks.list(owner.serverId)).items[0].status, 'disabled');
+    let sdkEvents = 0;
+    for await (const e of sdk.events(owner.serverId, { type: 'webhook.disabled' })) {
+      assert.equal(e.data.webhookId, hook.id);
+      sdkEvents++;
+    }
+    assert.equal(sdkEvents, 1);
 
     // Disabled: a new event is not delivered to it.
     const before = fails().length;

@@ -300,6 +300,23 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/servers/{id}/events': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The server's events, newest first: ids and codes only, never data */
+    get: operations['EventsController_list'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/servers/{id}/files': {
     parameters: {
       query?: never;
@@ -538,6 +555,58 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/servers/{id}/webhooks': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The server's webhooks (no secrets) */
+    get: operations['EventsController_listWebhooks'];
+    put?: never;
+    /** Add a webhook; its signing secret is shown this once */
+    post: operations['EventsController_create'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/servers/{id}/webhooks/{webhookId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /** Delete a webhook and its delivery log */
+    delete: operations['EventsController_remove'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/servers/{id}/webhooks/{webhookId}/deliveries': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A webhook's delivery log, newest first: one row per attempt */
+    get: operations['EventsController_deliveries'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/servers/{id}/whitelist': {
     parameters: {
       query?: never;
@@ -650,7 +719,8 @@ export interface components {
       | 'not_a_member'
       | 'below_k_threshold'
       | 'file_selection_not_allowed'
-      | 'privacy_budget_exhausted';
+      | 'privacy_budget_exhausted'
+      | 'webhook_url_not_allowed';
     /**
      * @description The `error.code` of an operation that did not succeed.
      * @enum {string}
@@ -1385,6 +1455,70 @@ export interface operations {
       };
     };
   };
+  EventsController_list: {
+    parameters: {
+      query?: {
+        cursor?: string;
+        limit?: number;
+        type?:
+          | 'access_request.filed'
+          | 'grant.added'
+          | 'grant.revoked'
+          | 'grant.expired'
+          | 'operation.succeeded'
+          | 'operation.failed'
+          | 'operation.denied'
+          | 'api_key.created'
+          | 'api_key.rotated'
+          | 'api_key.revoked'
+          | 'member.joined'
+          | 'member.left'
+          | 'webhook.disabled';
+      };
+      header?: never;
+      path: {
+        /** @description Server id (srv_…) */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            items: {
+              /** Format: date-time */
+              createdAt: string;
+              data: {
+                [key: string]: unknown;
+              };
+              id: string;
+              /** @enum {string} */
+              type:
+                | 'access_request.filed'
+                | 'grant.added'
+                | 'grant.revoked'
+                | 'grant.expired'
+                | 'operation.succeeded'
+                | 'operation.failed'
+                | 'operation.denied'
+                | 'api_key.created'
+                | 'api_key.rotated'
+                | 'api_key.revoked'
+                | 'member.joined'
+                | 'member.left'
+                | 'webhook.disabled';
+            }[];
+            nextCursor: string | null;
+          };
+        };
+      };
+    };
+  };
   FilesController_list: {
     parameters: {
       query?: {
@@ -2021,6 +2155,193 @@ export interface operations {
           [name: string]: unknown;
         };
         content?: never;
+      };
+    };
+  };
+  EventsController_listWebhooks: {
+    parameters: {
+      query?: {
+        cursor?: string;
+        limit?: number;
+      };
+      header?: never;
+      path: {
+        /** @description Server id (srv_…) */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            items: {
+              consecutiveFailures: number;
+              /** Format: date-time */
+              createdAt: string;
+              /** Format: date-time */
+              disabledAt: string | null;
+              events:
+                | (
+                    | 'access_request.filed'
+                    | 'grant.added'
+                    | 'grant.revoked'
+                    | 'grant.expired'
+                    | 'operation.succeeded'
+                    | 'operation.failed'
+                    | 'operation.denied'
+                    | 'api_key.created'
+                    | 'api_key.rotated'
+                    | 'api_key.revoked'
+                    | 'member.joined'
+                    | 'member.left'
+                    | 'webhook.disabled'
+                  )[]
+                | null;
+              id: string;
+              /** @enum {string} */
+              status: 'active' | 'disabled';
+              url: string;
+            }[];
+            nextCursor: string | null;
+          };
+        };
+      };
+    };
+  };
+  EventsController_create: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Server id (srv_…) */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          events?: (
+            | 'access_request.filed'
+            | 'grant.added'
+            | 'grant.revoked'
+            | 'grant.expired'
+            | 'operation.succeeded'
+            | 'operation.failed'
+            | 'operation.denied'
+            | 'api_key.created'
+            | 'api_key.rotated'
+            | 'api_key.revoked'
+            | 'member.joined'
+            | 'member.left'
+            | 'webhook.disabled'
+          )[];
+          url: string;
+        };
+      };
+    };
+    responses: {
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            consecutiveFailures: number;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            disabledAt: string | null;
+            events:
+              | (
+                  | 'access_request.filed'
+                  | 'grant.added'
+                  | 'grant.revoked'
+                  | 'grant.expired'
+                  | 'operation.succeeded'
+                  | 'operation.failed'
+                  | 'operation.denied'
+                  | 'api_key.created'
+                  | 'api_key.rotated'
+                  | 'api_key.revoked'
+                  | 'member.joined'
+                  | 'member.left'
+                  | 'webhook.disabled'
+                )[]
+              | null;
+            id: string;
+            secret: string;
+            /** @enum {string} */
+            status: 'active' | 'disabled';
+            url: string;
+          };
+        };
+      };
+    };
+  };
+  EventsController_remove: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Server id (srv_…) */
+        id: string;
+        /** @description Webhook id (whk_…) */
+        webhookId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  EventsController_deliveries: {
+    parameters: {
+      query?: {
+        cursor?: string;
+        limit?: number;
+      };
+      header?: never;
+      path: {
+        /** @description Server id (srv_…) */
+        id: string;
+        /** @description Webhook id (whk_…) */
+        webhookId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            items: {
+              attempt: number;
+              /** Format: date-time */
+              createdAt: string;
+              durationMs: number;
+              errorCode: string | null;
+              eventId: string;
+              id: string;
+              statusCode: number | null;
+            }[];
+            nextCursor: string | null;
+          };
+        };
       };
     };
   };
