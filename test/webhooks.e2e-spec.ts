@@ -4,7 +4,6 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { GrantRelayer } from '@hearth/permissions';
 import {
   problemOf,
   type RunningGateway,
@@ -13,12 +12,10 @@ import {
   startWorker,
 } from './support/apps';
 import {
-  grant,
   json,
   newApp,
   newTenant,
   ownerClient,
-  relayerFor,
   submit,
   type Tenant,
   uploadText,
@@ -133,14 +130,12 @@ const WORKER_SETTINGS = {
 describe('owner events and webhooks', () => {
   let gw: RunningGateway;
   let worker: RunningWorker;
-  let relayer: GrantRelayer;
   let receiver: Receiver;
   let receiverUrl: string;
 
   before(async () => {
     gw = await startGateway({ WEBHOOK_ALLOW_LOOPBACK: 'true' });
     worker = await startWorker(WORKER_SETTINGS);
-    relayer = relayerFor(gw.config);
     receiver = new Receiver();
     receiverUrl = await receiver.start();
   });
@@ -150,7 +145,7 @@ describe('owner events and webhooks', () => {
     await receiver.close();
   });
 
-  it('delivers api_key.created and operation.succeeded, signed so a receiver can verify them', async () => {
+  it('delivers api_key.created, grant.added, operation.succeeded and grant.revoked, signed so a receiver can verify them', async () => {
     const owner = await newTenant(gw.url);
     const res = await createWebhook(gw.url, owner, { url: `${receiverUrl}/ok` });
     assert.equal(res.status, 201, await res.clone().text());
@@ -167,7 +162,13 @@ describe('owner events and webhooks', () => {
       'Monday was calm. Tuesday was busy and good.',
     );
     const app = await newApp(gw.url, owner);
-    const grantId = await grant(relayer, owner, app.account.address, ['summarize'], [fileId]);
+    // Through the gateway's grant route (the owner's wallet signs): the route records grant.added.
+    const sdk = ownerClient(gw.url, owner.token);
+    const { grantId } = await sdk.grant(
+      owner.serverId,
+      { appAddress: app.account.address, operations: ['summarize'], fileIds: [fileId] },
+      owner.owner,
+    );
     const submitted = await submit(gw.url, app, {
       operation: 'summarize',
       fileIds: [fileId],
@@ -181,10 +182,17 @@ describe('owner events and webhooks', () => {
       receiver.received
         .filter((r) => r.path === '/ok' && r.headers['hearth-webhook-id'] === hook.id)
         .map((r) => ({ r, body: JSON.parse(r.raw) as EventBody }));
+    await sdk.revokeGrant(owner.serverId, grantId, owner.owner);
+    const expected = ['api_key.created', 'grant.added', 'operation.succeeded', 'grant.revoked'];
     await receiver.until(() => {
       const types = mine().map((m) => m.body.type);
-      return types.includes('api_key.created') && types.includes('operation.succeeded');
+      return expected.every((t) => types.includes(t));
     });
+    const added = mine().find((m) => m.body.type === 'grant.added')!.body;
+    assert.equal(added.data.grantId, grantId);
+    assert.equal(added.data.appAddress, app.account.address);
+    assert.match(String(added.data.txHash), /^0x[0-9a-f]{64}$/);
+    assert.equal(mine().find((m) => m.body.type === 'grant.revoked')!.body.data.grantId, grantId);
 
     for (const { r, body } of mine()) {
       assert.equal(body.serverId, owner.serverId);
