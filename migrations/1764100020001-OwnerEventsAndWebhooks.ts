@@ -3,7 +3,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 /**
  * The owner's event feed (also the webhooks' outbox), the webhooks and their delivery log. Pages are served by
  * indexes led by the tenant (docs/architecture.md#pages); the dispatcher finds undispatched events through a
- * partial index that only holds them.
+ * partial index that only holds them. A webhook belongs to the queue (QUEUE_PREFIX) of the gateway that created it:
+ * only that queue's dispatcher sends its server's events, as only an operation's own queue runs it.
  */
 export class OwnerEventsAndWebhooks1764100020001 implements MigrationInterface {
   name = 'OwnerEventsAndWebhooks1764100020001';
@@ -37,6 +38,7 @@ export class OwnerEventsAndWebhooks1764100020001 implements MigrationInterface {
         status text NOT NULL DEFAULT 'active',
         consecutive_failures int NOT NULL DEFAULT 0,
         disabled_at timestamptz,
+        queue_prefix text NOT NULL DEFAULT 'hearth',
         created_at timestamptz NOT NULL DEFAULT now()
       )`);
     await q.query(`CREATE INDEX webhooks_page_idx ON webhooks (server_id, id COLLATE "C")`);

@@ -19,6 +19,7 @@ import {
 export class WebhooksService {
   private readonly logger = new Logger(WebhooksService.name);
   private readonly policy: WebhookUrlPolicy;
+  private readonly queuePrefix: string;
 
   constructor(
     @Inject(HEARTH_CONFIG) config: HearthConfig,
@@ -29,6 +30,7 @@ export class WebhooksService {
       allowHttp: config.NODE_ENV !== 'production',
       allowLoopback: config.WEBHOOK_ALLOW_LOOPBACK,
     };
+    this.queuePrefix = config.QUEUE_PREFIX;
   }
 
   /**
@@ -50,6 +52,7 @@ export class WebhooksService {
       url: body.url,
       events: body.events ? [...new Set(body.events)] : null,
       sealedSecret: seal.seal('webhook.secret', id, secret),
+      queuePrefix: this.queuePrefix,
     });
     if (!created) throw ProblemError.notFound('server');
     this.logger.log({ tenantId: server.id, webhookId: id }, 'webhook created');

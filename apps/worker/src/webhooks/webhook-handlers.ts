@@ -39,6 +39,7 @@ export class DispatchEventsHandler {
   readonly name = WebhookJobName.DispatchEvents;
 
   constructor(
+    @Inject(HEARTH_CONFIG) private readonly config: HearthConfig,
     private readonly events: EventRepository,
     private readonly queue: WebhookQueue,
   ) {}
@@ -47,7 +48,7 @@ export class DispatchEventsHandler {
     let dispatched = 0;
     let deliveries = 0;
     for (let round = 0; round < MAX_ROUNDS; round++) {
-      const batch = await this.events.listUndispatched(DISPATCH_BATCH);
+      const batch = await this.events.listUndispatched(this.config.QUEUE_PREFIX, DISPATCH_BATCH);
       if (batch.length === 0) break;
       const jobs = batch.flatMap((e) =>
         e.webhookIds.map((webhookId) => ({ serverId: e.serverId, webhookId, eventId: e.id })),

@@ -18,5 +18,7 @@ export class WebhookEntity {
   /** Events in a row whose every attempt failed; reset by a delivery that succeeds. */
   @Column({ name: 'consecutive_failures', type: 'int' }) consecutiveFailures!: number;
   @Column({ name: 'disabled_at', type: 'timestamptz', nullable: true }) disabledAt!: Date | null;
+  /** The queue (QUEUE_PREFIX) whose dispatcher delivers to it. */
+  @Column({ name: 'queue_prefix', type: 'text' }) queuePrefix!: string;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
 }

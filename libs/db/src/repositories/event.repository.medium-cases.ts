@@ -193,16 +193,39 @@ describe('EventRepository (real Postgres)', () => {
       const event = await events.record(a.server.id, keyCreated('k'));
       const late = await hook(a, null);
       assert.ok(event && late);
-      const swept = (await events.listUndispatched(10_000)).find((e) => e.id === event.id);
+      const swept = (await events.listUndispatched('hearth', 10_000)).find((e) => e.id === event.id);
       assert.ok(swept);
       assert.equal(swept.serverId, a.server.id);
       assert.deepEqual(swept.webhookIds, [all.id, keysOnly.id].sort());
       assert.equal(await events.markDispatched([event.id]), 1);
       assert.equal(await events.markDispatched([event.id]), 0, 'once');
       assert.equal(
-        (await events.listUndispatched(10_000)).find((e) => e.id === event.id),
+        (await events.listUndispatched('hearth', 10_000)).find((e) => e.id === event.id),
         undefined,
       );
+    });
+
+    it('leaves an event to the queue of its server’s webhooks; one no webhook takes goes to any queue', async () => {
+      const hooked = await webhooks.create(a.server.id, {
+        id: newId('whk'),
+        url: 'https://example.com/hook',
+        events: null,
+        sealedSecret: randomBytes(40),
+        queuePrefix: 'other-queue',
+      });
+      assert.ok(hooked);
+      const theirs = await events.record(a.server.id, keyCreated('k'));
+      const unhooked = await events.record(b.server.id, keyCreated('k'));
+      assert.ok(theirs && unhooked);
+      const mine = await events.listUndispatched('hearth', 10_000);
+      assert.equal(
+        mine.find((e) => e.id === theirs.id),
+        undefined,
+        'another queue’s webhook',
+      );
+      assert.deepEqual(mine.find((e) => e.id === unhooked.id)?.webhookIds, []);
+      const other = await events.listUndispatched('other-queue', 10_000);
+      assert.deepEqual(other.find((e) => e.id === theirs.id)?.webhookIds, [hooked.id]);
     });
   });
 });

@@ -77,16 +77,21 @@ export class EventRepository {
 
   /**
    * The oldest undispatched events of every server (at most `limit`), each with the webhooks it goes to: the
-   * dispatcher's sweep, through events_undispatched_idx (which holds only undispatched rows). A webhook
-   * created after the event does not get it.
+   * dispatcher's sweep of one queue (`queuePrefix`), through events_undispatched_idx (which holds only
+   * undispatched rows). An event whose server has an active webhook of another queue is left to that queue's
+   * dispatcher; an event no webhook takes comes back with none (to be marked dispatched). A webhook created
+   * after the event does not get it.
    */
-  async listUndispatched(limit: number): Promise<EventToDispatch[]> {
+  async listUndispatched(queuePrefix: string, limit: number): Promise<EventToDispatch[]> {
     const rows = await prepared<{ id: string; server_id: string; webhook_ids: string[] }>(
       this.dataSource,
       'events_list_undispatched',
       `WITH batch AS (
-         SELECT id, server_id, type, created_at FROM events
-          WHERE dispatched_at IS NULL ORDER BY id COLLATE "C" LIMIT $1
+         SELECT e.id, e.server_id, e.type, e.created_at FROM events e
+          WHERE e.dispatched_at IS NULL
+            AND NOT EXISTS (SELECT 1 FROM webhooks o WHERE o.server_id = e.server_id AND o.status = 'active'
+                                                      AND o.queue_prefix <> $2)
+          ORDER BY e.id COLLATE "C" LIMIT $1
        )
        SELECT b.id, b.server_id,
               coalesce(array_agg(w.id ORDER BY w.id) FILTER (WHERE w.id IS NOT NULL), '{}') AS webhook_ids
@@ -95,7 +100,7 @@ export class EventRepository {
                              AND (w.events IS NULL OR b.type = ANY(w.events)) AND w.created_at <= b.created_at
         GROUP BY b.id, b.server_id
         ORDER BY b.id COLLATE "C"`,
-      [limit],
+      [limit, queuePrefix],
     );
     return rows.map((r) => ({ id: r.id, serverId: r.server_id, webhookIds: r.webhook_ids }));
   }

@@ -16,6 +16,8 @@ export interface NewWebhook {
   events: string[] | null;
   /** The signing secret sealed under the server's metadata key (never plaintext). */
   sealedSecret: Buffer;
+  /** The queue (QUEUE_PREFIX) whose dispatcher delivers to it. Default `hearth`. */
+  queuePrefix?: string;
 }
 
 /** One attempt to log. */
@@ -47,10 +49,17 @@ export class WebhookRepository {
   /** A new active webhook of the server; null when the server is gone. */
   async create(serverId: string, webhook: NewWebhook): Promise<WebhookEntity | null> {
     const rows: Array<Record<string, unknown>> = await this.dataSource.query(
-      `INSERT INTO webhooks (id, server_id, url, events, sealed_secret, status, consecutive_failures)
-       SELECT $1, id, $3, $4::text[], $5, 'active', 0 FROM servers WHERE id = $2
+      `INSERT INTO webhooks (id, server_id, url, events, sealed_secret, status, consecutive_failures, queue_prefix)
+       SELECT $1, id, $3, $4::text[], $5, 'active', 0, $6 FROM servers WHERE id = $2
        RETURNING ${this.columns()}`,
-      [webhook.id, serverId, webhook.url, webhook.events, webhook.sealedSecret],
+      [
+        webhook.id,
+        serverId,
+        webhook.url,
+        webhook.events,
+        webhook.sealedSecret,
+        webhook.queuePrefix ?? 'hearth',
+      ],
     );
     return rows.length ? this.hydrate(rows[0]) : null;
   }
