@@ -1,4 +1,4 @@
-// test:slow: it fills seven tables with 100,000 rows each; the runner starts it first.
+// test:slow: it fills eight tables with 100,000 rows each; the runner starts it first.
 /*
  * A page costs what the tenant's own rows cost, whatever another tenant holds. Tenant A has a few rows in every
  * listed table; tenant B (and account B, for the server list) has 100,000 newer ones, written in one
@@ -35,6 +35,7 @@ import {
 } from '../testing';
 import { AccessLogRepository } from './access-log.repository';
 import { ApiKeyRepository } from './api-key.repository';
+import { EventRepository } from './event.repository';
 import { FileRepository } from './file.repository';
 import { MemberRepository } from './member.repository';
 import { OperationRepository } from './operation.repository';
@@ -70,12 +71,15 @@ describe('List pages beside 100,000 newer rows of another tenant (real Postgres)
     operations: [] as string[],
     succeeded: [] as string[],
     usage: [] as string[],
+    events: [] as string[],
+    keyEvents: [] as string[],
   };
 
   before(async () => {
     db = await repositoryTesting([
       AccessLogRepository,
       ApiKeyRepository,
+      EventRepository,
       FileRepository,
       MemberRepository,
       OperationRepository,
@@ -115,6 +119,17 @@ describe('List pages beside 100,000 newer rows of another tenant (real Postgres)
     for (const day of ['2025-03-01', '2025-03-02', '2025-03-03']) {
       await seedUsage(ds, a.server.id, key.id, day, { operations: 1, computeMs: 2, inputBytes: 3 });
       seeded.usage.push(day);
+    }
+
+    const events = db.get(EventRepository);
+    for (const type of ['api_key.created', 'api_key.rotated', 'api_key.created'] as const) {
+      const recorded = await events.record(a.server.id, {
+        type,
+        data: { apiKeyId: key.id, appAddress: '0x' },
+      });
+      assert.ok(recorded);
+      seeded.events.push(recorded.id);
+      if (type === 'api_key.created') seeded.keyEvents.push(recorded.id);
     }
 
     b = await seedServer(ds, { kind: 'collective' });
@@ -285,6 +300,25 @@ describe('List pages beside 100,000 newer rows of another tenant (real Postgres)
       await assertPage(
         () => operations.listForApiKey(a.server.id, key, { limit: 51, status: 'succeeded' }),
         newestFirst(seeded.succeeded),
+        tenants,
+      );
+    });
+  });
+
+  describe('EventRepository.list', () => {
+    it("A's events newest first, and of one type", async () => {
+      const events = db.get(EventRepository);
+      const tenants = { events: 'server_id' };
+      const want = [...seeded.events].reverse();
+      await assertPage(() => events.list(a.server.id, { limit: 50 }), want, tenants);
+      await assertPage(
+        () => events.list(a.server.id, { limit: 50, cursor: want[0] }),
+        want.slice(1),
+        tenants,
+      );
+      await assertPage(
+        () => events.list(a.server.id, { limit: 50, type: 'api_key.created' }),
+        [...seeded.keyEvents].reverse(),
         tenants,
       );
     });
