@@ -52,6 +52,8 @@ export class WebhookQueue {
   readonly queue: Queue<AnyWebhookPayload>;
   private readonly connection: ReturnType<typeof connectionOf>;
   private worker?: Worker<AnyWebhookPayload>;
+  private readonly running = new Set<Promise<unknown>>();
+  private closeTimeoutMs = 0;
   private closing?: Promise<void>;
 
   constructor(private readonly options: WebhookQueueOptions) {
@@ -85,12 +87,23 @@ export class WebhookQueue {
     );
   }
 
-  /** Starts consuming; `close()` stops it. */
+  /**
+   * Starts consuming; `close()` stops it, giving running jobs up to `closeTimeoutMs` (a delivery cut short is
+   * retried when its lock expires; receivers deduplicate on Hearth-Event-Id).
+   */
   consume(
     processor: (job: WebhookJob) => Promise<unknown>,
-    options: { concurrency: number; lockMs: number },
+    options: { concurrency: number; lockMs: number; closeTimeoutMs: number },
   ): Worker<AnyWebhookPayload> {
-    this.worker = new Worker<AnyWebhookPayload>(WEBHOOKS_QUEUE, processor, {
+    this.closeTimeoutMs = options.closeTimeoutMs;
+    const tracked = (job: WebhookJob) => {
+      const run = processor(job);
+      this.running.add(run);
+      const done = () => this.running.delete(run);
+      run.then(done, done);
+      return run;
+    };
+    this.worker = new Worker<AnyWebhookPayload>(WEBHOOKS_QUEUE, tracked, {
       ...this.connection,
       concurrency: options.concurrency,
       lockDuration: options.lockMs,
@@ -105,9 +118,23 @@ export class WebhookQueue {
     client.on('ready', listener);
   }
 
+  /**
+   * Takes no new job, waits (bounded) for the running ones, then closes without BullMQ's own wait, which can
+   * hang after Redis restarted under it.
+   */
   close(): Promise<void> {
     this.closing ??= (async () => {
-      await this.worker?.close();
+      const worker = this.worker;
+      if (worker) {
+        await worker.pause(true);
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          Promise.allSettled([...this.running]),
+          new Promise((resolve) => (timer = setTimeout(resolve, this.closeTimeoutMs))),
+        ]);
+        clearTimeout(timer);
+        await worker.close(true);
+      }
       await this.queue.close();
     })();
     return this.closing;

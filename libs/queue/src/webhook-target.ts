@@ -15,6 +15,8 @@ export type WebhookUrlProblem =
   | { code: 'unresolvable_host'; message: string };
 
 const MAX_URL_LENGTH = 2048;
+/** A name that does not resolve in this long is refused at creation (a request never hangs on DNS). */
+const CHECK_LOOKUP_TIMEOUT_MS = 5000;
 
 /** Private, shared, link-local, unique-local, multicast, reserved and unspecified ranges: never a receiver. */
 const blocked = new BlockList();
@@ -115,10 +117,18 @@ export async function checkWebhookUrl(
       : null;
   }
   let addresses: LookupAddress[];
+  let timer: NodeJS.Timeout | undefined;
   try {
-    addresses = await lookupAll(host);
+    addresses = await Promise.race([
+      lookupAll(host),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('lookup timed out')), CHECK_LOOKUP_TIMEOUT_MS);
+      }),
+    ]);
   } catch {
     return { code: 'unresolvable_host', message: 'the host does not resolve' };
+  } finally {
+    clearTimeout(timer);
   }
   if (addresses.length === 0) return { code: 'unresolvable_host', message: 'the host does not resolve' };
   if (addresses.some((a) => isBlockedAddress(a.address, policy)))

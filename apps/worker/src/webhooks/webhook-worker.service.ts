@@ -52,6 +52,7 @@ export class WebhookWorkerService implements OnApplicationBootstrap, OnApplicati
     const worker = this.queue.consume((job) => this.handle(job), {
       concurrency: this.config.WEBHOOK_CONCURRENCY,
       lockMs: Math.max(this.config.WEBHOOK_TIMEOUT_MS * 3, 30_000),
+      closeTimeoutMs: this.config.WEBHOOK_TIMEOUT_MS + 1000,
     });
     worker.on('error', (err) => this.logger.error({ err: err.message }, 'webhook queue error'));
     await worker.waitUntilReady();
