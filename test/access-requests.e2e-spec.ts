@@ -202,6 +202,19 @@ describe('access requests: an app asks, the owner approves, the app claims its k
     assert.equal(listed?.appAddress, app.address);
     assert.equal(listed?.purpose, 'Counts the words of your journal');
     assert.deepEqual(listed?.fileIds, [fileA]);
+    // The owner's event feed says a request was filed: ids only, never the purpose.
+    const feed = await json<{ items: { type: string; data: Record<string, unknown> }[] }>(
+      await call(
+        'GET',
+        `/v1/servers/${owner.serverId}/events?type=access_request.filed`,
+        undefined,
+        owner.token,
+      ),
+    );
+    assert.deepEqual(feed.items.find((e) => e.data.requestId === requestId)?.data, {
+      requestId,
+      appAddress: app.address.toLowerCase(),
+    });
 
     // Someone else's session sees nothing of it and cannot approve it.
     const foreign = await call(

@@ -1,6 +1,6 @@
 /**
  * The medium tier's gateway setup: feature services in a Nest testing module on the run's real Postgres and
- * Redis (the gateway's own InfraModule, KeysModule, QuotasModule, ChainModule and AuthCoreModule), a local key manager in a
+ * Redis (the gateway's own InfraModule, KeysModule, QuotasModule, ChainModule, AuthCoreModule and EventsModule), a local key manager in a
  * temporary directory of this process, the dev chain real unless a test overrides `Chain` or `KEY_MANAGER`; and
  * seeders for the tenants, collectives, members and API keys the specs act with.
  */
@@ -34,6 +34,7 @@ import { AuthCoreModule } from '../../apps/gateway/src/auth/auth-core.module';
 import type { AuthenticatedApiKey, SessionAccount } from '../../apps/gateway/src/auth/auth.types';
 import { newApiKeySecret, sha256 } from '../../apps/gateway/src/auth/tokens';
 import { ChainModule } from '../../apps/gateway/src/chain/chain.module';
+import { EventsModule } from '../../apps/gateway/src/events/events.module';
 import { memberKeyTenant } from '../../apps/gateway/src/collectives/collectives.service';
 import { InfraModule } from '../../apps/gateway/src/infra/infra.module';
 import { KEY_MANAGER, KeysModule } from '../../apps/gateway/src/keys/keys.module';
@@ -134,6 +135,7 @@ export async function mediumGateway(opts: MediumOptions = {}): Promise<MediumGat
       QuotasModule,
       ChainModule,
       AuthCoreModule,
+      EventsModule,
       ServersModule,
       ...(opts.imports ?? []),
     ],

@@ -8,6 +8,7 @@ import { AccessLogModule } from './access-log/access-log.module';
 import { AuthCoreModule } from './auth/auth-core.module';
 import { ChainModule } from './chain/chain.module';
 import { CollectivesModule } from './collectives/collectives.module';
+import { EventsModule } from './events/events.module';
 import { FilesModule } from './files/files.module';
 import { GrantsModule } from './grants/grants.module';
 import { OperationsModule } from './operations/operations.module';
@@ -35,6 +36,7 @@ export class AppModule {
         QuotasModule,
         AuthCoreModule,
         ChainModule,
+        EventsModule,
         OperationsModule,
         FilesModule,
         AccessLogModule,

@@ -1,6 +1,13 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { type HearthConfig, HearthConfigModule } from '@hearth/config';
-import { CollectiveDataRepository, DatabaseModule, FileRepository, OperationRepository } from '@hearth/db';
+import {
+  CollectiveDataRepository,
+  DatabaseModule,
+  EventRepository,
+  FileRepository,
+  OperationRepository,
+  WebhookRepository,
+} from '@hearth/db';
 import { WorkerMetrics } from './metrics/worker-metrics';
 import { IsolationPool } from './pipeline/isolation-pool';
 import { WorkerQueueCloser, workerQueueProvider } from './worker-queue';
@@ -12,6 +19,9 @@ import { RunOperationHandler } from './jobs/run-operation.handler';
 import { ReconcileOperationsHandler } from './reconciler/reconcile-operations.handler';
 import { WorkerHealthServer } from './worker-health.server';
 import { WorkerService } from './worker.service';
+import { DeliverWebhookHandler, DispatchEventsHandler } from './webhooks/webhook-handlers';
+import { WebhookSecrets } from './webhooks/webhook-secrets';
+import { webhookQueueProvider, WebhookWorkerService } from './webhooks/webhook-worker.service';
 
 @Module({})
 export class WorkerModule {
@@ -24,7 +34,13 @@ export class WorkerModule {
         }),
         HearthConfigModule.forRoot(config),
         DatabaseModule.forRoot(),
-        DatabaseModule.forFeature([OperationRepository, FileRepository, CollectiveDataRepository]),
+        DatabaseModule.forFeature([
+          OperationRepository,
+          FileRepository,
+          CollectiveDataRepository,
+          EventRepository,
+          WebhookRepository,
+        ]),
       ],
       providers: [
         workerQueueProvider,
@@ -45,6 +61,11 @@ export class WorkerModule {
         },
         WorkerService,
         WorkerHealthServer,
+        webhookQueueProvider,
+        WebhookSecrets,
+        DispatchEventsHandler,
+        DeliverWebhookHandler,
+        WebhookWorkerService,
       ],
       exports: [WorkerService],
     };

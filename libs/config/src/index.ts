@@ -119,6 +119,17 @@ const schema = z.object({
   RECONCILE_MAX_REQUEUES: int(0, 1000).default(5),
   OPERATION_DEADLINE_MS: int(60_000, 30 * 86_400_000).default(6 * 3_600_000),
 
+  // Owner webhooks. https is required when NODE_ENV=production; loopback receivers only with the override.
+  WEBHOOK_ALLOW_LOOPBACK: bool.default('false'),
+  /** Events in a row whose every attempt failed before a webhook is disabled. */
+  WEBHOOK_MAX_FAILURES: int(1, 10_000).default(10),
+  /** Attempts per (webhook, event), BullMQ's exponential backoff from WEBHOOK_BACKOFF_MS between them. */
+  WEBHOOK_ATTEMPTS: int(1, 50).default(8),
+  WEBHOOK_BACKOFF_MS: int(10, 3_600_000).default(5000),
+  WEBHOOK_TIMEOUT_MS: int(100, 60_000).default(10_000),
+  WEBHOOK_DISPATCH_EVERY_MS: int(100, 600_000).default(1000),
+  WEBHOOK_CONCURRENCY: int(1, 256).default(8),
+
   OPENAI_BASE_URL: z.string().url().optional(),
   OPENAI_API_KEY: z.string().optional(),
   OPENAI_MODEL: z.string().default('gpt-4o-mini'),
@@ -170,6 +181,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HearthConfig {
   ) {
     throw new ConfigError(
       'Invalid configuration: HEARTH_MASTER_KEY: required in production with KMS_PROVIDER=local',
+    );
+  }
+  if (raw.NODE_ENV === 'production' && raw.WEBHOOK_ALLOW_LOOPBACK) {
+    throw new ConfigError(
+      'Invalid configuration: WEBHOOK_ALLOW_LOOPBACK: only outside production (receivers on this host)',
     );
   }
   const deployment = readDeployment(deploymentsDir, raw.CHAIN_ID);

@@ -69,6 +69,8 @@ export enum ErrorCode {
   access_request_expired = 'access_request_expired',
   already_claimed = 'already_claimed',
   grant_ambiguous = 'grant_ambiguous',
+  // events and webhooks
+  webhook_url_not_allowed = 'webhook_url_not_allowed',
 }
 
 /** An `ErrorCode` as its string value, so a library can name codes as plain literals. */
@@ -330,6 +332,11 @@ export const ERROR_CODE_DOCS: Readonly<Record<ErrorCode, ErrorCodeDoc>> = {
     title: 'Grant ambiguous',
     description:
       'No grantId was given and several active grants cover the request; `errors` lists each candidate: name one.',
+  },
+  [ErrorCode.webhook_url_not_allowed]: {
+    title: 'Webhook URL not allowed',
+    description:
+      "The webhook `url` is not https (outside development), or its host is or resolves to a private, loopback, link-local or unique-local address; the field error's `code` says which.",
   },
 };
 

@@ -36,3 +36,26 @@ export {
   OPERATIONS_QUEUE,
   PURGE_EVERY_MS,
 } from './operation-queue';
+export {
+  type DeliverWebhookPayload,
+  deliveryJobId,
+  type DispatchEventsPayload,
+  WebhookJobName,
+  type WebhookJobPayloads,
+  WEBHOOKS_QUEUE,
+} from './webhook-jobs';
+export {
+  type WebhookJob,
+  WebhookQueue,
+  type WebhookQueueOptions,
+  type WebhookRetryPolicy,
+} from './webhook-queue';
+export {
+  BlockedAddressError,
+  checkWebhookUrl,
+  isBlockedAddress,
+  guardedLookup,
+  type WebhookUrlPolicy,
+  type WebhookUrlProblem,
+} from './webhook-target';
+export { signWebhook, verifyWebhookSignature, WEBHOOK_TOLERANCE_SECONDS } from './webhook-signature';

@@ -54,6 +54,7 @@ export {
   type VerifiedReceipt,
 } from './receipts';
 export { resolveSigner, type HearthSigner, type ResolvedSigner } from './signer';
+export { verifyWebhookSignature, WEBHOOK_TOLERANCE_SECONDS } from './webhooks';
 export { paginate, Transport, type ClientOptions, type RetryOptions } from './transport';
 export type * from './types';
 export { TERMINAL_STATUSES } from './types';

@@ -8,6 +8,10 @@ import type {
   AccessLogEntry,
   ApiKey,
   CreatedApiKey,
+  CreatedWebhook,
+  HearthEvent,
+  Webhook,
+  WebhookDelivery,
   Grant,
   GrantInput,
   HearthFile,
@@ -346,6 +350,41 @@ export class HearthOwner {
       await this.http.request('GET', `/v1/servers/${enc(serverId)}/access-log${query(options)}`),
     );
   }
+
+  /** One page of the server's events, newest first (`type` narrows it to one event type). */
+  async eventsPage(
+    serverId: string,
+    options: ListOptions & { type?: string } = {},
+  ): Promise<Page<HearthEvent>> {
+    return this.json(await this.http.request('GET', `/v1/servers/${enc(serverId)}/events${query(options)}`));
+  }
+
+  /** Every event of the server, newest first, fetched a page at a time as the iteration goes. */
+  events(serverId: string, filters: { type?: string } = {}): AsyncGenerator<HearthEvent> {
+    return paginate((cursor) => this.eventsPage(serverId, { ...filters, limit: 200, cursor }));
+  }
+
+  /** The server's webhooks: `create` answers the signing secret, once. */
+  readonly webhooks = {
+    create: async (serverId: string, input: { url: string; events?: string[] }): Promise<CreatedWebhook> =>
+      this.json(await this.http.request('POST', `/v1/servers/${enc(serverId)}/webhooks`, jsonInit(input))),
+    list: async (serverId: string, options: ListOptions = {}): Promise<Page<Webhook>> =>
+      this.json(await this.http.request('GET', `/v1/servers/${enc(serverId)}/webhooks${query(options)}`)),
+    delete: async (serverId: string, webhookId: string): Promise<void> => {
+      await this.http.request('DELETE', `/v1/servers/${enc(serverId)}/webhooks/${enc(webhookId)}`);
+    },
+    deliveries: async (
+      serverId: string,
+      webhookId: string,
+      options: ListOptions = {},
+    ): Promise<Page<WebhookDelivery>> =>
+      this.json(
+        await this.http.request(
+          'GET',
+          `/v1/servers/${enc(serverId)}/webhooks/${enc(webhookId)}/deliveries${query(options)}`,
+        ),
+      ),
+  };
 
   /** Every access-log row, newest first, fetched a page at a time as the iteration goes. */
   accessLog(

@@ -88,6 +88,41 @@ export interface GrantInput {
   expiresAt?: string | Date;
 }
 
+/** One event of the owner's feed: ids and codes only (docs/api.md#events-and-webhooks). */
+export interface HearthEvent {
+  id: string;
+  type: string;
+  createdAt: string;
+  data: Record<string, unknown>;
+}
+
+export interface Webhook {
+  id: string;
+  url: string;
+  /** null: every event type. */
+  events: string[] | null;
+  status: 'active' | 'disabled';
+  consecutiveFailures: number;
+  disabledAt: string | null;
+  createdAt: string;
+}
+
+export interface CreatedWebhook extends Webhook {
+  /** The signing secret, shown once. */
+  secret: string;
+}
+
+/** One delivery attempt of the webhook's log. */
+export interface WebhookDelivery {
+  id: string;
+  eventId: string;
+  attempt: number;
+  statusCode: number | null;
+  errorCode: string | null;
+  durationMs: number;
+  createdAt: string;
+}
+
 export type AccessLogEntry = Record<string, unknown> & { id: string; outcome?: string; createdAt?: string };
 export type UsageRow = Record<string, unknown>;
 export interface Member {

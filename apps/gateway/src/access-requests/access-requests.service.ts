@@ -50,6 +50,7 @@ import {
   statusOf,
   toAccessRequestView,
 } from './access-requests.dto';
+import { OwnerEvents } from '../events/owner-events';
 import { checkReturnUrl, ReturnUrlNotifier } from './return-url';
 
 /** How long an app has to file the typed data it was given, and the most it may give itself. */
@@ -89,6 +90,7 @@ export class AccessRequestsService {
     private readonly chain: Chain,
     private readonly limiter: RateLimiter,
     private readonly notifier: ReturnUrlNotifier,
+    private readonly events: OwnerEvents,
   ) {
     const catalog = listCatalog(inferenceOptionsFromConfig(config));
     this.catalogOperations = new Set(catalog.map((o) => o.name));
@@ -196,7 +198,7 @@ export class AccessRequestsService {
     return { requestId: filed.id, status: 'pending', expiresAt: filed.expiresAt.toISOString() };
   }
 
-  /** The one place a request is stored (other features hook here: an event that a request was filed). */
+  /** The one place a request is stored, and where the owner's event feed learns of it. */
   private async persist(
     serverId: string,
     m: AccessRequestMessageJson,
@@ -227,6 +229,10 @@ export class AccessRequestsService {
       );
     }
     this.logger.log({ serverId, requestId: filed.id }, 'access request filed');
+    await this.events.record(serverId, {
+      type: 'access_request.filed',
+      data: { requestId: filed.id, appAddress: filed.appAddress },
+    });
     return filed;
   }
 

@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ApiKeyRepository } from '@hearth/db';
+import { ApiKeyRepository, EventRepository } from '@hearth/db';
 import { newId } from '@hearth/ids';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { mediumGateway, type MediumGateway, type Tenant, problem } from '../../../../test/support/medium';
@@ -62,6 +62,27 @@ describe('ApiKeysService (real Postgres)', () => {
     await service.revoke(a.server.id, created.id);
     assert.equal((await problem(service.rotate(a.server.id, created.id))).status, 409);
     assert.equal((await problem(service.rotate(a.server.id, newId('key')))).status, 404);
+  });
+
+  it('records api_key.created, api_key.rotated and api_key.revoked (once) on the key’s server only', async () => {
+    const events = gw.get(EventRepository);
+    const created = await service.create(a.server.id, { name: 'evented', appAddress });
+    await service.rotate(a.server.id, created.id);
+    await service.revoke(a.server.id, created.id);
+    await service.revoke(a.server.id, created.id);
+    const mine = (await events.list(a.server.id, { limit: 200 })).filter(
+      (e) => e.data.apiKeyId === created.id,
+    );
+    assert.deepEqual(
+      mine.map((e) => e.type),
+      ['api_key.revoked', 'api_key.rotated', 'api_key.created'],
+    );
+    assert.deepEqual(mine[2].data, { apiKeyId: created.id, appAddress: appAddress.toLowerCase() });
+    const theirs = await events.list(b.server.id, { limit: 200 });
+    assert.equal(
+      theirs.some((e) => e.data.apiKeyId === created.id),
+      false,
+    );
   });
 
   it('revokes; unknown and malformed ids are 404', async () => {

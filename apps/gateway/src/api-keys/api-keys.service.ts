@@ -4,6 +4,7 @@ import { ApiKeyRepository, type Page, toPage } from '@hearth/db';
 import { ErrorCode, ProblemError } from '@hearth/errors';
 import { isId, newId } from '@hearth/ids';
 import { ApiKeyCache } from '../auth/api-key-cache';
+import { OwnerEvents } from '../events/owner-events';
 import { newApiKeySecret } from '../auth/tokens';
 import { type ApiKeyView, type CreateApiKeyBody, toApiKeyView } from './api-keys.dto';
 
@@ -14,6 +15,7 @@ export class ApiKeysService {
     private readonly keys: ApiKeyRepository,
     private readonly cache: ApiKeyCache,
     @Inject(HEARTH_CONFIG) private readonly config: HearthConfig,
+    private readonly events: OwnerEvents,
   ) {}
 
   async create(serverId: string, body: CreateApiKeyBody): Promise<ApiKeyView & { key: string }> {
@@ -28,6 +30,10 @@ export class ApiKeysService {
       origins: body.origins ? [...new Set(body.origins)] : null,
       ratePerMinute: body.ratePerMinute ?? this.config.DEFAULT_RATE_PER_MINUTE,
     });
+    await this.events.record(serverId, {
+      type: 'api_key.created',
+      data: { apiKeyId: row.id, appAddress: row.appAddress },
+    });
     return { ...toApiKeyView(row), key: secret.key };
   }
 
@@ -40,6 +46,12 @@ export class ApiKeysService {
       throw ProblemError.notFound('API key');
     // The trigger's announcement follows within milliseconds; this replica's next request must not wait for it.
     this.cache.forgetServer(serverId);
+    // Revoking is idempotent; the event is recorded once per key.
+    await this.events.record(
+      serverId,
+      { type: 'api_key.revoked', data: { apiKeyId: keyId } },
+      `api_key.revoked:${keyId}`,
+    );
   }
 
   /** Same key id, new secret; the old secret works for API_KEY_ROTATION_GRACE_SECONDS more. */
@@ -62,6 +74,10 @@ export class ApiKeysService {
         throw new ProblemError(409, ErrorCode.conflict, 'A revoked API key cannot be rotated');
       throw ProblemError.notFound('API key');
     }
+    await this.events.record(serverId, {
+      type: 'api_key.rotated',
+      data: { apiKeyId: row.id, appAddress: row.appAddress },
+    });
     return { id: row.id, key: secret.key, previousKeyExpiresAt: toApiKeyView(row).previousKeyExpiresAt };
   }
 }

@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileKeyContext, isKeyManagerError } from '@hearth/kms';
-import { FileEntity, MemberEntity, type ServerEntity, ServerRepository } from '@hearth/db';
+import { EventRepository, FileEntity, MemberEntity, type ServerEntity, ServerRepository } from '@hearth/db';
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
@@ -115,6 +115,24 @@ describe('CollectivesService (real Postgres, local key manager, chain faked)', (
       rest.items.map((m) => m.id),
       [view.id],
     );
+  });
+
+  it('records member.joined and member.left on the collective, ids and addresses only', async () => {
+    const collective = await gw.collective(owner);
+    const other = await gw.collective(owner);
+    const newcomer = await gw.tenant();
+    const address = newcomer.account.address.toLowerCase();
+    const view = await collectives.addMember(collective, 'owner', { address, role: 'member' });
+    await collectives.removeMember(collective, 'owner', owner.account, address);
+    const events = await gw.get(EventRepository).list(collective.id, { limit: 10 });
+    assert.deepEqual(
+      events.map((e) => [e.type, e.data]),
+      [
+        ['member.left', { memberId: view.id, address }],
+        ['member.joined', { memberId: view.id, address, role: 'member' }],
+      ],
+    );
+    assert.deepEqual(await gw.get(EventRepository).list(other.id, { limit: 10 }), [], 'cross-tenant');
   });
 
   it("removes a member: their key is destroyed, their files go, everyone else's stay", async () => {

@@ -26,6 +26,7 @@ import { Chain } from '../chain/chain.module';
 import { permissionsProblem } from '../common/library-errors';
 import { KEY_MANAGER } from '../keys/keys.module';
 import { QuotasService } from '../quotas/quotas.service';
+import { OwnerEvents } from '../events/owner-events';
 import { identityKeyContext } from '@hearth/blobs';
 import { toServerView, type ServerView } from '../servers/server.view';
 import {
@@ -67,6 +68,7 @@ export class CollectivesService {
     private readonly chain: Chain,
     @Inject(KEY_MANAGER) private readonly keys: KeyManager,
     private readonly quotas: QuotasService,
+    private readonly events: OwnerEvents,
   ) {}
 
   /* ---------------- provisioning ---------------- */
@@ -156,6 +158,10 @@ export class CollectivesService {
       throw memberExists(body.address);
     }
     this.logger.log({ tenantId: server.id, memberId: id, role: body.role }, 'member added');
+    await this.events.record(server.id, {
+      type: 'member.joined',
+      data: { memberId: id, address, role: body.role },
+    });
     return toMemberView(added);
   }
 
@@ -220,6 +226,8 @@ export class CollectivesService {
       { tenantId: server.id, memberId: member.id, removedFiles },
       'member removed (member key destroyed)',
     );
+    if (removed)
+      await this.events.record(server.id, { type: 'member.left', data: { memberId: member.id, address } });
   }
 
   /* ---------------- datasets ---------------- */

@@ -3,7 +3,14 @@
  * enum schema of each under components (what generators read). Both come from the maps in @hearth/errors.
  */
 import type { OpenAPIObject, SchemaObject } from '@nestjs/swagger';
-import { ERROR_CODE_DOCS, ErrorCode, OPERATION_ERROR_CODE_DOCS, OperationErrorCode } from '@hearth/errors';
+import {
+  ERROR_CODE_DOCS,
+  ErrorCode,
+  OPERATION_ERROR_CODE_DOCS,
+  OperationErrorCode,
+  WEBHOOK_DELIVERY_CODE_DOCS,
+  WebhookDeliveryCode,
+} from '@hearth/errors';
 
 type EnumSchema = SchemaObject & { enum: string[]; 'x-enum-descriptions': string[] };
 
@@ -11,7 +18,7 @@ function table(header: string[], rows: string[][]): string {
   return [header, header.map(() => '---'), ...rows].map((cells) => `| ${cells.join(' | ')} |`).join('\n');
 }
 
-/** The markdown of both code sets, for the API description. */
+/** The markdown of every code set, for the API description. */
 export function errorCodesMarkdown(): string {
   const problems = Object.values(ErrorCode).map((code) => [
     `\`${code}\``,
@@ -23,6 +30,10 @@ export function errorCodesMarkdown(): string {
     `\`${OPERATION_ERROR_CODE_DOCS[code].status}\``,
     OPERATION_ERROR_CODE_DOCS[code].description,
   ]);
+  const deliveries = Object.values(WebhookDeliveryCode).map((code) => [
+    `\`${code}\``,
+    WEBHOOK_DELIVERY_CODE_DOCS[code],
+  ]);
   return [
     '### Problem codes (`ErrorCode`)',
     'The `code` of an `application/problem+json` error response.',
@@ -30,6 +41,9 @@ export function errorCodesMarkdown(): string {
     '### Operation error codes (`OperationErrorCode`)',
     'The `error.code` of an operation that ended `failed`, `denied` or `cancelled` (`GET /v1/operations/:id`).',
     table(['Code', 'Status', 'Description'], operations),
+    '### Webhook delivery codes (`WebhookDeliveryCode`)',
+    "The `errorCode` of a failed attempt in a webhook's delivery log (`GET …/webhooks/:webhookId/deliveries`).",
+    table(['Code', 'Description'], deliveries),
   ].join('\n\n');
 }
 

@@ -29,6 +29,7 @@ import {
 import { BaseError, getAddress, type Address, type Hex, type PublicClient } from 'viem';
 import { Chain } from '../chain/chain.module';
 import { QuotasService } from '../quotas/quotas.service';
+import { OwnerEvents } from '../events/owner-events';
 import { permissionsProblem } from '../common/library-errors';
 import { toServerView, type ServerView } from '../servers/server.view';
 import {
@@ -63,6 +64,7 @@ export class GrantsService {
     private readonly collectives: CollectiveDataRepository,
     private readonly chain: Chain,
     private readonly quotas: QuotasService,
+    private readonly events: OwnerEvents,
   ) {
     this.catalogAggregate = new Map(
       listCatalog(inferenceOptionsFromConfig(config)).map((o) => [o.name, o.aggregate]),
@@ -148,6 +150,14 @@ export class GrantsService {
       { serverId: server.id, grantId: relayed.grantId, txHash: relayed.txHash },
       'grant relayed',
     );
+    await this.events.record(
+      server.id,
+      {
+        type: 'grant.added',
+        data: { grantId: relayed.grantId, appAddress: m.grantee, txHash: relayed.txHash },
+      },
+      `grant.added:${relayed.grantId}`,
+    );
     return relayed;
   }
 
@@ -220,6 +230,11 @@ export class GrantsService {
     await this.quotas.spendRelayedTransaction(server.ownerAccountId);
     const relayed = await this.call('typedData.', () => relayer.relayRevoke(body.typedData, body.signature));
     this.logger.log({ serverId: server.id, grantId, txHash: relayed.txHash }, 'revocation relayed');
+    await this.events.record(
+      server.id,
+      { type: 'grant.revoked', data: { grantId, txHash: relayed.txHash } },
+      `grant.revoked:${grantId}`,
+    );
     return relayed;
   }
 

@@ -4,6 +4,7 @@ import { newId } from '@hearth/ids';
 import { DataSource, Repository } from 'typeorm';
 import { AccessLogEntity } from '../entities/access-log.entity';
 import { hydrate } from './hydrate';
+import { outcomeEventsSql } from './internal/event-sql';
 import { Params } from './internal/params';
 import { columnsOf, prepared } from './prepared';
 
@@ -33,15 +34,27 @@ export class AccessLogRepository {
     @InjectDataSource() private readonly dataSource: DataSource,
   ) {}
 
-  /** One plain INSERT, a prepared statement: every download writes one, while its bytes stream. */
+  /**
+   * One INSERT, a prepared statement: every download writes one, while its bytes stream. A refusal
+   * (`denied`) records the owner's `operation.denied` event (and `grant.expired`, once per grant) in the same
+   * statement.
+   */
   async append(serverId: string, entry: NewAccessLogEntry): Promise<AccessLogEntity> {
     const row = this.log.create({ ...entry, id: newId('log'), serverId });
     const [inserted] = await prepared<{ created_at: Date }>(
       this.dataSource,
       'access_log_append',
-      `INSERT INTO access_log (id, server_id, operation_id, actor, api_key_id, grant_id, operation, file_ids, outcome,
-                               code, block_number, receipt_hash)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING created_at`,
+      `WITH logged AS (
+         INSERT INTO access_log (id, server_id, operation_id, actor, api_key_id, grant_id, operation, file_ids,
+                                 outcome, code, block_number, receipt_hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+         RETURNING server_id, operation_id, operation, actor AS app_address, api_key_id, grant_id, outcome,
+                   created_at
+       ), refused AS (
+         SELECT server_id, operation_id, operation, app_address, api_key_id, grant_id FROM logged
+          WHERE outcome = 'denied'
+       ), ${outcomeEventsSql('refused', '$9', '$10', '$13', '$14')}
+       SELECT created_at FROM logged`,
       [
         row.id,
         serverId,
@@ -55,6 +68,8 @@ export class AccessLogRepository {
         row.code,
         row.blockNumber,
         row.receiptHash,
+        newId('evt'),
+        newId('evt'),
       ],
     );
     row.createdAt = inserted.created_at;

@@ -14,3 +14,5 @@ export * from './quota-exceeded';
 export * from './collective-data.repository';
 export * from './access-request.repository';
 export * from './prepared';
+export * from './event.repository';
+export * from './webhook.repository';

@@ -7,6 +7,7 @@ import { OperationEntity, type OperationStatus } from '../entities/operation.ent
 import type { ServerEntity } from '../entities/server.entity';
 import { hydrate } from './hydrate';
 import { inlineChunksSql, splitInlineChunks } from './internal/inline-chunks';
+import { outcomeEventsSql } from './internal/event-sql';
 import { Params } from './internal/params';
 import { columnsOf, prepared } from './prepared';
 
@@ -398,9 +399,10 @@ export class OperationRepository {
   }
 
   /**
-   * Records the outcome exactly once: the status change, the access-log row and the usage counters are one
-   * statement (data-modifying CTEs commit together), applied only if the operation is still running (a retried
-   * job that finished before loses here). One round trip instead of a five-statement transaction.
+   * Records the outcome exactly once: the status change, the access-log row, the usage counters and the owner's
+   * event (`operation.<status>`, and `grant.expired` once per grant refused as expired) are one statement
+   * (data-modifying CTEs commit together), applied only if the operation is still running (a retried job that
+   * finished before loses here). One round trip instead of a five-statement transaction.
    */
   async finish(serverId: string, op: OperationEntity, outcome: OperationOutcome): Promise<boolean> {
     return this.finishWhere('operations_finish', `status = 'running'`, serverId, op.id, outcome);
@@ -535,7 +537,7 @@ export class OperationRepository {
 }
 
 /**
- * The status change, the access-log row and the usage counters as one statement (data-modifying CTEs commit
+ * The status change, the access-log row, the usage counters and the owner's events as one statement (data-modifying CTEs commit
  * together), applied only while the operation's status meets `statusCondition`. `$16`, when not null, replaces
  * the operation's file ids (a collective's aggregate records the contribution set it ran over).
  */
@@ -558,7 +560,9 @@ function finishSql(statusCondition: string): string {
            operations = usage_daily.operations + 1,
            compute_ms = usage_daily.compute_ms + EXCLUDED.compute_ms,
            input_bytes = usage_daily.input_bytes + EXCLUDED.input_bytes
-       )
+       ), outcome AS (
+         SELECT server_id, id AS operation_id, operation, app_address, api_key_id, grant_id FROM done
+       ), ${outcomeEventsSql('outcome', '$3', '$4', '$17', '$18')}
        SELECT count(*)::int AS finished FROM done`;
 }
 
@@ -585,5 +589,7 @@ function finishParams(
     Math.round(outcome.computeMs),
     outcome.inputBytes,
     fileIds,
+    newId('evt'),
+    newId('evt'),
   ];
 }

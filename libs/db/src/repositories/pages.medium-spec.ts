@@ -37,6 +37,7 @@ import {
 import { AccessLogRepository } from './access-log.repository';
 import { AccessRequestRepository } from './access-request.repository';
 import { ApiKeyRepository } from './api-key.repository';
+import { EventRepository } from './event.repository';
 import { FileRepository } from './file.repository';
 import { MemberRepository } from './member.repository';
 import { OperationRepository } from './operation.repository';
@@ -74,6 +75,8 @@ describe('List pages beside 100,000 newer rows of another tenant (real Postgres)
     usage: [] as string[],
     requests: [] as string[],
     pendingRequests: [] as string[],
+    events: [] as string[],
+    keyEvents: [] as string[],
   };
 
   before(async () => {
@@ -81,6 +84,7 @@ describe('List pages beside 100,000 newer rows of another tenant (real Postgres)
       AccessLogRepository,
       AccessRequestRepository,
       ApiKeyRepository,
+      EventRepository,
       FileRepository,
       MemberRepository,
       OperationRepository,
@@ -126,6 +130,17 @@ describe('List pages beside 100,000 newer rows of another tenant (real Postgres)
       const request = await seedAccessRequest(ds, a.server.id, { status });
       seeded.requests.push(request.id);
       if (status === 'pending') seeded.pendingRequests.push(request.id);
+    }
+
+    const events = db.get(EventRepository);
+    for (const type of ['api_key.created', 'api_key.rotated', 'api_key.created'] as const) {
+      const recorded = await events.record(a.server.id, {
+        type,
+        data: { apiKeyId: key.id, appAddress: '0x' },
+      });
+      assert.ok(recorded);
+      seeded.events.push(recorded.id);
+      if (type === 'api_key.created') seeded.keyEvents.push(recorded.id);
     }
 
     b = await seedServer(ds, { kind: 'collective' });
@@ -316,6 +331,25 @@ describe('List pages beside 100,000 newer rows of another tenant (real Postgres)
       await assertPage(
         () => requests.list(a.server.id, { limit: 50, status: 'pending' }),
         oldestFirst(seeded.pendingRequests),
+        tenants,
+      );
+    });
+  });
+
+  describe('EventRepository.list', () => {
+    it("A's events newest first, and of one type", async () => {
+      const events = db.get(EventRepository);
+      const tenants = { events: 'server_id' };
+      const want = [...seeded.events].reverse();
+      await assertPage(() => events.list(a.server.id, { limit: 50 }), want, tenants);
+      await assertPage(
+        () => events.list(a.server.id, { limit: 50, cursor: want[0] }),
+        want.slice(1),
+        tenants,
+      );
+      await assertPage(
+        () => events.list(a.server.id, { limit: 50, type: 'api_key.created' }),
+        [...seeded.keyEvents].reverse(),
         tenants,
       );
     });

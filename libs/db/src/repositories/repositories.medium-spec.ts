@@ -15,4 +15,6 @@ import './usage.repository.medium-cases';
 import './quota.repository.medium-cases';
 import './collective-data.repository.medium-cases';
 import './access-request.repository.medium-cases';
+import './event.repository.medium-cases';
+import './webhook.repository.medium-cases';
 import '../health.medium-cases';

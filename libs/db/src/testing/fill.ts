@@ -17,7 +17,7 @@ const fillerId = (prefix: string): string => `'${prefix}_ffff' || lpad(to_hex(g)
 
 /**
  * Other tenants' rows, newer than every row newId() made so far, one INSERT … SELECT per table: access log,
- * files, operations, API keys, access requests, members, usage (100 keys over 1,000 days from 2026-01-01) and servers with a
+ * files, operations, API keys, access requests, members, events, usage (100 keys over 1,000 days from 2026-01-01) and servers with a
  * membership each. Then ANALYZE, so the planner knows them.
  */
 export async function fillOtherTenants(ds: DataSource, o: OtherTenants): Promise<void> {
@@ -65,6 +65,13 @@ export async function fillOtherTenants(ds: DataSource, o: OtherTenants): Promise
     [
       `INSERT INTO server_members (id, server_id, address, role)
        SELECT ${fillerId('mem')}, ${server}, '0x' || lpad(to_hex(g), 40, '0'), 'member' FROM ${series}`,
+      [o.servers],
+    ],
+    [
+      // Dispatched already: the outbox of every test process's dispatcher stays A's own.
+      `INSERT INTO events (id, server_id, type, data, dispatched_at)
+       SELECT ${fillerId('evt')}, ${server}, CASE WHEN g % 2 = 0 THEN 'api_key.created' ELSE 'operation.succeeded' END,
+              '{}', now() FROM ${series}`,
       [o.servers],
     ],
     [

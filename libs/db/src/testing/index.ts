@@ -307,6 +307,9 @@ const TENANT_TABLES: Array<{ table: string; where: string; order: string }> = [
   { table: 'collective_datasets', where: 'server_id = $1', order: 'id' },
   { table: 'privacy_budgets', where: 'server_id = $1', order: 'app_address' },
   { table: 'access_requests', where: 'server_id = $1', order: 'id' },
+  { table: 'events', where: 'server_id = $1', order: 'id' },
+  { table: 'webhooks', where: 'server_id = $1', order: 'id' },
+  { table: 'webhook_deliveries', where: 'server_id = $1', order: 'id' },
 ];
 
 /**
