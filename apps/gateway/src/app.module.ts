@@ -17,6 +17,7 @@ import { HealthModule } from './health/health.module';
 import { InfraModule } from './infra/infra.module';
 import { QuotasModule } from './quotas/quotas.module';
 import { KeysModule } from './keys/keys.module';
+import { McpModule } from './mcp/mcp.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { ServersModule } from './servers/servers.module';
 
@@ -41,6 +42,7 @@ export class AppModule {
         ApiKeysModule,
         GrantsModule,
         CollectivesModule,
+        McpModule,
       ],
       providers: [
         { provide: RouteTable, useValue: routes },
