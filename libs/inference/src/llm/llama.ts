@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { InferenceError } from '../errors';
+import { readGgufHeader } from './gguf';
 import { defineOperation, MiB, type OperationImpl } from '../operation';
 import type { LlamaEngineOptions } from '../types';
 import { promptParams, runPrompt, type Completer, type PromptParams } from './prompt';
@@ -73,6 +74,17 @@ async function load(o: LlamaEngineOptions): Promise<Loaded> {
         cause: e,
         retryable: false,
       },
+    );
+  }
+  try {
+    // node-llama-cpp given a file that is not GGUF leaves its load pending forever: refuse it first.
+    readGgufHeader(o.modelPath);
+  } catch (e) {
+    throw new InferenceError(
+      'engine_unavailable',
+      `the llama model file ${o.modelPath} is not a readable GGUF model`,
+      undefined,
+      { cause: e, retryable: false },
     );
   }
   let mod: LlamaModule;
