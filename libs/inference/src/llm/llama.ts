@@ -234,6 +234,9 @@ export function llamaCompleter(o: LlamaEngineOptions): Completer {
         return { content };
       } finally {
         await context.dispose();
+        // node-llama-cpp frees the threads it reserved on a zero-delay timer; a timer set after it fires after
+        // it, so the call ends with no timer of the engine's alive (the child counts live timers as leaks).
+        await new Promise<void>((resolve) => setTimeout(resolve, 0));
       }
     } catch (e) {
       throw failed(e);
