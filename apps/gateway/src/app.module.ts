@@ -20,6 +20,7 @@ import { HealthModule } from './health/health.module';
 import { InfraModule } from './infra/infra.module';
 import { QuotasModule } from './quotas/quotas.module';
 import { KeysModule } from './keys/keys.module';
+import { McpModule } from './mcp/mcp.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { ServersModule } from './servers/servers.module';
 
@@ -47,6 +48,7 @@ export class AppModule {
         CollectivesModule,
         AccessRequestsModule,
         AppDiscoveryModule,
+        McpModule,
       ],
       providers: [
         { provide: RouteTable, useValue: routes },

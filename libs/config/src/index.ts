@@ -136,6 +136,12 @@ const schema = z.object({
   OPENAI_TRUSTED_BASE_URLS: csv.default(''),
   OPENAI_TIMEOUT_MS: int(100, 600000).default(60000),
   LLAMA_MODEL_PATH: z.string().optional(),
+  // The llama.cpp default of 4 threads on 2 cores made 50 tokens take 115 s under load; 1 thread took seconds.
+  LLAMA_THREADS: int(1, 256).optional(),
+  LLAMA_CONTEXT_SIZE: int(256, 131_072).default(4096),
+  // Below JOB_TIMEOUT_MS: a completion that times out fails the operation and keeps the child (and its model).
+  LLAMA_TIMEOUT_MS: int(100, 3_600_000).default(45_000),
+  LLM_ENGINE: z.enum(['llama', 'openai']).optional(),
 });
 
 type RawConfig = z.infer<typeof schema>;

@@ -5,6 +5,7 @@ import { aggregateOperations } from './builtin/aggregate';
 import { builtinOperations } from './builtin/operations';
 import { llamaPrompt } from './llm/llama';
 import { openaiPrompt } from './llm/openai';
+import { llmOperations } from './llm/operations';
 import type { OperationImpl } from './operation';
 import type { FieldError, InferenceOptions, OperationDefinition, ValidationResult } from './types';
 
@@ -13,6 +14,7 @@ const REGISTRY: readonly OperationImpl[] = [
   ...aggregateOperations,
   openaiPrompt,
   llamaPrompt,
+  ...llmOperations,
 ];
 
 // why: zodToJsonSchema's generic signature instantiates too deeply on ZodType<unknown>; a plain

@@ -4,6 +4,7 @@ export { runOperation, DEFAULT_K } from './run';
 export { isTextContentType } from './text';
 export { isTrustedBaseUrl, OPENAI_DEFAULTS } from './llm/openai';
 export { LLAMA_DEFAULTS } from './llm/llama';
+export { llamaResidentEstimateMb, readGgufHeader } from './llm/gguf';
 export type {
   EngineName,
   FieldError,
@@ -17,6 +18,6 @@ export type {
   RunResult,
   ValidationResult,
 } from './types';
-export { inferenceOptionsFromConfig } from './from-config';
+export { defaultLlamaThreads, inferenceOptionsFromConfig } from './from-config';
 export { warmupEngines } from './warmup';
 export { privatize, laplaceNoise } from './builtin/privacy';

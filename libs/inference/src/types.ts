@@ -27,8 +27,10 @@ export interface LlamaEngineOptions {
   contextSize?: number;
   /** Characters of prompt per call before chunking. Default contextSize * 2. */
   contextChars?: number;
-  /** Wall-clock limit per completion. Default 120 000. */
+  /** Wall-clock limit per completion, waiting for the context included. Default 45 000. */
   timeoutMs?: number;
+  /** Threads llama.cpp evaluates with. Default 1. */
+  threads?: number;
   /** Module to load instead of `node-llama-cpp` (a vendored build, or a stand-in in tests). */
   module?: string;
 }
@@ -36,6 +38,8 @@ export interface LlamaEngineOptions {
 export interface InferenceOptions {
   openai?: OpenAIEngineOptions;
   llama?: LlamaEngineOptions;
+  /** Engine of the LLM operations (llm_summarize, llm_ask). Default: llama when configured, else openai. */
+  llmEngine?: 'llama' | 'openai';
 }
 
 export interface OperationLimits {

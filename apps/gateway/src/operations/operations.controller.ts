@@ -15,7 +15,6 @@ import { parseOrThrow, ProblemError } from '@hearth/errors';
 import { isId } from '@hearth/ids';
 import { OperationQueue } from '@hearth/queue';
 import type { FastifyReply } from 'fastify';
-import type { ServerResponse } from 'node:http';
 import { ApiKeyGuard } from '../auth/api-key.guard';
 import type { AuthenticatedApiKey } from '../auth/auth.types';
 import { CurrentApiKey } from '../auth/current.decorators';
@@ -91,42 +90,17 @@ export class OperationsController {
       return;
     }
     void reply.header('Preference-Applied', `wait=${waitSeconds}`);
-    const latest = await this.waitForEnd(key, view.id, waitSeconds * 1000, reply.raw);
+    const left = new AbortController();
+    const onClose = () => left.abort();
+    reply.raw.once('close', onClose);
+    let latest: OperationView;
+    try {
+      latest = await this.service.waitForEnd(key, view.id, waitSeconds * 1000, left.signal);
+    } finally {
+      reply.raw.off('close', onClose);
+    }
     if (reply.raw.destroyed) return; // the client left while waiting: the operation runs on regardless
     await reply.status(this.service.isTerminal(latest.status) ? 200 : 202).send(latest);
-  }
-
-  /**
-   * The operation once it ended, or as it is when `timeoutMs` passed or the client left. Subscribes first, then
-   * reads: an end between the two cannot be missed.
-   */
-  private async waitForEnd(
-    key: AuthenticatedApiKey,
-    id: string,
-    timeoutMs: number,
-    res: ServerResponse,
-  ): Promise<OperationView> {
-    let ended!: () => void;
-    const end = new Promise<void>((resolve) => (ended = resolve));
-    const unsubscribe = await this.queue.subscribe(id, (event) => {
-      if (this.service.isTerminal(event.status)) ended();
-    });
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      const current = await this.service.get(key, id);
-      if (this.service.isTerminal(current.status)) return current;
-      await Promise.race([
-        end,
-        new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs))),
-        new Promise<void>((resolve) => res.once('close', resolve)),
-      ]);
-      // Nobody to answer: do not open (decrypt) a result for a client that left.
-      if (res.destroyed) return current;
-      return await this.service.get(key, id);
-    } finally {
-      clearTimeout(timer);
-      unsubscribe();
-    }
   }
 
   @Get()

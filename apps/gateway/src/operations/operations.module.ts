@@ -22,5 +22,6 @@ import { OperationsService } from './operations.service';
   ],
   controllers: [OperationsController],
   providers: [OperationsService],
+  exports: [OperationsService],
 })
 export class OperationsModule {}

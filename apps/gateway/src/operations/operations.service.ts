@@ -456,6 +456,44 @@ export class OperationsService {
     return this.view((await this.operations.findById(op.serverId, op.id))!);
   }
 
+  /**
+   * The operation once it ended, or as it is when `timeoutMs` passed or `signal` aborted (the caller left).
+   * Subscribes first, then reads: an end between the two cannot be missed.
+   */
+  async waitForEnd(
+    key: AuthenticatedApiKey,
+    id: string,
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<OperationView> {
+    let ended!: () => void;
+    const end = new Promise<void>((resolve) => (ended = resolve));
+    const unsubscribe = await this.queue.subscribe(id, (event) => {
+      if (this.isTerminal(event.status)) ended();
+    });
+    let timer: NodeJS.Timeout | undefined;
+    let onAbort: (() => void) | undefined;
+    try {
+      const current = await this.get(key, id);
+      if (this.isTerminal(current.status) || signal?.aborted) return current;
+      await Promise.race([
+        end,
+        new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs))),
+        new Promise<void>((resolve) => {
+          onAbort = () => resolve();
+          signal?.addEventListener('abort', onAbort, { once: true });
+        }),
+      ]);
+      // Nobody to answer: do not open (decrypt) a result for a caller that left.
+      if (signal?.aborted) return current;
+      return await this.get(key, id);
+    } finally {
+      clearTimeout(timer);
+      if (onAbort) signal?.removeEventListener('abort', onAbort);
+      unsubscribe();
+    }
+  }
+
   isTerminal(status: string): boolean {
     return (TERMINAL_STATUSES as readonly string[]).includes(status);
   }

@@ -233,6 +233,37 @@ describe('FileRepository (real Postgres)', () => {
     });
   });
 
+  describe('readyDescriptions', () => {
+    it('describes each id that is a ready file of the server, without chunks or keys', async () => {
+      const one = await seedFile(db.dataSource, a.server.id, { size: 11 });
+      const uploading = await seedFile(db.dataSource, a.server.id, { status: 'uploading', size: 5 });
+      const found = await files.readyDescriptions(a.server.id, [one.id, uploading.id, newId('fil')]);
+      assert.equal(found.length, 1);
+      assert.deepEqual(Object.keys(found[0]).sort(), [
+        'createdAt',
+        'encryption',
+        'id',
+        'sealedContentType',
+        'size',
+      ]);
+      assert.equal(found[0].id, one.id);
+      assert.equal(found[0].size, '11');
+      assert.equal(found[0].encryption, 'server');
+      assert.ok(found[0].sealedContentType.equals(one.sealedContentType));
+      assert.deepEqual(await files.readyDescriptions(a.server.id, []), []);
+    });
+
+    it("cross-tenant: A's ids describe nothing on B", async () => {
+      const fileA = await seedFile(db.dataSource, a.server.id);
+      const fileB = await seedFile(db.dataSource, b.server.id);
+      const onB = await files.readyDescriptions(b.server.id, [fileA.id, fileB.id]);
+      assert.deepEqual(
+        onB.map((f) => f.id),
+        [fileB.id],
+      );
+    });
+  });
+
   describe('readChunks', () => {
     it('streams every chunk in order, past one read batch', async () => {
       const chunks = Array.from({ length: 40 }, (_, i) => Buffer.from(`chunk ${i}`));

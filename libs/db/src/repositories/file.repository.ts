@@ -250,6 +250,37 @@ export class FileRepository {
     return rows.map((r) => ({ id: r.id, size: Number(r.size) }));
   }
 
+  /**
+   * What describes each of these ids that is a ready file of the server (no chunk, no data key): the id, the
+   * size, the sealed content type, how it is encrypted and when it arrived. An app's view of the files its
+   * grants name; ids of other servers are absent.
+   */
+  async readyDescriptions(
+    serverId: string,
+    fileIds: readonly string[],
+  ): Promise<Array<Pick<FileEntity, 'id' | 'size' | 'sealedContentType' | 'encryption' | 'createdAt'>>> {
+    const rows = await prepared<{
+      id: string;
+      size: string;
+      sealed_content_type: Buffer;
+      encryption: FileEntity['encryption'];
+      created_at: Date;
+    }>(
+      this.dataSource,
+      'files_ready_descriptions',
+      `SELECT id, size, sealed_content_type, encryption, created_at FROM files
+        WHERE server_id = $1 AND id = ANY($2::text[]) AND status = 'ready' ORDER BY id COLLATE "C"`,
+      [serverId, [...fileIds]],
+    );
+    return rows.map((r) => ({
+      id: r.id,
+      size: r.size,
+      sealedContentType: r.sealed_content_type,
+      encryption: r.encryption,
+      createdAt: r.created_at,
+    }));
+  }
+
   /** The file's sealed chunks in order, a batch at a time (memory stays bounded whatever the file's size). */
   readChunks(serverId: string, fileId: string): AsyncIterable<Buffer> {
     return this.blobs.readChunks(serverId, fileId);

@@ -34,6 +34,28 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/mcp': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** No standalone event stream (stateless MCP): 405 */
+    get: operations['McpController_openStream'];
+    put?: never;
+    /**
+     * MCP endpoint of the API key's server
+     * @description Model Context Protocol (streamable HTTP, stateless: no session id, no standalone event stream; every POST carries JSON-RPC and is answered as JSON). Tools are the operation catalog, run under the app's grants; resources are metadata (hearth://server, hearth://grants, hearth://files). Authenticated by the API key.
+     */
+    post: operations['McpController_post'];
+    /** No session to end (stateless MCP): 405 */
+    delete: operations['McpController_endSession'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/auth/logout': {
     parameters: {
       query?: never;
@@ -641,6 +663,28 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/servers/{serverId}/mcp': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** No standalone event stream (stateless MCP): 405 */
+    get: operations['McpController_openServerStream'];
+    put?: never;
+    /**
+     * MCP endpoint of one server, named in the path
+     * @description Model Context Protocol (streamable HTTP, stateless: no session id, no standalone event stream; every POST carries JSON-RPC and is answered as JSON). Tools are the operation catalog, run under the app's grants; resources are metadata (hearth://server, hearth://grants, hearth://files). Authenticated by the API key.
+     */
+    post: operations['McpController_postForServer'];
+    /** No session to end (stateless MCP): 405 */
+    delete: operations['McpController_endServerSession'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/whoami': {
     parameters: {
       query?: never;
@@ -790,6 +834,58 @@ export interface operations {
     };
   };
   HealthController_ready: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  McpController_openStream: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  McpController_post: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description A JSON-RPC response (202 for a notification) */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  McpController_endSession: {
     parameters: {
       query?: never;
       header?: never;
@@ -2393,6 +2489,65 @@ export interface operations {
         };
       };
     };
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  McpController_openServerStream: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        serverId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  McpController_postForServer: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description srv_…: the API key's own server (any other: 404) */
+        serverId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description A JSON-RPC response (202 for a notification) */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  McpController_endServerSession: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        serverId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
     responses: {
       200: {
         headers: {
