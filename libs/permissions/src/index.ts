@@ -31,3 +31,7 @@ export * from './typed-data';
 export * as DataPermissionsContract from './generated/DataPermissions';
 export * as WhitelistContract from './generated/Whitelist';
 export * as VanaDataPermissionContract from './generated/IVanaDataPermission';
+export * as DataRegistryContract from './generated/DataRegistry';
+export * as DataPortabilityGranteesContract from './generated/DataPortabilityGrantees';
+export * as DataPortabilityServersContract from './generated/DataPortabilityServers';
+export * as DataPortabilityPermissionsContract from './generated/DataPortabilityPermissions';
