@@ -35,3 +35,5 @@ export * as DataRegistryContract from './generated/DataRegistry';
 export * as DataPortabilityGranteesContract from './generated/DataPortabilityGrantees';
 export * as DataPortabilityServersContract from './generated/DataPortabilityServers';
 export * as DataPortabilityPermissionsContract from './generated/DataPortabilityPermissions';
+export * from './web3-signed';
+export * from './dp-registry';
