@@ -274,6 +274,9 @@ const TENANT_TABLES: Array<{ table: string; where: string; order: string }> = [
   { table: 'usage_daily', where: 'server_id = $1', order: 'day, api_key_id' },
   { table: 'collective_datasets', where: 'server_id = $1', order: 'id' },
   { table: 'privacy_budgets', where: 'server_id = $1', order: 'app_address' },
+  { table: 'dp_documents', where: 'server_id = $1', order: 'file_id' },
+  { table: 'dp_scopes', where: 'server_id = $1', order: 'scope_digest' },
+  { table: 'dp_access_receipts', where: 'server_id = $1', order: 'access_log_id' },
 ];
 
 /**
