@@ -14,4 +14,5 @@ import './session.repository.medium-cases';
 import './usage.repository.medium-cases';
 import './quota.repository.medium-cases';
 import './collective-data.repository.medium-cases';
+import './data-portability.repository.medium-cases';
 import '../health.medium-cases';
