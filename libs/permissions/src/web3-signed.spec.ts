@@ -1,8 +1,12 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { secp256k1 } from '@noble/curves/secp256k1';
 import { privateKeyToAccount } from 'viem/accounts';
 import {
   base64url,
+  eip191Digest,
+  KnownSigners,
+  signerOf,
   bodyHashOf,
   canonicalJson,
   parseWeb3Signed,
@@ -145,5 +149,23 @@ describe('Web3Signed (spec §4.1.9.1)', () => {
   it('hashes bodies as lowercase hex SHA-256, none as the empty string', () => {
     assert.equal(bodyHashOf(undefined), '');
     assert.equal(bodyHashOf('abc'), 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+  });
+
+  it('checks a known signer against its cached key, and recovers anyone else', () => {
+    const known = new KnownSigners(2);
+    // Unknown yet: recovered, then learned.
+    const sig = secp256k1.Signature.fromCompact(SIGNATURE.slice(2, 130)).addRecoveryBit(0);
+    assert.equal(known.verify(SIGNER, eip191Digest(ENCODED), sig), undefined);
+    assert.equal(signerOf(ENCODED, SIGNATURE, SIGNER, known), SIGNER);
+    // Learned: the cached key itself verifies the vector, and refuses it over another message.
+    assert.equal(known.verify(SIGNER, eip191Digest(ENCODED), sig), true);
+    assert.equal(known.verify(SIGNER, eip191Digest('other'), sig), false);
+    assert.equal(signerOf(ENCODED, SIGNATURE, SIGNER, known), SIGNER);
+    const tampered = base64url(canonicalJson({ ...SPEC_PAYLOAD, grantId: '0x2' }));
+    // The vector's signature over another payload is not the signer's: the cached key says no, recovery names
+    // whoever it is.
+    const other = signerOf(tampered, SIGNATURE, SIGNER, known);
+    assert.notEqual(other, SIGNER);
+    assert.equal(other, recoverEip191Signer(tampered, SIGNATURE));
   });
 });

@@ -136,11 +136,10 @@ export function eip191Digest(message: string): Uint8Array {
   return keccak_256(Buffer.concat([Buffer.from(`\x19Ethereum Signed Message:\n${bytes.length}`), bytes]));
 }
 
-/**
- * The address that signed `message` (EIP-191). Synchronous noble recovery: no dynamic import or promise per
- * request. Only low-s signatures (EIP-2) are accepted, so one signed payload has exactly one valid signature.
- */
-export function recoverEip191Signer(message: string, signature: Hex): Hex {
+type Point = InstanceType<typeof secp256k1.ProjectivePoint>;
+type Signature = ReturnType<typeof secp256k1.Signature.fromCompact>;
+
+function signatureOf(signature: Hex): Signature {
   const bytes = Buffer.from(signature.slice(2), 'hex');
   let v = bytes[64];
   if (v >= 27) v -= 27;
@@ -149,12 +148,97 @@ export function recoverEip191Signer(message: string, signature: Hex): Hex {
   try {
     const sig = secp256k1.Signature.fromCompact(bytes.subarray(0, 64)).addRecoveryBit(v);
     if (sig.hasHighS()) throw new Error('high s');
-    const point = sig.recoverPublicKey(eip191Digest(message));
-    const uncompressed = point.toRawBytes(false).subarray(1);
-    return getAddress(`0x${Buffer.from(keccak_256(uncompressed).subarray(12)).toString('hex')}`);
+    return sig;
+  } catch {
+    throw new Web3SignedError('bad_signature', 'the signature is not a valid low-s secp256k1 signature');
+  }
+}
+
+function addressOf(point: Point): Hex {
+  const uncompressed = point.toRawBytes(false).subarray(1);
+  return getAddress(`0x${Buffer.from(keccak_256(uncompressed).subarray(12)).toString('hex')}`);
+}
+
+function recoverPoint(digest: Uint8Array, sig: Signature): Point {
+  try {
+    return sig.recoverPublicKey(digest);
   } catch {
     throw new Web3SignedError('bad_signature', 'the signature does not recover to an address');
   }
+}
+
+/**
+ * The address that signed `message` (EIP-191). Synchronous noble recovery: no dynamic import or promise per
+ * request. Only low-s signatures (EIP-2) are accepted, so one signed payload has exactly one valid signature.
+ */
+export function recoverEip191Signer(message: string, signature: Hex): Hex {
+  return addressOf(recoverPoint(eip191Digest(message), signatureOf(signature)));
+}
+
+const N = secp256k1.CURVE.n;
+const G = secp256k1.ProjectivePoint.BASE;
+
+function mod(a: bigint): bigint {
+  const r = a % N;
+  return r >= 0n ? r : r + N;
+}
+
+function invert(a: bigint): bigint {
+  // Extended Euclid over the group order (prime): a^-1 mod N.
+  let [oldR, r] = [mod(a), N];
+  let [oldS, s] = [1n, 0n];
+  while (r !== 0n) {
+    const q = oldR / r;
+    [oldR, r] = [r, oldR - q * r];
+    [oldS, s] = [s, oldS - q * s];
+  }
+  return mod(oldS);
+}
+
+/**
+ * Public keys of signers seen before, with precomputed multiples: checking a signature against a known key costs
+ * about 40% of recovering its signer (the key's half of the verification equation uses the table, as the
+ * generator's does). A builder's every request is checked against the grantee the registry names, so after its
+ * first request none is recovered. Bounded: the oldest entry goes first.
+ */
+export class KnownSigners {
+  private readonly points = new Map<string, Point>();
+
+  constructor(
+    private readonly maxEntries = 256,
+    private readonly windowSize = 6,
+  ) {}
+
+  /** Whether `address` signed `digest` with `sig`; undefined when its key is not known yet. */
+  verify(address: Hex, digest: Uint8Array, sig: Signature): boolean | undefined {
+    const q = this.points.get(address.toLowerCase());
+    if (!q) return undefined;
+    const h = mod(BigInt(`0x${Buffer.from(digest).toString('hex')}`));
+    const sInv = invert(sig.s);
+    const r = G.multiply(mod(h * sInv)).add(q.multiply(mod(sig.r * sInv)));
+    if (r.equals(secp256k1.ProjectivePoint.ZERO)) return false;
+    return mod(r.toAffine().x) === sig.r;
+  }
+
+  learn(address: Hex, point: Point): void {
+    const key = address.toLowerCase();
+    if (this.points.has(key)) return;
+    if (this.points.size >= this.maxEntries) this.points.delete(this.points.keys().next().value!);
+    point._setWindowSize(this.windowSize);
+    point.multiply(1n); // builds the table now, once
+    this.points.set(key, point);
+  }
+}
+
+/** The signer of an EIP-191 `message`: checked against `expected` when its key is known, else recovered. */
+export function signerOf(message: string, signature: Hex, expected?: Hex, known?: KnownSigners): Hex {
+  const sig = signatureOf(signature);
+  const digest = eip191Digest(message);
+  if (expected && known?.verify(expected, digest, sig)) return getAddress(expected);
+  const point = recoverPoint(digest, sig);
+  const address = addressOf(point);
+  known?.learn(address, point);
+  return address;
 }
 
 export interface Web3SignedExpectations {
@@ -189,6 +273,7 @@ function bodyHashMatches(claimed: string, body: Uint8Array | undefined): boolean
 export function verifyWeb3Signed(
   authorization: string | undefined,
   expect: Web3SignedExpectations,
+  signer?: { expected?: Hex; known?: KnownSigners },
 ): VerifiedWeb3Signed {
   const parsed = parseWeb3Signed(authorization);
   const { payload } = parsed;
@@ -213,5 +298,5 @@ export function verifyWeb3Signed(
   if (payload.exp - payload.iat > expect.skewSeconds) {
     throw new Web3SignedError('window_too_long', `exp - iat may be at most ${expect.skewSeconds} seconds`);
   }
-  return { ...parsed, signer: recoverEip191Signer(parsed.encoded, parsed.signature) };
+  return { ...parsed, signer: signerOf(parsed.encoded, parsed.signature, signer?.expected, signer?.known) };
 }
