@@ -16,6 +16,7 @@ import { OperationQueue } from '@hearth/queue';
 import { queuesDashboard, QUEUES_DASHBOARD_PATH } from './admin/queues-dashboard';
 import { AppModule } from './app.module';
 import { UPLOAD_PATH } from './files/files.controller';
+import { DP_RAW_BODY_PATH } from './data-portability/data-portability.controller';
 import { addErrorCodeSchemas, apiDescription } from './common/error-docs';
 import { sendProblem } from './common/problem.filter';
 import { requestIdFrom } from './common/request-id';
@@ -24,6 +25,16 @@ import { RouteTable } from './http/route-table';
 import { Metrics } from './metrics/metrics';
 
 const JSON_LIMIT = 1024 * 1024;
+
+/** The rewrite of a request to a per-server host name; any other host is left as it is. */
+export function dpHostRewrite(suffix: string): (req: IncomingMessage) => string {
+  const host = new RegExp(`^(srv_[0-9a-f]{32})${suffix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'i');
+  return (req) => {
+    const url = req.url ?? '/';
+    const match = host.exec(req.headers.host ?? '');
+    return match ? `/dp/${match[1].toLowerCase()}${url === '/' ? '' : url}` : url;
+  };
+}
 
 /** Builds the gateway (not listening): used by main, the e2e tests and the demo. */
 export async function createGateway(config: HearthConfig): Promise<NestFastifyApplication> {
@@ -35,6 +46,8 @@ export async function createGateway(config: HearthConfig): Promise<NestFastifyAp
     // The request id is a caller's sane X-Request-Id or a fresh one; every log line and problem carries it.
     genReqId: (req: IncomingMessage) => requestIdFrom(req),
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
+    // Per-server host names: `<serverId><DP_HOST_SUFFIX>/…` is that server's `/dp/<serverId>/…`.
+    ...(config.DP_HOST_SUFFIX ? { rewriteUrl: dpHostRewrite(config.DP_HOST_SUFFIX) } : {}),
   });
   const fastify = adapter.getInstance();
   fastify.addHook('onRoute', (route) => routes.add(route.url, route.method));
@@ -62,7 +75,9 @@ export async function createGateway(config: HearthConfig): Promise<NestFastifyAp
   // type is left unread for the route's guard to refuse (415).
   fastify.removeAllContentTypeParsers();
   fastify.addContentTypeParser('*', (req, payload, done) => {
-    if (req.method === 'POST' && UPLOAD_PATH.test(req.url.split('?')[0])) return done(null, undefined);
+    const path = req.url.split('?')[0];
+    if (req.method === 'POST' && (UPLOAD_PATH.test(path) || DP_RAW_BODY_PATH.test(path)))
+      return done(null, undefined);
     if (!isJsonMediaType(req.headers['content-type'])) {
       payload.resume();
       return done(null, undefined);

@@ -71,6 +71,8 @@ export class DataPortabilityRegistry {
   private readonly client: PublicClient;
   private readonly now: () => number;
   private readonly grants = new Map<string, { at: number; value: Promise<RegistryGrant | null> }>();
+  /** Grants already read, for a synchronous look before anything is read (see peekGrant). */
+  private readonly settled = new Map<string, { at: number; grant: RegistryGrant | null }>();
   private readonly builders = new Map<string, { at: number; value: Promise<bigint> }>();
 
   constructor(private readonly opts: DataPortabilityRegistryOptions) {
@@ -86,9 +88,23 @@ export class DataPortabilityRegistry {
     return this.opts.addresses;
   }
 
-  /** The permission `grantId` names (decimal or 0x hex), or null when there is none by that id. */
+  /** The permission `grantId` names, or null when there is none by that id. */
   grant(grantId: bigint): Promise<RegistryGrant | null> {
-    return this.cached(this.grants, grantId.toString(10), () => this.readGrant(grantId));
+    const key = grantId.toString(10);
+    return this.cached(this.grants, key, async () => {
+      const grant = await this.readGrant(grantId);
+      if (this.opts.cacheMs > 0) {
+        if (this.settled.size >= MAX_CACHED) this.settled.clear();
+        this.settled.set(key, { at: this.now(), grant });
+      }
+      return grant;
+    });
+  }
+
+  /** The grant as last read, while still fresh; undefined when it is not in the cache (nothing is read). */
+  peekGrant(grantId: bigint): RegistryGrant | null | undefined {
+    const hit = this.settled.get(grantId.toString(10));
+    return hit && this.now() - hit.at < this.opts.cacheMs ? hit.grant : undefined;
   }
 
   /** The builder's grantee id; 0n when the address is not a registered builder. */

@@ -122,6 +122,7 @@ describe('DataPortabilityRepository (real Postgres)', () => {
 
   it('appends an access-log row with its receipt in one statement, listed by both logs', async () => {
     const actor = randomAddress();
+    const logId = newId('log');
     const row = await dp.appendAccess(
       a.server.id,
       {
@@ -136,16 +137,17 @@ describe('DataPortabilityRepository (real Postgres)', () => {
         blockNumber: '12',
         receiptHash: '0xabc',
       },
-      { scope: () => Buffer.from('sealed'), receipt: (id) => ({ logId: id }) },
+      { id: logId, sealedScope: Buffer.from('sealed'), receipt: { logId } },
     );
     const listed = await dp.accessLog(a.server.id, { limit: 10, offset: 0 });
     assert.equal(listed.total, 1);
     assert.equal(listed.items[0].id, row.id);
-    assert.deepEqual(listed.items[0].receipt, { logId: row.id });
+    assert.equal(row.id, logId);
+    assert.deepEqual(listed.items[0].receipt, { logId });
     assert.deepEqual(listed.items[0].sealedScope, Buffer.from('sealed'));
     const [hearth] = await log.list(a.server.id, { limit: 10 });
     assert.equal(hearth.id, row.id);
-    assert.deepEqual(hearth.receipt, { logId: row.id });
+    assert.deepEqual(hearth.receipt, { logId });
   });
 
   it('never reads or changes another tenant', async () => {
@@ -165,7 +167,7 @@ describe('DataPortabilityRepository (real Postgres)', () => {
         blockNumber: null,
         receiptHash: null,
       },
-      { scope: () => null, receipt: () => ({}) },
+      { id: newId('log'), sealedScope: null, receipt: {} },
     );
     const snapshot = await tenantSnapshot(db.dataSource, a.server.id);
     const read = await dp.read(b.server.id, 'd1', { fileId: v.id });

@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { BlobStore } from '@hearth/blobs';
-import { newId } from '@hearth/ids';
 import type { DataSource } from 'typeorm';
 import { BLOB_STORE } from '../blob-store';
 import { AccessLogEntity } from '../entities/access-log.entity';
@@ -223,15 +222,14 @@ export class DataPortabilityRepository {
   }
 
   /**
-   * One statement: the access-log row and its receipt (a prepared one: every protocol read writes one). The
-   * receipt names the row, so the caller passes a builder of it given the row's id.
+   * One statement: the access-log row (`id` from newId('log'), which the receipt names) and its receipt, a prepared
+   * one: every protocol read by a builder writes one.
    */
   async appendAccess(
     serverId: string,
     entry: NewAccessLogEntry,
-    sealed: { scope: (logId: string) => Buffer | null; receipt: (logId: string) => unknown },
+    extra: { id: string; sealedScope: Buffer | null; receipt: unknown },
   ): Promise<{ id: string; createdAt: Date }> {
-    const id = newId('log');
     const [row] = await prepared<{ created_at: Date }>(
       this.dataSource,
       'dp_append_access',
@@ -244,7 +242,7 @@ export class DataPortabilityRepository {
          SELECT id, server_id, $11::jsonb, $12 FROM log)
        SELECT created_at FROM log`,
       [
-        id,
+        extra.id,
         serverId,
         entry.actor,
         entry.grantId,
@@ -254,11 +252,16 @@ export class DataPortabilityRepository {
         entry.code,
         entry.blockNumber,
         entry.receiptHash,
-        JSON.stringify(sealed.receipt(id)),
-        sealed.scope(id),
+        JSON.stringify(extra.receipt),
+        extra.sealedScope,
       ],
     );
-    return { id, createdAt: row.created_at };
+    return { id: extra.id, createdAt: row.created_at };
+  }
+
+  /** A version's sealed chunks in order (for one too large to be read inline). */
+  readChunks(serverId: string, fileId: string): AsyncIterable<Buffer> {
+    return this.files.readChunks(serverId, fileId);
   }
 
   /** The server's protocol access-log rows (those with a protocol receipt), newest first. */
