@@ -241,7 +241,7 @@ export function parseGrantDocument(grant: string): GrantDocument | null {
   return {
     user: getAddress(d.user),
     builder: getAddress(d.builder),
-    scopes: d.scopes as string[],
+    scopes: d.scopes,
     expiresAt,
     nonce: Number(d.nonce ?? 0),
   };

@@ -60,7 +60,8 @@ export type DpCaller =
 
 const SCOPE = /^[a-z0-9_-]{1,64}(\.[a-z0-9_-]{1,64}){1,3}$/;
 const DATA_FILE_VERSION = '1.0';
-const ZERO32 = `0x${'0'.repeat(64)}` as Hex;
+const ZERO32: Hex = `0x${'0'.repeat(64)}`;
+const ZERO_ADDRESS: Hex = `0x${'0'.repeat(40)}`;
 
 export function parseScope(raw: string): string {
   if (raw.length > 160 || !SCOPE.test(raw)) {
@@ -621,7 +622,7 @@ export class DataPortabilityService implements OnModuleDestroy {
     const grant = await this.registryCall((r) => r.grant(grantId));
     if (!grant) return { valid: false, grantId: grantId.toString(10), reason: ErrorCode.dp_grant_not_found };
     try {
-      this.checkLive(server, grant.granteeAddress ?? (ZERO32.slice(0, 42) as Hex), grant);
+      this.checkLive(server, grant.granteeAddress ?? ZERO_ADDRESS, grant);
       return { valid: true, ...this.grantView(grant) };
     } catch (err) {
       if (err instanceof DpError) return { valid: false, reason: err.code, ...this.grantView(grant) };

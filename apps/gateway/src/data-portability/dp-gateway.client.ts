@@ -46,7 +46,12 @@ export class DpGatewayClient {
       string,
       unknown
     > | null;
-    if (!data || typeof data !== 'object' || typeof data.url !== 'string' || data.schemaId === undefined) {
+    const schemaId = data && typeof data === 'object' ? data.schemaId : undefined;
+    if (
+      !data ||
+      typeof data.url !== 'string' ||
+      (typeof schemaId !== 'string' && typeof schemaId !== 'number')
+    ) {
       throw dpUnavailable(
         ErrorCode.dp_gateway_unavailable,
         'The Data Portability Gateway answered with no schema',
@@ -59,7 +64,7 @@ export class DpGatewayClient {
         throw dpUnavailable(ErrorCode.dp_gateway_unavailable, 'The schema definition could not be fetched');
       definition = await this.json(fetched);
     }
-    return { schemaId: String(data.schemaId as string | number), scope, url: data.url, definition };
+    return { schemaId: String(data.schemaId), scope, url: data.url, definition };
   }
 
   private async get(url: string): Promise<Response> {

@@ -282,6 +282,40 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/servers/{id}/data-portability/scopes': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The server's Data Portability scopes and whether builders may read each raw */
+    get: operations['DataPortabilityScopesController_list'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/servers/{id}/data-portability/scopes/{scope}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    /** Let builders holding a grant read a scope raw, or stop them (readable: false, the default) */
+    put: operations['DataPortabilityScopesController_set'];
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/servers/{id}/datasets': {
     parameters: {
       query?: never;
@@ -650,7 +684,31 @@ export interface components {
       | 'not_a_member'
       | 'below_k_threshold'
       | 'file_selection_not_allowed'
-      | 'privacy_budget_exhausted';
+      | 'privacy_budget_exhausted'
+      | 'dp_auth_missing'
+      | 'dp_auth_malformed'
+      | 'dp_signature_invalid'
+      | 'dp_wrong_audience'
+      | 'dp_request_mismatch'
+      | 'dp_body_hash_mismatch'
+      | 'dp_auth_expired'
+      | 'dp_replayed'
+      | 'dp_builder_unregistered'
+      | 'dp_not_owner'
+      | 'dp_grant_required'
+      | 'dp_grant_not_found'
+      | 'dp_grant_wrong_grantee'
+      | 'dp_grant_wrong_owner'
+      | 'dp_grant_revoked'
+      | 'dp_grant_expired'
+      | 'dp_scope_not_granted'
+      | 'dp_scope_not_readable'
+      | 'dp_scope_invalid'
+      | 'dp_data_not_found'
+      | 'dp_schema_not_found'
+      | 'dp_schema_mismatch'
+      | 'dp_registry_unavailable'
+      | 'dp_gateway_unavailable';
     /**
      * @description The `error.code` of an operation that did not succeed.
      * @enum {string}
@@ -1326,6 +1384,73 @@ export interface operations {
             key?: string;
             /** Format: date-time */
             previousKeyExpiresAt?: string | null;
+          };
+        };
+      };
+    };
+  };
+  DataPortabilityScopesController_list: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Server id (srv_…) */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            items?: {
+              /** Format: date-time */
+              latestCollectedAt: string | null;
+              /** @description builders holding a grant may read its raw documents */
+              readable: boolean;
+              /** @example instagram.profile */
+              scope: string;
+              versions: number;
+            }[];
+          };
+        };
+      };
+    };
+  };
+  DataPortabilityScopesController_set: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Server id (srv_…) */
+        id: string;
+        /** @description Scope, e.g. instagram.profile */
+        scope: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          readable: boolean;
+        };
+      };
+    };
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            readable: boolean;
+            scope: string;
+            /** Format: date-time */
+            updatedAt: string;
           };
         };
       };
