@@ -60,6 +60,7 @@ export type DpCaller =
 
 const SCOPE = /^[a-z0-9_-]{1,64}(\.[a-z0-9_-]{1,64}){1,3}$/;
 const DATA_FILE_VERSION = '1.0';
+const SERVER_ROW_MS = 1000;
 const ZERO32: Hex = `0x${'0'.repeat(64)}`;
 const ZERO_ADDRESS: Hex = `0x${'0'.repeat(40)}`;
 
@@ -91,6 +92,7 @@ export class DataPortabilityService implements OnModuleDestroy {
   private readonly known = new KnownSigners();
   private readonly fileKeys: DataKeyCache;
   private readonly operations: string[];
+  private readonly serverRows = new Map<string, { at: number; server: ServerEntity }>();
 
   constructor(
     @Inject(HEARTH_CONFIG) private readonly config: HearthConfig,
@@ -129,12 +131,21 @@ export class DataPortabilityService implements OnModuleDestroy {
     return this.config.DP_MAX_DOCUMENT_BYTES;
   }
 
-  /** The personal server the route names; collectives and unknown ids are 404. */
+  /**
+   * The personal server the route names; collectives and unknown ids are 404. A found row is reused for a second:
+   * what the protocol routes use of it (owner, address, keys) never changes, and a deleted server's data is gone
+   * with it (its files cascade), so a row a second old serves nothing it should not.
+   */
   async server(serverId: string): Promise<ServerEntity> {
+    const now = Date.now();
+    const hit = this.serverRows.get(serverId);
+    if (hit && now - hit.at < SERVER_ROW_MS) return hit.server;
     const server = isId('srv', serverId) ? await this.servers.findById(serverId) : null;
     if (!server || server.kind !== 'personal') {
       throw new DpError(404, ErrorCode.not_found, 'No such personal server', 404);
     }
+    if (this.serverRows.size >= 10_000) this.serverRows.clear();
+    this.serverRows.set(serverId, { at: now, server });
     return server;
   }
 
