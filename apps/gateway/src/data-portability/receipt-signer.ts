@@ -2,9 +2,15 @@ import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { identityKeyContext } from '@hearth/blobs';
 import { HEARTH_CONFIG, type HearthConfig } from '@hearth/config';
 import { DataKeyCache, type KeyManager } from '@hearth/kms';
-import { type ReceiptMessage, receiptHash, receiptTypedData, type SignedReceipt } from '@hearth/receipts';
+import {
+  type ReceiptMessage,
+  receiptHash,
+  receiptTypedData,
+  signDigest,
+  type SignedReceipt,
+} from '@hearth/receipts';
 import { getAddress, type Hex } from 'viem';
-import { privateKeyToAddress, sign } from 'viem/accounts';
+import { privateKeyToAddress } from 'viem/accounts';
 import { KEY_MANAGER } from '../keys/key-manager.token';
 
 /** What signing needs of a server: its id, tenant key, wrapped identity key and address. */
@@ -52,7 +58,7 @@ export class ReceiptSigner implements OnModuleDestroy {
     const serverAddress = getAddress(server.address);
     const typedData = receiptTypedData(this.config.CHAIN_ID, { ...message, server: serverAddress });
     const digest = receiptHash(typedData);
-    const signature = await sign({ hash: digest, privateKey, to: 'hex' });
+    const signature = signDigest(digest, privateKey);
     return { receipt: { typedData, signature, signer: serverAddress }, digest };
   }
 
