@@ -157,7 +157,12 @@ export interface HearthConfig extends RawConfig {
   dataPermissionsFromBlock: bigint;
   /** The Data Portability registries, from env or from the dev chain's deployment file (all four or none). */
   dataPortability:
-    | { permissions: `0x${string}`; grantees: `0x${string}`; servers: `0x${string}`; dataRegistry: `0x${string}` }
+    | {
+        permissions: `0x${string}`;
+        grantees: `0x${string}`;
+        servers: `0x${string}`;
+        dataRegistry: `0x${string}`;
+      }
     | undefined;
   keystoreDir: string;
   masterKeyFile: string;

@@ -1,5 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { ErrorCode } from '@hearth/errors';
 import { recoverTypedDataAddress, getAddress } from 'viem';
 import { mediumGateway, type MediumGateway, type Tenant } from '../../../../test/support/medium';
 import { DataPortabilityModule } from './data-portability.module';
@@ -59,7 +60,7 @@ describe('DataPortabilityService (real Postgres, key manager)', () => {
       () => assert.fail('read another tenant'),
       (e: unknown) => e,
     );
-    assert.ok(err instanceof DpError && err.code === 'dp_data_not_found');
+    assert.ok(err instanceof DpError && err.code === ErrorCode.dp_data_not_found);
     assert.equal((await dp.listScopes(b.server, owner(b), { limit: 20, offset: 0 })).total, 0);
   });
 
