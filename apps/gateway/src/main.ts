@@ -17,6 +17,7 @@ import { queuesDashboard, QUEUES_DASHBOARD_PATH } from './admin/queues-dashboard
 import { AppModule } from './app.module';
 import { UPLOAD_PATH } from './files/files.controller';
 import { DP_RAW_BODY_PATH } from './data-portability/data-portability.controller';
+import { dpHostRewrite } from './data-portability/host-rewrite';
 import { addErrorCodeSchemas, apiDescription } from './common/error-docs';
 import { sendProblem } from './common/problem.filter';
 import { requestIdFrom } from './common/request-id';
@@ -25,16 +26,6 @@ import { RouteTable } from './http/route-table';
 import { Metrics } from './metrics/metrics';
 
 const JSON_LIMIT = 1024 * 1024;
-
-/** The rewrite of a request to a per-server host name; any other host is left as it is. */
-export function dpHostRewrite(suffix: string): (req: IncomingMessage) => string {
-  const host = new RegExp(`^(srv_[0-9a-f]{32})${suffix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'i');
-  return (req) => {
-    const url = req.url ?? '/';
-    const match = host.exec(req.headers.host ?? '');
-    return match ? `/dp/${match[1].toLowerCase()}${url === '/' ? '' : url}` : url;
-  };
-}
 
 /** Builds the gateway (not listening): used by main, the e2e tests and the demo. */
 export async function createGateway(config: HearthConfig): Promise<NestFastifyApplication> {
