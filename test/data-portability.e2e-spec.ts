@@ -5,7 +5,7 @@ import { generatePrivateKey, privateKeyToAccount, type PrivateKeyAccount } from 
 import { recoverTypedDataAddress, type Hex } from 'viem';
 import { type RunningGateway, startGateway } from './support/apps';
 import { DpRegistries, type FakeDpGateway, startFakeDpGateway, web3Signed } from './support/dp-client';
-import { newTenant, type Tenant } from './support/flow';
+import { newTenant, ownerClient, type Tenant } from './support/flow';
 import { bearer } from './support/siwe';
 
 const PROFILE_SCHEMA = {
@@ -84,13 +84,10 @@ describe('Data Portability Protocol: a builder reads a granted, readable scope (
     });
   }
 
+  /** Through the SDK, as the console does. */
   async function setReadable(t: Tenant, scope: string, readable: boolean): Promise<void> {
-    const res = await fetch(`${gw.url}/v1/servers/${t.serverId}/data-portability/scopes/${scope}`, {
-      method: 'PUT',
-      headers: { ...bearer(t.token), 'content-type': 'application/json' },
-      body: JSON.stringify({ readable }),
-    });
-    assert.equal(res.status, 200, await res.text());
+    const set = await ownerClient(gw.url, t.token).setScopeReadable(t.serverId, scope, readable);
+    assert.deepEqual([set.scope, set.readable], [scope, readable]);
   }
 
   it('the owner ingests a scope (session), stored as an encrypted file with the data file envelope', async () => {
@@ -312,11 +309,7 @@ describe('Data Portability Protocol: a builder reads a granted, readable scope (
     await setReadable(alice, 'instagram.profile', false);
     const { res } = await builderGet(`${base}/v1/data/instagram.profile`, { grantId });
     assert.equal((await dpError(res)).errorCode, 'dp_scope_not_readable');
-    const listed = (await (
-      await fetch(`${gw.url}/v1/servers/${alice.serverId}/data-portability/scopes`, {
-        headers: bearer(alice.token),
-      })
-    ).json()) as { items: Array<{ scope: string; readable: boolean; versions: number }> };
+    const listed = { items: await ownerClient(gw.url, alice.token).dataPortabilityScopes(alice.serverId) };
     assert.deepEqual(
       listed.items.map((s) => [s.scope, s.readable]),
       [

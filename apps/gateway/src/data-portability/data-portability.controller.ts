@@ -104,6 +104,11 @@ export class DataPortabilityController {
   ) {
     await this.run(req, reply, async () => {
       const server = await this.dp.server(serverId);
+      // The body is read before the signature is checked (bodyHash covers it), but never without a credential.
+      if (!req.headers.authorization) {
+        req.raw.resume();
+        throw new DpError(401, ErrorCode.dp_auth_missing, "This route is the server owner's: sign it", 401);
+      }
       const body = await rawBody(req, this.dp.maxDocumentBytes);
       await this.dp.owner(server, this.request(req, serverId, body));
       const scope = parseScope(rawScope);
