@@ -1,6 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
 import { generatePrivateKey, privateKeyToAccount, type PrivateKeyAccount } from 'viem/accounts';
 import { recoverTypedDataAddress, type Hex } from 'viem';
 import { type RunningGateway, startGateway } from './support/apps';
@@ -379,5 +380,49 @@ describe('Data Portability Protocol: unreachable registries deny', () => {
     const err = await dpError(res);
     assert.deepEqual([err.status, err.code, err.errorCode], [503, 503, 'dp_registry_unavailable']);
     assert.ok(res.headers.get('retry-after'));
+  });
+});
+
+describe('Data Portability Protocol: a per-server host name', () => {
+  let gw: RunningGateway;
+
+  before(async () => {
+    gw = await startGateway({ DP_HOST_SUFFIX: '.dp.localhost' });
+  });
+  after(() => gw?.close());
+
+  /** A request with its own Host header (fetch does not send one of the caller's). */
+  function get(
+    host: string,
+    path: string,
+    headers: Record<string, string>,
+  ): Promise<{ status: number; body: string }> {
+    const { port } = new URL(gw.url);
+    return new Promise((resolve, reject) => {
+      const req = httpRequest({ host: '127.0.0.1', port, path, headers: { ...headers, host } }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  }
+
+  it("serves the server's routes at the root of its host, with that host's origin as aud", async () => {
+    const t = await newTenant(gw.url);
+    const host = `${t.serverId}.dp.localhost`;
+    const health = await get(host, '/health', {});
+    assert.equal((JSON.parse(health.body) as { serverId: string }).serverId, t.serverId);
+    const path = '/v1/data?limit=5';
+    const own = await web3Signed(t.owner, { aud: `http://${host}`, method: 'GET', uri: path });
+    const listed = await get(host, path, { authorization: own });
+    assert.equal(listed.status, 200, listed.body);
+    assert.deepEqual(JSON.parse(listed.body), { scopes: [], total: 0, limit: 5, offset: 0 });
+    // Hearth's origin is not this host's: a payload for it is refused here.
+    const other = await web3Signed(t.owner, { aud: gw.config.siweOrigins[0], method: 'GET', uri: path });
+    const refused = await get(host, path, { authorization: other });
+    assert.equal((JSON.parse(refused.body) as DpErrorBody).error.errorCode, 'dp_wrong_audience');
   });
 });
