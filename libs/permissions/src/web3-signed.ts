@@ -215,7 +215,10 @@ export class KnownSigners {
     if (!q) return undefined;
     const h = mod(BigInt(`0x${Buffer.from(digest).toString('hex')}`));
     const sInv = invert(sig.s);
-    const r = G.multiply(mod(h * sInv)).add(q.multiply(mod(sig.r * sInv)));
+    const u1 = mod(h * sInv);
+    // A zero scalar (a digest ≡ 0 mod n) is not worth a special case: recovery decides.
+    if (u1 === 0n) return undefined;
+    const r = G.multiply(u1).add(q.multiply(mod(sig.r * sInv)));
     if (r.equals(secp256k1.ProjectivePoint.ZERO)) return false;
     return mod(r.toAffine().x) === sig.r;
   }
