@@ -11,7 +11,15 @@ import { repoRoot } from './paths';
 
 export const SOLC_VERSION = '0.8.28';
 /** Contracts whose ABI (and bytecode) are generated into libs/permissions. */
-export const GENERATED_CONTRACTS = ['DataPermissions', 'Whitelist', 'IVanaDataPermission'] as const;
+export const GENERATED_CONTRACTS = [
+  'DataPermissions',
+  'Whitelist',
+  'IVanaDataPermission',
+  'DataRegistry',
+  'DataPortabilityGrantees',
+  'DataPortabilityServers',
+  'DataPortabilityPermissions',
+] as const;
 export type GeneratedContract = (typeof GENERATED_CONTRACTS)[number];
 
 /** Compiler warnings we have read and accept (matched against the message). None so far. */

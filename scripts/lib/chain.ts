@@ -1,6 +1,6 @@
 import type { HearthConfig } from '@hearth/config';
 import { DEV_RELAYER_PRIVATE_KEY } from '@hearth/permissions';
-import { deployContracts } from '../../contracts/scripts/deploy';
+import { dataPortabilityEnv, deployContracts } from '../../contracts/scripts/deploy';
 import { DEFAULT_DEV_CHAIN_PORT, DEV_CHAIN_ID, startDevChain } from '../../contracts/scripts/dev-chain';
 
 /** Dev-chain plumbing for the test, start and demo scripts. */
@@ -29,6 +29,7 @@ async function deployTo(rpcUrl: string, key: `0x${string}`): Promise<Record<stri
     CHAIN_RPC_URL: rpcUrl,
     CHAIN_ID: String(deployment.chainId),
     DATA_PERMISSIONS_ADDRESS: deployment.dataPermissions,
+    ...dataPortabilityEnv(deployment),
   };
 }
 

@@ -9,6 +9,7 @@ import { AuthCoreModule } from './auth/auth-core.module';
 import { ChainModule } from './chain/chain.module';
 import { CollectivesModule } from './collectives/collectives.module';
 import { EventsModule } from './events/events.module';
+import { DataPortabilityModule } from './data-portability/data-portability.module';
 import { FilesModule } from './files/files.module';
 import { GrantsModule } from './grants/grants.module';
 import { OperationsModule } from './operations/operations.module';
@@ -49,6 +50,7 @@ export class AppModule {
         AccessRequestsModule,
         AppDiscoveryModule,
         McpModule,
+        DataPortabilityModule,
       ],
       providers: [
         { provide: RouteTable, useValue: routes },

@@ -9,6 +9,7 @@ import './api-keys/api-keys.medium-cases';
 import './auth/api-key-cache.medium-cases';
 import './auth/auth.medium-cases';
 import './collectives/collectives.medium-cases';
+import './data-portability/data-portability.medium-cases';
 import './files/files.medium-cases';
 import './grants/grants.medium-cases';
 import './health/health.medium-cases';

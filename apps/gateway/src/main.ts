@@ -16,6 +16,8 @@ import { OperationQueue } from '@hearth/queue';
 import { queuesDashboard, QUEUES_DASHBOARD_PATH } from './admin/queues-dashboard';
 import { AppModule } from './app.module';
 import { UPLOAD_PATH } from './files/files.controller';
+import { DP_RAW_BODY_PATH } from './data-portability/data-portability.controller';
+import { dpHostRewrite } from './data-portability/host-rewrite';
 import { addErrorCodeSchemas, apiDescription } from './common/error-docs';
 import { sendProblem } from './common/problem.filter';
 import { requestIdFrom } from './common/request-id';
@@ -36,6 +38,8 @@ export async function createGateway(config: HearthConfig): Promise<NestFastifyAp
     // The request id is a caller's sane X-Request-Id or a fresh one; every log line and problem carries it.
     genReqId: (req: IncomingMessage) => requestIdFrom(req),
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
+    // Per-server host names: `<serverId><DP_HOST_SUFFIX>/…` is that server's `/dp/<serverId>/…`.
+    ...(config.DP_HOST_SUFFIX ? { rewriteUrl: dpHostRewrite(config.DP_HOST_SUFFIX) } : {}),
   });
   const fastify = adapter.getInstance();
   fastify.addHook('onRoute', (route) => routes.add(route.url, route.method));
@@ -64,7 +68,9 @@ export async function createGateway(config: HearthConfig): Promise<NestFastifyAp
   // type is left unread for the route's guard to refuse (415).
   fastify.removeAllContentTypeParsers();
   fastify.addContentTypeParser('*', (req, payload, done) => {
-    if (req.method === 'POST' && UPLOAD_PATH.test(req.url.split('?')[0])) return done(null, undefined);
+    const path = req.url.split('?')[0];
+    if (req.method === 'POST' && (UPLOAD_PATH.test(path) || DP_RAW_BODY_PATH.test(path)))
+      return done(null, undefined);
     if (!isJsonMediaType(req.headers['content-type'])) {
       payload.resume();
       return done(null, undefined);

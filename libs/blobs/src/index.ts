@@ -71,7 +71,8 @@ export function metadataKeyContext(serverId: string): Record<string, string> {
 }
 
 /** The sealed metadata fields; each one's AAD names the tenant, the field and the row. */
-export type MetadataField = 'file.name' | 'file.contentType' | 'operation.parameters' | 'webhook.secret';
+export type MetadataField =
+  'file.name' | 'file.contentType' | 'operation.parameters' | 'webhook.secret' | 'dp.scope';
 
 /** The AAD of one sealed metadata value (see libs/crypto sealValue). */
 export function metadataAad(serverId: string, field: MetadataField, rowId: string): string {

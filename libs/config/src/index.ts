@@ -58,6 +58,24 @@ const schema = z.object({
   DATA_PERMISSIONS_FROM_BLOCK: int(0, Number.MAX_SAFE_INTEGER).optional(),
   RELAYER_PRIVATE_KEY: hex32.optional(),
 
+  // The Data Portability Protocol's registries and gateway (docs/data-portability.md).
+  DP_PERMISSIONS_ADDRESS: address.optional(),
+  DP_GRANTEES_ADDRESS: address.optional(),
+  DP_SERVERS_ADDRESS: address.optional(),
+  DP_DATA_REGISTRY_ADDRESS: address.optional(),
+  DP_GATEWAY_URL: z.string().url().optional(),
+  DP_GATEWAY_TIMEOUT_MS: int(100, 60000).default(3000),
+  /** Web3Signed `iat`/`exp` must lie within this many seconds of the server's clock. */
+  DP_AUTH_SKEW_SECONDS: int(1, 3600).default(300),
+  /** How long a registry answer (a grant, a grantee) is reused: a revocation is seen after at most this. */
+  DP_REGISTRY_CACHE_MS: int(0, 600_000).default(2000),
+  DP_MAX_DOCUMENT_BYTES: int(1, 2 ** 31).default(8 * 1024 * 1024),
+  /** Per-server host names: `<serverId><suffix>` serves that server's protocol routes at its root. */
+  DP_HOST_SUFFIX: z
+    .string()
+    .regex(/^\.[a-z0-9.-]+(:[0-9]+)?$/, 'must start with a dot, e.g. .dp.example.com')
+    .optional(),
+
   KMS_PROVIDER: z.enum(['local', 'aws']).default('local'),
   HEARTH_MASTER_KEY: z.string().optional(),
   HEARTH_MASTER_KEY_FILE: z.string().optional(),
@@ -160,6 +178,15 @@ export interface HearthConfig extends RawConfig {
   dataPermissionsAddress: `0x${string}` | undefined;
   /** First block of GrantAdded scans: env, else the deployment file's block for the same address, else 0. */
   dataPermissionsFromBlock: bigint;
+  /** The Data Portability registries, from env or from the dev chain's deployment file (all four or none). */
+  dataPortability:
+    | {
+        permissions: `0x${string}`;
+        grantees: `0x${string}`;
+        servers: `0x${string}`;
+        dataRegistry: `0x${string}`;
+      }
+    | undefined;
   keystoreDir: string;
   masterKeyFile: string;
   deploymentsDir: string;
@@ -200,8 +227,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HearthConfig {
     deployment && dataPermissionsAddress?.toLowerCase() === deployment.dataPermissions.toLowerCase()
       ? deployment.blockNumber
       : undefined;
+  const dp = {
+    permissions: raw.DP_PERMISSIONS_ADDRESS ?? deployment?.dataPortability?.permissions,
+    grantees: raw.DP_GRANTEES_ADDRESS ?? deployment?.dataPortability?.grantees,
+    servers: raw.DP_SERVERS_ADDRESS ?? deployment?.dataPortability?.servers,
+    dataRegistry: raw.DP_DATA_REGISTRY_ADDRESS ?? deployment?.dataPortability?.dataRegistry,
+  };
   return {
     ...raw,
+    dataPortability:
+      dp.permissions && dp.grantees && dp.servers && dp.dataRegistry
+        ? (dp as NonNullable<HearthConfig['dataPortability']>)
+        : undefined,
     siweOrigins: siweOrigins(raw),
     siweDomain: raw.SIWE_DOMAIN ?? new URL(siweOrigins(raw)[0]).host,
     relayerPrivateKey: relayer as `0x${string}` | undefined,
@@ -224,11 +261,23 @@ function siweOrigins(raw: RawConfig): string[] {
 function readDeployment(
   dir: string,
   chainId: number,
-): { dataPermissions: string; blockNumber?: number } | undefined {
+):
+  | {
+      dataPermissions: string;
+      blockNumber?: number;
+      dataPortability?: { permissions: string; grantees: string; servers: string; dataRegistry: string };
+    }
+  | undefined {
   const file = resolve(dir, `${chainId}.json`);
   if (!existsSync(file)) return undefined;
   const parsed = z
-    .object({ dataPermissions: address, blockNumber: int(0, Number.MAX_SAFE_INTEGER).optional() })
+    .object({
+      dataPermissions: address,
+      blockNumber: int(0, Number.MAX_SAFE_INTEGER).optional(),
+      dataPortability: z
+        .object({ permissions: address, grantees: address, servers: address, dataRegistry: address })
+        .optional(),
+    })
     .safeParse(JSON.parse(readFileSync(file, 'utf8')));
   return parsed.success ? parsed.data : undefined;
 }

@@ -71,6 +71,31 @@ export enum ErrorCode {
   grant_ambiguous = 'grant_ambiguous',
   // events and webhooks
   webhook_url_not_allowed = 'webhook_url_not_allowed',
+  // the Data Portability Protocol's routes (/dp/{serverId})
+  dp_auth_missing = 'dp_auth_missing',
+  dp_auth_malformed = 'dp_auth_malformed',
+  dp_signature_invalid = 'dp_signature_invalid',
+  dp_wrong_audience = 'dp_wrong_audience',
+  dp_request_mismatch = 'dp_request_mismatch',
+  dp_body_hash_mismatch = 'dp_body_hash_mismatch',
+  dp_auth_expired = 'dp_auth_expired',
+  dp_replayed = 'dp_replayed',
+  dp_builder_unregistered = 'dp_builder_unregistered',
+  dp_not_owner = 'dp_not_owner',
+  dp_grant_required = 'dp_grant_required',
+  dp_grant_not_found = 'dp_grant_not_found',
+  dp_grant_wrong_grantee = 'dp_grant_wrong_grantee',
+  dp_grant_wrong_owner = 'dp_grant_wrong_owner',
+  dp_grant_revoked = 'dp_grant_revoked',
+  dp_grant_expired = 'dp_grant_expired',
+  dp_scope_not_granted = 'dp_scope_not_granted',
+  dp_scope_not_readable = 'dp_scope_not_readable',
+  dp_scope_invalid = 'dp_scope_invalid',
+  dp_data_not_found = 'dp_data_not_found',
+  dp_schema_not_found = 'dp_schema_not_found',
+  dp_schema_mismatch = 'dp_schema_mismatch',
+  dp_registry_unavailable = 'dp_registry_unavailable',
+  dp_gateway_unavailable = 'dp_gateway_unavailable',
 }
 
 /** An `ErrorCode` as its string value, so a library can name codes as plain literals. */
@@ -337,6 +362,110 @@ export const ERROR_CODE_DOCS: Readonly<Record<ErrorCode, ErrorCodeDoc>> = {
     title: 'Webhook URL not allowed',
     description:
       "The webhook `url` is not https (outside development), or its host is or resolves to a private, loopback, link-local or unique-local address; the field error's `code` says which.",
+  },
+  [ErrorCode.dp_auth_missing]: {
+    title: 'Authorization missing',
+    description:
+      'A Data Portability route was called without `Authorization: Web3Signed …` (or, on owner routes, an owner session).',
+  },
+  [ErrorCode.dp_auth_malformed]: {
+    title: 'Authorization malformed',
+    description:
+      'The Web3Signed header is not `<base64url canonical JSON>.<0x 65-byte signature>` with the payload fields the spec names.',
+  },
+  [ErrorCode.dp_signature_invalid]: {
+    title: 'Signature invalid',
+    description: 'The Web3Signed signature does not recover to an address.',
+  },
+  [ErrorCode.dp_wrong_audience]: {
+    title: 'Wrong audience',
+    description: "The Web3Signed `aud` is not this personal server's origin.",
+  },
+  [ErrorCode.dp_request_mismatch]: {
+    title: 'Request mismatch',
+    description:
+      'The Web3Signed `method` or `uri` (path and query string, as sent) is not the request it came with.',
+  },
+  [ErrorCode.dp_body_hash_mismatch]: {
+    title: 'Body hash mismatch',
+    description: 'The Web3Signed `bodyHash` is not the SHA-256 of the body (the empty string for none).',
+  },
+  [ErrorCode.dp_auth_expired]: {
+    title: 'Signed request expired',
+    description:
+      'The Web3Signed `iat`/`exp` are outside the allowed skew window (or the window is longer than it).',
+  },
+  [ErrorCode.dp_replayed]: {
+    title: 'Signed request replayed',
+    description: 'This Web3Signed payload was already accepted once: sign every request anew.',
+  },
+  [ErrorCode.dp_builder_unregistered]: {
+    title: 'Builder unregistered',
+    description: 'The Web3Signed signer is not a builder registered on DataPortabilityGrantees.',
+  },
+  [ErrorCode.dp_not_owner]: {
+    title: 'Not the owner',
+    description: "This route is the server owner's: the signer (or session) is not its owner.",
+  },
+  [ErrorCode.dp_grant_required]: {
+    title: 'Grant required',
+    description: 'A builder read of raw data needs `grantId` in the Web3Signed payload.',
+  },
+  [ErrorCode.dp_grant_not_found]: {
+    title: 'Grant not found',
+    description: 'No permission on DataPortabilityPermissions has this `grantId`.',
+  },
+  [ErrorCode.dp_grant_wrong_grantee]: {
+    title: 'Grant of another builder',
+    description: "The Web3Signed signer is not the grant's grantee.",
+  },
+  [ErrorCode.dp_grant_wrong_owner]: {
+    title: 'Grant of another user',
+    description: "The grant was not given by this server's owner.",
+  },
+  [ErrorCode.dp_grant_revoked]: {
+    title: 'Grant revoked',
+    description: 'The grant was revoked: its end block has been reached (protocol code 410).',
+  },
+  [ErrorCode.dp_grant_expired]: {
+    title: 'Grant expired',
+    description: "The grant's `expiresAt` has passed (protocol code 411).",
+  },
+  [ErrorCode.dp_scope_not_granted]: {
+    title: 'Scope not granted',
+    description: 'The scope asked for is not within the grant (protocol code 412).',
+  },
+  [ErrorCode.dp_scope_not_readable]: {
+    title: 'Scope not readable',
+    description:
+      'The owner has not marked this scope readable by builders: `details.operations` names the Hearth operations the builder may run on it instead.',
+  },
+  [ErrorCode.dp_scope_invalid]: {
+    title: 'Scope invalid',
+    description:
+      'A scope is dot-separated segments of lowercase letters, digits, `_` and `-` (e.g. `instagram.profile`).',
+  },
+  [ErrorCode.dp_data_not_found]: {
+    title: 'Data not found',
+    description: 'The scope has no version matching the request (or no versions at all).',
+  },
+  [ErrorCode.dp_schema_not_found]: {
+    title: 'Schema not found',
+    description: 'The Data Portability Gateway has no schema registered for this scope.',
+  },
+  [ErrorCode.dp_schema_mismatch]: {
+    title: 'Document does not match its schema',
+    description:
+      "The document is not valid against its scope's registered schema; `details.errors` says where.",
+  },
+  [ErrorCode.dp_registry_unavailable]: {
+    title: 'Registries unavailable',
+    description:
+      'The Data Portability registries (chain) could not be read: access is denied until they can; retry later.',
+  },
+  [ErrorCode.dp_gateway_unavailable]: {
+    title: 'Data Portability Gateway unavailable',
+    description: 'The Data Portability Gateway (DP RPC) could not be reached; retry later.',
   },
 };
 

@@ -1,4 +1,8 @@
 import { sha256Bytes32 } from '@hearth/crypto';
+import { weierstrass } from '@noble/curves/abstract/weierstrass';
+import { secp256k1 } from '@noble/curves/secp256k1';
+import { sha256 } from '@noble/hashes/sha2';
+import { createHmac, randomBytes } from 'node:crypto';
 import { getAddress, hashTypedData, type Hex, keccak256, recoverTypedDataAddress, stringToHex } from 'viem';
 
 /**
@@ -106,4 +110,23 @@ export function parametersHash(parameters: Record<string, unknown>): Hex {
 
 export function outputHash(output: unknown): Hex {
   return sha256Bytes32(canonicalJson(output));
+}
+
+/**
+ * secp256k1 with node's HMAC-SHA-256 for RFC 6979 nonces (noble's own is plain JavaScript, about half the cost of a
+ * signature): the same deterministic signatures as viem's `sign`, at less than half the CPU.
+ */
+const signingCurve = weierstrass({
+  ...secp256k1.CURVE,
+  hash: sha256,
+  hmac: (key: Uint8Array, ...messages: Uint8Array[]) =>
+    createHmac('sha256', key).update(Buffer.concat(messages)).digest(),
+  randomBytes: (n?: number) => randomBytes(n ?? 32),
+});
+
+/** An Ethereum signature (r ‖ s ‖ v, v = 27 + recovery) of a 32-byte digest, low s: what viem's `sign` returns. */
+export function signDigest(digest: Hex, privateKey: Hex): Hex {
+  const sig = signingCurve.sign(digest.slice(2), privateKey.slice(2), { lowS: true });
+  const v = (27 + (sig.recovery ?? 0)).toString(16);
+  return `0x${sig.toCompactHex()}${v}`;
 }

@@ -12,6 +12,7 @@ import type {
   HearthEvent,
   Webhook,
   WebhookDelivery,
+  DataPortabilityScope,
   Grant,
   GrantInput,
   HearthFile,
@@ -338,6 +339,31 @@ export class HearthOwner {
 
   async revokeApiKey(serverId: string, keyId: string): Promise<void> {
     await this.http.request('DELETE', `/v1/servers/${enc(serverId)}/api-keys/${enc(keyId)}`);
+  }
+
+  // ── Data Portability scopes ─────────────────────────────────────────────────────────────────────────────
+
+  /** The server's Data Portability scopes and whether builders holding a grant may read each raw. */
+  async dataPortabilityScopes(serverId: string): Promise<DataPortabilityScope[]> {
+    const body = await this.json<{ items: DataPortabilityScope[] }>(
+      await this.http.request('GET', `/v1/servers/${enc(serverId)}/data-portability/scopes`),
+    );
+    return body.items;
+  }
+
+  /** Lets builders holding a grant read `scope` raw (`true`), or stops them (`false`, the default). */
+  async setScopeReadable(
+    serverId: string,
+    scope: string,
+    readable: boolean,
+  ): Promise<{ scope: string; readable: boolean; updatedAt: string }> {
+    return this.json(
+      await this.http.request(
+        'PUT',
+        `/v1/servers/${enc(serverId)}/data-portability/scopes/${enc(scope)}`,
+        jsonInit({ readable }),
+      ),
+    );
   }
 
   // ── access log, usage ────────────────────────────────────────────────────────────────────────────────────

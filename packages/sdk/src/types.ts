@@ -55,6 +55,15 @@ export interface ApiKey {
   [extra: string]: unknown;
 }
 
+/** A Data Portability scope of a personal server (docs/data-portability.md). */
+export interface DataPortabilityScope {
+  scope: string;
+  /** Builders holding a grant may read its raw documents. */
+  readable: boolean;
+  versions: number;
+  latestCollectedAt: string | null;
+}
+
 export interface CreatedApiKey extends ApiKey {
   /** The secret, shown once. */
   key: string;

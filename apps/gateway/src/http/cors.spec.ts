@@ -11,6 +11,8 @@ describe('CORS zones', () => {
     assert.equal(corsZoneOf('/v1/whoami'), 'app');
     assert.equal(corsZoneOf('/v1/grants'), 'app');
     assert.equal(corsZoneOf('/v1/files'), 'app');
+    assert.equal(corsZoneOf('/mcp'), 'app');
+    assert.equal(corsZoneOf('/v1/servers/srv_1/mcp'), 'app');
     assert.equal(corsZoneOf('/v1/servers/srv_1/access-requests'), 'owner');
     assert.equal(corsZoneOf('/v1/servers/srv_1/files'), 'owner');
     assert.equal(corsZoneOf('/v1/filesystem'), 'owner');

@@ -13,19 +13,22 @@ export const CORS_EXPOSED_HEADERS = [
   'Preference-Applied',
 ].join(', ');
 
-const APP_ALLOW_HEADERS = 'authorization, content-type, idempotency-key, prefer';
+// MCP's streamable HTTP transport adds its own request headers.
+const APP_ALLOW_HEADERS =
+  'authorization, content-type, idempotency-key, prefer, accept, mcp-protocol-version, mcp-session-id, last-event-id';
 const OWNER_ALLOW_HEADERS = 'authorization, content-type, content-encoding';
 const PREFLIGHT_MAX_AGE_SECONDS = '600';
 
 /**
  * Which CORS rule a path follows: access-request routes take no credential (any origin), app routes follow the
- * API key's origin allowlist, every other /v1 route is the owner's (the console's origins only).
+ * API key's origin allowlist (MCP included), every other /v1 route is the owner's (the console's origins only).
  */
 export type CorsZone = 'access-request' | 'app' | 'owner' | 'none';
 
 export function corsZoneOf(path: string): CorsZone {
   if (/^\/v1\/access-requests(\/|$)/.test(path)) return 'access-request';
   if (/^\/v1\/(whoami|grants|files|operations)(\/|$)/.test(path)) return 'app';
+  if (/^\/mcp\/?$/.test(path) || /^\/v1\/servers\/[^/]+\/mcp\/?$/.test(path)) return 'app';
   if (/^\/v1(\/|$)/.test(path)) return 'owner';
   return 'none';
 }

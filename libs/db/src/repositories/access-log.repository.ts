@@ -14,7 +14,10 @@ export type NewAccessLogEntry = Omit<AccessLogEntity, 'id' | 'serverId' | 'creat
 /** `denied`: refused attempts; `allowed`: everything that went through (reads, operations that ran). */
 export type AccessLogOutcomeFilter = 'denied' | 'allowed';
 
-/** An access-log row with the receipt of its operation (null when it has none, e.g. a download). */
+/**
+ * An access-log row with its receipt: its operation's, or a Data Portability read's (null when it has none, e.g. a
+ * download).
+ */
 export interface AccessLogEntry extends AccessLogEntity {
   receipt: unknown;
 }
@@ -109,8 +112,9 @@ export class AccessLogRepository {
                  WHERE f.id = ANY(l.file_ids) AND f.server_id = ${server} AND f.contributor_address = ${member}))`);
     }
     const rows: Array<Record<string, unknown>> = await this.log.query(
-      `SELECT ${this.logColumns}, o.receipt
+      `SELECT ${this.logColumns}, COALESCE(o.receipt, r.receipt) AS receipt
          FROM access_log l LEFT JOIN operations o ON o.id = l.operation_id AND o.server_id = l.server_id
+         LEFT JOIN dp_access_receipts r ON r.access_log_id = l.id AND r.server_id = l.server_id
         WHERE ${where.join(' AND ')}
         ORDER BY l.id COLLATE "C" DESC LIMIT ${p.add(page.limit + 1)}`,
       p.values,

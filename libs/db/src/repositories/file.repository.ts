@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import type { BlobStore } from '@hearth/blobs';
-import { DataSource, Repository } from 'typeorm';
+import { DataSource, type EntityManager, Repository } from 'typeorm';
 import { BLOB_STORE } from '../blob-store';
 import { FileEntity } from '../entities/file.entity';
 import { hydrate } from './hydrate';
@@ -89,6 +89,8 @@ export class FileRepository {
     file: NewFile,
     write: (chunks: ChunkWriter) => Promise<UploadedStats>,
     maxStoredBytes = Number.MAX_SAFE_INTEGER,
+    /** Rows of another aggregate stored with the file (another repository's, e.g. a scope version's). */
+    alongside?: (tx: EntityManager) => Promise<void>,
   ): Promise<FileEntity> {
     await this.dataSource.transaction(async (tx) => {
       const files = tx.withRepository(this.files);
@@ -115,6 +117,7 @@ export class FileRepository {
           status: 'ready',
         },
       );
+      if (alongside) await alongside(tx);
     });
     return this.files.findOneByOrFail({ id: file.id, serverId });
   }

@@ -16,3 +16,4 @@ export * from './access-request.repository';
 export * from './prepared';
 export * from './event.repository';
 export * from './webhook.repository';
+export * from './data-portability.repository';

@@ -17,4 +17,5 @@ import './collective-data.repository.medium-cases';
 import './access-request.repository.medium-cases';
 import './event.repository.medium-cases';
 import './webhook.repository.medium-cases';
+import './data-portability.repository.medium-cases';
 import '../health.medium-cases';

@@ -310,6 +310,9 @@ const TENANT_TABLES: Array<{ table: string; where: string; order: string }> = [
   { table: 'events', where: 'server_id = $1', order: 'id' },
   { table: 'webhooks', where: 'server_id = $1', order: 'id' },
   { table: 'webhook_deliveries', where: 'server_id = $1', order: 'id' },
+  { table: 'dp_documents', where: 'server_id = $1', order: 'file_id' },
+  { table: 'dp_scopes', where: 'server_id = $1', order: 'scope_digest' },
+  { table: 'dp_access_receipts', where: 'server_id = $1', order: 'access_log_id' },
 ];
 
 /**

@@ -34,28 +34,6 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
-  '/mcp': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** No standalone event stream (stateless MCP): 405 */
-    get: operations['McpController_openStream'];
-    put?: never;
-    /**
-     * MCP endpoint of the API key's server
-     * @description Model Context Protocol (streamable HTTP, stateless: no session id, no standalone event stream; every POST carries JSON-RPC and is answered as JSON). Tools are the operation catalog, run under the app's grants; resources are metadata (hearth://server, hearth://grants, hearth://files). Authenticated by the API key.
-     */
-    post: operations['McpController_post'];
-    /** No session to end (stateless MCP): 405 */
-    delete: operations['McpController_endSession'];
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
   '/v1/auth/logout': {
     parameters: {
       query?: never;
@@ -304,6 +282,40 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/servers/{id}/data-portability/scopes': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The server's Data Portability scopes and whether builders may read each raw */
+    get: operations['DataPortabilityScopesController_list'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/servers/{id}/data-portability/scopes/{scope}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    /** Let builders holding a grant read a scope raw, or stop them (readable: false, the default) */
+    put: operations['DataPortabilityScopesController_set'];
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/servers/{id}/datasets': {
     parameters: {
       query?: never;
@@ -316,23 +328,6 @@ export interface paths {
     put?: never;
     /** Publish the current contribution set as the next dataset version (admins); it never changes */
     post: operations['DatasetsController_publish'];
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/v1/servers/{id}/events': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** The server's events, newest first: ids and codes only, never data */
-    get: operations['EventsController_list'];
-    put?: never;
-    post?: never;
     delete?: never;
     options?: never;
     head?: never;
@@ -577,58 +572,6 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
-  '/v1/servers/{id}/webhooks': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** The server's webhooks (no secrets) */
-    get: operations['EventsController_listWebhooks'];
-    put?: never;
-    /** Add a webhook; its signing secret is shown this once */
-    post: operations['EventsController_create'];
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/v1/servers/{id}/webhooks/{webhookId}': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    post?: never;
-    /** Delete a webhook and its delivery log */
-    delete: operations['EventsController_remove'];
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/v1/servers/{id}/webhooks/{webhookId}/deliveries': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** A webhook's delivery log, newest first: one row per attempt */
-    get: operations['EventsController_deliveries'];
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
   '/v1/servers/{id}/whitelist': {
     parameters: {
       query?: never;
@@ -658,28 +601,6 @@ export interface paths {
     /** EIP-712 typed data adding or removing an app, for the Whitelist owner to sign (admins) */
     post: operations['WhitelistController_typedData'];
     delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/v1/servers/{serverId}/mcp': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** No standalone event stream (stateless MCP): 405 */
-    get: operations['McpController_openServerStream'];
-    put?: never;
-    /**
-     * MCP endpoint of one server, named in the path
-     * @description Model Context Protocol (streamable HTTP, stateless: no session id, no standalone event stream; every POST carries JSON-RPC and is answered as JSON). Tools are the operation catalog, run under the app's grants; resources are metadata (hearth://server, hearth://grants, hearth://files). Authenticated by the API key.
-     */
-    post: operations['McpController_postForServer'];
-    /** No session to end (stateless MCP): 405 */
-    delete: operations['McpController_endServerSession'];
     options?: never;
     head?: never;
     patch?: never;
@@ -764,7 +685,30 @@ export interface components {
       | 'below_k_threshold'
       | 'file_selection_not_allowed'
       | 'privacy_budget_exhausted'
-      | 'webhook_url_not_allowed';
+      | 'dp_auth_missing'
+      | 'dp_auth_malformed'
+      | 'dp_signature_invalid'
+      | 'dp_wrong_audience'
+      | 'dp_request_mismatch'
+      | 'dp_body_hash_mismatch'
+      | 'dp_auth_expired'
+      | 'dp_replayed'
+      | 'dp_builder_unregistered'
+      | 'dp_not_owner'
+      | 'dp_grant_required'
+      | 'dp_grant_not_found'
+      | 'dp_grant_wrong_grantee'
+      | 'dp_grant_wrong_owner'
+      | 'dp_grant_revoked'
+      | 'dp_grant_expired'
+      | 'dp_scope_not_granted'
+      | 'dp_scope_not_readable'
+      | 'dp_scope_invalid'
+      | 'dp_data_not_found'
+      | 'dp_schema_not_found'
+      | 'dp_schema_mismatch'
+      | 'dp_registry_unavailable'
+      | 'dp_gateway_unavailable';
     /**
      * @description The `error.code` of an operation that did not succeed.
      * @enum {string}
@@ -834,58 +778,6 @@ export interface operations {
     };
   };
   HealthController_ready: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content?: never;
-      };
-    };
-  };
-  McpController_openStream: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content?: never;
-      };
-    };
-  };
-  McpController_post: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description A JSON-RPC response (202 for a notification) */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content?: never;
-      };
-    };
-  };
-  McpController_endSession: {
     parameters: {
       query?: never;
       header?: never;
@@ -1497,6 +1389,73 @@ export interface operations {
       };
     };
   };
+  DataPortabilityScopesController_list: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Server id (srv_…) */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            items?: {
+              /** Format: date-time */
+              latestCollectedAt: string | null;
+              /** @description builders holding a grant may read its raw documents */
+              readable: boolean;
+              /** @example instagram.profile */
+              scope: string;
+              versions: number;
+            }[];
+          };
+        };
+      };
+    };
+  };
+  DataPortabilityScopesController_set: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Server id (srv_…) */
+        id: string;
+        /** @description Scope, e.g. instagram.profile */
+        scope: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          readable: boolean;
+        };
+      };
+    };
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            readable: boolean;
+            scope: string;
+            /** Format: date-time */
+            updatedAt: string;
+          };
+        };
+      };
+    };
+  };
   DatasetsController_list: {
     parameters: {
       query?: {
@@ -1546,70 +1505,6 @@ export interface operations {
             id: string;
             /** @description 1, 2, 3… per collective */
             version: number;
-          };
-        };
-      };
-    };
-  };
-  EventsController_list: {
-    parameters: {
-      query?: {
-        cursor?: string;
-        limit?: number;
-        type?:
-          | 'access_request.filed'
-          | 'grant.added'
-          | 'grant.revoked'
-          | 'grant.expired'
-          | 'operation.succeeded'
-          | 'operation.failed'
-          | 'operation.denied'
-          | 'api_key.created'
-          | 'api_key.rotated'
-          | 'api_key.revoked'
-          | 'member.joined'
-          | 'member.left'
-          | 'webhook.disabled';
-      };
-      header?: never;
-      path: {
-        /** @description Server id (srv_…) */
-        id: string;
-      };
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            items: {
-              /** Format: date-time */
-              createdAt: string;
-              data: {
-                [key: string]: unknown;
-              };
-              id: string;
-              /** @enum {string} */
-              type:
-                | 'access_request.filed'
-                | 'grant.added'
-                | 'grant.revoked'
-                | 'grant.expired'
-                | 'operation.succeeded'
-                | 'operation.failed'
-                | 'operation.denied'
-                | 'api_key.created'
-                | 'api_key.rotated'
-                | 'api_key.revoked'
-                | 'member.joined'
-                | 'member.left'
-                | 'webhook.disabled';
-            }[];
-            nextCursor: string | null;
           };
         };
       };
@@ -2254,193 +2149,6 @@ export interface operations {
       };
     };
   };
-  EventsController_listWebhooks: {
-    parameters: {
-      query?: {
-        cursor?: string;
-        limit?: number;
-      };
-      header?: never;
-      path: {
-        /** @description Server id (srv_…) */
-        id: string;
-      };
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            items: {
-              consecutiveFailures: number;
-              /** Format: date-time */
-              createdAt: string;
-              /** Format: date-time */
-              disabledAt: string | null;
-              events:
-                | (
-                    | 'access_request.filed'
-                    | 'grant.added'
-                    | 'grant.revoked'
-                    | 'grant.expired'
-                    | 'operation.succeeded'
-                    | 'operation.failed'
-                    | 'operation.denied'
-                    | 'api_key.created'
-                    | 'api_key.rotated'
-                    | 'api_key.revoked'
-                    | 'member.joined'
-                    | 'member.left'
-                    | 'webhook.disabled'
-                  )[]
-                | null;
-              id: string;
-              /** @enum {string} */
-              status: 'active' | 'disabled';
-              url: string;
-            }[];
-            nextCursor: string | null;
-          };
-        };
-      };
-    };
-  };
-  EventsController_create: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path: {
-        /** @description Server id (srv_…) */
-        id: string;
-      };
-      cookie?: never;
-    };
-    requestBody: {
-      content: {
-        'application/json': {
-          events?: (
-            | 'access_request.filed'
-            | 'grant.added'
-            | 'grant.revoked'
-            | 'grant.expired'
-            | 'operation.succeeded'
-            | 'operation.failed'
-            | 'operation.denied'
-            | 'api_key.created'
-            | 'api_key.rotated'
-            | 'api_key.revoked'
-            | 'member.joined'
-            | 'member.left'
-            | 'webhook.disabled'
-          )[];
-          url: string;
-        };
-      };
-    };
-    responses: {
-      201: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            consecutiveFailures: number;
-            /** Format: date-time */
-            createdAt: string;
-            /** Format: date-time */
-            disabledAt: string | null;
-            events:
-              | (
-                  | 'access_request.filed'
-                  | 'grant.added'
-                  | 'grant.revoked'
-                  | 'grant.expired'
-                  | 'operation.succeeded'
-                  | 'operation.failed'
-                  | 'operation.denied'
-                  | 'api_key.created'
-                  | 'api_key.rotated'
-                  | 'api_key.revoked'
-                  | 'member.joined'
-                  | 'member.left'
-                  | 'webhook.disabled'
-                )[]
-              | null;
-            id: string;
-            secret: string;
-            /** @enum {string} */
-            status: 'active' | 'disabled';
-            url: string;
-          };
-        };
-      };
-    };
-  };
-  EventsController_remove: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path: {
-        /** @description Server id (srv_…) */
-        id: string;
-        /** @description Webhook id (whk_…) */
-        webhookId: string;
-      };
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      204: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content?: never;
-      };
-    };
-  };
-  EventsController_deliveries: {
-    parameters: {
-      query?: {
-        cursor?: string;
-        limit?: number;
-      };
-      header?: never;
-      path: {
-        /** @description Server id (srv_…) */
-        id: string;
-        /** @description Webhook id (whk_…) */
-        webhookId: string;
-      };
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            items: {
-              attempt: number;
-              /** Format: date-time */
-              createdAt: string;
-              durationMs: number;
-              errorCode: string | null;
-              eventId: string;
-              id: string;
-              statusCode: number | null;
-            }[];
-            nextCursor: string | null;
-          };
-        };
-      };
-    };
-  };
   WhitelistController_relay: {
     parameters: {
       query?: never;
@@ -2489,65 +2197,6 @@ export interface operations {
         };
       };
     };
-    responses: {
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content?: never;
-      };
-    };
-  };
-  McpController_openServerStream: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path: {
-        serverId: string;
-      };
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content?: never;
-      };
-    };
-  };
-  McpController_postForServer: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path: {
-        /** @description srv_…: the API key's own server (any other: 404) */
-        serverId: string;
-      };
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description A JSON-RPC response (202 for a notification) */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content?: never;
-      };
-    };
-  };
-  McpController_endServerSession: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path: {
-        serverId: string;
-      };
-      cookie?: never;
-    };
-    requestBody?: never;
     responses: {
       200: {
         headers: {
