@@ -34,6 +34,122 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/mcp': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** No standalone event stream (stateless MCP): 405 */
+    get: operations['McpController_openStream'];
+    put?: never;
+    /**
+     * MCP endpoint of the API key's server
+     * @description Model Context Protocol (streamable HTTP, stateless: no session id, no standalone event stream; every POST carries JSON-RPC and is answered as JSON). Tools are the operation catalog, run under the app's grants; resources are metadata (hearth://server, hearth://grants, hearth://files). Authenticated by the API key.
+     */
+    post: operations['McpController_post'];
+    /** No session to end (stateless MCP): 405 */
+    delete: operations['McpController_endSession'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/access-requests': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * File an app-signed access request for the owner to approve or deny
+     * @description The signature must recover typedData.message.app (400 signature_mismatch); a nonce used before is 409 access_request_replayed.
+     */
+    post: operations['AccessRequestsController_submit'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/access-requests/{requestId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The request's status and content (never a secret); the id is the capability */
+    get: operations['AccessRequestsController_status'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/access-requests/{requestId}/key': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * The approved request's API key, once, to the wallet that filed the request
+     * @description A second claim is 409 already_claimed; a claim signed by another wallet 400 signature_mismatch.
+     */
+    post: operations['AccessRequestsController_claim'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/access-requests/{requestId}/key/typed-data': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** EIP-712 ClaimAccessKey typed data for the requesting wallet to sign (10 minutes) */
+    post: operations['AccessRequestsController_claimTypedData'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/access-requests/typed-data': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * EIP-712 AccessRequest typed data for the app's wallet to sign (fresh nonce, deadline 1 h ahead)
+     * @description server: a server id or the owner's wallet address (their personal server). Sign the typed data as is and POST it with the signature to /v1/access-requests.
+     */
+    post: operations['AccessRequestsController_typedData'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/auth/logout': {
     parameters: {
       query?: never;
@@ -79,6 +195,43 @@ export interface paths {
     put?: never;
     /** Sign in with an EIP-4361 message and its signature; the first sign-in provisions the personal server */
     post: operations['AuthController_signIn'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/files': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Files this app may name: those in its active grants (all, with an allFiles grant), newest first
+     * @description Ids, sizes, content types and dates; never names. A collective lists none (apps name datasets).
+     */
+    get: operations['AppDiscoveryController_listFiles'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/grants': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Grants on this key's server naming this key's app, as the chain has them now */
+    get: operations['AppDiscoveryController_listGrants'];
+    put?: never;
+    post?: never;
     delete?: never;
     options?: never;
     head?: never;
@@ -230,6 +383,91 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/servers/{id}/access-requests': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Apps' access requests to this server, oldest first */
+    get: operations['ServerAccessRequestsController_list'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/servers/{id}/access-requests/{requestId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** One access request of this server */
+    get: operations['ServerAccessRequestsController_get'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/servers/{id}/access-requests/{requestId}/approve': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** The grant typed data for what the app asked (optionally narrowed) for the owner to sign */
+    post: operations['ServerAccessRequestsController_approve'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/servers/{id}/access-requests/{requestId}/deny': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Deny the request */
+    post: operations['ServerAccessRequestsController_deny'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/servers/{id}/access-requests/{requestId}/grant': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Relay the owner-signed grant, approve the request and create the app's API key (no secret here) */
+    post: operations['ServerAccessRequestsController_grant'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/servers/{id}/api-keys': {
     parameters: {
       query?: never;
@@ -328,6 +566,23 @@ export interface paths {
     put?: never;
     /** Publish the current contribution set as the next dataset version (admins); it never changes */
     post: operations['DatasetsController_publish'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/servers/{id}/events': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The server's events, newest first: ids and codes only, never data */
+    get: operations['EventsController_list'];
+    put?: never;
+    post?: never;
     delete?: never;
     options?: never;
     head?: never;
@@ -572,6 +827,58 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/servers/{id}/webhooks': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The server's webhooks (no secrets) */
+    get: operations['EventsController_listWebhooks'];
+    put?: never;
+    /** Add a webhook; its signing secret is shown this once */
+    post: operations['EventsController_create'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/servers/{id}/webhooks/{webhookId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /** Delete a webhook and its delivery log */
+    delete: operations['EventsController_remove'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/servers/{id}/webhooks/{webhookId}/deliveries': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A webhook's delivery log, newest first: one row per attempt */
+    get: operations['EventsController_deliveries'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/servers/{id}/whitelist': {
     parameters: {
       query?: never;
@@ -606,6 +913,28 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/servers/{serverId}/mcp': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** No standalone event stream (stateless MCP): 405 */
+    get: operations['McpController_openServerStream'];
+    put?: never;
+    /**
+     * MCP endpoint of one server, named in the path
+     * @description Model Context Protocol (streamable HTTP, stateless: no session id, no standalone event stream; every POST carries JSON-RPC and is answered as JSON). Tools are the operation catalog, run under the app's grants; resources are metadata (hearth://server, hearth://grants, hearth://files). Authenticated by the API key.
+     */
+    post: operations['McpController_postForServer'];
+    /** No session to end (stateless MCP): 405 */
+    delete: operations['McpController_endServerSession'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/whoami': {
     parameters: {
       query?: never;
@@ -614,7 +943,7 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * The API key making the request: its id, server and app address, and the server's own address
+     * The API key making the request: its id, server and app address, and the server's own address and public key
      * @description serverAddress is the address every receipt of this server must recover to.
      */
     get: operations['WhoamiController_whoami'];
@@ -685,6 +1014,14 @@ export interface components {
       | 'below_k_threshold'
       | 'file_selection_not_allowed'
       | 'privacy_budget_exhausted'
+      | 'access_request_replayed'
+      | 'access_request_not_supported'
+      | 'access_request_not_pending'
+      | 'access_request_not_approved'
+      | 'access_request_expired'
+      | 'already_claimed'
+      | 'grant_ambiguous'
+      | 'webhook_url_not_allowed'
       | 'dp_auth_missing'
       | 'dp_auth_malformed'
       | 'dp_signature_invalid'
@@ -794,6 +1131,254 @@ export interface operations {
       };
     };
   };
+  McpController_openStream: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  McpController_post: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description A JSON-RPC response (202 for a notification) */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  McpController_endSession: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  AccessRequestsController_submit: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          /** @description 65-byte 0x-prefixed hex signature by the app's wallet */
+          signature: string;
+          typedData: Record<string, never>;
+        };
+      };
+    };
+    responses: {
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** Format: date-time */
+            expiresAt: string;
+            requestId: string;
+            /** @enum {string} */
+            status: 'pending';
+          };
+        };
+      };
+    };
+  };
+  AccessRequestsController_status: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Access request id (arq_…) */
+        requestId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            allFiles: boolean;
+            /** @description EIP-55 address of the app's wallet (the signer) */
+            appAddress: string;
+            appName: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            decidedAt: string | null;
+            /**
+             * Format: date-time
+             * @description when a pending request lapses
+             */
+            expiresAt: string;
+            fileIds: string[];
+            /** Format: date-time */
+            grantExpiresAt: string | null;
+            grantId: string | null;
+            keyClaimed: boolean;
+            keyId: string | null;
+            operations: string[];
+            origins: string[] | null;
+            purpose: string;
+            /** @example arq_0197a1b2c3d47e8f9a0b1c2d3e4f5a6b */
+            requestId: string;
+            returnUrl: string | null;
+            /** @description EIP-55 address of the server's identity key */
+            serverAddress: string;
+            serverId: string;
+            /** @enum {string} */
+            status: 'pending' | 'approved' | 'denied' | 'expired';
+          };
+        };
+      };
+    };
+  };
+  AccessRequestsController_claim: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Access request id (arq_…) */
+        requestId: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          /** @description 65-byte 0x-prefixed hex signature by the app's wallet */
+          signature: string;
+          typedData: Record<string, never>;
+        };
+      };
+    };
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            grantId: string;
+            /** @description the secret (hth_live_…): shown this once */
+            key: string;
+            keyId: string;
+            serverAddress: string;
+            serverId: string;
+          };
+        };
+      };
+    };
+  };
+  AccessRequestsController_claimTypedData: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Access request id (arq_…) */
+        requestId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @description EIP-712 {domain: {name: "Hearth", version: "1", chainId}, types, primaryType, message}; uints as decimal strings. Sign as is. */
+            typedData: {
+              domain: Record<string, never>;
+              message: Record<string, never>;
+              primaryType: string;
+              types: Record<string, never>;
+            };
+          };
+        };
+      };
+    };
+  };
+  AccessRequestsController_typedData: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          allFiles?: boolean;
+          appAddress: string;
+          appName?: string;
+          /** Format: date-time */
+          expiresAt?: string;
+          fileIds?: string[];
+          operations: string[];
+          origins?: string[];
+          purpose: string;
+          returnUrl?: string;
+          server: string;
+        };
+      };
+    };
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @description EIP-712 {domain: {name: "Hearth", version: "1", chainId}, types, primaryType, message}; uints as decimal strings. Sign as is. */
+            typedData: {
+              domain: Record<string, never>;
+              message: Record<string, never>;
+              primaryType: string;
+              types: Record<string, never>;
+            };
+          };
+        };
+      };
+    };
+  };
   AuthController_logout: {
     parameters: {
       query?: never;
@@ -863,6 +1448,75 @@ export interface operations {
             /** Format: date-time */
             expiresAt?: string;
             token?: string;
+          };
+        };
+      };
+    };
+  };
+  AppDiscoveryController_listFiles: {
+    parameters: {
+      query?: {
+        cursor?: string;
+        limit?: number;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            items?: {
+              contentType: string;
+              /** Format: date-time */
+              createdAt: string;
+              id: string;
+              /** @description bytes (the envelope size for client-encrypted files) */
+              size: number;
+            }[];
+            nextCursor?: string | null;
+          };
+        };
+      };
+    };
+  };
+  AppDiscoveryController_listGrants: {
+    parameters: {
+      query?: {
+        /** @description the last grantId seen */
+        cursor?: string;
+        limit?: number;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            items?: {
+              allFiles: boolean;
+              datasetIds?: string[];
+              /** Format: date-time */
+              expiresAt: string | null;
+              fileIds: string[];
+              /** @description uint256 as a decimal string */
+              grantId: string;
+              operations: string[];
+              /** @enum {string} */
+              status: 'active' | 'revoked' | 'expired';
+            }[];
+            nextCursor?: string | null;
           };
         };
       };
@@ -1243,6 +1897,242 @@ export interface operations {
       };
     };
   };
+  ServerAccessRequestsController_list: {
+    parameters: {
+      query?: {
+        cursor?: string;
+        limit?: number;
+      };
+      header?: never;
+      path: {
+        /** @description Server id (srv_…) */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            items?: {
+              allFiles: boolean;
+              /** @description EIP-55 address of the app's wallet (the signer) */
+              appAddress: string;
+              appName: string;
+              /** Format: date-time */
+              createdAt: string;
+              /** Format: date-time */
+              decidedAt: string | null;
+              /**
+               * Format: date-time
+               * @description when a pending request lapses
+               */
+              expiresAt: string;
+              fileIds: string[];
+              /** Format: date-time */
+              grantExpiresAt: string | null;
+              grantId: string | null;
+              keyClaimed: boolean;
+              keyId: string | null;
+              operations: string[];
+              origins: string[] | null;
+              purpose: string;
+              /** @example arq_0197a1b2c3d47e8f9a0b1c2d3e4f5a6b */
+              requestId: string;
+              returnUrl: string | null;
+              /** @description EIP-55 address of the server's identity key */
+              serverAddress: string;
+              serverId: string;
+              /** @enum {string} */
+              status: 'pending' | 'approved' | 'denied' | 'expired';
+            }[];
+            nextCursor?: string | null;
+          };
+        };
+      };
+    };
+  };
+  ServerAccessRequestsController_get: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Server id (srv_…) */
+        id: string;
+        /** @description Access request id (arq_…) */
+        requestId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            allFiles: boolean;
+            /** @description EIP-55 address of the app's wallet (the signer) */
+            appAddress: string;
+            appName: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            decidedAt: string | null;
+            /**
+             * Format: date-time
+             * @description when a pending request lapses
+             */
+            expiresAt: string;
+            fileIds: string[];
+            /** Format: date-time */
+            grantExpiresAt: string | null;
+            grantId: string | null;
+            keyClaimed: boolean;
+            keyId: string | null;
+            operations: string[];
+            origins: string[] | null;
+            purpose: string;
+            /** @example arq_0197a1b2c3d47e8f9a0b1c2d3e4f5a6b */
+            requestId: string;
+            returnUrl: string | null;
+            /** @description EIP-55 address of the server's identity key */
+            serverAddress: string;
+            serverId: string;
+            /** @enum {string} */
+            status: 'pending' | 'approved' | 'denied' | 'expired';
+          };
+        };
+      };
+    };
+  };
+  ServerAccessRequestsController_approve: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Server id (srv_…) */
+        id: string;
+        /** @description Access request id (arq_…) */
+        requestId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': {
+          /** Format: date-time */
+          expiresAt?: string;
+          fileIds?: string[];
+          operations?: string[];
+        };
+      };
+    };
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @description viem's {domain, types, primaryType, message}; uint fields are decimal strings. Sign it as is with viem's signTypedData (or eth_signTypedData_v4). */
+            typedData: {
+              domain: {
+                chainId?: number;
+                name?: string;
+                verifyingContract?: string;
+                version?: string;
+              };
+              message: Record<string, never>;
+              /** @enum {string} */
+              primaryType: 'Grant' | 'RevokeGrant';
+              types: Record<string, never>;
+            };
+          };
+        };
+      };
+    };
+  };
+  ServerAccessRequestsController_deny: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Server id (srv_…) */
+        id: string;
+        /** @description Access request id (arq_…) */
+        requestId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {string} */
+            status?: 'denied';
+          };
+        };
+      };
+    };
+  };
+  ServerAccessRequestsController_grant: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Server id (srv_…) */
+        id: string;
+        /** @description Access request id (arq_…) */
+        requestId: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          /** @description 65-byte 0x-prefixed hex signature by the server owner */
+          signature: string;
+          /** @description viem's {domain, types, primaryType, message}; uint fields are decimal strings. Sign it as is with viem's signTypedData (or eth_signTypedData_v4). */
+          typedData: {
+            domain: {
+              chainId?: number;
+              name?: string;
+              verifyingContract?: string;
+              version?: string;
+            };
+            message: Record<string, never>;
+            /** @enum {string} */
+            primaryType: 'Grant' | 'RevokeGrant';
+            types: Record<string, never>;
+          };
+        };
+      };
+    };
+    responses: {
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            grantId: string;
+            keyId: string;
+            txHash: string;
+          };
+        };
+      };
+    };
+  };
   ApiKeysController_list: {
     parameters: {
       query?: {
@@ -1505,6 +2395,70 @@ export interface operations {
             id: string;
             /** @description 1, 2, 3… per collective */
             version: number;
+          };
+        };
+      };
+    };
+  };
+  EventsController_list: {
+    parameters: {
+      query?: {
+        cursor?: string;
+        limit?: number;
+        type?:
+          | 'access_request.filed'
+          | 'grant.added'
+          | 'grant.revoked'
+          | 'grant.expired'
+          | 'operation.succeeded'
+          | 'operation.failed'
+          | 'operation.denied'
+          | 'api_key.created'
+          | 'api_key.rotated'
+          | 'api_key.revoked'
+          | 'member.joined'
+          | 'member.left'
+          | 'webhook.disabled';
+      };
+      header?: never;
+      path: {
+        /** @description Server id (srv_…) */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            items: {
+              /** Format: date-time */
+              createdAt: string;
+              data: {
+                [key: string]: unknown;
+              };
+              id: string;
+              /** @enum {string} */
+              type:
+                | 'access_request.filed'
+                | 'grant.added'
+                | 'grant.revoked'
+                | 'grant.expired'
+                | 'operation.succeeded'
+                | 'operation.failed'
+                | 'operation.denied'
+                | 'api_key.created'
+                | 'api_key.rotated'
+                | 'api_key.revoked'
+                | 'member.joined'
+                | 'member.left'
+                | 'webhook.disabled';
+            }[];
+            nextCursor: string | null;
           };
         };
       };
@@ -2149,6 +3103,193 @@ export interface operations {
       };
     };
   };
+  EventsController_listWebhooks: {
+    parameters: {
+      query?: {
+        cursor?: string;
+        limit?: number;
+      };
+      header?: never;
+      path: {
+        /** @description Server id (srv_…) */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            items: {
+              consecutiveFailures: number;
+              /** Format: date-time */
+              createdAt: string;
+              /** Format: date-time */
+              disabledAt: string | null;
+              events:
+                | (
+                    | 'access_request.filed'
+                    | 'grant.added'
+                    | 'grant.revoked'
+                    | 'grant.expired'
+                    | 'operation.succeeded'
+                    | 'operation.failed'
+                    | 'operation.denied'
+                    | 'api_key.created'
+                    | 'api_key.rotated'
+                    | 'api_key.revoked'
+                    | 'member.joined'
+                    | 'member.left'
+                    | 'webhook.disabled'
+                  )[]
+                | null;
+              id: string;
+              /** @enum {string} */
+              status: 'active' | 'disabled';
+              url: string;
+            }[];
+            nextCursor: string | null;
+          };
+        };
+      };
+    };
+  };
+  EventsController_create: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Server id (srv_…) */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          events?: (
+            | 'access_request.filed'
+            | 'grant.added'
+            | 'grant.revoked'
+            | 'grant.expired'
+            | 'operation.succeeded'
+            | 'operation.failed'
+            | 'operation.denied'
+            | 'api_key.created'
+            | 'api_key.rotated'
+            | 'api_key.revoked'
+            | 'member.joined'
+            | 'member.left'
+            | 'webhook.disabled'
+          )[];
+          url: string;
+        };
+      };
+    };
+    responses: {
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            consecutiveFailures: number;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            disabledAt: string | null;
+            events:
+              | (
+                  | 'access_request.filed'
+                  | 'grant.added'
+                  | 'grant.revoked'
+                  | 'grant.expired'
+                  | 'operation.succeeded'
+                  | 'operation.failed'
+                  | 'operation.denied'
+                  | 'api_key.created'
+                  | 'api_key.rotated'
+                  | 'api_key.revoked'
+                  | 'member.joined'
+                  | 'member.left'
+                  | 'webhook.disabled'
+                )[]
+              | null;
+            id: string;
+            secret: string;
+            /** @enum {string} */
+            status: 'active' | 'disabled';
+            url: string;
+          };
+        };
+      };
+    };
+  };
+  EventsController_remove: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Server id (srv_…) */
+        id: string;
+        /** @description Webhook id (whk_…) */
+        webhookId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  EventsController_deliveries: {
+    parameters: {
+      query?: {
+        cursor?: string;
+        limit?: number;
+      };
+      header?: never;
+      path: {
+        /** @description Server id (srv_…) */
+        id: string;
+        /** @description Webhook id (whk_…) */
+        webhookId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            items: {
+              attempt: number;
+              /** Format: date-time */
+              createdAt: string;
+              durationMs: number;
+              errorCode: string | null;
+              eventId: string;
+              id: string;
+              statusCode: number | null;
+            }[];
+            nextCursor: string | null;
+          };
+        };
+      };
+    };
+  };
   WhitelistController_relay: {
     parameters: {
       query?: never;
@@ -2206,6 +3347,65 @@ export interface operations {
       };
     };
   };
+  McpController_openServerStream: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        serverId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  McpController_postForServer: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description srv_…: the API key's own server (any other: 404) */
+        serverId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description A JSON-RPC response (202 for a notification) */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  McpController_endServerSession: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        serverId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
   WhoamiController_whoami: {
     parameters: {
       query?: never;
@@ -2226,6 +3426,8 @@ export interface operations {
             /** @description EIP-55 address of the server's identity key */
             serverAddress: string;
             serverId: string;
+            /** @description the server identity key's uncompressed secp256k1 public key (0x-hex) */
+            serverPublicKey: string;
           };
         };
       };
