@@ -170,7 +170,7 @@ describe('CORS from a browser page on another origin', () => {
     );
     assert.equal(
       appRoute.headers.get('access-control-allow-headers'),
-      'authorization, content-type, idempotency-key, prefer',
+      'authorization, content-type, idempotency-key, prefer, accept, mcp-protocol-version, mcp-session-id, last-event-id',
     );
     assert.match(appRoute.headers.get('vary') ?? '', /Origin/);
     const ownerAllowed = await preflight('/v1/servers', allowed.origin, 'GET');

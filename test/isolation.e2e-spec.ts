@@ -75,6 +75,10 @@ function paramValue(a: TenantA, path: string, name: string): string | undefined 
       return '1';
     case 'requestId':
       return newId('arq');
+    case 'webhookId':
+      return newId('whk');
+    case 'scope':
+      return 'instagram.profile';
     case 'address':
       return a.user.address;
     default:
