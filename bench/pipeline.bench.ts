@@ -504,6 +504,8 @@ async function floors(s: Setup, operationId: string): Promise<Array<[string, num
     engine: 'builtin',
     model: 'wink',
     privacyEpsilon: '0',
+    sandboxLevel: 'namespaced',
+    workerCodeHash: `0x${'55'.repeat(32)}`,
     issuedAt: new Date().toISOString(),
   });
   return [

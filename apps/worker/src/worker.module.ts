@@ -2,6 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { type HearthConfig, HearthConfigModule } from '@hearth/config';
 import { CollectiveDataRepository, DatabaseModule, FileRepository, OperationRepository } from '@hearth/db';
 import { WorkerMetrics } from './metrics/worker-metrics';
+import { OperationBroker } from './pipeline/broker';
 import { IsolationPool } from './pipeline/isolation-pool';
 import { WorkerQueueCloser, workerQueueProvider } from './worker-queue';
 import { LoggerModule } from 'nestjs-pino';
@@ -30,6 +31,7 @@ export class WorkerModule {
         workerQueueProvider,
         WorkerQueueCloser,
         IsolationPool,
+        OperationBroker,
         WorkerMetrics,
         RunOperationHandler,
         PurgeExpiredResultsHandler,
