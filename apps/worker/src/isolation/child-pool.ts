@@ -141,6 +141,8 @@ interface Child {
 
 const MIB = 1024 * 1024;
 const RETIRE_GRACE_MS = 2000;
+/** How long an exited child's IPC channel may take to deliver what it had written. */
+const EXIT_DRAIN_MS = 500;
 const START_FAILURES_BEFORE_REJECT = 3;
 // Names a child must never see, even when a caller passes them on purpose.
 const FORBIDDEN_ENV = [
@@ -460,7 +462,23 @@ export class ChildPool {
       this.kill(child);
     }, this.startTimeoutMs);
     proc.on('message', (msg: unknown) => this.onMessage(child, msg));
-    proc.on('exit', (code, signal) => this.onExit(child, code, signal));
+    proc.on('exit', (code, signal) => {
+      // A one-shot child exits right after writing its reply; through bubblewrap the exit can be seen before
+      // the reply is read. Messages still in the channel come before its disconnect: handle the exit after it.
+      if (!proc.connected) {
+        this.onExit(child, code, signal);
+        return;
+      }
+      const onDisconnect = () => {
+        clearTimeout(fallback);
+        this.onExit(child, code, signal);
+      };
+      const fallback = setTimeout(() => {
+        proc.off('disconnect', onDisconnect);
+        this.onExit(child, code, signal);
+      }, EXIT_DRAIN_MS);
+      proc.once('disconnect', onDisconnect);
+    });
     proc.on('error', () => {
       // Spawn failures never produce a pid or an exit event; other errors (kill/send) precede an exit.
       if (proc.pid === undefined) this.onExit(child, null, null);
