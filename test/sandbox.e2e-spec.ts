@@ -4,13 +4,15 @@ import { existsSync, readFileSync } from 'node:fs';
 import { verifyTypedData } from 'viem';
 import { OperationErrorCode } from '@hearth/errors';
 import type { HearthConfig } from '@hearth/config';
-import { keyManagerFromConfig } from '@hearth/kms';
+import { keyManagerFromConfig, parseMasterKey } from '@hearth/kms';
 import {
   ChildPool,
   DEFAULT_CHILD_SCRIPT,
   type IsolationMode,
   isIsolationError,
+  type RunOptions,
 } from '../apps/worker/src/isolation';
+import type { SandboxTaskInput } from '../apps/worker/src/pipeline/operation-task.types';
 import { probeSandbox } from '../apps/worker/src/isolation/sandbox';
 import type { EscapeAttempt, EscapeReport } from '../apps/worker/src/isolation/tasks/fixture-tasks';
 import { limitOutcome } from '../apps/worker/src/jobs/run-operation.handler';
@@ -21,7 +23,13 @@ import {
   workerCodeHash,
 } from '../apps/worker/src/pipeline/isolation-pool';
 import { WorkerHealthServer } from '../apps/worker/src/worker-health.server';
-import { type RunningGateway, type RunningWorker, startGateway, startWorker, testConfig } from './support/apps';
+import {
+  type RunningGateway,
+  type RunningWorker,
+  startGateway,
+  startWorker,
+  testConfig,
+} from './support/apps';
 import { grant, json, newApp, newTenant, relayerFor, submit, uploadText, waitDone } from './support/flow';
 
 /**
@@ -97,7 +105,8 @@ for (const mode of ['pooled', 'per-job'] as IsolationMode[]) {
         mode,
         size: 2,
         allowTestTasks: true,
-        jobTimeoutMs: 4000,
+        // Long enough for a busy CI host; the spin test waits this long once per mode.
+        jobTimeoutMs: 6000,
         sandbox: spec,
         env: { NODE_ENV: 'test', TZ: 'UTC' },
       });
@@ -144,7 +153,10 @@ for (const mode of ['pooled', 'per-job'] as IsolationMode[]) {
       // Its own /proc shows only the sandbox: no process of the worker or another job.
       const procs = await escape({ kind: 'list', path: '/proc' });
       const pids = (procs.value as string[]).filter((name) => /^\d+$/.test(name)).map(Number);
-      assert.ok(pids.every((pid) => pid < 100), `only the sandbox's own pids: ${pids.join(',')}`);
+      assert.ok(
+        pids.every((pid) => pid < 100),
+        `only the sandbox's own pids: ${pids.join(',')}`,
+      );
       // What pid 1 (bubblewrap) holds is the environment built for the sandbox, nothing of the worker's.
       const init = await escape({ kind: 'read', path: '/proc/1/environ' });
       if (init.ok) assert.ok(!/DATABASE_URL|REDIS_URL|ADMIN_TOKEN|MASTER_KEY|AWS_/.test(String(init.value)));
@@ -212,6 +224,17 @@ describe('the worker states its sandbox', () => {
     assert.equal(ready.sandbox.level, host.level);
     assert.ok(Array.isArray(ready.sandbox.details));
 
+    // What the sandbox is handed, seen at the pool: a copy as it crosses IPC, and the broker's own buffers.
+    const handed: Array<{ copy: SandboxTaskInput; original: SandboxTaskInput }> = [];
+    const run = isolation.pool.run.bind(isolation.pool);
+    isolation.pool.run = ((task: string, input: unknown, opts?: RunOptions) => {
+      if (task === 'operation') {
+        const original = input as SandboxTaskInput;
+        handed.push({ copy: structuredClone(original), original });
+      }
+      return run(task, input, opts);
+    }) as typeof isolation.pool.run;
+
     const tenant = await newTenant(gw.url);
     const fileId = await uploadText(gw.url, tenant, 'note.txt', 'One line of text. Another line of text.');
     const app = await newApp(gw.url, tenant);
@@ -220,13 +243,61 @@ describe('the worker states its sandbox', () => {
     assert.equal(res.status, 202, await res.clone().text());
     const done = await waitDone(gw.url, app, (await json<{ id: string }>(res)).id);
     assert.equal(done.status, 'succeeded', JSON.stringify(done.error));
+
+    // The sandbox got this job's keys and ciphertext, and nothing that unwraps anything else.
+    assert.equal(handed.length, 1);
+    const { copy, original } = handed[0];
+    assert.deepEqual(Object.keys(copy).sort(), [
+      'files',
+      'inference',
+      'k',
+      'metadataKey',
+      'operation',
+      'operationId',
+      'privacy',
+      'resultKey',
+      'sealedParameters',
+      'serverId',
+    ]);
+    assert.deepEqual(Object.keys(copy.files[0]).sort(), [
+      'chunks',
+      'contributor',
+      'dataKey',
+      'encryption',
+      'envelopeKey',
+      'fileId',
+      'sealedContentType',
+      'sealedName',
+    ]);
+    const masterKey = parseMasterKey(readFileSync(worker.config.masterKeyFile, 'utf8'), 'test');
+    const buffers: Buffer[] = [];
+    const collect = (v: unknown): void => {
+      if (Buffer.isBuffer(v) || v instanceof Uint8Array) buffers.push(Buffer.from(v));
+      else if (Array.isArray(v)) v.forEach(collect);
+      else if (v && typeof v === 'object') Object.values(v).forEach(collect);
+    };
+    collect(copy);
+    assert.ok(!buffers.some((b) => b.includes(masterKey)), 'the master key is nowhere in the input');
+    const text = JSON.stringify(copy, (_k, v: unknown) => (v instanceof Uint8Array ? undefined : v));
+    assert.doesNotMatch(text, /masterKey|identity|kms|credentials|DATABASE_URL|REDIS_URL/i);
+    // The broker wiped the keys it handed over once the sandbox had answered.
+    for (const key of [original.metadataKey, original.resultKey, original.files[0].dataKey!])
+      assert.ok(key.length === 32 && key.every((b) => b === 0), 'a handed key is zeroed after the job');
+    assert.ok(
+      copy.metadataKey.some((b) => b !== 0),
+      'the copy shows the key was real',
+    );
     const message = done.receipt!.typedData.message as Record<string, string>;
     assert.equal(message.sandboxLevel, host.level);
     assert.equal(message.workerCodeHash, workerCodeHash());
     assert.match(message.workerCodeHash, /^0x[0-9a-f]{64}$/);
     const typedData = done.receipt!.typedData as Parameters<typeof verifyTypedData>[0];
     assert.equal(
-      await verifyTypedData({ ...typedData, address: tenant.serverAddress, signature: done.receipt!.signature }),
+      await verifyTypedData({
+        ...typedData,
+        address: tenant.serverAddress,
+        signature: done.receipt!.signature,
+      }),
       true,
     );
     // A receipt claiming another level no longer verifies.

@@ -11,7 +11,13 @@ import {
   type ChildMessage,
   type ParentMessage,
 } from './protocol';
-import { limitFromExit, sandboxCommand, type SandboxLevel, type SandboxSpec } from './sandbox';
+import {
+  limitFromExit,
+  SANDBOX_INFO_FD,
+  sandboxCommand,
+  type SandboxLevel,
+  type SandboxSpec,
+} from './sandbox';
 
 export type IsolationMode = 'pooled' | 'per-job';
 
@@ -124,6 +130,10 @@ interface Child {
   proc: ChildProcess;
   /** Its slot: a uid of its own when the worker is root. Unique among live children. */
   slot: number;
+  /** A namespaced child: the host pid of its namespace's init, as bubblewrap reports it. */
+  sandboxPid?: number;
+  /** Killed before that pid was known: the kill waits for it (see kill). */
+  pendingKill?: NodeJS.Timeout;
   pid: number | undefined;
   state: ChildState;
   jobs: number;
@@ -143,6 +153,8 @@ const MIB = 1024 * 1024;
 const RETIRE_GRACE_MS = 2000;
 /** How long an exited child's IPC channel may take to deliver what it had written. */
 const EXIT_DRAIN_MS = 500;
+/** How long a kill waits for bubblewrap to report its sandbox's pid before killing bubblewrap alone. */
+const SANDBOX_INFO_WAIT_MS = 2000;
 const START_FAILURES_BEFORE_REJECT = 3;
 // Names a child must never see, even when a caller passes them on purpose.
 const FORBIDDEN_ENV = [
@@ -432,9 +444,11 @@ export class ChildPool {
     let proc: ChildProcess;
     if (this.sandbox) {
       // setpriv (no new privileges, parent-death signal, the slot's uid) → prlimit → bubblewrap → node; each
-      // execs the next in place, so the IPC channel (fd 3) reaches node.
-      const cmd = sandboxCommand(this.sandbox, slot, process.execPath, nodeArgs);
-      proc = spawn(cmd.command, cmd.args, common);
+      // execs the next in place, so the IPC channel (fd 3) reaches node. bubblewrap reports its sandbox's pid on
+      // fd 4: killing that init ends the whole pid namespace even if bubblewrap itself is killed mid-setup.
+      const cmd = sandboxCommand(this.sandbox, slot, process.execPath, nodeArgs, { infoFd: namespaced });
+      const stdioWithInfo = namespaced ? [...common.stdio, 'pipe' as const] : common.stdio;
+      proc = spawn(cmd.command, cmd.args, { ...common, stdio: stdioWithInfo });
     } else if (SETPRIV) {
       // The kernel kills the child when its worker dies, even by SIGKILL and even while the child is busy in a
       // synchronous step (its own parent watch runs on its event loop): setpriv sets the parent-death signal,
@@ -456,6 +470,7 @@ export class ChildPool {
     };
     this.children.add(child);
     this.counters.spawned++;
+    if (namespaced) this.watchSandboxInfo(child);
     child.startTimer = setTimeout(() => {
       if (child.state !== 'starting') return;
       child.startTimedOut = true;
@@ -562,7 +577,36 @@ export class ChildPool {
     child.state = 'retiring';
     child.expectedExit = true;
     clearTimeout(child.startTimer);
+    if (this.sandbox?.level === 'namespaced' && child.sandboxPid === undefined) {
+      // bubblewrap killed before it has told its sandbox's pid may leave the sandbox blocked mid-setup forever
+      // (waiting for its user namespace map): wait for the pid (milliseconds), then kill both.
+      child.pendingKill = setTimeout(() => child.proc.kill('SIGKILL'), SANDBOX_INFO_WAIT_MS);
+      child.pendingKill.unref();
+      return;
+    }
     child.proc.kill('SIGKILL');
+    killSandbox(child);
+  }
+
+  /** Reads bubblewrap's `{"child-pid": N}`; a child already being killed has its sandbox killed at once. */
+  private watchSandboxInfo(child: Child): void {
+    const info = child.proc.stdio[SANDBOX_INFO_FD] as NodeJS.ReadableStream | null | undefined;
+    if (!info) return;
+    let text = '';
+    info.setEncoding('utf8');
+    info.on('data', (chunk: string) => {
+      text += chunk;
+      const match = /"child-pid"\s*:\s*(\d+)/.exec(text);
+      if (!match || child.sandboxPid !== undefined) return;
+      child.sandboxPid = Number(match[1]);
+      if (child.pendingKill) {
+        clearTimeout(child.pendingKill);
+        child.pendingKill = undefined;
+        killSandbox(child);
+        child.proc.kill('SIGKILL');
+      }
+    });
+    info.on('error', () => undefined);
   }
 
   private onExit(child: Child, exitCode: number | null, signal: NodeJS.Signals | null): void {
@@ -570,8 +614,11 @@ export class ChildPool {
     child.state = 'dead';
     clearTimeout(child.startTimer);
     clearTimeout(child.killTimer);
+    clearTimeout(child.pendingKill);
     this.children.delete(child);
     slotsInUse.delete(child.slot);
+    // Our end of the channel: a process that inherited the other end must not keep the worker's loop alive.
+    if (child.proc.connected) child.proc.disconnect();
     if (child.job) {
       const limit = this.sandbox ? limitFromExit(exitCode, signal) : undefined;
       if (!limit) this.counters.crashed++;
@@ -692,6 +739,17 @@ function childError(msg: ChildMessage & { type: 'error' }, pid: number | undefin
   if (msg.code === CHILD_CODES.memoryExceeded)
     return new IsolationError('memory_exceeded', 'the job could not allocate memory within its limit', { pid });
   return new IsolationError('task_failed', msg.message, { taskCode: msg.code, pid });
+}
+
+/** SIGKILLs a namespaced child's init (and so its whole pid namespace); harmless once it is gone. */
+function killSandbox(child: Child): void {
+  const pid = child.sandboxPid;
+  if (pid === undefined) return;
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // why: already gone (ESRCH), the usual case once bubblewrap has exited.
+  }
 }
 
 function positiveInt(name: string, value: number): number {

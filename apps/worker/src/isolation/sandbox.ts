@@ -49,6 +49,15 @@ export interface SandboxSpec {
 
 /** First uid of the per-slot sandbox users (any unused range of the host works; nothing owns files there). */
 export const SANDBOX_UID_BASE = 200_000;
+const UIDS_PER_WORKER = 512;
+
+/**
+ * The host uid of a slot: a block of its own per worker process (by pid), so two workers on one host do not
+ * share uids (and with them RLIMIT_NPROC, or the right to signal each other's sandboxes).
+ */
+export function sandboxUid(slot: number, pid = process.pid): number {
+  return SANDBOX_UID_BASE + (pid % 4096) * UIDS_PER_WORKER + (slot % UIDS_PER_WORKER);
+}
 /** uid/gid the child sees inside its user namespace. */
 const INNER_ID = '65534';
 const SYSTEM_DIRS = ['/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32'];
@@ -128,7 +137,7 @@ function wrapperArgs(
 ): string[] {
   const args = [tools.setpriv!, '--no-new-privs', '--pdeathsig', 'KILL'];
   if (ownUid) {
-    const id = String(SANDBOX_UID_BASE + slot);
+    const id = String(sandboxUid(slot));
     args.push(`--reuid=${id}`, `--regid=${id}`, '--clear-groups');
   }
   args.push('--', tools.prlimit!, `--as=${limits.addressSpaceMb * 1024 * 1024}`, `--cpu=${limits.cpuSeconds}`);
@@ -139,11 +148,19 @@ function wrapperArgs(
   return args;
 }
 
+/** The fd bubblewrap writes `{"child-pid": N}` to (N: the host pid of the sandbox's init). */
+export const SANDBOX_INFO_FD = 4;
+
 /** bubblewrap's arguments: namespaces, a read-only root of only what the child needs, a private /tmp. */
-function bwrapArgs(spec: SandboxSpec): string[] {
+function bwrapArgs(spec: SandboxSpec, infoFd: boolean): string[] {
   const args = ['--unshare-all'];
+  if (infoFd) args.push('--info-fd', String(SANDBOX_INFO_FD));
   if (spec.shareNetwork) args.push('--share-net');
-  args.push('--die-with-parent', '--new-session', '--cap-drop', 'ALL', '--uid', INNER_ID, '--gid', INNER_ID);
+  // --as-pid-1: node itself is the namespace's init, so when bubblewrap is killed the parent-death signal ends
+  // node and with it every process of the namespace. A reaper of bubblewrap's own in between could outlive a
+  // killed bubblewrap (its death signal is lost to a race), holding the IPC channel open.
+  args.push('--die-with-parent', '--as-pid-1', '--new-session', '--cap-drop', 'ALL');
+  args.push('--uid', INNER_ID, '--gid', INNER_ID);
   args.push('--hostname', 'sandbox');
   for (const dir of SYSTEM_DIRS) args.push('--ro-bind-try', dir, dir);
   const seen = new Set<string>(SYSTEM_DIRS);
@@ -173,10 +190,14 @@ export function sandboxCommand(
   slot: number,
   program: string,
   args: string[],
+  opts: { infoFd?: boolean } = {},
 ): { command: string; args: string[] } {
   if (spec.level === 'none') return { command: program, args };
   const wrapper = wrapperArgs(spec.probe.tools, spec.probe.ownUid, spec.limits, slot);
-  const inner = spec.level === 'namespaced' ? [spec.probe.tools.bwrap!, ...bwrapArgs(spec), '--'] : [];
+  const inner =
+    spec.level === 'namespaced'
+      ? [spec.probe.tools.bwrap!, ...bwrapArgs(spec, opts.infoFd ?? false), '--']
+      : [];
   return { command: wrapper[0], args: [...wrapper.slice(1), ...inner, program, ...args] };
 }
 

@@ -152,9 +152,14 @@ export const escapeTask = defineTask(async (input: EscapeAttempt): Promise<Escap
         writeFileSync(input.path, 'escaped');
         return { ok: true };
       case 'alloc': {
-        // Touched Buffers in 64 MiB pieces: native memory the V8 heap cap does not see.
+        // Buffers in 64 MiB pieces: native memory the V8 heap cap does not see. Not filled (a page in each is
+        // touched): the address-space limit counts them untouched, and filling 2 GiB takes seconds on a busy host.
         const held: Buffer[] = [];
-        for (let i = 0; i < input.mib / 64; i++) held.push(Buffer.alloc(64 * 1024 * 1024, 1));
+        for (let i = 0; i < input.mib / 64; i++) {
+          const piece = Buffer.allocUnsafeSlow(64 * 1024 * 1024);
+          piece[0] = 1;
+          held.push(piece);
+        }
         return { ok: true, value: held.length * 64 };
       }
       case 'fork':
