@@ -227,13 +227,13 @@ describe('the worker states its sandbox', () => {
     // What the sandbox is handed, seen at the pool: a copy as it crosses IPC, and the broker's own buffers.
     const handed: Array<{ copy: SandboxTaskInput; original: SandboxTaskInput }> = [];
     const run = isolation.pool.run.bind(isolation.pool);
-    isolation.pool.run = ((task: string, input: unknown, opts?: RunOptions) => {
+    isolation.pool.run = (task: string, input: unknown, opts?: RunOptions) => {
       if (task === 'operation') {
         const original = input as SandboxTaskInput;
         handed.push({ copy: structuredClone(original), original });
       }
       return run(task, input, opts);
-    }) as typeof isolation.pool.run;
+    };
 
     const tenant = await newTenant(gw.url);
     const fileId = await uploadText(gw.url, tenant, 'note.txt', 'One line of text. Another line of text.');

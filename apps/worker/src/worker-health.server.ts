@@ -89,7 +89,11 @@ export class WorkerHealthServer implements OnApplicationBootstrap, OnApplication
     checks.queue = this.worker.isRunning() ? { status: 'up' } : { status: 'down', message: 'not consuming' };
     const ok = Object.values(checks).every((c) => c.status === 'up');
     // How the sandboxes that read tenant data are confined here (what receipts state as sandboxLevel).
-    const body: Record<string, unknown> = { status: ok ? 'ok' : 'error', checks, sandbox: this.isolation.sandbox };
+    const body: Record<string, unknown> = {
+      status: ok ? 'ok' : 'error',
+      checks,
+      sandbox: this.isolation.sandbox,
+    };
     if (checks.redis.status === 'up') {
       const persistence = await this.queue.persistence();
       body.redisPersistence = persistence;

@@ -236,8 +236,7 @@ export class ChildPool {
     this.closeTimeoutMs = nonNegativeInt('closeTimeoutMs', options.closeTimeoutMs ?? 30_000);
     this.env = checkEnv(options.env ?? {});
     const jobCpuSeconds = Math.ceil(this.jobTimeoutMs / 1000);
-    const cpuSeconds =
-      START_CPU_SECONDS + jobCpuSeconds * (this.mode === 'pooled' ? POOLED_CPU_JOBS : 1);
+    const cpuSeconds = START_CPU_SECONDS + jobCpuSeconds * (this.mode === 'pooled' ? POOLED_CPU_JOBS : 1);
     this.cpuRecycleMs = (cpuSeconds - jobCpuSeconds - 1) * 1000;
     if (options.sandbox && options.sandbox.level !== 'none')
       this.sandbox = { ...options.sandbox, limits: { ...options.sandbox.limits, cpuSeconds } };
@@ -737,7 +736,9 @@ export class ChildPool {
 function childError(msg: ChildMessage & { type: 'error' }, pid: number | undefined): IsolationError {
   if (msg.code === CHILD_CODES.unknownTask) return new IsolationError('unknown_task', msg.message, { pid });
   if (msg.code === CHILD_CODES.memoryExceeded)
-    return new IsolationError('memory_exceeded', 'the job could not allocate memory within its limit', { pid });
+    return new IsolationError('memory_exceeded', 'the job could not allocate memory within its limit', {
+      pid,
+    });
   return new IsolationError('task_failed', msg.message, { taskCode: msg.code, pid });
 }
 

@@ -149,7 +149,8 @@ const sandboxTmp = process.env[SANDBOX_TMP_ENV];
 function emptySandboxTmp(): void {
   if (!sandboxTmp) return;
   try {
-    for (const name of readdirSync(sandboxTmp)) rmSync(join(sandboxTmp, name), { recursive: true, force: true });
+    for (const name of readdirSync(sandboxTmp))
+      rmSync(join(sandboxTmp, name), { recursive: true, force: true });
   } catch {
     // why: a file the job made undeletable cannot outlive the sandbox: leaked marks the child for recycling.
     tmpDirty = true;

@@ -140,7 +140,12 @@ function wrapperArgs(
     const id = String(sandboxUid(slot));
     args.push(`--reuid=${id}`, `--regid=${id}`, '--clear-groups');
   }
-  args.push('--', tools.prlimit!, `--as=${limits.addressSpaceMb * 1024 * 1024}`, `--cpu=${limits.cpuSeconds}`);
+  args.push(
+    '--',
+    tools.prlimit!,
+    `--as=${limits.addressSpaceMb * 1024 * 1024}`,
+    `--cpu=${limits.cpuSeconds}`,
+  );
   args.push('--core=0');
   // RLIMIT_NPROC counts every process and thread of the uid: only meaningful for a uid nobody else uses.
   if (ownUid) args.push(`--nproc=${limits.maxProcesses}`);

@@ -56,7 +56,11 @@ function isSandboxLimit(code: IsolationError['code']): code is SandboxLimitCode 
 export function limitOutcome(limit: SandboxLimitCode): OperationOutcome {
   switch (limit) {
     case 'job_timeout':
-      return outcomeWithoutResult(OperationErrorCode.timeout, 'the operation ran past its time limit', 'failed');
+      return outcomeWithoutResult(
+        OperationErrorCode.timeout,
+        'the operation ran past its time limit',
+        'failed',
+      );
     case 'cpu_exceeded':
       return outcomeWithoutResult(
         OperationErrorCode.sandbox_time_exceeded,

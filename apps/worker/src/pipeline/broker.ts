@@ -1,10 +1,5 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import {
-  fileChunkAad,
-  identityKeyContext,
-  metadataKeyContext,
-  resultKeyContext,
-} from '@hearth/blobs';
+import { fileChunkAad, identityKeyContext, metadataKeyContext, resultKeyContext } from '@hearth/blobs';
 import { HEARTH_CONFIG, type HearthConfig } from '@hearth/config';
 import {
   CRYPTO_OPERATION_ERRORS,
@@ -80,7 +75,13 @@ export class OperationBroker implements OnApplicationShutdown {
     timings.chain = since(start);
     if (!decision.allowed) {
       const blockNumber = decision.blockNumber?.toString(10) ?? null;
-      return { outcome: 'denied', code: decision.code, detail: `permission denied: ${decision.code}`, blockNumber, timings };
+      return {
+        outcome: 'denied',
+        code: decision.code,
+        detail: `permission denied: ${decision.code}`,
+        blockNumber,
+        timings,
+      };
     }
     const blockNumber = decision.blockNumber.toString(10);
     let identityKey: Buffer | undefined;
@@ -89,11 +90,21 @@ export class OperationBroker implements OnApplicationShutdown {
     try {
       start = performance.now();
       const kms = await this.keyManager();
-      identityKey = await kms.decrypt(input.kmsKeyRef, input.wrappedIdentityKey, identityKeyContext(input.serverId));
+      identityKey = await kms.decrypt(
+        input.kmsKeyRef,
+        input.wrappedIdentityKey,
+        identityKeyContext(input.serverId),
+      );
       const privateKey: Hex = `0x${identityKey.toString('hex')}`;
       if (!this.identityMatches(input.wrappedIdentityKey, privateKey, input.serverAddress)) {
         const detail = 'the server identity key does not match its address';
-        return { outcome: 'failed', code: OperationErrorCode.identity_mismatch, detail, blockNumber, timings };
+        return {
+          outcome: 'failed',
+          code: OperationErrorCode.identity_mismatch,
+          detail,
+          blockNumber,
+          timings,
+        };
       }
       const prepared = await this.sandboxInput(kms, input, identityKey);
       sandboxInput = prepared.input;
@@ -108,7 +119,13 @@ export class OperationBroker implements OnApplicationShutdown {
       }
       if (isCryptoError(err)) {
         const code = CRYPTO_OPERATION_ERRORS[err.code];
-        return { outcome: 'failed', code, detail: `a file failed to decrypt (${err.code})`, blockNumber, timings };
+        return {
+          outcome: 'failed',
+          code,
+          detail: `a file failed to decrypt (${err.code})`,
+          blockNumber,
+          timings,
+        };
       }
       throw err;
     }
@@ -122,7 +139,8 @@ export class OperationBroker implements OnApplicationShutdown {
       wipeKeys(sandboxInput);
     }
     try {
-      if (out.outcome !== 'succeeded') return { ...out, blockNumber, timings: { ...timings, ...out.timings } };
+      if (out.outcome !== 'succeeded')
+        return { ...out, blockNumber, timings: { ...timings, ...out.timings } };
       start = performance.now();
       const signed = await this.signReceipt(input, identityKey, out, blockNumber);
       return {
@@ -212,10 +230,17 @@ export class OperationBroker implements OnApplicationShutdown {
    * sits inside a member-key layer: its first chunk is opened here for the header (envelope ciphertext only).
    */
   private envelopeKeyOf(serverId: string, fileId: string, file: SandboxFile, identityKey: Buffer): Buffer {
-    if (!file.dataKey) return envelopeKey(identityKey, Buffer.concat(file.chunks).subarray(0, ENVELOPE_HEADER_LENGTH));
+    if (!file.dataKey)
+      return envelopeKey(identityKey, Buffer.concat(file.chunks).subarray(0, ENVELOPE_HEADER_LENGTH));
     const first = file.chunks[0];
     if (!first) return envelopeKey(identityKey, Buffer.alloc(0));
-    const opened = openChunk(file.dataKey, fileChunkAad(serverId, fileId), 0, file.chunks.length === 1, first);
+    const opened = openChunk(
+      file.dataKey,
+      fileChunkAad(serverId, fileId),
+      0,
+      file.chunks.length === 1,
+      first,
+    );
     try {
       return envelopeKey(identityKey, opened);
     } finally {

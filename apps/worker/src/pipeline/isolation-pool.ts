@@ -64,7 +64,9 @@ export function sandboxFromConfig(config: HearthConfig, childScript: string): Sa
 export function workerCodeHash(entry: string = WORKER_CHILD_SCRIPT): `0x${string}` {
   let dist = dirname(entry);
   while (dist !== dirname(dist) && !dist.endsWith('/dist')) dist = dirname(dist);
-  const roots = dist.endsWith('/dist') ? [join(dist, 'apps', 'worker'), join(dist, 'libs')] : [dirname(entry)];
+  const roots = dist.endsWith('/dist')
+    ? [join(dist, 'apps', 'worker'), join(dist, 'libs')]
+    : [dirname(entry)];
   const files: string[] = [];
   const walk = (dir: string): void => {
     let entries;

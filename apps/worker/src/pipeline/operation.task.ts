@@ -7,7 +7,13 @@ import {
   isCryptoError,
   openValue,
 } from '@hearth/crypto';
-import { isInferenceError, privatize, runOperation, warmupEngines, type InputDocument } from '@hearth/inference';
+import {
+  isInferenceError,
+  privatize,
+  runOperation,
+  warmupEngines,
+  type InputDocument,
+} from '@hearth/inference';
 import { canonicalJson, outputHash, parametersHash } from '@hearth/receipts';
 import { defineTask } from '../isolation/task';
 import type { JobScope } from '../isolation/job-scope';
