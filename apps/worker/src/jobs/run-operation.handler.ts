@@ -106,8 +106,9 @@ function childStepTimings(out: OperationTaskOutput, childMs: number): Record<str
 }
 
 /**
- * The parent side of an operation: claim it, load ids and ciphertext, hand them to an isolated child (which
- * checks the grant, unwraps, decrypts, infers and signs), then record the outcome exactly once.
+ * The parent side of an operation: claim it, load ids and ciphertext, hand them to the broker (which checks the
+ * grant, unwraps the job's keys, has a sandbox decrypt, infer and seal, and signs), then record the outcome
+ * exactly once.
  */
 @Injectable()
 export class RunOperationHandler implements JobHandler<JobName.RunOperation> {
