@@ -176,6 +176,14 @@ for (const mode of ['pooled', 'per-job'] as IsolationMode[]) {
       }
     });
 
+    it('cannot make namespaces of its own or mount anything (seccomp and bubblewrap)', async () => {
+      assert.ok(host.seccomp, 'the seccomp filter is loaded on this host');
+      for (const args of [['-r', 'true'], ['-n', 'true'], ['-m', 'true']]) {
+        const report = await escape({ kind: 'exec', path: '/usr/bin/unshare', args });
+        assert.equal(report.ok, false, `unshare ${args.join(' ')} must fail`);
+      }
+    });
+
     it('2 GiB of Buffers fails the job with memory_exceeded; the pool carries on', async () => {
       const beside = pool.run<{ ms: number }, { pid: number }>('sleep', { ms: 300 });
       await assert.rejects(escape({ kind: 'alloc', mib: 2048 }), (err: unknown) =>

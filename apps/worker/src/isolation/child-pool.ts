@@ -446,8 +446,16 @@ export class ChildPool {
       // execs the next in place, so the IPC channel (fd 3) reaches node. bubblewrap reports its sandbox's pid on
       // fd 4: killing that init ends the whole pid namespace even if bubblewrap itself is killed mid-setup.
       const cmd = sandboxCommand(this.sandbox, slot, process.execPath, nodeArgs, { infoFd: namespaced });
-      const stdioWithInfo = namespaced ? [...common.stdio, 'pipe' as const] : common.stdio;
-      proc = spawn(cmd.command, cmd.args, { ...common, stdio: stdioWithInfo });
+      const filter = namespaced ? this.sandbox.probe.seccomp : undefined;
+      const sandboxStdio = namespaced
+        ? [filter ? ('pipe' as const) : ('ignore' as const), ...common.stdio.slice(1), 'pipe' as const]
+        : common.stdio;
+      proc = spawn(cmd.command, cmd.args, { ...common, stdio: sandboxStdio });
+      if (filter && proc.stdin) {
+        // Far below a pipe's buffer: written at once; bubblewrap reads it to EOF before it runs node.
+        proc.stdin.on('error', () => undefined);
+        proc.stdin.end(filter);
+      }
     } else if (SETPRIV) {
       // The kernel kills the child when its worker dies, even by SIGKILL and even while the child is busy in a
       // synchronous step (its own parent watch runs on its event loop): setpriv sets the parent-death signal,

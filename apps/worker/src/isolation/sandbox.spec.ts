@@ -82,6 +82,15 @@ describe('sandbox levels', () => {
     assert.ok(args.includes('--unshare-all'));
   });
 
+  it('namespaced with a seccomp filter: read from fd 0, no nested user namespaces', () => {
+    const withFilter = spec('namespaced');
+    withFilter.probe = { ...withFilter.probe, seccomp: Buffer.alloc(8) };
+    const { args } = sandboxCommand(withFilter, 0, '/usr/bin/node', []);
+    const at = args.indexOf('--seccomp');
+    assert.deepEqual(args.slice(at, at + 3), ['--seccomp', '0', '--disable-userns']);
+    assert.ok(args.includes('--unshare-user'), '--disable-userns needs a user namespace of its own');
+  });
+
   it('gives each slot of a worker, and each worker, uids of their own', () => {
     assert.notEqual(sandboxUid(0, 100), sandboxUid(1, 100));
     assert.notEqual(sandboxUid(0, 100), sandboxUid(0, 101));

@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, realpathSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { seccompFilter } from './seccomp';
 
 /**
  * How far a child is confined, weakest first. Each level includes the one before:
@@ -26,6 +27,8 @@ export interface SandboxProbe {
   tools: { setpriv?: string; prlimit?: string; bwrap?: string };
   /** The worker runs as root: each slot gets a uid of its own. */
   ownUid: boolean;
+  /** namespaced: the seccomp filter bubblewrap loads (fd 0), when the architecture has one and it loads. */
+  seccomp?: Buffer;
 }
 
 export interface SandboxLimits {
@@ -120,7 +123,19 @@ export function probeSandbox(wanted: SandboxLevel = 'namespaced'): SandboxProbe 
     details.push(`namespaced: bubblewrap cannot create its namespaces here (${oneLine(run.stderr)})`);
     return probe('process');
   }
-  return probe('namespaced');
+  const filter = seccompFilter();
+  if (!filter) {
+    details.push(`seccomp filter: none for ${process.arch}`);
+    return probe('namespaced');
+  }
+  const withFilter = { ...spec, probe: { ...spec.probe, seccomp: filter } };
+  const filtered = sandboxCommand(withFilter, 0, truePath, []);
+  const filteredRun = spawnSync(filtered.command, filtered.args, { timeout: 5000, input: filter });
+  if (filteredRun.status !== 0) {
+    details.push(`seccomp filter: bubblewrap could not load it (${oneLine(filteredRun.stderr)})`);
+    return probe('namespaced');
+  }
+  return { ...probe('namespaced'), seccomp: filter };
 }
 
 function oneLine(buf: Buffer | string | null | undefined): string {
@@ -158,9 +173,13 @@ export const SANDBOX_INFO_FD = 4;
 
 /** bubblewrap's arguments: namespaces, a read-only root of only what the child needs, a private /tmp. */
 function bwrapArgs(spec: SandboxSpec, infoFd: boolean): string[] {
-  const args = ['--unshare-all'];
+  // --unshare-all only tries the user namespace; it is required here (the sandbox runs unprivileged).
+  const args = ['--unshare-all', '--unshare-user'];
   if (infoFd) args.push('--info-fd', String(SANDBOX_INFO_FD));
   if (spec.shareNetwork) args.push('--share-net');
+  // The filter arrives on fd 0 (the child's stdin, written and closed by the pool); nested namespaces are
+  // refused by it too (unshare, setns) and by bubblewrap itself.
+  if (spec.probe.seccomp) args.push('--seccomp', '0', '--disable-userns');
   // --as-pid-1: node itself is the namespace's init, so when bubblewrap is killed the parent-death signal ends
   // node and with it every process of the namespace. A reaper of bubblewrap's own in between could outlive a
   // killed bubblewrap (its death signal is lost to a race), holding the IPC channel open.

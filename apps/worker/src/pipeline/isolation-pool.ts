@@ -46,7 +46,7 @@ export function sandboxFromConfig(config: HearthConfig, childScript: string): Sa
         ? 'network namespace shared: OPENAI_BASE_URL is set and the OpenAI-compatible engine runs in the sandbox'
         : 'no network: own network namespace with only its own loopback',
     );
-    details.push('seccomp filter: not applied (namespaces, no capabilities and no-new-privileges only)');
+    if (probe.seccomp) details.push('seccomp filter: loaded (a deny list of kernel interfaces)');
   }
   return {
     level: probe.level,

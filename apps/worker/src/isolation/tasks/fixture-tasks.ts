@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { getHeapStatistics } from 'node:v8';
@@ -90,6 +90,7 @@ export type EscapeAttempt =
   | { kind: 'alloc'; mib: number }
   | { kind: 'fork'; count: number }
   | { kind: 'spin' }
+  | { kind: 'exec'; path: string; args: string[] }
   | { kind: 'whoami' };
 
 export interface EscapeReport {
@@ -168,6 +169,11 @@ export const escapeTask = defineTask(async (input: EscapeAttempt): Promise<Escap
         for (;;) {
           // Burns CPU until a limit ends the process.
         }
+      case 'exec': {
+        const run = spawnSync(input.path, input.args, { timeout: 3000 });
+        if (run.error) return { ok: false, error: errorCode(run.error) };
+        return { ok: run.status === 0, value: run.status, error: run.stderr.toString().slice(0, 200) };
+      }
       case 'whoami':
         return { ok: true, value: { uid: process.getuid?.(), pid: process.pid, ppid: process.ppid } };
     }
