@@ -178,7 +178,11 @@ for (const mode of ['pooled', 'per-job'] as IsolationMode[]) {
 
     it('cannot make namespaces of its own or mount anything (seccomp and bubblewrap)', async () => {
       assert.ok(host.seccomp, 'the seccomp filter is loaded on this host');
-      for (const args of [['-r', 'true'], ['-n', 'true'], ['-m', 'true']]) {
+      for (const args of [
+        ['-r', 'true'],
+        ['-n', 'true'],
+        ['-m', 'true'],
+      ]) {
         const report = await escape({ kind: 'exec', path: '/usr/bin/unshare', args });
         assert.equal(report.ok, false, `unshare ${args.join(' ')} must fail`);
       }
