@@ -504,6 +504,8 @@ async function floors(s: Setup, operationId: string): Promise<Array<[string, num
     engine: 'builtin',
     model: 'wink',
     privacyEpsilon: '0',
+    sandboxLevel: 'namespaced',
+    workerCodeHash: `0x${'55'.repeat(32)}`,
     issuedAt: new Date().toISOString(),
   });
   return [
@@ -722,7 +724,7 @@ async function main(): Promise<void> {
     const app = await newApp(gw.url, tenant, { ratePerMinute: 1_000_000 });
     const grantId = await grant(relayerFor(gw.config), tenant, app.account.address, ['stats'], [fileId]);
     const setup: Setup = { gw, app, fileId, grantId };
-    const childEnv = { NODE_ENV: 'test', TZ: 'UTC', HEARTH_CHILD_RPC_URL: gw.config.CHAIN_RPC_URL };
+    const childEnv = { NODE_ENV: 'test', TZ: 'UTC' };
     log(`setup done in ${f((performance.now() - benchStart) / 1000)} s`);
 
     const results: Result[] = [];

@@ -7,6 +7,7 @@ import Redis from 'ioredis';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WorkerMetrics } from './metrics/worker-metrics';
+import { IsolationPool } from './pipeline/isolation-pool';
 import { WorkerService } from './worker.service';
 import { PinoLogger } from 'nestjs-pino';
 
@@ -37,6 +38,7 @@ export class WorkerHealthServer implements OnApplicationBootstrap, OnApplication
     private readonly metrics: WorkerMetrics,
     private readonly queue: OperationQueue,
     private readonly logger: PinoLogger,
+    private readonly isolation: IsolationPool,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -86,7 +88,12 @@ export class WorkerHealthServer implements OnApplicationBootstrap, OnApplication
     ]);
     checks.queue = this.worker.isRunning() ? { status: 'up' } : { status: 'down', message: 'not consuming' };
     const ok = Object.values(checks).every((c) => c.status === 'up');
-    const body: Record<string, unknown> = { status: ok ? 'ok' : 'error', checks };
+    // How the sandboxes that read tenant data are confined here (what receipts state as sandboxLevel).
+    const body: Record<string, unknown> = {
+      status: ok ? 'ok' : 'error',
+      checks,
+      sandbox: this.isolation.sandbox,
+    };
     if (checks.redis.status === 'up') {
       const persistence = await this.queue.persistence();
       body.redisPersistence = persistence;

@@ -9,6 +9,7 @@ import {
   WebhookRepository,
 } from '@hearth/db';
 import { WorkerMetrics } from './metrics/worker-metrics';
+import { OperationBroker } from './pipeline/broker';
 import { IsolationPool } from './pipeline/isolation-pool';
 import { WorkerQueueCloser, workerQueueProvider } from './worker-queue';
 import { LoggerModule } from 'nestjs-pino';
@@ -46,6 +47,7 @@ export class WorkerModule {
         workerQueueProvider,
         WorkerQueueCloser,
         IsolationPool,
+        OperationBroker,
         WorkerMetrics,
         RunOperationHandler,
         PurgeExpiredResultsHandler,

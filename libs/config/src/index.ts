@@ -120,6 +120,12 @@ const schema = z.object({
   CHILD_MAX_RSS_MB: int(32, 65536).default(512),
   CHILD_MEMORY_CAP_MB: int(32, 65536).default(768),
   JOB_TIMEOUT_MS: int(100, 3_600_000).default(60000),
+  /** The strongest confinement to try for children; the worker falls back to what the host allows. */
+  SANDBOX_LEVEL: z.enum(['none', 'process', 'namespaced']).default('namespaced'),
+  /** Below this the worker refuses to start. Unset: `namespaced` in production, `none` elsewhere. */
+  SANDBOX_MIN_LEVEL: z.enum(['none', 'process', 'namespaced']).optional(),
+  /** Address space (RLIMIT_AS) of a sandbox: V8 heap, native Buffers and mapped model files all count. */
+  SANDBOX_MEMORY_MB: int(512, 1_048_576).default(2048),
   WORKER_HEALTH_PORT: int(0, 65535).default(8081),
   /** How long a job's lock lives without renewal: a killed worker's job is retried after about this. */
   JOB_LOCK_MS: int(500, 600000).default(30000),

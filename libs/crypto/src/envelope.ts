@@ -409,6 +409,41 @@ export function decryptEnvelope(recipientPrivateKey: PrivateKeyInput, envelope: 
 }
 
 /**
+ * The envelope's own AES key (ECDH + HKDF from the recipient's private key and the envelope's header), for a
+ * holder of the private key to hand a less trusted process that then opens the envelope with
+ * `decryptEnvelopeWithKey` and never sees the private key. `headerBytes`: at least the first 62 bytes.
+ */
+export function envelopeKey(recipientPrivateKey: PrivateKeyInput, headerBytes: Uint8Array): Buffer {
+  const priv = Buffer.from(toPrivateKeyBytes(recipientPrivateKey));
+  try {
+    const ownAddress = publicKeyToAddress(secp256k1.getPublicKey(priv, true));
+    return keyForRecipient(priv, ownAddress, parseEnvelopeHeader(headerBytes));
+  } finally {
+    priv.fill(0);
+  }
+}
+
+/** Decrypts a whole envelope held in memory with its key from `envelopeKey`. */
+export function decryptEnvelopeWithKey(key: Uint8Array, envelope: Uint8Array): Buffer {
+  const parts: Buffer[] = [];
+  const aesKey = Buffer.from(key);
+  try {
+    const parser = new EnvelopeParser(
+      () => undefined,
+      (index, isFinal, sealed, header) => parts.push(openChunk(aesKey, header.raw, index, isFinal, sealed)),
+    );
+    parser.write(Buffer.from(envelope.buffer, envelope.byteOffset, envelope.byteLength));
+    parser.end();
+    return Buffer.concat(parts);
+  } catch (err) {
+    for (const p of parts) p.fill(0);
+    throw err;
+  } finally {
+    aesKey.fill(0);
+  }
+}
+
+/**
  * Key-less structure check: passes envelope bytes through unchanged and fails on a bad header,
  * bad framing, truncation or trailing data. `expectedRecipient` (any case) is compared to the
  * header first, so an upload for another server's key is refused before it is stored.

@@ -11,6 +11,9 @@ export const OperationErrorCode = {
   timeout: 'timeout',
   execution_failed: 'execution_failed',
   identity_mismatch: 'identity_mismatch',
+  // the sandbox's limits
+  sandbox_memory_exceeded: 'sandbox_memory_exceeded',
+  sandbox_time_exceeded: 'sandbox_time_exceeded',
   // the queue gave up on it (the database is the record: these end an operation nothing can run any more)
   retry_budget_exhausted: 'retry_budget_exhausted',
   lost_in_queue: 'lost_in_queue',
@@ -72,6 +75,14 @@ export const OPERATION_ERROR_CODE_DOCS: Readonly<Record<OperationErrorCode, Oper
     description: 'A collective runs aggregate operations only; this one is not aggregate.',
   },
   timeout: { status: 'failed', description: 'The operation (or its model server) ran past its time limit.' },
+  sandbox_memory_exceeded: {
+    status: 'failed',
+    description: 'The operation needed more memory (heap, buffers, models) than its sandbox allows.',
+  },
+  sandbox_time_exceeded: {
+    status: 'failed',
+    description: 'The operation used more CPU time than its sandbox allows.',
+  },
   execution_failed: {
     status: 'failed',
     description: 'The operation could not be run: a failure no retry can fix (e.g. its server is gone).',

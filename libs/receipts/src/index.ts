@@ -26,6 +26,8 @@ export const RECEIPT_TYPES = {
     { name: 'engine', type: 'string' },
     { name: 'model', type: 'string' },
     { name: 'privacyEpsilon', type: 'string' },
+    { name: 'sandboxLevel', type: 'string' },
+    { name: 'workerCodeHash', type: 'bytes32' },
     { name: 'issuedAt', type: 'string' },
   ],
 } as const;
@@ -49,6 +51,13 @@ export interface ReceiptMessage {
   model: string;
   /** Differential privacy: the ε this release spent of the app's budget (decimal string); "0" without noise. */
   privacyEpsilon: string;
+  /**
+   * How the sandbox that read the data was confined: `none`, `process` (no new privileges, resource limits, a
+   * uid of its own) or `namespaced` (bubblewrap: no network, a private read-only view, its own pid namespace).
+   */
+  sandboxLevel: string;
+  /** sha256 over the worker's compiled code (dist/apps/worker and dist/libs) that ran the operation. */
+  workerCodeHash: Hex;
   /** ISO 8601 UTC. */
   issuedAt: string;
 }

@@ -79,6 +79,8 @@ describe('DataPortabilityService (real Postgres, key manager)', () => {
       engine: 'data-portability',
       model: '',
       privacyEpsilon: '0',
+      sandboxLevel: 'none',
+      workerCodeHash: `0x${'0'.repeat(64)}`,
       issuedAt: new Date().toISOString(),
     });
     const signer = await recoverTypedDataAddress({

@@ -583,6 +583,9 @@ export class DataPortabilityService implements OnModuleDestroy {
       engine: 'data-portability',
       model: '',
       privacyEpsilon: '0',
+      // A raw read is decrypted by the gateway itself, in no sandbox, by no worker build: the receipt says so.
+      sandboxLevel: 'none',
+      workerCodeHash: ZERO32,
       issuedAt: new Date().toISOString(),
     });
     await this.dp.appendAccess(

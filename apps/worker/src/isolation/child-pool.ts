@@ -6,10 +6,18 @@ import {
   CHILD_CODES,
   CHILD_FLAGS,
   CHILD_PARENT_PID_ENV,
+  SANDBOX_TMP_ENV,
   isChildMessage,
   type ChildMessage,
   type ParentMessage,
 } from './protocol';
+import {
+  limitFromExit,
+  SANDBOX_INFO_FD,
+  sandboxCommand,
+  type SandboxLevel,
+  type SandboxSpec,
+} from './sandbox';
 
 export type IsolationMode = 'pooled' | 'per-job';
 
@@ -54,11 +62,16 @@ export interface ChildPoolOptions {
   /** Run children as another user (needs privileges), so they cannot read the parent's /proc/<pid>/environ. */
   uid?: number;
   gid?: number;
+  /**
+   * Confinement of every child (see sandbox.ts). Default: none. The pool sets the CPU-seconds limit itself
+   * from `jobTimeoutMs` (a pooled child is recycled before its lifetime budget could cut a job short).
+   */
+  sandbox?: SandboxSpec;
   /** Lifecycle events for logs and metrics. Carries no job data. A throwing listener is ignored. */
   onEvent?: (event: ChildPoolEvent) => void;
 }
 
-export type RecycleReason = 'max_jobs' | 'max_rss' | 'leaked_handles' | 'one_shot' | 'close';
+export type RecycleReason = 'max_jobs' | 'max_rss' | 'cpu_budget' | 'leaked_handles' | 'one_shot' | 'close';
 
 export type ChildPoolEvent =
   | { type: 'spawn'; pid: number | undefined }
@@ -80,6 +93,7 @@ export interface RunOptions {
 
 export interface ChildPoolStats {
   mode: IsolationMode;
+  sandboxLevel: SandboxLevel;
   size: number;
   children: { starting: number; idle: number; busy: number; retiring: number };
   /** Pids of live children that may take jobs (starting, idle or busy). */
@@ -114,6 +128,12 @@ interface Job {
 
 interface Child {
   proc: ChildProcess;
+  /** Its slot: a uid of its own when the worker is root. Unique among live children. */
+  slot: number;
+  /** A namespaced child: the host pid of its namespace's init, as bubblewrap reports it. */
+  sandboxPid?: number;
+  /** Killed before that pid was known: the kill waits for it (see kill). */
+  pendingKill?: NodeJS.Timeout;
   pid: number | undefined;
   state: ChildState;
   jobs: number;
@@ -131,9 +151,29 @@ interface Child {
 
 const MIB = 1024 * 1024;
 const RETIRE_GRACE_MS = 2000;
+/** How long an exited child's IPC channel may take to deliver what it had written. */
+const EXIT_DRAIN_MS = 500;
+/** How long a kill waits for bubblewrap to report its sandbox's pid before killing bubblewrap alone. */
+const SANDBOX_INFO_WAIT_MS = 2000;
 const START_FAILURES_BEFORE_REJECT = 3;
 // Names a child must never see, even when a caller passes them on purpose.
-const FORBIDDEN_ENV = [/^DATABASE_URL$/, /^REDIS_URL$/, /^NODE_OPTIONS$/, /^AWS_/, /MASTER_KEY/];
+const FORBIDDEN_ENV = [
+  /^DATABASE_URL$/,
+  /^REDIS_URL$/,
+  /^ADMIN_TOKEN$/,
+  /^NODE_OPTIONS$/,
+  /^AWS_/,
+  /MASTER_KEY/,
+  /^HEARTH_HOME$/,
+  /^KEYSTORE_DIR$/,
+];
+/** CPU seconds a pooled child may spend in its life, in jobs' worth: it is recycled a job's worth early. */
+const POOLED_CPU_JOBS = 4;
+/** CPU seconds for starting node and loading the engines, on top of the jobs' own. */
+const START_CPU_SECONDS = 20;
+
+/** Slots of live children across every pool of the process: two sandboxes never share a uid. */
+const slotsInUse = new Set<number>();
 
 export const DEFAULT_CHILD_SCRIPT = require.resolve('./child-main');
 
@@ -156,6 +196,10 @@ export class ChildPool {
   private readonly closeTimeoutMs: number;
   private readonly childArgs: string[];
   private readonly options: ChildPoolOptions;
+  private readonly sandbox?: SandboxSpec;
+  /** pooled: a child that has used more CPU than this (ms) is recycled before its next job. */
+  private readonly cpuRecycleMs: number;
+  readonly sandboxLevel: SandboxLevel;
 
   private readonly children = new Set<Child>();
   private readonly queue: Job[] = [];
@@ -191,6 +235,12 @@ export class ChildPool {
     this.maxStarting = positiveInt('maxStarting', options.maxStarting ?? Math.max(2, availableParallelism()));
     this.closeTimeoutMs = nonNegativeInt('closeTimeoutMs', options.closeTimeoutMs ?? 30_000);
     this.env = checkEnv(options.env ?? {});
+    const jobCpuSeconds = Math.ceil(this.jobTimeoutMs / 1000);
+    const cpuSeconds = START_CPU_SECONDS + jobCpuSeconds * (this.mode === 'pooled' ? POOLED_CPU_JOBS : 1);
+    this.cpuRecycleMs = (cpuSeconds - jobCpuSeconds - 1) * 1000;
+    if (options.sandbox && options.sandbox.level !== 'none')
+      this.sandbox = { ...options.sandbox, limits: { ...options.sandbox.limits, cpuSeconds } };
+    this.sandboxLevel = this.sandbox?.level ?? 'none';
     this.childArgs = [];
     if (options.allowTestTasks) this.childArgs.push(CHILD_FLAGS.allowTestTasks);
     if (this.mode === 'per-job') this.childArgs.push(CHILD_FLAGS.oneShot);
@@ -248,6 +298,7 @@ export class ChildPool {
     }
     return {
       mode: this.mode,
+      sandboxLevel: this.sandboxLevel,
       size: this.size,
       children: {
         starting: this.count('starting'),
@@ -374,30 +425,48 @@ export class ChildPool {
   private spawn(): Child {
     const stdio = this.options.stdio === 'ignore' ? 'ignore' : 'inherit';
     const execArgv = [`--max-old-space-size=${this.memoryCapMb}`];
+    const slot = this.freeSlot();
+    const namespaced = this.sandbox?.level === 'namespaced';
+    const env: Record<string, string> = { ...this.env };
+    // Inside its own pid namespace the child cannot see the worker's pid: it watches the parent it starts with.
+    if (!namespaced) env[CHILD_PARENT_PID_ENV] = String(process.pid);
+    else env[SANDBOX_TMP_ENV] = '/tmp';
     const common = {
       // A copy: Node adds its IPC variables to the object it gets (the child deletes them at start).
-      env: { ...this.env },
+      env,
       serialization: 'advanced' as const,
       stdio: ['ignore', stdio, stdio, 'ipc'] as ['ignore', typeof stdio, typeof stdio, 'ipc'],
       uid: this.options.uid,
       gid: this.options.gid,
     };
-    // The kernel kills the child when its worker dies, even by SIGKILL and even while the child is busy in a
-    // synchronous step (its own parent watch runs on its event loop): setpriv sets the parent-death signal,
-    // then execs node in place (same pid, same IPC channel).
-    const proc = SETPRIV
-      ? spawn(
-          SETPRIV,
-          ['--pdeathsig', 'KILL', '--', process.execPath, ...execArgv, this.childScript, ...this.childArgs],
-          { ...common, env: { ...common.env, [CHILD_PARENT_PID_ENV]: String(process.pid) } },
-        )
-      : fork(this.childScript, this.childArgs, {
-          ...common,
-          env: { ...common.env, [CHILD_PARENT_PID_ENV]: String(process.pid) },
-          execArgv,
-        });
+    const nodeArgs = [...execArgv, this.childScript, ...this.childArgs];
+    let proc: ChildProcess;
+    if (this.sandbox) {
+      // setpriv (no new privileges, parent-death signal, the slot's uid) → prlimit → bubblewrap → node; each
+      // execs the next in place, so the IPC channel (fd 3) reaches node. bubblewrap reports its sandbox's pid on
+      // fd 4: killing that init ends the whole pid namespace even if bubblewrap itself is killed mid-setup.
+      const cmd = sandboxCommand(this.sandbox, slot, process.execPath, nodeArgs, { infoFd: namespaced });
+      const filter = namespaced ? this.sandbox.probe.seccomp : undefined;
+      const sandboxStdio = namespaced
+        ? [filter ? ('pipe' as const) : ('ignore' as const), ...common.stdio.slice(1), 'pipe' as const]
+        : common.stdio;
+      proc = spawn(cmd.command, cmd.args, { ...common, stdio: sandboxStdio });
+      if (filter && proc.stdin) {
+        // Far below a pipe's buffer: written at once; bubblewrap reads it to EOF before it runs node.
+        proc.stdin.on('error', () => undefined);
+        proc.stdin.end(filter);
+      }
+    } else if (SETPRIV) {
+      // The kernel kills the child when its worker dies, even by SIGKILL and even while the child is busy in a
+      // synchronous step (its own parent watch runs on its event loop): setpriv sets the parent-death signal,
+      // then execs node in place (same pid, same IPC channel).
+      proc = spawn(SETPRIV, ['--pdeathsig', 'KILL', '--', process.execPath, ...nodeArgs], common);
+    } else {
+      proc = fork(this.childScript, this.childArgs, { ...common, execArgv });
+    }
     const child: Child = {
       proc,
+      slot,
       pid: proc.pid,
       state: 'starting',
       jobs: 0,
@@ -408,13 +477,30 @@ export class ChildPool {
     };
     this.children.add(child);
     this.counters.spawned++;
+    if (namespaced) this.watchSandboxInfo(child);
     child.startTimer = setTimeout(() => {
       if (child.state !== 'starting') return;
       child.startTimedOut = true;
       this.kill(child);
     }, this.startTimeoutMs);
     proc.on('message', (msg: unknown) => this.onMessage(child, msg));
-    proc.on('exit', (code, signal) => this.onExit(child, code, signal));
+    proc.on('exit', (code, signal) => {
+      // A one-shot child exits right after writing its reply; through bubblewrap the exit can be seen before
+      // the reply is read. Messages still in the channel come before its disconnect: handle the exit after it.
+      if (!proc.connected) {
+        this.onExit(child, code, signal);
+        return;
+      }
+      const onDisconnect = () => {
+        clearTimeout(fallback);
+        this.onExit(child, code, signal);
+      };
+      const fallback = setTimeout(() => {
+        proc.off('disconnect', onDisconnect);
+        this.onExit(child, code, signal);
+      }, EXIT_DRAIN_MS);
+      proc.once('disconnect', onDisconnect);
+    });
     proc.on('error', () => {
       // Spawn failures never produce a pid or an exit event; other errors (kill/send) precede an exit.
       if (proc.pid === undefined) this.onExit(child, null, null);
@@ -460,6 +546,7 @@ export class ChildPool {
     if (msg.leaked) return 'leaked_handles';
     if (child.jobs >= this.maxJobsPerChild) return 'max_jobs';
     if (msg.rssBytes > this.maxRssBytes) return 'max_rss';
+    if (this.sandbox && msg.cpuMs !== undefined && msg.cpuMs > this.cpuRecycleMs) return 'cpu_budget';
     return undefined;
   }
 
@@ -497,7 +584,36 @@ export class ChildPool {
     child.state = 'retiring';
     child.expectedExit = true;
     clearTimeout(child.startTimer);
+    if (this.sandbox?.level === 'namespaced' && child.sandboxPid === undefined) {
+      // bubblewrap killed before it has told its sandbox's pid may leave the sandbox blocked mid-setup forever
+      // (waiting for its user namespace map): wait for the pid (milliseconds), then kill both.
+      child.pendingKill = setTimeout(() => child.proc.kill('SIGKILL'), SANDBOX_INFO_WAIT_MS);
+      child.pendingKill.unref();
+      return;
+    }
     child.proc.kill('SIGKILL');
+    killSandbox(child);
+  }
+
+  /** Reads bubblewrap's `{"child-pid": N}`; a child already being killed has its sandbox killed at once. */
+  private watchSandboxInfo(child: Child): void {
+    const info = child.proc.stdio[SANDBOX_INFO_FD] as NodeJS.ReadableStream | null | undefined;
+    if (!info) return;
+    let text = '';
+    info.setEncoding('utf8');
+    info.on('data', (chunk: string) => {
+      text += chunk;
+      const match = /"child-pid"\s*:\s*(\d+)/.exec(text);
+      if (!match || child.sandboxPid !== undefined) return;
+      child.sandboxPid = Number(match[1]);
+      if (child.pendingKill) {
+        clearTimeout(child.pendingKill);
+        child.pendingKill = undefined;
+        killSandbox(child);
+        child.proc.kill('SIGKILL');
+      }
+    });
+    info.on('error', () => undefined);
   }
 
   private onExit(child: Child, exitCode: number | null, signal: NodeJS.Signals | null): void {
@@ -505,16 +621,20 @@ export class ChildPool {
     child.state = 'dead';
     clearTimeout(child.startTimer);
     clearTimeout(child.killTimer);
+    clearTimeout(child.pendingKill);
     this.children.delete(child);
+    slotsInUse.delete(child.slot);
+    // Our end of the channel: a process that inherited the other end must not keep the worker's loop alive.
+    if (child.proc.connected) child.proc.disconnect();
     if (child.job) {
-      this.counters.crashed++;
+      const limit = this.sandbox ? limitFromExit(exitCode, signal) : undefined;
+      if (!limit) this.counters.crashed++;
+      const message = limit
+        ? `the child ran into its ${limit === 'cpu_exceeded' ? 'CPU time' : 'memory'} limit`
+        : 'the child process died during the job';
       this.failChildJob(
         child,
-        new IsolationError('child_crashed', 'the child process died during the job', {
-          pid: child.pid,
-          exitCode,
-          signal,
-        }),
+        new IsolationError(limit ?? 'child_crashed', message, { pid: child.pid, exitCode, signal }),
       );
     }
     this.emit({ type: 'exit', pid: child.pid, exitCode, signal, expected: child.expectedExit });
@@ -582,6 +702,14 @@ export class ChildPool {
     return n;
   }
 
+  /** The lowest slot no live child of any pool of this process holds (a slot is a uid when root). */
+  private freeSlot(): number {
+    let slot = 0;
+    while (slotsInUse.has(slot)) slot++;
+    slotsInUse.add(slot);
+    return slot;
+  }
+
   private firstIdle(): Child | undefined {
     for (const c of this.children) if (c.state === 'idle') return c;
     return undefined;
@@ -615,7 +743,22 @@ export class ChildPool {
 
 function childError(msg: ChildMessage & { type: 'error' }, pid: number | undefined): IsolationError {
   if (msg.code === CHILD_CODES.unknownTask) return new IsolationError('unknown_task', msg.message, { pid });
+  if (msg.code === CHILD_CODES.memoryExceeded)
+    return new IsolationError('memory_exceeded', 'the job could not allocate memory within its limit', {
+      pid,
+    });
   return new IsolationError('task_failed', msg.message, { taskCode: msg.code, pid });
+}
+
+/** SIGKILLs a namespaced child's init (and so its whole pid namespace); harmless once it is gone. */
+function killSandbox(child: Child): void {
+  const pid = child.sandboxPid;
+  if (pid === undefined) return;
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // why: already gone (ESRCH), the usual case once bubblewrap has exited.
+  }
 }
 
 function positiveInt(name: string, value: number): number {

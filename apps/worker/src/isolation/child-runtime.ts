@@ -4,11 +4,14 @@
  * stack traces and no input; an unexpected error is reported by its class name only. It knows no task of its
  * own: a child's entry script (child-main.ts here, the worker's pipeline/child.ts) hands it the registry.
  */
+import { readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { JobScope } from './job-scope';
 import {
   CHILD_CODES,
   CHILD_FLAGS,
   CHILD_PARENT_PID_ENV,
+  SANDBOX_TMP_ENV,
   isParentMessage,
   type ChildMessage,
   type RunMessage,
@@ -60,6 +63,7 @@ let baseline = new Map<string, number>();
 
 /** True when the job left more timers/sockets/handles alive than a fresh child has. */
 function leakedResources(): boolean {
+  if (tmpDirty) return true;
   for (const [name, count] of resourceCounts()) {
     if (count > (baseline.get(name) ?? 0)) {
       if (process.env.HEARTH_DEBUG_LEAKS)
@@ -70,7 +74,20 @@ function leakedResources(): boolean {
   return false;
 }
 
+/** A failed allocation under the sandbox's address-space limit (a Buffer, an ArrayBuffer, a native one). */
+function isAllocationFailure(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const code = (err as { code?: unknown }).code;
+  return (
+    code === 'ERR_MEMORY_ALLOCATION_FAILED' ||
+    (err instanceof RangeError && /allocation failed|Invalid array buffer length/i.test(err.message))
+  );
+}
+
 function describeFailure(err: unknown): { code: string; message: string } {
+  if (isAllocationFailure(err)) {
+    return { code: CHILD_CODES.memoryExceeded, message: 'an allocation failed under the memory limit' };
+  }
   if (err instanceof TaskError) {
     return { code: err.code, message: err.message.slice(0, MAX_MESSAGE_LENGTH) };
   }
@@ -98,12 +115,16 @@ async function runJob(msg: RunMessage): Promise<void> {
         output,
         rssBytes: process.memoryUsage.rss(),
         leaked: leakedResources(),
+        cpuMs: cpuMs(),
       };
     }
   } catch (err) {
     const { code, message } = describeFailure(err);
     reply = errorReply(msg.id, code, message);
   }
+  // Before the reply: a pooled child must be clean before the pool can hand it the next job.
+  emptySandboxTmp();
+  if (tmpDirty && reply.type !== 'ready') reply.leaked = true;
   try {
     sendReply(reply);
   } catch {
@@ -115,8 +136,39 @@ async function runJob(msg: RunMessage): Promise<void> {
   }
 }
 
+function cpuMs(): number {
+  const { user, system } = process.cpuUsage();
+  return Math.round((user + system) / 1000);
+}
+
+/**
+ * A sandbox's private /tmp is emptied after every job, so the next job (another tenant's, in a pooled child)
+ * finds nothing of this one. Only inside a sandbox: the variable names its own tmpfs, never the host's /tmp.
+ */
+const sandboxTmp = process.env[SANDBOX_TMP_ENV];
+function emptySandboxTmp(): void {
+  if (!sandboxTmp) return;
+  try {
+    for (const name of readdirSync(sandboxTmp))
+      rmSync(join(sandboxTmp, name), { recursive: true, force: true });
+  } catch {
+    // why: a file the job made undeletable cannot outlive the sandbox: leaked marks the child for recycling.
+    tmpDirty = true;
+  }
+}
+let tmpDirty = false;
+
 function errorReply(id: number, code: string, message: string): ChildMessage {
-  return { type: 'error', id, code, message, rssBytes: process.memoryUsage.rss(), leaked: leakedResources() };
+  return {
+    type: 'error',
+    id,
+    code,
+    message,
+    rssBytes: process.memoryUsage.rss(),
+    // After a failed allocation the process may be half-broken: it takes no further job.
+    leaked: code === CHILD_CODES.memoryExceeded || leakedResources(),
+    cpuMs: cpuMs(),
+  };
 }
 
 function sendReply(reply: ChildMessage): void {

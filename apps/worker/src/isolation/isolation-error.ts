@@ -11,6 +11,9 @@ export const ISOLATION_ERROR_CODES = [
   'unknown_task',
   'invalid_input',
   'task_failed',
+  // The sandbox's limits (RLIMIT_AS, RLIMIT_CPU): the job asked for more than it may have; a retry would too.
+  'memory_exceeded',
+  'cpu_exceeded',
 ] as const;
 export type IsolationErrorCode = (typeof ISOLATION_ERROR_CODES)[number];
 

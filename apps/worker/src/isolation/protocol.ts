@@ -22,6 +22,8 @@ export interface DoneMessage {
   rssBytes: number;
   /** The job left timers, sockets or other handles behind: the child must not take another job. */
   leaked: boolean;
+  /** CPU time the child has used in its life (user + system). */
+  cpuMs?: number;
 }
 export interface ErrorMessage {
   type: 'error';
@@ -30,6 +32,7 @@ export interface ErrorMessage {
   message: string;
   rssBytes: number;
   leaked: boolean;
+  cpuMs?: number;
 }
 export type ChildMessage = ReadyMessage | DoneMessage | ErrorMessage;
 
@@ -39,6 +42,8 @@ export const CHILD_CODES = {
   taskError: 'task_error',
   childBusy: 'child_busy',
   outputNotSerializable: 'output_not_serializable',
+  /** An allocation failed (RLIMIT_AS): the child may be in a broken state and is recycled. */
+  memoryExceeded: 'memory_exceeded',
 } as const;
 
 /** argv flags the pool passes to the child (argv, not env: the env is the tenant-facing surface). */
@@ -46,6 +51,9 @@ export const CHILD_FLAGS = { allowTestTasks: '--allow-test-tasks', oneShot: '--o
 
 /** The worker's pid as its children are told it: a child whose parent is another (re-parented) exits. */
 export const CHILD_PARENT_PID_ENV = 'HEARTH_CHILD_PARENT_PID';
+
+/** Where a namespaced child's private tmpfs is; it empties it after every job (see child-runtime). */
+export const SANDBOX_TMP_ENV = 'HEARTH_SANDBOX_TMP';
 
 export function isChildMessage(value: unknown): value is ChildMessage {
   if (typeof value !== 'object' || value === null) return false;

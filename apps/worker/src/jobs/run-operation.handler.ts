@@ -12,15 +12,14 @@ import {
   type OperationOutcome,
 } from '@hearth/db';
 import { inferenceOptionsFromConfig, listCatalog, type InferenceOptions } from '@hearth/inference';
-import { keyManagerOptionsFromConfig, type KeyManagerOptions } from '@hearth/kms';
 import { serverPolicy } from '@hearth/permissions';
 import { isQueueUnavailable, JobName, OperationQueue, type RunOperationPayload } from '@hearth/queue';
 import { type Job, UnrecoverableError } from 'bullmq';
 import { PinoLogger } from 'nestjs-pino';
 import { getAddress } from 'viem';
-import { isIsolationError } from '../isolation';
+import { isIsolationError, type IsolationError } from '../isolation';
 import { WorkerMetrics } from '../metrics/worker-metrics';
-import { IsolationPool } from '../pipeline/isolation-pool';
+import { OperationBroker } from '../pipeline/broker';
 import type { OperationTaskInput, OperationTaskOutput, TaskFile } from '../pipeline/operation-task.types';
 import { giveUpCode } from './give-up';
 import type { JobHandler } from './job-handler';
@@ -42,6 +41,40 @@ const TRANSIENT_OUTCOMES: ReadonlySet<string> = new Set([
   OperationErrorCode.chain_unavailable,
   OperationErrorCode.engine_unavailable,
 ]);
+
+const SANDBOX_LIMITS = ['job_timeout', 'memory_exceeded', 'cpu_exceeded'] as const;
+type SandboxLimitCode = (typeof SANDBOX_LIMITS)[number];
+
+function isSandboxLimit(code: IsolationError['code']): code is SandboxLimitCode {
+  return (SANDBOX_LIMITS as readonly string[]).includes(code);
+}
+
+/**
+ * A sandbox that ran into a limit ends its operation `failed` at once: the same input would meet it again.
+ * Exported for its unit test.
+ */
+export function limitOutcome(limit: SandboxLimitCode): OperationOutcome {
+  switch (limit) {
+    case 'job_timeout':
+      return outcomeWithoutResult(
+        OperationErrorCode.timeout,
+        'the operation ran past its time limit',
+        'failed',
+      );
+    case 'cpu_exceeded':
+      return outcomeWithoutResult(
+        OperationErrorCode.sandbox_time_exceeded,
+        'the operation used more CPU time than its sandbox allows',
+        'failed',
+      );
+    case 'memory_exceeded':
+      return outcomeWithoutResult(
+        OperationErrorCode.sandbox_memory_exceeded,
+        'the operation needed more memory than its sandbox allows',
+        'failed',
+      );
+  }
+}
 
 /** Isolation failures no retry can fix: the job's input itself is refused. */
 const DETERMINISTIC_ISOLATION = new Set(['invalid_input', 'unknown_task']);
@@ -73,8 +106,9 @@ function childStepTimings(out: OperationTaskOutput, childMs: number): Record<str
 }
 
 /**
- * The parent side of an operation: claim it, load ids and ciphertext, hand them to an isolated child (which
- * checks the grant, unwraps, decrypts, infers and signs), then record the outcome exactly once.
+ * The parent side of an operation: claim it, load ids and ciphertext, hand them to the broker (which checks the
+ * grant, unwraps the job's keys, has a sandbox decrypt, infer and seal, and signs), then record the outcome
+ * exactly once.
  */
 @Injectable()
 export class RunOperationHandler implements JobHandler<JobName.RunOperation> {
@@ -84,14 +118,13 @@ export class RunOperationHandler implements JobHandler<JobName.RunOperation> {
   private readonly aggregateOperations: Set<string>;
   /** Each operation's `limits.maxInputBytes`: checked on recorded sizes before any file is loaded. */
   private readonly maxInputBytes: Map<string, number>;
-  private kmsOptions?: Promise<KeyManagerOptions>;
 
   constructor(
     @Inject(HEARTH_CONFIG) private readonly config: HearthConfig,
     private readonly files: FileRepository,
     private readonly operations: OperationRepository,
     private readonly collectives: CollectiveDataRepository,
-    private readonly isolation: IsolationPool,
+    private readonly broker: OperationBroker,
     private readonly queue: OperationQueue,
     private readonly logger: PinoLogger,
     private readonly metrics: WorkerMetrics,
@@ -143,10 +176,7 @@ export class RunOperationHandler implements JobHandler<JobName.RunOperation> {
     const { collective } = input;
     const childStart = performance.now();
     const out = await this.runInChild(input.input, log);
-    if (out === 'timeout') {
-      const outcome = this.failure(OperationErrorCode.timeout, 'the operation ran past its time limit');
-      return this.record(op, outcome, parentTimings, log, collective);
-    }
+    if ('limit' in out) return this.record(op, limitOutcome(out.limit), parentTimings, log, collective);
     const childMs = ms(childStart);
     if (out.outcome !== 'succeeded' && TRANSIENT_OUTCOMES.has(out.code) && !this.lastAttempt(job)) {
       log.warn(
@@ -182,15 +212,15 @@ export class RunOperationHandler implements JobHandler<JobName.RunOperation> {
     return this.failure(OperationErrorCode.operation_not_allowed, detail, 'denied');
   }
 
-  /** The child's work; 'timeout' when it ran past JOB_TIMEOUT_MS (its child was killed). */
+  /** The broker's and the sandbox's work; `limit` when the sandbox ran into one of its limits (it was ended). */
   private async runInChild(
     input: OperationTaskInput,
     log: PinoLogger['logger'],
-  ): Promise<OperationTaskOutput | 'timeout'> {
+  ): Promise<OperationTaskOutput | { limit: SandboxLimitCode }> {
     try {
-      return await this.isolation.pool.run<OperationTaskInput, OperationTaskOutput>('operation', input);
+      return await this.broker.run(input);
     } catch (err) {
-      if (isIsolationError(err) && err.code === 'job_timeout') return 'timeout';
+      if (isIsolationError(err) && isSandboxLimit(err.code)) return { limit: err.code };
       // A crashed child or an unexpected task error: BullMQ retries the job; the operation stays running.
       log.warn({ err: err instanceof Error ? err.message : String(err) }, 'operation attempt failed');
       throw err;
@@ -405,7 +435,6 @@ export class RunOperationHandler implements JobHandler<JobName.RunOperation> {
       throw new UnrecoverableError('DATA_PERMISSIONS_ADDRESS is not configured');
     // The gateway made it before sealing this operation's parameters.
     if (!loaded.wrappedMetadataKey) throw new UnrecoverableError(`server ${op.serverId} has no metadata key`);
-    this.kmsOptions ??= keyManagerOptionsFromConfig(this.config);
     return {
       input: {
         operationId: op.id,
@@ -419,7 +448,6 @@ export class RunOperationHandler implements JobHandler<JobName.RunOperation> {
         sealedParameters: op.sealedParameters,
         wrappedMetadataKey: loaded.wrappedMetadataKey,
         k: server.kThreshold,
-        kms: await this.kmsOptions,
         kmsKeyRef: server.kmsKeyRef,
         wrappedIdentityKey: server.wrappedIdentityKey,
         chain: {

@@ -1,16 +1,29 @@
 /*
- * Entry script of the worker's isolated children (forked by ChildPool, see isolation-pool.ts): hands the
- * generic child runtime the worker's tasks and the pipeline's warm-up.
+ * Entry script of the worker's sandboxes (started by ChildPool, see isolation-pool.ts): hands the generic child
+ * runtime the worker's tasks and the pipeline's warm-up. The operation task (engines, NLP model, crypto) is
+ * loaded on first use, so a per-job sandbox starts with node and the runtime alone and loads only what its
+ * one operation needs; a pooled one loads it all in its warm-up, before it reports ready.
  */
+import { CHILD_FLAGS } from '../isolation/protocol';
 import { runChild } from '../isolation/child-runtime';
+import type { JobScope } from '../isolation/job-scope';
 import { noopTask } from '../isolation/tasks/noop.task';
-import { operationTask, warmupOperationTask } from './operation.task';
+import type { SandboxTaskInput } from './operation-task.types';
+
+type OperationModule = typeof import('./operation.task');
+let operationModule: OperationModule | undefined;
+function load(): OperationModule {
+  // why: a lazy require keeps the engines off a per-job sandbox's start.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  operationModule ??= require('./operation.task') as OperationModule;
+  return operationModule;
+}
 
 runChild({
   tasks: {
     // A health probe and the isolation benchmarks' baseline.
     noop: noopTask,
-    operation: operationTask,
+    operation: (input: SandboxTaskInput, scope: JobScope) => load().operationTask(input, scope),
   },
-  warmup: warmupOperationTask,
+  warmup: process.argv.includes(CHILD_FLAGS.oneShot) ? undefined : () => load().warmupOperationTask(),
 });

@@ -1,6 +1,5 @@
 import type { OperationErrorCode } from '@hearth/errors';
 import type { InferenceOptions } from '@hearth/inference';
-import type { KeyManagerOptions } from '@hearth/kms';
 import type { ServerPolicy } from '@hearth/permissions';
 import type { SignedReceipt } from '@hearth/receipts';
 
@@ -20,7 +19,10 @@ export interface TaskFile {
   kmsKeyRef: string;
 }
 
-/** What the worker sends the isolated child for one operation. Crosses IPC only, never Redis or Postgres. */
+/**
+ * What the worker (the broker) holds for one operation: ids, policy and ciphertext, loaded from Postgres. It
+ * checks the permission, unwraps keys and hands the sandbox a `SandboxTaskInput`. Never leaves the worker.
+ */
 export interface OperationTaskInput {
   operationId: string;
   serverId: string;
@@ -35,7 +37,6 @@ export interface OperationTaskInput {
   /** The server's metadata key, wrapped by its tenant key. */
   wrappedMetadataKey: Buffer;
   k: number;
-  kms: KeyManagerOptions;
   kmsKeyRef: string;
   wrappedIdentityKey: Buffer;
   chain: { rpcUrl: string; chainId: number; dataPermissionsAddress: `0x${string}`; timeoutMs: number };
@@ -50,7 +51,57 @@ export interface OperationTaskInput {
   privacy: { epsilon: number } | null;
 }
 
-/** Milliseconds spent in each step inside the child. */
+/** One granted file as the sandbox gets it: its ciphertext and only the keys that open it. */
+export interface SandboxFile {
+  fileId: string;
+  sealedName: Buffer;
+  sealedContentType: Buffer;
+  encryption: 'server' | 'client';
+  chunks: Buffer[];
+  contributor: string;
+  /** Opens the AES-GCM chunks; null for a personal server's client envelope. */
+  dataKey: Buffer | null;
+  /** A client envelope's own key (derived by the broker from the identity key, which never leaves it). */
+  envelopeKey: Buffer | null;
+}
+
+/**
+ * What the sandbox gets for one operation, over IPC only: ciphertext, this job's keys and the operation. No key
+ * manager, no tenant or identity key, no chain access; every Buffer is wiped when the job ends.
+ */
+export interface SandboxTaskInput {
+  operationId: string;
+  serverId: string;
+  operation: string;
+  sealedParameters: Buffer;
+  /** The server's metadata key (parameters, file names and types). */
+  metadataKey: Buffer;
+  /** A fresh data key the result is sealed under; the broker keeps its wrapped form. */
+  resultKey: Buffer;
+  k: number;
+  inference: InferenceOptions;
+  files: SandboxFile[];
+  privacy: { epsilon: number } | null;
+}
+
+/** What the sandbox answers: the sealed result and what the receipt states about it; never plaintext. */
+export type SandboxTaskOutput =
+  | { outcome: 'denied' | 'failed'; code: OperationErrorCode; detail: string; timings: Partial<ChildTimings> }
+  | {
+      outcome: 'succeeded';
+      resultCiphertext: Buffer;
+      operationVersion: string;
+      codeHash: `0x${string}`;
+      engine: string;
+      model: string;
+      parametersHash: `0x${string}`;
+      outputHash: `0x${string}`;
+      inputBytes: number;
+      privacyEpsilon: string;
+      timings: Pick<ChildTimings, 'decrypt' | 'engine' | 'seal'>;
+    };
+
+/** Milliseconds spent in each step (chain and kms in the broker, the rest in the sandbox). */
 export interface ChildTimings {
   chain: number;
   kms: number;

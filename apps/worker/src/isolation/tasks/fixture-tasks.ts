@@ -1,3 +1,6 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { getHeapStatistics } from 'node:v8';
 import { setTimeout as delay } from 'node:timers/promises';
 import { defineTask, TaskError, type TaskRegistry } from '../task';
@@ -75,7 +78,114 @@ export const throwTask = defineTask((input: { secret: string }) => {
   throw new RangeError(`bad value ${input.secret}`);
 });
 
+/*
+ * Escape attempts for the sandbox suite: each tries one thing a confined child must not be able to do and says
+ * what happened. The test decides what "failed" means; these only report.
+ */
+export type EscapeAttempt =
+  | { kind: 'tcp'; host: string; port: number }
+  | { kind: 'read'; path: string }
+  | { kind: 'list'; path: string }
+  | { kind: 'write'; path: string }
+  | { kind: 'alloc'; mib: number }
+  | { kind: 'fork'; count: number }
+  | { kind: 'spin' }
+  | { kind: 'exec'; path: string; args: string[] }
+  | { kind: 'whoami' };
+
+export interface EscapeReport {
+  ok: boolean;
+  error?: string;
+  value?: unknown;
+}
+
+function errorCode(err: unknown): string {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' ? code : err instanceof Error ? err.name : 'Error';
+}
+
+function tcpAttempt(host: string, port: number): Promise<EscapeReport> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port, timeout: 1500 });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve({ ok: true });
+    });
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve({ ok: false, error: 'ETIMEDOUT' });
+    });
+    socket.once('error', (err) => resolve({ ok: false, error: errorCode(err) }));
+  });
+}
+
+/** Starts up to `count` processes that each hang on; reports how many started, then kills them. */
+async function forkAttempt(count: number): Promise<EscapeReport> {
+  const started: ChildProcess[] = [];
+  let error: string | undefined;
+  for (let i = 0; i < count && !error; i++) {
+    try {
+      const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+      const failed = await new Promise<string | undefined>((resolve) => {
+        child.once('spawn', () => resolve(undefined));
+        child.once('error', (err) => resolve(errorCode(err)));
+      });
+      if (failed) error = failed;
+      else started.push(child);
+    } catch (err) {
+      error = errorCode(err);
+    }
+  }
+  for (const child of started) child.kill('SIGKILL');
+  return { ok: !error && started.length === count, error, value: started.length };
+}
+
+export const escapeTask = defineTask(async (input: EscapeAttempt): Promise<EscapeReport> => {
+  try {
+    switch (input.kind) {
+      case 'tcp':
+        return await tcpAttempt(input.host, input.port);
+      case 'read':
+        return { ok: true, value: readFileSync(input.path).length };
+      case 'list':
+        return { ok: true, value: readdirSync(input.path) };
+      case 'write':
+        writeFileSync(input.path, 'escaped');
+        return { ok: true };
+      case 'alloc': {
+        // Buffers in 64 MiB pieces: native memory the V8 heap cap does not see. Not filled (a page in each is
+        // touched): the address-space limit counts them untouched, and filling 2 GiB takes seconds on a busy host.
+        const held: Buffer[] = [];
+        for (let i = 0; i < input.mib / 64; i++) {
+          const piece = Buffer.allocUnsafeSlow(64 * 1024 * 1024);
+          piece[0] = 1;
+          held.push(piece);
+        }
+        return { ok: true, value: held.length * 64 };
+      }
+      case 'fork':
+        return await forkAttempt(input.count);
+      case 'spin':
+        for (;;) {
+          // Burns CPU until a limit ends the process.
+        }
+      case 'exec': {
+        const run = spawnSync(input.path, input.args, { timeout: 3000 });
+        if (run.error) return { ok: false, error: errorCode(run.error) };
+        return { ok: run.status === 0, value: run.status, error: run.stderr.toString().slice(0, 200) };
+      }
+      case 'whoami':
+        return { ok: true, value: { uid: process.getuid?.(), pid: process.pid, ppid: process.ppid } };
+    }
+  } catch (err) {
+    // Allocation failures are rethrown: the runtime reports them as the sandbox's memory limit.
+    if (input.kind === 'alloc') throw err;
+    return { ok: false, error: errorCode(err) };
+  }
+});
+
 export const testTasks: TaskRegistry = {
+  escape: escapeTask,
   echo: echoTask,
   pid: pidTask,
   sleep: sleepTask,
