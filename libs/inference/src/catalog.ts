@@ -3,12 +3,14 @@ import type { z } from 'zod';
 import { zodToJsonSchema, type JsonSchema7Type } from 'zod-to-json-schema';
 import { aggregateOperations } from './builtin/aggregate';
 import { builtinOperations } from './builtin/operations';
+import { recordOperations } from './builtin/records-ops';
 import { llamaPrompt } from './llm/llama';
 import { openaiPrompt } from './llm/openai';
-import type { OperationImpl } from './operation';
+import { UNBOUNDED_DISCLOSURE, type OperationImpl } from './operation';
 import type { FieldError, InferenceOptions, OperationDefinition, ValidationResult } from './types';
 
 const REGISTRY: readonly OperationImpl[] = [
+  ...recordOperations,
   ...builtinOperations,
   ...aggregateOperations,
   openaiPrompt,
@@ -54,6 +56,7 @@ export function codeHashOf(impl: OperationImpl, opts: InferenceOptions): `0x${st
     engineVersion: impl.engineVersion(opts),
     model: impl.model(opts),
     params: paramsSchema(impl),
+    discloses: impl.discloses ?? UNBOUNDED_DISCLOSURE,
     implementation: impl.run.toString(),
   });
   return `0x${createHash('sha256').update(identity).digest('hex')}`;
@@ -71,6 +74,7 @@ function definition(
     aggregate: impl.aggregate,
     paramsSchema: paramsSchema(impl),
     limits: { ...impl.limits },
+    discloses: impl.discloses ?? UNBOUNDED_DISCLOSURE,
     model: impl.model(opts),
     codeHash: codeHashOf(impl, opts),
   };

@@ -1,0 +1,59 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { decodeCompactEmbeddings, EMBEDDINGS_FILE_NAME, type CompactEmbeddings } from './embeddings-format';
+import { isStopWord } from './tokenize';
+
+/** Where the build step writes the compact vectors: dist/libs/inference/assets (this file is in src/retrieval). */
+export const EMBEDDINGS_PATH = join(__dirname, '..', '..', 'assets', EMBEDDINGS_FILE_NAME);
+
+let loaded: CompactEmbeddings | null | undefined;
+
+/**
+ * The compact GloVe vectors, read on first use (≈ 11 MB, tens of ms) and kept for the life of the child: they
+ * hold no tenant data. Null when the build step did not produce them: retrieval is then BM25 alone.
+ */
+export function getEmbeddings(path: string = EMBEDDINGS_PATH): CompactEmbeddings | null {
+  if (loaded !== undefined) return loaded;
+  loaded = existsSync(path) ? decodeCompactEmbeddings(readFileSync(path)) : null;
+  return loaded;
+}
+
+/**
+ * A text's vector: the mean of its content words' unit vectors, as int8 of unit length (scaled to ±127), or
+ * null when none of its words is known. Words are weighted down by frequency rank (the most frequent carry
+ * little meaning), an approximation of smooth inverse frequency.
+ */
+export function textVector(e: CompactEmbeddings, tokens: readonly string[], out?: Int8Array): Int8Array | null {
+  const sum = new Float32Array(e.dims);
+  let n = 0;
+  for (const w of tokens) {
+    if (isStopWord(w)) continue;
+    const i = e.words.get(w);
+    if (i === undefined) continue;
+    const weight = (Math.min(1, Math.log10(i + 10) / 3) * (e.scales[i] ?? 0)) / 127;
+    const base = i * e.dims;
+    for (let d = 0; d < e.dims; d++) sum[d]! += (e.components[base + d] ?? 0) * weight;
+    n++;
+  }
+  if (n === 0) return null;
+  let max = 0;
+  for (const x of sum) max = Math.max(max, Math.abs(x));
+  const v = out ?? new Int8Array(e.dims);
+  for (let d = 0; d < e.dims; d++) v[d] = max === 0 ? 0 : Math.round((sum[d]! / max) * 127);
+  return v;
+}
+
+/** Cosine of two int8 vectors, `b` read at `offset` of a packed array. */
+export function cosine(a: Int8Array, b: Int8Array, offset: number, dims: number): number {
+  let dot = 0;
+  let na = 0;
+  let nb = 0;
+  for (let d = 0; d < dims; d++) {
+    const x = a[d]!;
+    const y = b[offset + d]!;
+    dot += x * y;
+    na += x * x;
+    nb += y * y;
+  }
+  return na === 0 || nb === 0 ? 0 : dot / Math.sqrt(na * nb);
+}
