@@ -504,6 +504,7 @@ async function floors(s: Setup, operationId: string): Promise<Array<[string, num
     engine: 'builtin',
     model: 'wink',
     privacyEpsilon: '0',
+    quotedChars: '0',
     issuedAt: new Date().toISOString(),
   });
   return [

@@ -1,12 +1,19 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { type HearthConfig, HearthConfigModule } from '@hearth/config';
-import { CollectiveDataRepository, DatabaseModule, FileRepository, OperationRepository } from '@hearth/db';
+import {
+  CollectiveDataRepository,
+  DatabaseModule,
+  FileIndexRepository,
+  FileRepository,
+  OperationRepository,
+} from '@hearth/db';
 import { WorkerMetrics } from './metrics/worker-metrics';
 import { IsolationPool } from './pipeline/isolation-pool';
 import { WorkerQueueCloser, workerQueueProvider } from './worker-queue';
 import { LoggerModule } from 'nestjs-pino';
 import { createLogger } from '@hearth/logging';
 import { JOB_HANDLERS } from './jobs/job-handler';
+import { IndexFileHandler } from './jobs/index-file.handler';
 import { PurgeExpiredResultsHandler } from './jobs/purge-expired-results.handler';
 import { RunOperationHandler } from './jobs/run-operation.handler';
 import { ReconcileOperationsHandler } from './reconciler/reconcile-operations.handler';
@@ -24,7 +31,12 @@ export class WorkerModule {
         }),
         HearthConfigModule.forRoot(config),
         DatabaseModule.forRoot(),
-        DatabaseModule.forFeature([OperationRepository, FileRepository, CollectiveDataRepository]),
+        DatabaseModule.forFeature([
+          OperationRepository,
+          FileRepository,
+          CollectiveDataRepository,
+          FileIndexRepository,
+        ]),
       ],
       providers: [
         workerQueueProvider,
@@ -34,14 +46,16 @@ export class WorkerModule {
         RunOperationHandler,
         PurgeExpiredResultsHandler,
         ReconcileOperationsHandler,
+        IndexFileHandler,
         {
           provide: JOB_HANDLERS,
           useFactory: (
             run: RunOperationHandler,
             purge: PurgeExpiredResultsHandler,
             reconcile: ReconcileOperationsHandler,
-          ) => [run, purge, reconcile],
-          inject: [RunOperationHandler, PurgeExpiredResultsHandler, ReconcileOperationsHandler],
+            index: IndexFileHandler,
+          ) => [run, purge, reconcile, index],
+          inject: [RunOperationHandler, PurgeExpiredResultsHandler, ReconcileOperationsHandler, IndexFileHandler],
         },
         WorkerService,
         WorkerHealthServer,

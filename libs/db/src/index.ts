@@ -7,6 +7,7 @@ export * from './entities/member.entity';
 export * from './entities/api-key.entity';
 export * from './entities/file.entity';
 export * from './entities/file-chunk.entity';
+export * from './entities/file-index.entity';
 export * from './entities/operation.entity';
 export * from './entities/access-log.entity';
 export * from './entities/usage.entity';

@@ -44,6 +44,11 @@ export function findOperation(opts: InferenceOptions, name: string): OperationIm
   return REGISTRY.find((o) => o.name === name && o.available(opts));
 }
 
+/** Whether the operation reads records, so the worker hands it the files' stored indexes. */
+export function usesRecords(opts: InferenceOptions, name: string): boolean {
+  return findOperation(opts, name)?.records === true;
+}
+
 /**
  * sha256 over the operation's implementation identity: name, version, engine and its version,
  * model, parameter schema and the source of its run function. Signed into receipts.

@@ -25,6 +25,8 @@ export interface OperationImpl<P = unknown> {
   discloses?: string;
   /** Reads any text content type, replacing invalid UTF-8 with a per-file warning instead of refusing. */
   lenientText?: boolean;
+  /** Works on the files' records, so a stored record index (built once per file version) can stand in for parsing. */
+  records?: boolean;
   /**
    * Characters of the data the output reproduces verbatim (quotes, names, terms); signed into the receipt.
    * Without it every string in the output counts: an upper bound.

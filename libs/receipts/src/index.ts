@@ -22,6 +22,7 @@ export const RECEIPT_TYPES = {
     { name: 'engine', type: 'string' },
     { name: 'model', type: 'string' },
     { name: 'privacyEpsilon', type: 'string' },
+    { name: 'quotedChars', type: 'string' },
     { name: 'issuedAt', type: 'string' },
   ],
 } as const;
@@ -45,6 +46,8 @@ export interface ReceiptMessage {
   model: string;
   /** Differential privacy: the ε this release spent of the app's budget (decimal string); "0" without noise. */
   privacyEpsilon: string;
+  /** Characters of the data the output quotes verbatim (decimal string), as the operation counts them. */
+  quotedChars: string;
   /** ISO 8601 UTC. */
   issuedAt: string;
 }

@@ -24,6 +24,8 @@ import {
 import { ErrorCode, ProblemError } from '@hearth/errors';
 import { isId, newId } from '@hearth/ids';
 import { fileKeyContext, type KeyManager } from '@hearth/kms';
+import { OperationQueue } from '@hearth/queue';
+import { PinoLogger } from 'nestjs-pino';
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { Readable, Transform, type TransformCallback, Writable } from 'node:stream';
@@ -103,6 +105,8 @@ export class FilesService {
     private readonly sealer: MetadataSealer,
     private readonly quotas: QuotasService,
     private readonly limiter: RateLimiter,
+    private readonly queue: OperationQueue,
+    private readonly logger: PinoLogger,
   ) {}
 
   /** The file's name and Content-Type, opened with the server's metadata key. */
@@ -238,7 +242,24 @@ export class FilesService {
     } finally {
       dataKey?.plaintext.fill(0);
     }
+    // Not awaited: an upload answers as soon as it is stored, whatever the queue does.
+    if (encryption === 'server') void this.enqueueIndex(server.id, file.id);
     return fileView(file, account.address, { name, contentType });
+  }
+
+  /**
+   * Asks the worker to build the file's records and search index (ids only). The upload has committed whatever
+   * happens here: with the queue down the file is still usable, operations then parse it on the fly.
+   */
+  private async enqueueIndex(serverId: string, fileId: string): Promise<void> {
+    try {
+      await this.queue.enqueueIndex(serverId, fileId);
+    } catch (err) {
+      this.logger.warn(
+        { tenantId: serverId, fileId, err: err instanceof Error ? err.name : 'unknown' },
+        'could not queue the file for indexing; operations will parse it',
+      );
+    }
   }
 
   private tooLarge(): ProblemError {

@@ -4,6 +4,7 @@
  */
 import { runChild } from '../isolation/child-runtime';
 import { noopTask } from '../isolation/tasks/noop.task';
+import { indexFileTask } from './index-file.task';
 import { operationTask, warmupOperationTask } from './operation.task';
 
 runChild({
@@ -11,6 +12,7 @@ runChild({
     // A health probe and the isolation benchmarks' baseline.
     noop: noopTask,
     operation: operationTask,
+    'index-file': indexFileTask,
   },
   warmup: warmupOperationTask,
 });

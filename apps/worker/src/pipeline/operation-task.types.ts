@@ -18,6 +18,8 @@ export interface TaskFile {
   contributor: string;
   /** Key-manager ref that wrapped the data key: a collective member's own key or the tenant key. */
   kmsKeyRef: string;
+  /** The file version's record index, sealed under its index key (null: none stored, the child parses). */
+  sealedIndex: Buffer | null;
 }
 
 /** What the worker sends the isolated child for one operation. Crosses IPC only, never Redis or Postgres. */

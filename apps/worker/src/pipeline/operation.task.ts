@@ -5,6 +5,7 @@ import {
   metadataKeyContext,
   packChunks,
   resultAad,
+  unpackChunks,
   resultKeyContext,
 } from '@hearth/blobs';
 import {
@@ -18,9 +19,11 @@ import {
 import { OperationErrorCode } from '@hearth/errors';
 import {
   isInferenceError,
+  openFileIndex,
   privatize,
   runOperation,
   warmupEngines,
+  type FileIndex,
   type InputDocument,
   type RunResult,
 } from '@hearth/inference';
@@ -47,6 +50,7 @@ import { getAddress, type Hex } from 'viem';
 import { privateKeyToAccount, privateKeyToAddress, sign } from 'viem/accounts';
 import { defineTask } from '../isolation/task';
 import type { JobScope } from '../isolation/job-scope';
+import { openSealedIndex } from './index-file.task';
 import type { ChildTimings, OperationTaskInput, OperationTaskOutput, TaskFile } from './operation-task.types';
 
 function since(start: number): number {
@@ -73,8 +77,9 @@ export const operationTask = defineTask<OperationTaskInput, OperationTaskOutput>
     const { docs, inputBytes, parameters } = await timed(timings, 'decrypt', () =>
       decryptFiles(input, keys, scope),
     );
+    const indexes = openIndexes(input, keys, scope);
     const exact = await timed(timings, 'engine', () =>
-      runOperation(input.inference, input.operation, parameters, docs, { k: input.k }),
+      runOperation(input.inference, input.operation, parameters, docs, { k: input.k, indexes }),
     );
     // Differential privacy: noise goes on before anything leaves the child, and the receipt states the ε spent.
     const noised = input.privacy ? privatize(exact.output, input.privacy.epsilon) : null;
@@ -226,6 +231,27 @@ function decryptFiles(
   return { docs, inputBytes, parameters };
 }
 
+/** 3b. The files' stored record indexes that open with their index keys (the rest are parsed by the engine). */
+function openIndexes(input: OperationTaskInput, keys: UnwrappedKeys, scope: JobScope): Map<string, FileIndex> {
+  const out = new Map<string, FileIndex>();
+  input.files.forEach((file, i) => {
+    const dataKey = keys.dataKeys[i];
+    if (!file.sealedIndex || !dataKey || file.encryption !== 'server') return;
+    const bytes = openSealedIndex(
+      scope,
+      dataKey,
+      input.serverId,
+      file.fileId,
+      file.ciphertextSha256,
+      file.sealedIndex,
+      unpackChunks,
+    );
+    const index = bytes ? openFileIndex(bytes) : null;
+    if (index) out.set(file.fileId, index);
+  });
+  return out;
+}
+
 /** 5a. The result sealed under a fresh data key of the tenant (purpose "result"). */
 async function sealResult(
   kms: KeyManager,
@@ -270,6 +296,7 @@ async function signReceipt(
     engine: run.engine,
     model: run.model,
     privacyEpsilon,
+    quotedChars: String(run.quotedChars),
     issuedAt: new Date().toISOString(),
   });
   // What viem's signTypedData does, with the EIP-712 digest computed once: it is also the receipt hash.

@@ -13,3 +13,4 @@ export * from './quota.repository';
 export * from './quota-exceeded';
 export * from './collective-data.repository';
 export * from './prepared';
+export * from './file-index.repository';

@@ -16,6 +16,7 @@ const recordsIdentity = {
   engine: 'builtin' as const,
   aggregate: false,
   lenientText: true,
+  records: true,
   available: () => true,
   model: () => BUILTIN_MODEL,
   engineVersion: () => BUILTIN_ENGINE_VERSION,
