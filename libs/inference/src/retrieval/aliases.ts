@@ -60,6 +60,13 @@ export function canonicalRelation(word: string): string | undefined {
   return RELATION_CANON[word.toLowerCase()];
 }
 
+/** Every word for the relation a word names ("mother" → mother, mum, mom…), for query expansion. */
+export function relationSynonyms(word: string): string[] {
+  const rel = canonicalRelation(word);
+  if (!rel) return [];
+  return Object.keys(RELATION_CANON).filter((w) => RELATION_CANON[w] === rel && w !== word.toLowerCase());
+}
+
 const REL = Object.keys(RELATION_CANON).join('|');
 const NAME = "(\\p{Lu}[\\p{L}'-]{1,30})";
 const PATTERNS = [

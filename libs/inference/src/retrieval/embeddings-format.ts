@@ -11,6 +11,12 @@ export interface CompactEmbeddings {
   words: Map<string, number>;
   scales: Float32Array;
   components: Int8Array;
+  /**
+   * Per word, the factor that turns its int8 components into its pooling contribution: its scale / 127, weighted
+   * down by frequency rank (the most frequent words carry little meaning; an approximation of smooth inverse
+   * frequency).
+   */
+  weights: Float32Array;
 }
 
 export function encodeCompactEmbeddings(words: readonly string[], vectors: readonly Float32Array[], dims: number): Buffer {
@@ -47,5 +53,7 @@ export function decodeCompactEmbeddings(bytes: Buffer): CompactEmbeddings {
   const scales = new Float32Array(bytes.buffer.slice(bytes.byteOffset + at, bytes.byteOffset + at + count * 4));
   at += count * 4;
   const components = new Int8Array(bytes.buffer.slice(bytes.byteOffset + at, bytes.byteOffset + at + count * dims));
-  return { dims, words, scales, components };
+  const weights = new Float32Array(count);
+  for (let i = 0; i < count; i++) weights[i] = (Math.min(1, Math.log10(i + 10) / 3) * scales[i]!) / 127;
+  return { dims, words, scales, components, weights };
 }

@@ -19,27 +19,33 @@ export function getEmbeddings(path: string = EMBEDDINGS_PATH): CompactEmbeddings
 }
 
 /**
- * A text's vector: the mean of its content words' unit vectors, as int8 of unit length (scaled to ±127), or
- * null when none of its words is known. Words are weighted down by frequency rank (the most frequent carry
- * little meaning), an approximation of smooth inverse frequency.
+ * A text's vector: the weighted mean of its content words' unit vectors (see `weights`), as int8 scaled to ±127,
+ * or null when none of its words is known.
  */
 export function textVector(e: CompactEmbeddings, tokens: readonly string[], out?: Int8Array): Int8Array | null {
-  const sum = new Float32Array(e.dims);
+  const dims = e.dims;
+  const sum = new Float32Array(dims);
+  const components = e.components;
   let n = 0;
   for (const w of tokens) {
     if (isStopWord(w)) continue;
     const i = e.words.get(w);
     if (i === undefined) continue;
-    const weight = (Math.min(1, Math.log10(i + 10) / 3) * (e.scales[i] ?? 0)) / 127;
-    const base = i * e.dims;
-    for (let d = 0; d < e.dims; d++) sum[d]! += (e.components[base + d] ?? 0) * weight;
+    const weight = e.weights[i]!;
+    const base = i * dims;
+    for (let d = 0; d < dims; d++) sum[d] += components[base + d]! * weight;
     n++;
   }
   if (n === 0) return null;
   let max = 0;
-  for (const x of sum) max = Math.max(max, Math.abs(x));
-  const v = out ?? new Int8Array(e.dims);
-  for (let d = 0; d < e.dims; d++) v[d] = max === 0 ? 0 : Math.round((sum[d]! / max) * 127);
+  for (let d = 0; d < dims; d++) {
+    const a = Math.abs(sum[d]!);
+    if (a > max) max = a;
+  }
+  const v = out ?? new Int8Array(dims);
+  if (max === 0) return v;
+  const k = 127 / max;
+  for (let d = 0; d < dims; d++) v[d] = Math.round(sum[d]! * k);
   return v;
 }
 

@@ -1,6 +1,6 @@
-import { Bm25Index } from '../builtin/bm25';
+import { Bm25Index, topHits } from '../builtin/bm25';
 import type { DataRecord } from '../records/types';
-import { AliasTable } from './aliases';
+import { AliasTable, relationSynonyms } from './aliases';
 import { cosine, getEmbeddings, textVector } from './embeddings';
 import type { FileIndex } from './file-index';
 import { queryTerms, queryWords, stem, words } from './tokenize';
@@ -31,7 +31,9 @@ export function timeIntent(question: string): TimeIntent {
 }
 
 /** Weight of the dense score in the fused one; BM25 gets the rest. Tuned on bench/corpus. */
-const DENSE_WEIGHT = 0.45;
+const DENSE_WEIGHT = 0.5;
+/** Added to the fused score of a record written by someone the question names. */
+const AUTHOR_BOOST = 0.05;
 /** A dated candidate within this share of the best fused score may answer a "when did I last …" question. */
 const TIME_INTENT_SHARE = 0.6;
 
@@ -71,10 +73,14 @@ export class Retriever {
   expand(question: string): { terms: string[]; words: string[]; names: string[] } {
     const qWords = queryWords(question);
     const names: string[] = [];
-    for (const w of words(question)) for (const name of this.aliases.namesFor(w)) names.push(name);
+    const synonyms: string[] = [];
+    for (const w of words(question)) {
+      for (const name of this.aliases.namesFor(w)) names.push(name);
+      synonyms.push(...relationSynonyms(w));
+    }
     const nameWords = names.flatMap((n) => words(n));
     return {
-      terms: [...queryTerms(question), ...nameWords.map(stem), ...nameWords.map(stem)],
+      terms: [...queryTerms(question), ...synonyms.map(stem), ...nameWords.map(stem), ...nameWords.map(stem)],
       words: [...qWords, ...nameWords],
       names,
     };
@@ -95,8 +101,12 @@ export class Retriever {
       if (qv) {
         const n = this.records.length;
         const dense = new Float32Array(n);
-        for (let i = 0; i < n; i++) dense[i] = cosine(qv, this.vectors, i * this.dims, this.dims);
-        const top = [...dense.keys()].sort((a, b) => dense[b]! - dense[a]!).slice(0, pool);
+        const all: number[] = new Array<number>(n);
+        for (let i = 0; i < n; i++) {
+          dense[i] = cosine(qv, this.vectors, i * this.dims, this.dims);
+          all[i] = i;
+        }
+        const top = topHits(all, dense, pool).map((h) => h.index);
         const best = dense[top[0] ?? 0] ?? 0;
         // Normalised between the pool's floor and its best, so a corpus-wide similarity floor counts for nothing.
         const floor = dense[top[top.length - 1] ?? 0] ?? 0;
@@ -109,13 +119,16 @@ export class Retriever {
       }
     }
     const weight = mode === 'hybrid' && this.vectors && e ? DENSE_WEIGHT : 0;
+    // People the question names (or means, through an alias) count a little when they wrote the record.
+    const people = new Set([...q.names, ...words(question)].map((w) => w.toLowerCase()));
+    const wrote = (r: DataRecord) => r.author !== null && people.has((r.author.split(/\s+/)[0] ?? '').toLowerCase());
     const hits = [...scores]
       .map(([index, s]) => ({
         index,
         record: this.records[index]!,
         bm25: s.bm25,
         dense: s.dense,
-        score: (1 - weight) * s.bm25 + weight * s.dense,
+        score: (1 - weight) * s.bm25 + weight * s.dense + (wrote(this.records[index]!) ? AUTHOR_BOOST : 0),
       }))
       .filter((h) => h.score > 0)
       .sort((a, b) => b.score - a.score || a.index - b.index);

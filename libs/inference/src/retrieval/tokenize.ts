@@ -22,22 +22,44 @@ export function isStopWord(word: string): boolean {
   return STOP.has(word);
 }
 
-const WORD = /[\p{L}\p{N}][\p{L}\p{N}'’]*/gu;
+const WORD = /[\p{L}\p{N}]+(?:['’][\p{L}\p{N}]+)*/gu;
 
 /** Lowercase word tokens with possessives and apostrophes dropped ("Leah's" → "leah", "didn't" → "didnt"). */
 export function words(text: string): string[] {
   const out: string[] = [];
-  for (const m of text.toLowerCase().matchAll(WORD)) {
-    let w = m[0].replace(/['’]s$/, '').replace(/['’]/g, '');
+  const lower = text.toLowerCase();
+  WORD.lastIndex = 0;
+  let m: RegExpExecArray | null;
+  while ((m = WORD.exec(lower)) !== null) {
+    let w = m[0];
     if (w.length > 40) w = w.slice(0, 40);
-    if (w !== '') out.push(w);
+    // Only tokens with an apostrophe need more work (most have none).
+    if (w.includes("'") || w.includes('’')) w = w.replace(/['’]s$/, '').replace(/['’]/g, '');
+    out.push(w);
   }
   return out;
 }
 
+/** Index terms of already-split words. */
+export function termsOfWords(ws: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const w of ws) if (!STOP.has(w)) out.push(stem(w));
+  return out;
+}
+
+/** Irregular past forms people write in journals, so "ran" meets "running" and "saw" meets "see". */
+const IRREGULAR: Record<string, string> = {
+  ran: 'run', swam: 'swim', saw: 'see', seen: 'see', met: 'meet', went: 'go', gone: 'go', ate: 'eat', eaten: 'eat',
+  told: 'tell', made: 'make', took: 'take', taken: 'take', bought: 'buy', came: 'come', gave: 'give', given: 'give',
+  got: 'get', felt: 'feel', thought: 'think', spoke: 'speak', wrote: 'write', written: 'write', left: 'leave',
+  sent: 'send', flew: 'fly', flown: 'fly', drove: 'drive', driven: 'drive', slept: 'sleep', found: 'find',
+  brought: 'bring', kept: 'keep', paid: 'pay', sold: 'sell', won: 'win', lost: 'lose', began: 'begin', sang: 'sing',
+  drank: 'drink', heard: 'hear', knew: 'know', known: 'know', children: 'child', people: 'person', men: 'man', women: 'woman',
+};
+
 /** A light English stemmer (plural, -ing, -ed, -ly, -ies): deterministic and fast, not Porter's. */
 export function stem(word: string): string {
-  let w = word;
+  let w = IRREGULAR[word] ?? word;
   if (w.length <= 3 || /\d/.test(w)) return w;
   if (w.endsWith('ies') && w.length > 4) w = `${w.slice(0, -3)}y`;
   else if (w.endsWith('sses')) w = w.slice(0, -2);
@@ -45,6 +67,8 @@ export function stem(word: string): string {
   if (w.endsWith('ing') && w.length > 5) w = undouble(w.slice(0, -3));
   else if (w.endsWith('ed') && w.length > 4) w = undouble(w.slice(0, -2));
   if (w.endsWith('ly') && w.length > 5) w = w.slice(0, -2);
+  // "promotion" meets "promoted", "celebration" "celebrated".
+  if (w.endsWith('tion') && w.length > 6) w = w.slice(0, -3);
   if (w.endsWith('e') && w.length > 4) w = w.slice(0, -1);
   return w;
 }
@@ -55,9 +79,7 @@ function undouble(w: string): string {
 
 /** Index terms of a text: stems of its non-stop words. */
 export function terms(text: string): string[] {
-  const out: string[] = [];
-  for (const w of words(text)) if (!STOP.has(w)) out.push(stem(w));
-  return out;
+  return termsOfWords(words(text));
 }
 
 /** Query terms: like `terms`, without the words that only steer ranking ("last", "first", "time"). */
