@@ -437,7 +437,7 @@ export const timeline = defineOperation({
 // ---------------------------------------------------------------- entities
 
 const ORG_WORDS = new Set(
-  'inc ltd llc plc corp corporation company co bank university college school hospital clinic council ministry agency institute foundation society club group gmbh ag bv studio studios labs lab partners association trust committee department office airlines airways museum library church surgery pharmacy'.split(' '),
+  'inc ltd llc plc corp corporation company co bank dental medical health insurance lettings bakery practice university college school hospital clinic council ministry agency institute foundation society club group gmbh ag bv studio studios labs lab partners association trust committee department office airlines airways museum library church surgery pharmacy'.split(' '),
 );
 const PLACE_WORDS = new Set(
   'street st road rd avenue ave lane square park city town village lake river mountain mount hill beach bay island station airport cafe café restaurant bar pub market bridge valley forest county province coast harbour harbor hotel centre center gardens heath common'.split(' '),

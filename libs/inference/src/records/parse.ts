@@ -43,8 +43,10 @@ export function detectFormat(contentType: string, name: string, text: string): G
   if (type === 'message/rfc822' || ext === 'eml' || looksLikeEmail(head)) return 'email';
   if (type === 'text/csv' || type === 'application/csv' || ext === 'csv' || ext === 'tsv' || type === 'text/tab-separated-values')
     return 'csv';
-  if (type === 'application/json' || type.endsWith('+json') || ext === 'json' || /^[[{]/.test(trimmed)) return 'json';
+  if (type === 'application/json' || type.endsWith('+json') || ext === 'json') return 'json';
+  // Before the JSON sniff: an iOS export's lines start with "[14/03/2024, …]".
   if (looksLikeWhatsApp(head)) return 'whatsapp';
+  if (/^[[{]/.test(trimmed)) return 'json';
   if (looksLikeJournal(text)) return 'journal';
   return 'text';
 }

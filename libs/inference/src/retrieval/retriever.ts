@@ -34,8 +34,11 @@ export function timeIntent(question: string): TimeIntent {
 const DENSE_WEIGHT = 0.5;
 /** Added to the fused score of a record written by someone the question names. */
 const AUTHOR_BOOST = 0.05;
-/** A dated candidate within this share of the best fused score may answer a "when did I last …" question. */
-const TIME_INTENT_SHARE = 0.6;
+/**
+ * A dated candidate within this share of the best fused score, sharing at least one word with the question (or
+ * its aliases), may answer a "when did I last …" question.
+ */
+const TIME_INTENT_SHARE = 0.45;
 
 /**
  * Hybrid retrieval over the records of some files: BM25 over index terms, cosine over mean GloVe vectors, each
@@ -139,7 +142,7 @@ export class Retriever {
   private applyTimeIntent(hits: RetrievalHit[], intent: TimeIntent): RetrievalHit[] {
     if (!intent || hits.length === 0) return hits;
     const best = hits[0]!.score;
-    const close = hits.filter((h) => h.record.time !== null && h.score >= best * TIME_INTENT_SHARE);
+    const close = hits.filter((h) => h.record.time !== null && h.bm25 > 0 && h.score >= best * TIME_INTENT_SHARE);
     if (close.length === 0) return hits;
     close.sort((a, b) =>
       intent === 'latest' ? (a.record.time! < b.record.time! ? 1 : -1) : a.record.time! < b.record.time! ? -1 : 1,
