@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { fileChunkAad } from '@hearth/blobs';
 import { HEARTH_CONFIG, type HearthConfig } from '@hearth/config';
 import {
@@ -25,7 +25,6 @@ import { ErrorCode, ProblemError } from '@hearth/errors';
 import { isId, newId } from '@hearth/ids';
 import { fileKeyContext, type KeyManager } from '@hearth/kms';
 import { OperationQueue } from '@hearth/queue';
-import { PinoLogger } from 'nestjs-pino';
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { Readable, Transform, type TransformCallback, Writable } from 'node:stream';
@@ -95,6 +94,7 @@ function mayRead(kind: ServerEntity['kind'], role: ServerRole, file: FileEntity,
 @Injectable()
 export class FilesService {
   private readonly uploadMemory = new UploadMemoryGovernor();
+  private readonly logger = new Logger('FilesService');
 
   constructor(
     @Inject(HEARTH_CONFIG) private readonly config: HearthConfig,
@@ -106,7 +106,6 @@ export class FilesService {
     private readonly quotas: QuotasService,
     private readonly limiter: RateLimiter,
     private readonly queue: OperationQueue,
-    private readonly logger: PinoLogger,
   ) {}
 
   /** The file's name and Content-Type, opened with the server's metadata key. */
@@ -255,10 +254,12 @@ export class FilesService {
     try {
       await this.queue.enqueueIndex(serverId, fileId);
     } catch (err) {
-      this.logger.warn(
-        { tenantId: serverId, fileId, err: err instanceof Error ? err.name : 'unknown' },
-        'could not queue the file for indexing; operations will parse it',
-      );
+      this.logger.warn({
+        msg: 'could not queue the file for indexing; operations will parse it',
+        tenantId: serverId,
+        fileId,
+        err: err instanceof Error ? err.name : 'unknown',
+      });
     }
   }
 

@@ -447,6 +447,14 @@ const PERSON_CUES = new Set(['with', 'and', 'told', 'met', 'called', 'asked', 't
 
 type EntityGroup = 'people' | 'places' | 'organisations';
 
+/** What a name's own words say it is: an organisation (Ltd, Bank, Dental, an acronym) or a place (Street, Park). */
+function namedGroup(name: string): EntityGroup | null {
+  const parts = name.toLowerCase().split(/\s+/);
+  if (parts.some((p) => ORG_WORDS.has(p)) || /^[A-Z]{2,5}$/.test(name)) return 'organisations';
+  if (PLACE_WORDS.has(parts[parts.length - 1] ?? '')) return 'places';
+  return null;
+}
+
 const entitiesParams = z
   .object({
     top: z.number().int().min(1).max(200).default(20).describe('entities per group'),
@@ -508,7 +516,8 @@ export const entitiesRecords = defineOperation({
     let budget = 4 * 1024 * 1024;
     for (const r of retriever.records) {
       throwIfAborted(ctx.signal);
-      if (r.author) vote(r.author, r.id, 'people');
+      // An author is a person unless the name says otherwise ("Riverside Dental", "Hughes & Co Lettings").
+      if (r.author) vote(r.author, r.id, namedGroup(r.author) ?? 'people');
       if (budget <= 0) continue;
       const text = r.text.slice(0, budget);
       budget -= text.length;
@@ -516,14 +525,17 @@ export const entitiesRecords = defineOperation({
         if (m.type !== 'NAME') continue;
         const name = m.value.replace(/['’]s$/, '');
         const parts = name.split(/\s+/);
-        const last = parts[parts.length - 1]!.toLowerCase();
         const before = new RegExp(`(\\S+)\\s+${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`, 'i').exec(text)?.[1]?.toLowerCase() ?? '';
-        let group: EntityGroup | null = null;
-        if (ORG_WORDS.has(last) || /^[A-Z]{2,5}$/.test(name)) group = 'organisations';
-        else if (PLACE_WORDS.has(last)) group = 'places';
-        else if (known.has(name.toLowerCase()) || known.has(parts[0]!.toLowerCase())) group = 'people';
-        else if (PLACE_PREPOSITIONS.has(before)) group = 'places';
-        else if (PERSON_CUES.has(before) || /^\p{Lu}\p{Ll}+\s+\p{Lu}\p{Ll}+$/u.test(name)) group = 'people';
+        // The name's own words first, then who the data knows, then the word before it.
+        const group: EntityGroup | null =
+          namedGroup(name) ??
+          (known.has(name.toLowerCase()) || known.has(parts[0]!.toLowerCase())
+            ? 'people'
+            : PLACE_PREPOSITIONS.has(before)
+              ? 'places'
+              : PERSON_CUES.has(before) || /^\p{Lu}\p{Ll}+\s+\p{Lu}\p{Ll}+$/u.test(name)
+                ? 'people'
+                : null);
         vote(name, r.id, group);
       }
     }
