@@ -13,7 +13,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { indexFile, openFileIndex, runOperation, type FileIndex, type InputDocument } from '@hearth/inference';
+import {
+  indexFile,
+  openFileIndex,
+  runOperation,
+  type FileIndex,
+  type InputDocument,
+} from '@hearth/inference';
 
 const CORPUS = join(__dirname, '..', '..', 'bench', 'corpus');
 
@@ -63,16 +69,23 @@ function pct(n: number, of: number): string {
 
 function percentile(values: number[], p: number): number {
   const s = [...values].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
 }
 
-async function accuracy(docs: InputDocument[], questions: Question[], retrieval: 'bm25' | 'hybrid', indexes: Map<string, FileIndex>) {
+async function accuracy(
+  docs: InputDocument[],
+  questions: Question[],
+  retrieval: 'bm25' | 'hybrid',
+  indexes: Map<string, FileIndex>,
+) {
   const perKind = new Map<string, { n: number; at1: number; at3: number }>();
   let at1 = 0;
   let at3 = 0;
   const misses: string[] = [];
   for (const question of questions) {
-    const r = await runOperation({}, 'ask', { question: question.q, quotes: 3, retrieval }, docs, { indexes });
+    const r = await runOperation({}, 'ask', { question: question.q, quotes: 3, retrieval }, docs, {
+      indexes,
+    });
     const out = r.output as AskOut;
     const ranked = [out.answer, ...out.quotes].filter((x): x is AskQuote => x !== null);
     const hit1 = ranked[0] !== undefined && matches(ranked[0], question.gold);
@@ -105,7 +118,9 @@ function syntheticChat(n: number): string {
     const mm = String(d.getUTCMonth() + 1).padStart(2, '0');
     const hh = String(d.getUTCHours()).padStart(2, '0');
     const mi = String(d.getUTCMinutes()).padStart(2, '0');
-    lines.push(`${dd}/${mm}/${d.getUTCFullYear()}, ${hh}:${mi} - ${people[i % people.length]}: ${sentences[(i * 31) % sentences.length]}`);
+    lines.push(
+      `${dd}/${mm}/${d.getUTCFullYear()}, ${hh}:${mi} - ${people[i % people.length]}: ${sentences[(i * 31) % sentences.length]}`,
+    );
   }
   return lines.join('\n');
 }
@@ -125,24 +140,35 @@ async function main(): Promise<void> {
   console.log(`\nask on ${questions.length} questions (answer + 2 supporting quotes = top 3):`);
   for (const mode of ['bm25', 'hybrid'] as const) {
     const a = await accuracy(docs, questions, mode, indexes);
-    const kinds = [...a.perKind]
-      .map(([k, v]) => `${k} ${v.at1}/${v.n} @1, ${v.at3}/${v.n} @3`)
-      .join('; ');
-    console.log(`  ${mode.padEnd(6)} accuracy@1 ${pct(a.at1, questions.length)}, accuracy@3 ${pct(a.at3, questions.length)} (${kinds})`);
+    const kinds = [...a.perKind].map(([k, v]) => `${k} ${v.at1}/${v.n} @1, ${v.at3}/${v.n} @3`).join('; ');
+    console.log(
+      `  ${mode.padEnd(6)} accuracy@1 ${pct(a.at1, questions.length)}, accuracy@3 ${pct(a.at3, questions.length)} (${kinds})`,
+    );
     if (process.env.BENCH_VERBOSE) for (const m of a.misses) console.log(`    miss: ${m}`);
   }
-  if (process.env.OPENAI_BASE_URL) console.log('  llm: not measured by this bench (the LLM operations are benchmarked with their engine)');
+  if (process.env.OPENAI_BASE_URL)
+    console.log('  llm: not measured by this bench (the LLM operations are benchmarked with their engine)');
   else console.log('  llm: skipped (OPENAI_BASE_URL is not set)');
 
   const summary = await runOperation({}, 'summarize', { by: 'source', sentences: 6 }, docs, { indexes });
   const text = JSON.stringify(summary.output);
   const covered = keyEvents.filter((e) => e.marker.some((m) => text.includes(m)));
   console.log(
-    `\nsummarize (per source, 6 sentences each): key events covered ${covered.length}/${keyEvents.length} (${pct(covered.length, keyEvents.length)}); missing: ${keyEvents.filter((e) => !covered.includes(e)).map((e) => e.event).join(', ') || 'none'}`,
+    `\nsummarize (per source, 6 sentences each): key events covered ${covered.length}/${keyEvents.length} (${pct(covered.length, keyEvents.length)}); missing: ${
+      keyEvents
+        .filter((e) => !covered.includes(e))
+        .map((e) => e.event)
+        .join(', ') || 'none'
+    }`,
   );
 
   // Indexing throughput over a mixed ~6 MiB: the chat export at scale plus the real files.
-  const big: InputDocument = { fileId: 'fil_big', name: 'chat.txt', contentType: 'text/plain', text: syntheticChat(60_000) };
+  const big: InputDocument = {
+    fileId: 'fil_big',
+    name: 'chat.txt',
+    contentType: 'text/plain',
+    text: syntheticChat(60_000),
+  };
   const bigBytes = Buffer.byteLength(big.text ?? '');
   const inputs = [big, ...docs];
   const totalBytes = bigBytes + docs.reduce((n, d) => n + (d.bytes?.byteLength ?? 0), 0);
@@ -155,12 +181,17 @@ async function main(): Promise<void> {
   );
 
   // ask over an indexed 10,000-record file: open the stored index (as the child does) + rank + quote.
-  const tenK: InputDocument = { fileId: 'fil_10k', name: 'chat.txt', contentType: 'text/plain', text: syntheticChat(10_000) };
+  const tenK: InputDocument = {
+    fileId: 'fil_10k',
+    name: 'chat.txt',
+    contentType: 'text/plain',
+    text: syntheticChat(10_000),
+  };
   const stored = await indexFile(tenK);
   const times: number[] = [];
   const rounds = 40;
   for (let i = 0; i < rounds; i++) {
-    const q = questions[i % questions.length]!.q;
+    const q = questions[i % questions.length].q;
     const t0 = performance.now();
     const index = openFileIndex(stored.bytes)!;
     await runOperation({}, 'ask', { question: q }, [tenK], { indexes: new Map([[tenK.fileId, index]]) });
@@ -169,7 +200,7 @@ async function main(): Promise<void> {
   const unindexed: number[] = [];
   for (let i = 0; i < 3; i++) {
     const t0 = performance.now();
-    await runOperation({}, 'ask', { question: questions[i]!.q }, [tenK]);
+    await runOperation({}, 'ask', { question: questions[i].q }, [tenK]);
     unindexed.push(performance.now() - t0);
   }
   console.log(

@@ -5,9 +5,20 @@
  * (which empties dist) copies it instead of reading 300 MB again.
  */
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { EMBEDDINGS_FILE_NAME, encodeCompactEmbeddings } from '../libs/inference/src/retrieval/embeddings-format';
+import {
+  EMBEDDINGS_FILE_NAME,
+  encodeCompactEmbeddings,
+} from '../libs/inference/src/retrieval/embeddings-format';
 
 const WORDS = 100_000;
 const root = resolve(__dirname, '..', '..');
@@ -35,7 +46,7 @@ function build(): Buffer {
     const word = JSON.parse(`"${m[1]}"`) as string;
     // Punctuation and numbers carry no meaning for retrieval.
     if (!/\p{L}/u.test(word)) continue;
-    const values = m[2]!.split(',').slice(0, dims).map(Number);
+    const values = m[2].split(',').slice(0, dims).map(Number);
     vectors.push(Float32Array.from(values));
     words.push(word);
   }

@@ -56,12 +56,10 @@ describe('records: formats people export, indexed and asked', () => {
       const f = await owner.upload(server.id, readFileSync(join(CORPUS, name)), { name, contentType });
       files[name] = f.id;
     }
-    assert.deepEqual(await indexed(files['mail.mbox']!), { status: 'ready', records: 11, errorCode: null });
-    assert.equal((await indexed(files['journal.md']!)).records, 35);
-    assert.equal((await indexed(files['whatsapp-leah.txt']!)).records, 25);
-    const stored = await worker.app
-      .get(FileIndexRepository)
-      .readyFor(server.id, Object.values(files));
+    assert.deepEqual(await indexed(files['mail.mbox']), { status: 'ready', records: 11, errorCode: null });
+    assert.equal((await indexed(files['journal.md'])).records, 35);
+    assert.equal((await indexed(files['whatsapp-leah.txt'])).records, 25);
+    const stored = await worker.app.get(FileIndexRepository).readyFor(server.id, Object.values(files));
     for (const s of stored.values()) {
       const bytes = s.sealedIndex.toString('latin1');
       assert.ok(!bytes.includes('Leah') && !bytes.includes('risotto'), 'the stored index is sealed');
@@ -69,7 +67,10 @@ describe('records: formats people export, indexed and asked', () => {
   });
 
   it('answers "When did I last see my sister?" with the record, its date and source, within its quote limit', async () => {
-    const created = await owner.createApiKey(server.id, { name: 'records app', appAddress: appAccount.address });
+    const created = await owner.createApiKey(server.id, {
+      name: 'records app',
+      appAddress: appAccount.address,
+    });
     ({ grantId } = await owner.grant(server.id, {
       appAddress: appAccount.address,
       operations: ['ask', 'summarize', 'entities', 'timeline'],
@@ -98,16 +99,24 @@ describe('records: formats people export, indexed and asked', () => {
     assert.ok(out.quotes.length <= 1);
     const verified = await app.verifyReceipt(op);
     assert.equal(verified.signer, server.address);
-    const message = (op.receipt as unknown as { typedData: { message: { quotedChars: string } } }).typedData.message;
-    assert.ok(Number(message.quotedChars) >= out.answer.text.length, 'the receipt counts the quoted characters');
+    const message = (op.receipt as unknown as { typedData: { message: { quotedChars: string } } }).typedData
+      .message;
+    assert.ok(
+      Number(message.quotedChars) >= out.answer.text.length,
+      'the receipt counts the quoted characters',
+    );
 
-    const pet = await app.run('ask', { fileIds: Object.values(files), grantId, parameters: { question: 'What is the name of my cat?' } });
+    const pet = await app.run('ask', {
+      fileIds: Object.values(files),
+      grantId,
+      parameters: { question: 'What is the name of my cat?' },
+    });
     assert.match(JSON.stringify(pet.result), /Pixel/);
   });
 
   it('summarizes per thread without headers or quoted replies, lists entities and a timeline', async () => {
     const summary = await app.run('summarize', {
-      fileIds: [files['mail.mbox']!],
+      fileIds: [files['mail.mbox']],
       grantId,
       parameters: { by: 'thread', sentences: 2 },
     });
@@ -120,7 +129,10 @@ describe('records: formats people export, indexed and asked', () => {
 
     const entities = await app.run('entities', { fileIds: Object.values(files), grantId });
     const e = entities.result as { people: { name: string; count: number }[] };
-    assert.ok(e.people.some((p) => p.name === 'Leah'), JSON.stringify(e.people));
+    assert.ok(
+      e.people.some((p) => p.name === 'Leah'),
+      JSON.stringify(e.people),
+    );
 
     const timeline = await app.run('timeline', {
       fileIds: Object.values(files),
@@ -135,7 +147,7 @@ describe('records: formats people export, indexed and asked', () => {
   });
 
   it('deletes the index with its file', async () => {
-    const id = files['whatsapp-leah.txt']!;
+    const id = files['whatsapp-leah.txt'];
     await owner.deleteFile(server.id, id);
     assert.equal(await worker.app.get(FileIndexRepository).status(server.id, id), null);
   });

@@ -55,7 +55,12 @@ export class WorkerModule {
             reconcile: ReconcileOperationsHandler,
             index: IndexFileHandler,
           ) => [run, purge, reconcile, index],
-          inject: [RunOperationHandler, PurgeExpiredResultsHandler, ReconcileOperationsHandler, IndexFileHandler],
+          inject: [
+            RunOperationHandler,
+            PurgeExpiredResultsHandler,
+            ReconcileOperationsHandler,
+            IndexFileHandler,
+          ],
         },
         WorkerService,
         WorkerHealthServer,

@@ -36,7 +36,10 @@ describe('catalog', () => {
       assert.match(o.codeHash, /^0x[0-9a-f]{64}$/);
       assert.ok(o.discloses.length > 10, `${o.name} says what it discloses`);
     }
-    assert.match(cat.find((o) => o.name === 'ask')!.discloses, /passages of ≤ `quoteChars` \(at most 300\) characters/);
+    assert.match(
+      cat.find((o) => o.name === 'ask')!.discloses,
+      /passages of ≤ `quoteChars` \(at most 300\) characters/,
+    );
     const summarize = cat.find((o) => o.name === 'summarize')!.paramsSchema as {
       properties: { sentences: { type: string; minimum: number; maximum: number; default: number } };
       additionalProperties: boolean;

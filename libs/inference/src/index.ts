@@ -20,5 +20,12 @@ export type {
 export { inferenceOptionsFromConfig } from './from-config';
 export { warmupEngines } from './warmup';
 export { privatize, laplaceNoise } from './builtin/privacy';
-export { indexFile, openFileIndex, FILE_INDEX_VERSION, MAX_INDEXED_FILE_BYTES, type BuiltIndex, type FileIndex } from './records/index-file';
+export {
+  indexFile,
+  openFileIndex,
+  FILE_INDEX_VERSION,
+  MAX_INDEXED_FILE_BYTES,
+  type BuiltIndex,
+  type FileIndex,
+} from './records/index-file';
 export { stringChars } from './run';

@@ -108,13 +108,14 @@ export function prepareDocuments(
       // Checked before decoding so an oversized file costs nothing.
       if (total + bytes > limits.maxInputBytes) throw tooLarge(limits);
       if (lenient) text = decodeLeniently(doc.bytes, doc.contentType, warnings);
-      else try {
-        text = decoder.decode(doc.bytes);
-      } catch (e) {
-        throw new InferenceError('invalid_encoding', `file ${doc.fileId} is not valid UTF-8`, undefined, {
-          cause: e,
-        });
-      }
+      else
+        try {
+          text = decoder.decode(doc.bytes);
+        } catch (e) {
+          throw new InferenceError('invalid_encoding', `file ${doc.fileId} is not valid UTF-8`, undefined, {
+            cause: e,
+          });
+        }
     } else {
       text = doc.text.charCodeAt(0) === 0xfeff ? doc.text.slice(1) : doc.text;
       bytes = utf8Length(text);

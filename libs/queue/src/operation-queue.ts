@@ -232,7 +232,11 @@ export class OperationQueue {
   /** Queues the indexing of a file just uploaded (ids only). */
   async enqueueIndex(serverId: string, fileId: string): Promise<void> {
     await withTimeout(
-      this.queue.add(JobName.IndexFile, { serverId, fileId }, { ...INDEX_JOB_OPTIONS, jobId: `index-${fileId}` }),
+      this.queue.add(
+        JobName.IndexFile,
+        { serverId, fileId },
+        { ...INDEX_JOB_OPTIONS, jobId: `index-${fileId}` },
+      ),
       QUEUE_CALL_TIMEOUT_MS,
     );
   }

@@ -72,7 +72,8 @@ export class IndexFileHandler implements JobHandler<JobName.IndexFile> {
       errorCode: out.outcome === 'failed' ? out.code : null,
     });
     const log = this.logger.logger.child({ jobId: job.id, tenantId: serverId, fileId });
-    if (out.outcome === 'indexed') log.info({ records: out.records, warnings: out.warnings, ms, saved }, 'file indexed');
+    if (out.outcome === 'indexed')
+      log.info({ records: out.records, warnings: out.warnings, ms, saved }, 'file indexed');
     else log.warn({ code: out.code, ms, saved }, 'file not indexed; operations will parse it');
     return { outcome: out.outcome, saved };
   }

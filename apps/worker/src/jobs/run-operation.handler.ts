@@ -12,7 +12,12 @@ import {
   type OperationEntity,
   type OperationOutcome,
 } from '@hearth/db';
-import { inferenceOptionsFromConfig, listCatalog, usesRecords, type InferenceOptions } from '@hearth/inference';
+import {
+  inferenceOptionsFromConfig,
+  listCatalog,
+  usesRecords,
+  type InferenceOptions,
+} from '@hearth/inference';
 import { keyManagerOptionsFromConfig, type KeyManagerOptions } from '@hearth/kms';
 import { serverPolicy } from '@hearth/permissions';
 import { isQueueUnavailable, JobName, OperationQueue, type RunOperationPayload } from '@hearth/queue';
@@ -405,7 +410,10 @@ export class RunOperationHandler implements JobHandler<JobName.RunOperation> {
         contributor: row.contributorAddress,
         // A collective member's own key wrapped this file's data key; null: the tenant key.
         kmsKeyRef: row.kmsKeyRef ?? server.kmsKeyRef,
-        sealedIndex: indexes.get(fileId)?.ciphertextSha256 === row.ciphertextSha256 ? (indexes.get(fileId)?.sealedIndex ?? null) : null,
+        sealedIndex:
+          indexes.get(fileId)?.ciphertextSha256 === row.ciphertextSha256
+            ? (indexes.get(fileId)?.sealedIndex ?? null)
+            : null,
       });
     }
     if (!this.config.dataPermissionsAddress)

@@ -1,4 +1,11 @@
-import { FILE_INDEX_KEY_INFO, fileChunkAad, fileIndexAad, metadataAad, metadataKeyContext, packChunks } from '@hearth/blobs';
+import {
+  FILE_INDEX_KEY_INFO,
+  fileChunkAad,
+  fileIndexAad,
+  metadataAad,
+  metadataKeyContext,
+  packChunks,
+} from '@hearth/blobs';
 import { decryptChunks, deriveSubkey, encryptChunks, isCryptoError, openValue } from '@hearth/crypto';
 import { indexFile, isInferenceError } from '@hearth/inference';
 import { createKeyManager, fileKeyContext, type KeyManagerOptions } from '@hearth/kms';
@@ -40,13 +47,23 @@ export const indexFileTask = defineTask<IndexFileTaskInput, IndexFileTaskOutput>
   try {
     const kms = createKeyManager(input.kms);
     const metadataKey = scope.track(
-      await kms.unwrapDataKey(input.serverKmsKeyRef, input.wrappedMetadataKey, metadataKeyContext(input.serverId)),
+      await kms.unwrapDataKey(
+        input.serverKmsKeyRef,
+        input.wrappedMetadataKey,
+        metadataKeyContext(input.serverId),
+      ),
     );
     const dataKey = scope.track(
-      await kms.unwrapDataKey(input.kmsKeyRef, input.wrappedDataKey, fileKeyContext(input.serverId, input.fileId)),
+      await kms.unwrapDataKey(
+        input.kmsKeyRef,
+        input.wrappedDataKey,
+        fileKeyContext(input.serverId, input.fileId),
+      ),
     );
     const open = (field: 'file.name' | 'file.contentType', sealed: Buffer) =>
-      scope.track(openValue(metadataKey, metadataAad(input.serverId, field, input.fileId), sealed)).toString('utf8');
+      scope
+        .track(openValue(metadataKey, metadataAad(input.serverId, field, input.fileId), sealed))
+        .toString('utf8');
     const last = input.chunks.length - 1;
     const plaintext = scope.track(
       decryptChunks(
@@ -63,7 +80,11 @@ export const indexFileTask = defineTask<IndexFileTaskInput, IndexFileTaskOutput>
     });
     scope.track(built.bytes);
     const key = scope.track(fileIndexKey(dataKey, input.fileId));
-    const sealed = encryptChunks(key, fileIndexAad(input.serverId, input.fileId, input.ciphertextSha256), built.bytes);
+    const sealed = encryptChunks(
+      key,
+      fileIndexAad(input.serverId, input.fileId, input.ciphertextSha256),
+      built.bytes,
+    );
     return {
       outcome: 'indexed',
       sealedIndex: packChunks(sealed.map((c) => c.sealed)),

@@ -232,7 +232,11 @@ function decryptFiles(
 }
 
 /** 3b. The files' stored record indexes that open with their index keys (the rest are parsed by the engine). */
-function openIndexes(input: OperationTaskInput, keys: UnwrappedKeys, scope: JobScope): Map<string, FileIndex> {
+function openIndexes(
+  input: OperationTaskInput,
+  keys: UnwrappedKeys,
+  scope: JobScope,
+): Map<string, FileIndex> {
   const out = new Map<string, FileIndex>();
   input.files.forEach((file, i) => {
     const dataKey = keys.dataKeys[i];

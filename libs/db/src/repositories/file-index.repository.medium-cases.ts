@@ -2,7 +2,13 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type { FileEntity } from '../entities/file.entity';
-import { type RepositoryTesting, repositoryTesting, type SeededServer, seedFile, seedServer } from '../testing';
+import {
+  type RepositoryTesting,
+  repositoryTesting,
+  type SeededServer,
+  seedFile,
+  seedServer,
+} from '../testing';
 import { FileIndexRepository } from './file-index.repository';
 import { FileRepository } from './file.repository';
 
@@ -56,11 +62,20 @@ describe('FileIndexRepository (real Postgres)', () => {
     await indexes.save(a.server.id, file.id, outcome(file.ciphertextSha256!));
     const ready = await indexes.readyFor(a.server.id, [file.id]);
     assert.deepEqual(ready.get(file.id)?.sealedIndex, sealed);
-    assert.deepEqual(await indexes.status(a.server.id, file.id), { status: 'ready', records: 12, errorCode: null });
+    assert.deepEqual(await indexes.status(a.server.id, file.id), {
+      status: 'ready',
+      records: 12,
+      errorCode: null,
+    });
   });
 
   it('records a failed build without a sealed index, and serves none', async () => {
-    await indexes.save(a.server.id, file.id, { ...outcome(file.ciphertextSha256!), sealedIndex: null, records: 0, errorCode: 'x' });
+    await indexes.save(a.server.id, file.id, {
+      ...outcome(file.ciphertextSha256!),
+      sealedIndex: null,
+      records: 0,
+      errorCode: 'x',
+    });
     assert.equal((await indexes.readyFor(a.server.id, [file.id])).size, 0);
     assert.equal((await indexes.status(a.server.id, file.id))?.status, 'failed');
   });
@@ -68,8 +83,10 @@ describe('FileIndexRepository (real Postgres)', () => {
   it('goes with its file', async () => {
     await indexes.save(a.server.id, file.id, outcome(file.ciphertextSha256!));
     assert.equal(await files.delete(a.server.id, file.id), true);
-    const left = await db.dataSource.query('SELECT 1 FROM file_indexes WHERE file_id = $1', [file.id]);
-    assert.equal((left as unknown[]).length, 0);
+    const left: unknown[] = await db.dataSource.query('SELECT 1 FROM file_indexes WHERE file_id = $1', [
+      file.id,
+    ]);
+    assert.equal(left.length, 0);
   });
 
   it('a file still uploading is not indexed', async () => {

@@ -50,15 +50,20 @@ describe('builtin engine on real English text', () => {
     assert.equal(r.engine, 'builtin');
     assert.match(r.model, /^wink-eng-lite-web-model@/);
     assert.match(r.codeHash, /^0x[0-9a-f]{64}$/);
-    assert.equal(r.quotedChars, out.groups[0]!.key.length + out.groups[0]!.sentences[0]!.text.length);
+    assert.equal(r.quotedChars, out.groups[0].key.length + out.groups[0].sentences[0].text.length);
 
     const all = (await runOperation(opts, 'summarize', {}, allFixtures)).output as Summary;
     assert.equal(all.groups.length, allFixtures.length, 'one group per file by default');
     for (const g of all.groups) {
       assert.ok(g.sentences.length <= 3, 'default is 3 sentences per group');
-      for (const s of g.sentences) assert.doesNotMatch(s.text, /^(From|To|Subject):/m, 'email headers are not prose');
+      for (const s of g.sentences)
+        assert.doesNotMatch(s.text, /^(From|To|Subject):/m, 'email headers are not prose');
       const order = g.sentences.map((s) => Number(s.recordId.split('#')[1]));
-      assert.deepEqual(order, [...order].sort((x, y) => x - y), 'sentences come in reading order');
+      assert.deepEqual(
+        order,
+        [...order].sort((x, y) => x - y),
+        'sentences come in reading order',
+      );
     }
   });
 
@@ -98,7 +103,10 @@ describe('builtin engine on real English text', () => {
     >;
     const names = (g: 'people' | 'places' | 'organisations') => out[g].map((e) => e.name);
     assert.ok(names('people').includes('Dr. Patel'), names('people').join(','));
-    assert.ok(names('organisations').some((n) => n.includes('Riverside Dental')), names('organisations').join(','));
+    assert.ok(
+      names('organisations').some((n) => n.includes('Riverside Dental')),
+      names('organisations').join(','),
+    );
     const all = [...names('people'), ...names('places'), ...names('organisations')];
     assert.ok(!all.includes('Kind') && !all.includes('Subject'), 'capitalised line starts are not names');
   });
@@ -116,21 +124,28 @@ describe('builtin engine on real English text', () => {
   });
 
   it('ask answers with the record that says it first, with its file, and short quotes', async () => {
-    const dentist = (await runOperation(opts, 'ask', { question: 'When is the dentist appointment?' }, allFixtures))
-      .output as Ask;
+    const dentist = (
+      await runOperation(opts, 'ask', { question: 'When is the dentist appointment?' }, allFixtures)
+    ).output as Ask;
     assert.equal(dentist.answer?.source.fileId, 'fil_email_dentist');
     assert.match(dentist.answer?.text ?? '', /dentist appointment with Dr\. Patel is on Tuesday/);
     for (const q of ranked(dentist)) assert.ok(q.text.length <= 300, 'quotes are at most 300 characters');
 
     const budget = (
-      await runOperation(opts, 'ask', { question: 'How much is the budget for the project?', quotes: 1 }, allFixtures)
+      await runOperation(
+        opts,
+        'ask',
+        { question: 'How much is the budget for the project?', quotes: 1 },
+        allFixtures,
+      )
     ).output as Ask;
     assert.equal(ranked(budget).length, 1);
     assert.equal(budget.answer?.source.fileId, 'fil_email_project');
     assert.match(budget.answer?.text ?? '', /\$45,000/);
 
-    const lake = (await runOperation(opts, 'ask', { question: 'Which lake did we hike to?', quotes: 2 }, allFixtures))
-      .output as Ask;
+    const lake = (
+      await runOperation(opts, 'ask', { question: 'Which lake did we hike to?', quotes: 2 }, allFixtures)
+    ).output as Ask;
     assert.equal(lake.answer?.source.fileId, 'fil_journal_hike');
     assert.match(lake.answer?.text ?? '', /Lake Serene/);
 

@@ -1,14 +1,12 @@
 import type { ItemEntity, ItemSentence, WinkMethods } from 'wink-nlp';
 import { z } from 'zod';
-import { defineOperation, KiB, MiB, type OperationImpl } from '../operation';
+import { defineOperation, MiB, type OperationImpl } from '../operation';
 import { splitBlocks, throwIfAborted, type TextDocument } from '../text';
-import { Bm25Index } from './bm25';
 import { BUILTIN_ENGINE_VERSION, BUILTIN_MODEL } from './engine';
 import {
   countWords,
   getNlp,
   lemmaOf,
-  isContentTerm,
   isContentWord,
   readSentences,
   type SentenceInfo,

@@ -48,35 +48,47 @@ describe('operations over records', () => {
 
   it('entities groups people, places and organisations', async () => {
     const out = (await runOperation({}, 'entities', {}, docs)).output as Record<string, { name: string }[]>;
-    assert.ok(out.people!.some((e) => e.name === 'Leah'));
-    assert.ok(out.places!.some((e) => e.name === 'Hackney'));
-    assert.ok(out.organisations!.some((e) => e.name === 'Bright Smile Clinic'));
+    assert.ok(out.people.some((e) => e.name === 'Leah'));
+    assert.ok(out.places.some((e) => e.name === 'Hackney'));
+    assert.ok(out.organisations.some((e) => e.name === 'Bright Smile Clinic'));
   });
 
   it('keywords ignore markup, field names and timestamps', async () => {
     const telegram = JSON.stringify({
       name: 'Leah',
       messages: [
-        { id: 1, type: 'message', date: '2024-01-01T10:00:00', from: 'Leah', text: 'The **risotto** was lovely' },
+        {
+          id: 1,
+          type: 'message',
+          date: '2024-01-01T10:00:00',
+          from: 'Leah',
+          text: 'The **risotto** was lovely',
+        },
         { id: 2, type: 'message', date: '2024-01-02T10:00:00', from: 'Sam', text: 'Risotto again soon' },
       ],
     });
     const out = (
-      await runOperation({}, 'keywords', {}, [{ fileId: 'f', name: 'result.json', contentType: 'application/json', text: telegram }])
+      await runOperation({}, 'keywords', {}, [
+        { fileId: 'f', name: 'result.json', contentType: 'application/json', text: telegram },
+      ])
     ).output as { keywords: { term: string }[] };
     const terms = out.keywords.map((k) => k.term);
     assert.equal(terms[0], 'risotto');
-    for (const noise of ['timestamp', 'date', 'message', 'type', 'text', 'from']) assert.ok(!terms.includes(noise), noise);
+    for (const noise of ['timestamp', 'date', 'message', 'type', 'text', 'from'])
+      assert.ok(!terms.includes(noise), noise);
   });
 
   it('summarize per day quotes no headers; an mbox and invalid UTF-8 are read, with a warning', async () => {
-    const mbox = 'From a@x Thu Jan  4 09:12:00 2024\nFrom: A <a@x>\nSubject: Plans\nDate: Thu, 4 Jan 2024 09:12:00 +0000\n\nWe should book the cottage in Wales for the long weekend.\n';
+    const mbox =
+      'From a@x Thu Jan  4 09:12:00 2024\nFrom: A <a@x>\nSubject: Plans\nDate: Thu, 4 Jan 2024 09:12:00 +0000\n\nWe should book the cottage in Wales for the long weekend.\n';
     const bytes = Buffer.concat([Buffer.from(mbox), Buffer.from([0xff, 0xfe])]);
-    const r = await runOperation({}, 'summarize', { by: 'day' }, [{ fileId: 'm', name: 'x', contentType: 'application/mbox', bytes }]);
+    const r = await runOperation({}, 'summarize', { by: 'day' }, [
+      { fileId: 'm', name: 'x', contentType: 'application/mbox', bytes },
+    ]);
     const out = r.output as { groups: { key: string; summary: string }[]; warnings: { warning: string }[] };
     assert.equal(out.groups[0]?.key, '2024-01-04');
-    assert.match(out.groups[0]!.summary, /cottage in Wales/);
-    assert.doesNotMatch(out.groups[0]!.summary, /Subject|From:/);
+    assert.match(out.groups[0].summary, /cottage in Wales/);
+    assert.doesNotMatch(out.groups[0].summary, /Subject|From:/);
     assert.ok(out.warnings.some((w) => /UTF-8/.test(w.warning)));
   });
 });

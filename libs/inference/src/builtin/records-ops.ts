@@ -37,7 +37,9 @@ function sourceOf(s: RecordSource): QuoteSource {
 }
 
 /** Per-file parse warnings, so a caller knows a file was read as plain text and why. */
-function warningsOf(indexes: { fileId: string; warnings: string[] }[]): { fileId: string; warning: string }[] {
+function warningsOf(
+  indexes: { fileId: string; warnings: string[] }[],
+): { fileId: string; warning: string }[] {
   return indexes.flatMap((i) => i.warnings.map((warning) => ({ fileId: i.fileId, warning })));
 }
 
@@ -76,10 +78,10 @@ export function bestWindow(text: string, query: ReadonlySet<string>, max: number
   });
   let from = best;
   let to = best;
-  let length = sentences[best]!.length;
+  let length = sentences[best].length;
   for (;;) {
-    const next = to + 1 < sentences.length ? sentences[to + 1]!.length + 1 : Infinity;
-    const prev = from > 0 ? sentences[from - 1]!.length + 1 : Infinity;
+    const next = to + 1 < sentences.length ? sentences[to + 1].length + 1 : Infinity;
+    const prev = from > 0 ? sentences[from - 1].length + 1 : Infinity;
     if (Math.min(next, prev) + length > max) break;
     if (next <= prev) {
       to++;
@@ -107,8 +109,17 @@ const askParams = z
       .max(MAX_QUOTES)
       .default(3)
       .describe('passages to return: the answer and supporting quotes'),
-    quoteChars: z.number().int().min(40).max(MAX_QUOTE_CHARS).default(MAX_QUOTE_CHARS).describe('characters per passage'),
-    retrieval: z.enum(['hybrid', 'bm25']).default('hybrid').describe('ranking: BM25 with word vectors, or BM25 alone'),
+    quoteChars: z
+      .number()
+      .int()
+      .min(40)
+      .max(MAX_QUOTE_CHARS)
+      .default(MAX_QUOTE_CHARS)
+      .describe('characters per passage'),
+    retrieval: z
+      .enum(['hybrid', 'bm25'])
+      .default('hybrid')
+      .describe('ranking: BM25 with word vectors, or BM25 alone'),
   })
   .strict();
 
@@ -195,7 +206,13 @@ const summarizeParams = z
       .enum(['source', 'thread', 'day', 'all'])
       .default('source')
       .describe('one summary per file, per email thread or chat, per day, or one for all'),
-    groups: z.number().int().min(1).max(50).default(10).describe('groups to summarise (the largest, then the latest)'),
+    groups: z
+      .number()
+      .int()
+      .min(1)
+      .max(50)
+      .default(10)
+      .describe('groups to summarise (the largest, then the latest)'),
   })
   .strict();
 
@@ -215,14 +232,16 @@ function groupKey(r: DataRecord, by: z.infer<typeof summarizeParams>['by']): str
     case 'day':
       return dayOf(r.time) ?? 'undated';
     case 'thread':
-      return r.subject && r.kind === 'email' ? `${r.source.fileId}:${r.source.thread ?? ''}` : `${r.source.fileId}:${r.source.thread ?? r.source.name}`;
+      return r.subject && r.kind === 'email'
+        ? `${r.source.fileId}:${r.source.thread ?? ''}`
+        : `${r.source.fileId}:${r.source.thread ?? r.source.name}`;
     case 'source':
       return r.source.fileId;
   }
 }
 
 function groupLabel(records: DataRecord[], by: string): string {
-  const r = records[0]!;
+  const r = records[0];
   if (by === 'day') return dayOf(r.time) ?? 'undated';
   if (by === 'all') return 'all';
   if (by === 'thread') return r.subject ?? r.source.thread ?? r.source.name;
@@ -239,7 +258,11 @@ const MAX_SUMMARY_SENTENCE = 300;
 /** Chars of record text analysed per group: enough for a summary, bounded for a 10^6-message chat. */
 const MAX_GROUP_CHARS = 512 * 1024;
 
-async function summariseGroup(records: DataRecord[], n: number, signal?: AbortSignal): Promise<SummaryGroup['sentences']> {
+async function summariseGroup(
+  records: DataRecord[],
+  n: number,
+  signal?: AbortSignal,
+): Promise<SummaryGroup['sentences']> {
   const nlp = await getNlp();
   const freq = new Map<string, number>();
   const candidates: { record: DataRecord; order: number; text: string; terms: Set<string> }[] = [];
@@ -252,7 +275,13 @@ async function summariseGroup(records: DataRecord[], n: number, signal?: AbortSi
     for (const s of readSentences(nlp, text)) {
       const lemmas = s.tokens.filter(isContentTerm).map((t) => t.lemma);
       for (const l of lemmas) freq.set(l, (freq.get(l) ?? 0) + 1);
-      if (isProse(s)) candidates.push({ record, order: candidates.length, text: clip(s.text.trim(), MAX_SUMMARY_SENTENCE), terms: new Set(lemmas) });
+      if (isProse(s))
+        candidates.push({
+          record,
+          order: candidates.length,
+          text: clip(s.text.trim(), MAX_SUMMARY_SENTENCE),
+          terms: new Set(lemmas),
+        });
     }
   }
   let maxFreq = 1;
@@ -278,7 +307,12 @@ async function summariseGroup(records: DataRecord[], n: number, signal?: AbortSi
     }
   }
   chosen.sort((a, b) => a.order - b.order);
-  return chosen.map((c) => ({ recordId: c.record.id, time: c.record.time, author: c.record.author, text: c.text }));
+  return chosen.map((c) => ({
+    recordId: c.record.id,
+    time: c.record.time,
+    author: c.record.author,
+    text: c.text,
+  }));
 }
 
 function overlap(a: ReadonlySet<string>, b: ReadonlySet<string>): number {
@@ -302,13 +336,14 @@ export const summarizeRecords = defineOperation({
   description:
     'Extractive summary of the records (emails without headers or quoted replies, chat messages, journal entries; no markup), per file, thread, day or all together: the sentences that best cover the most frequent content words, one per record first, in reading order.',
   discloses:
-    'quotes up to `sentences` (at most 20) sentences of ≤ 300 characters per group for up to `groups` (at most 50) groups, each with its record\'s date and author; and each group\'s label (file name, thread subject or day)',
+    "quotes up to `sentences` (at most 20) sentences of ≤ 300 characters per group for up to `groups` (at most 50) groups, each with its record's date and author; and each group's label (file name, thread subject or day)",
   params: summarizeParams,
   limits: recordLimits,
   quotedChars(output) {
     const o = output as SummarizeOutput;
     return o.groups.reduce(
-      (n, g) => n + g.key.length + g.sentences.reduce((m, s) => m + s.text.length + (s.author?.length ?? 0), 0),
+      (n, g) =>
+        n + g.key.length + g.sentences.reduce((m, s) => m + s.text.length + (s.author?.length ?? 0), 0),
       0,
     );
   },
@@ -328,10 +363,12 @@ export const summarizeRecords = defineOperation({
       .sort((a, b) => b.length - a.length || (latest(a) < latest(b) ? 1 : -1))
       .slice(0, params.groups);
     // Reading order: by first date, undated last.
-    picked.sort((a, b) => (a[0]!.time ?? '\uffff') < (b[0]!.time ?? '\uffff') ? -1 : 1);
+    picked.sort((a, b) => ((a[0].time ?? '\uffff') < (b[0].time ?? '\uffff') ? -1 : 1));
     const out: SummaryGroup[] = [];
     for (const records of picked) {
-      const sorted = [...records].sort((a, b) => (a.time ?? '') < (b.time ?? '') ? -1 : (a.time ?? '') > (b.time ?? '') ? 1 : 0);
+      const sorted = [...records].sort((a, b) =>
+        (a.time ?? '') < (b.time ?? '') ? -1 : (a.time ?? '') > (b.time ?? '') ? 1 : 0,
+      );
       const sentences = await summariseGroup(sorted, params.sentences, ctx.signal);
       const times = sorted.map((r) => r.time).filter((t): t is string => t !== null);
       out.push({
@@ -397,7 +434,10 @@ export const timeline = defineOperation({
   limits: recordLimits,
   quotedChars(output) {
     const o = output as TimelineOutput;
-    return o.events.reduce((n, e) => n + e.text.length + (e.subject?.length ?? 0) + (e.author?.length ?? 0), 0);
+    return o.events.reduce(
+      (n, e) => n + e.text.length + (e.subject?.length ?? 0) + (e.author?.length ?? 0),
+      0,
+    );
   },
   async run(params, docs, ctx) {
     const indexes = await fileIndexesOf(docs, ctx.indexes, ctx.signal);
@@ -413,7 +453,9 @@ export const timeline = defineOperation({
     } else {
       records = indexes.flatMap((i) => i.records);
     }
-    const dated = records.filter((r) => r.time !== null).sort((a, b) => (a.time! < b.time! ? -1 : a.time! > b.time! ? 1 : 0));
+    const dated = records
+      .filter((r) => r.time !== null)
+      .sort((a, b) => (a.time! < b.time! ? -1 : a.time! > b.time! ? 1 : 0));
     const events: TimelineEvent[] = dated.slice(0, params.limit).map((r) => ({
       time: r.time!,
       recordId: r.id,
@@ -421,7 +463,10 @@ export const timeline = defineOperation({
       author: r.author,
       subject: r.subject === null ? null : clip(r.subject, 120),
       source: sourceOf(r.source),
-      text: query.size > 0 ? bestWindow(r.text, query, TIMELINE_TEXT_CHARS) : clip(sentencesOf(r.text)[0] ?? '', TIMELINE_TEXT_CHARS),
+      text:
+        query.size > 0
+          ? bestWindow(r.text, query, TIMELINE_TEXT_CHARS)
+          : clip(sentencesOf(r.text)[0] ?? '', TIMELINE_TEXT_CHARS),
     }));
     const out: TimelineOutput = {
       about: params.about ?? null,
@@ -437,13 +482,46 @@ export const timeline = defineOperation({
 // ---------------------------------------------------------------- entities
 
 const ORG_WORDS = new Set(
-  'inc ltd llc plc corp corporation company co bank dental medical health insurance lettings bakery practice university college school hospital clinic council ministry agency institute foundation society club group gmbh ag bv studio studios labs lab partners association trust committee department office airlines airways museum library church surgery pharmacy'.split(' '),
+  'inc ltd llc plc corp corporation company co bank dental medical health insurance lettings bakery practice university college school hospital clinic council ministry agency institute foundation society club group gmbh ag bv studio studios labs lab partners association trust committee department office airlines airways museum library church surgery pharmacy'.split(
+    ' ',
+  ),
 );
 const PLACE_WORDS = new Set(
-  'street st road rd avenue ave lane square park city town village lake river mountain mount hill beach bay island station airport cafe café restaurant bar pub market bridge valley forest county province coast harbour harbor hotel centre center gardens heath common'.split(' '),
+  'street st road rd avenue ave lane square park city town village lake river mountain mount hill beach bay island station airport cafe café restaurant bar pub market bridge valley forest county province coast harbour harbor hotel centre center gardens heath common'.split(
+    ' ',
+  ),
 );
-const PLACE_PREPOSITIONS = new Set(['in', 'at', 'to', 'from', 'near', 'around', 'through', 'visiting', 'visited', 'across']);
-const PERSON_CUES = new Set(['with', 'and', 'told', 'met', 'called', 'asked', 'texted', 'saw', 'dear', 'hi', 'hey', 'thanks', 'love', 'mr', 'mrs', 'ms', 'dr']);
+const PLACE_PREPOSITIONS = new Set([
+  'in',
+  'at',
+  'to',
+  'from',
+  'near',
+  'around',
+  'through',
+  'visiting',
+  'visited',
+  'across',
+]);
+const PERSON_CUES = new Set([
+  'with',
+  'and',
+  'told',
+  'met',
+  'called',
+  'asked',
+  'texted',
+  'saw',
+  'dear',
+  'hi',
+  'hey',
+  'thanks',
+  'love',
+  'mr',
+  'mrs',
+  'ms',
+  'dr',
+]);
 
 type EntityGroup = 'people' | 'places' | 'organisations';
 
@@ -503,12 +581,20 @@ export const entitiesRecords = defineOperation({
       if (r.author) known.add(r.author.toLowerCase());
       for (const p of r.participants) known.add(p.toLowerCase());
     }
-    for (const [, names] of retriever.aliases.toJSON()) for (const [name] of names) known.add(name.toLowerCase());
-    const votes = new Map<string, { name: string; group: Record<EntityGroup, number>; count: number; records: Set<string> }>();
+    for (const [, names] of retriever.aliases.toJSON())
+      for (const [name] of names) known.add(name.toLowerCase());
+    const votes = new Map<
+      string,
+      { name: string; group: Record<EntityGroup, number>; count: number; records: Set<string> }
+    >();
     const vote = (name: string, record: string, group: EntityGroup | null) => {
       const key = name.toLowerCase();
       let v = votes.get(key);
-      if (!v) votes.set(key, (v = { name, group: { people: 0, places: 0, organisations: 0 }, count: 0, records: new Set() }));
+      if (!v)
+        votes.set(
+          key,
+          (v = { name, group: { people: 0, places: 0, organisations: 0 }, count: 0, records: new Set() }),
+        );
       v.count++;
       v.records.add(record);
       if (group) v.group[group]++;
@@ -525,11 +611,14 @@ export const entitiesRecords = defineOperation({
         if (m.type !== 'NAME') continue;
         const name = m.value.replace(/['’]s$/, '');
         const parts = name.split(/\s+/);
-        const before = new RegExp(`(\\S+)\\s+${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`, 'i').exec(text)?.[1]?.toLowerCase() ?? '';
+        const before =
+          new RegExp(`(\\S+)\\s+${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`, 'i')
+            .exec(text)?.[1]
+            ?.toLowerCase() ?? '';
         // The name's own words first, then who the data knows, then the word before it.
         const group: EntityGroup | null =
           namedGroup(name) ??
-          (known.has(name.toLowerCase()) || known.has(parts[0]!.toLowerCase())
+          (known.has(name.toLowerCase()) || known.has(parts[0].toLowerCase())
             ? 'people'
             : PLACE_PREPOSITIONS.has(before)
               ? 'places'
@@ -543,11 +632,12 @@ export const entitiesRecords = defineOperation({
     for (const v of votes.values()) {
       const entries = Object.entries(v.group) as [EntityGroup, number][];
       entries.sort((a, b) => b[1] - a[1]);
-      const [group, n] = entries[0]!;
+      const [group, n] = entries[0];
       if (n === 0) continue;
       groups[group].push({ name: v.name, count: v.count, records: v.records.size });
     }
-    const order = (a: EntityCount, b: EntityCount) => b.count - a.count || b.records - a.records || (a.name < b.name ? -1 : 1);
+    const order = (a: EntityCount, b: EntityCount) =>
+      b.count - a.count || b.records - a.records || (a.name < b.name ? -1 : 1);
     const out: EntitiesOutput = {
       people: groups.people.sort(order).slice(0, params.top),
       places: groups.places.sort(order).slice(0, params.top),
@@ -574,7 +664,7 @@ export const keywordsRecords = defineOperation({
   name: 'keywords',
   version: '2.0.0',
   description:
-    'Top N terms of the records\' own words (lemmatised nouns, proper nouns and adjectives; stop words, markup, headers, field names, ids and timestamps left out) by occurrences, with the number of records using each.',
+    "Top N terms of the records' own words (lemmatised nouns, proper nouns and adjectives; stop words, markup, headers, field names, ids and timestamps left out) by occurrences, with the number of records using each.",
   discloses: 'up to `top` (at most 100) single words with counts; no passages',
   params: keywordsParams,
   limits: recordLimits,
@@ -619,4 +709,10 @@ export const keywordsRecords = defineOperation({
   },
 } satisfies OperationImpl<z.infer<typeof keywordsParams>>);
 
-export const recordOperations: OperationImpl[] = [summarizeRecords, askRecords, timeline, entitiesRecords, keywordsRecords];
+export const recordOperations: OperationImpl[] = [
+  summarizeRecords,
+  askRecords,
+  timeline,
+  entitiesRecords,
+  keywordsRecords,
+];

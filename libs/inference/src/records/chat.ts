@@ -4,7 +4,8 @@ import { RECORD_LIMITS, type DataRecord } from './types';
 
 type Json = unknown;
 
-const isObject = (v: Json): v is Record<string, Json> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isObject = (v: Json): v is Record<string, Json> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 // ---------------------------------------------------------------- WhatsApp
 
@@ -12,7 +13,8 @@ const isObject = (v: Json): v is Record<string, Json> => typeof v === 'object' &
 const WHATSAPP_LINE =
   /^\u200e?\[?(\d{1,2})[/.](\d{1,2})[/.](\d{2,4}),?\s+(\d{1,2}[:.]\d{2}(?:[:.]\d{2})?(?:\s?[APap]\.?\s?[Mm]\.?)?)\]?\s*(?:[-–]\s*)?(.*)$/;
 const SENDER = /^([^:\n]{1,100}?):\s?([\s\S]*)$/;
-const MEDIA = /^\u200e?<(?:media omitted|[^>]{0,40} omitted)>$|^\u200e?(?:image|video|audio|sticker|GIF|document) omitted$/i;
+const MEDIA =
+  /^\u200e?<(?:media omitted|[^>]{0,40} omitted)>$|^\u200e?(?:image|video|audio|sticker|GIF|document) omitted$/i;
 
 /** True when most of the first lines look like WhatsApp's export. */
 export function looksLikeWhatsApp(head: string): boolean {
@@ -29,8 +31,8 @@ export function parseWhatsApp(text: string, fileId: string, name: string, warnin
   for (const line of lines.slice(0, 2000)) {
     const m = WHATSAPP_LINE.exec(line.slice(0, 300));
     if (!m) continue;
-    if (+m[1]! > 12) break;
-    if (+m[2]! > 12) {
+    if (+m[1] > 12) break;
+    if (+m[2] > 12) {
       dayFirst = false;
       break;
     }
@@ -65,20 +67,21 @@ export function parseWhatsApp(text: string, fileId: string, name: string, warnin
         truncated = true;
         break;
       }
-      const clock = parseClock(m[4]!.replace(/\./g, ':')) ?? [0, 0, 0];
-      const time = numericDate(+m[1]!, +m[2]!, +m[3]!, dayFirst, ...clock);
-      const sender = SENDER.exec(m[5]!);
+      const clock = parseClock(m[4].replace(/\./g, ':')) ?? [0, 0, 0];
+      const time = numericDate(+m[1], +m[2], +m[3], dayFirst, ...clock);
+      const sender = SENDER.exec(m[5]);
       // Lines without "Name:" are WhatsApp's own notices (encryption, someone joined): not the person's data.
       if (!sender) continue;
       const author = field(sender[1]) ?? 'unknown';
       participants.add(author);
-      current = { author, time, parts: [sender[2]!] };
+      current = { author, time, parts: [sender[2]] };
     } else if (current && current.parts.length < 1000) {
       current.parts.push(line);
     }
   }
   flush();
-  if (truncated) warnings.push(`chat has more than ${RECORD_LIMITS.maxRecordsPerFile} messages; the rest were not read`);
+  if (truncated)
+    warnings.push(`chat has more than ${RECORD_LIMITS.maxRecordsPerFile} messages; the rest were not read`);
   const everyone = [...participants].slice(0, RECORD_LIMITS.maxParticipants);
   for (const r of records) r.participants = everyone;
   return records;
@@ -123,7 +126,7 @@ function finish(
     });
   }
   const everyone = [...participants].slice(0, RECORD_LIMITS.maxParticipants);
-  for (let i = start; i < records.length; i++) records[i]!.participants = everyone;
+  for (let i = start; i < records.length; i++) records[i].participants = everyone;
 }
 
 /** Telegram's text: a string, or an array of strings and `{type, text}` entities. */
@@ -132,7 +135,9 @@ function telegramText(value: Json): string {
   if (!Array.isArray(value)) return '';
   return value
     .slice(0, 10_000)
-    .map((part) => (typeof part === 'string' ? part : isObject(part) && typeof part.text === 'string' ? part.text : ''))
+    .map((part) =>
+      typeof part === 'string' ? part : isObject(part) && typeof part.text === 'string' ? part.text : '',
+    )
     .join('');
 }
 
@@ -140,7 +145,11 @@ export function isTelegramExport(value: Json): boolean {
   if (!isObject(value)) return false;
   if (Array.isArray(value.messages)) {
     const first = value.messages.find(isObject);
-    return first !== undefined && ('date' in first || 'date_unixtime' in first) && ('text' in first || 'from' in first);
+    return (
+      first !== undefined &&
+      ('date' in first || 'date_unixtime' in first) &&
+      ('text' in first || 'from' in first)
+    );
   }
   return isObject(value.chats) && Array.isArray(value.chats.list);
 }
@@ -150,7 +159,7 @@ export function parseTelegram(value: Json, fileId: string, name: string, warning
   const root = value as Record<string, Json>;
   const chats: Record<string, Json>[] = Array.isArray(root.messages)
     ? [root]
-    : ((root.chats as { list: Json[] }).list.filter(isObject) as Record<string, Json>[]);
+    : (root.chats as { list: Json[] }).list.filter((c): c is Record<string, Json> => isObject(c));
   for (const chat of chats) {
     const list = Array.isArray(chat.messages) ? chat.messages : [];
     const thread = field(chat.name) ?? name;
@@ -174,14 +183,22 @@ function slackText(text: string): string {
   return text
     .replace(/<((?:https?|mailto):[^|>]{0,2000})\|([^>]{0,500})>/g, '$2')
     .replace(/<((?:https?|mailto):[^>]{0,2000})>/g, '$1')
-    .replace(/<[@#!]([^|>]{1,100})(?:\|([^>]{0,200}))?>/g, (_m, id: string, label?: string) => `@${label ?? id}`)
+    .replace(
+      /<[@#!]([^|>]{1,100})(?:\|([^>]{0,200}))?>/g,
+      (_m, id: string, label?: string) => `@${label ?? id}`,
+    )
     .replace(/:[a-z0-9_+-]{1,40}:/g, '');
 }
 
 export function isSlackExport(value: Json): boolean {
   if (!Array.isArray(value)) return false;
   const first = value.find(isObject);
-  return first !== undefined && typeof first.ts === 'string' && 'text' in first && ('user' in first || 'type' in first);
+  return (
+    first !== undefined &&
+    typeof first.ts === 'string' &&
+    'text' in first &&
+    ('user' in first || 'type' in first)
+  );
 }
 
 export function parseSlack(value: Json, fileId: string, name: string, warnings: string[]): DataRecord[] {
@@ -192,7 +209,8 @@ export function parseSlack(value: Json, fileId: string, name: string, warnings: 
       if (typeof m.subtype === 'string' && /join|leave|topic|purpose|bot_message/.test(m.subtype)) continue;
       const profile = isObject(m.user_profile) ? m.user_profile : {};
       yield {
-        author: field(profile.real_name) ?? field(profile.display_name) ?? field(m.user_name) ?? field(m.user),
+        author:
+          field(profile.real_name) ?? field(profile.display_name) ?? field(m.user_name) ?? field(m.user),
         time: parseTimestamp(m.ts),
         text: stripMarkup(slackText(m.text)),
       };
@@ -215,7 +233,9 @@ export function parseDiscord(value: Json, fileId: string, name: string, warnings
   function* messages(): Generator<ChatMessage> {
     for (const m of root.messages as Json[]) {
       if (!isObject(m) || typeof m.content !== 'string') continue;
-      const author = isObject(m.author) ? (field(m.author.nickname) ?? field(m.author.name)) : field(m.author);
+      const author = isObject(m.author)
+        ? (field(m.author.nickname) ?? field(m.author.name))
+        : field(m.author);
       yield { author, time: parseTimestamp(m.timestamp), text: stripMarkup(m.content) };
     }
   }

@@ -39,7 +39,7 @@ export function stripQuotedReply(body: string): string {
   const lines = body.split(/\r?\n/);
   const kept: string[] = [];
   for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!.slice(0, RECORD_LIMITS.maxLineChars);
+    const line = lines[i].slice(0, RECORD_LIMITS.maxLineChars);
     const trimmed = line.trim();
     if (line === '-- ' || line === '--') break;
     if (FORWARD_OR_ORIGINAL.test(trimmed)) break;

@@ -34,7 +34,10 @@ function iso(y: number, m: number, d: number, hh = 0, mm = 0, ss = 0): string | 
 const MONTH_NAME =
   '(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)';
 const ISO_DATE = /\b(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2}))?)?/;
-const DAY_MONTH_YEAR = new RegExp(`\\b(\\d{1,2})(?:st|nd|rd|th)?\\s+(?:of\\s+)?${MONTH_NAME}\\.?,?\\s+(\\d{4})\\b`, 'i');
+const DAY_MONTH_YEAR = new RegExp(
+  `\\b(\\d{1,2})(?:st|nd|rd|th)?\\s+(?:of\\s+)?${MONTH_NAME}\\.?,?\\s+(\\d{4})\\b`,
+  'i',
+);
 const MONTH_DAY_YEAR = new RegExp(`\\b${MONTH_NAME}\\.?\\s+(\\d{1,2})(?:st|nd|rd|th)?,?\\s+(\\d{4})\\b`, 'i');
 const NUMERIC_DATE = /\b(\d{1,2})[/.](\d{1,2})[/.](\d{2,4})\b/;
 
@@ -45,17 +48,25 @@ const NUMERIC_DATE = /\b(\d{1,2})[/.](\d{1,2})[/.](\d{2,4})\b/;
 export function findDate(text: string, dayFirst = true): string | null {
   const s = text.slice(0, 200);
   let m = ISO_DATE.exec(s);
-  if (m) return iso(+m[1]!, +m[2]!, +m[3]!, +(m[4] ?? 0), +(m[5] ?? 0), +(m[6] ?? 0));
+  if (m) return iso(+m[1], +m[2], +m[3], +(m[4] ?? 0), +(m[5] ?? 0), +(m[6] ?? 0));
   m = DAY_MONTH_YEAR.exec(s);
-  if (m) return iso(+m[3]!, monthOf(m[2]!) ?? 0, +m[1]!);
+  if (m) return iso(+m[3], monthOf(m[2]) ?? 0, +m[1]);
   m = MONTH_DAY_YEAR.exec(s);
-  if (m) return iso(+m[3]!, monthOf(m[1]!) ?? 0, +m[2]!);
+  if (m) return iso(+m[3], monthOf(m[1]) ?? 0, +m[2]);
   m = NUMERIC_DATE.exec(s);
-  if (m) return numericDate(+m[1]!, +m[2]!, +m[3]!, dayFirst);
+  if (m) return numericDate(+m[1], +m[2], +m[3], dayFirst);
   return null;
 }
 
-export function numericDate(a: number, b: number, y: number, dayFirst: boolean, hh = 0, mm = 0, ss = 0): string | null {
+export function numericDate(
+  a: number,
+  b: number,
+  y: number,
+  dayFirst: boolean,
+  hh = 0,
+  mm = 0,
+  ss = 0,
+): string | null {
   const [d, mo] = dayFirst ? (b > 12 && a <= 12 ? [b, a] : [a, b]) : a > 12 && b <= 12 ? [a, b] : [b, a];
   return iso(y, mo, d, hh, mm, ss);
 }
@@ -64,13 +75,13 @@ export function numericDate(a: number, b: number, y: number, dayFirst: boolean, 
 export function parseClock(text: string): [number, number, number] | null {
   const m = /(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([ap]\.?m\.?)?/i.exec(text);
   if (!m) return null;
-  let h = +m[1]!;
+  let h = +m[1];
   const pm = m[4]?.toLowerCase().startsWith('p');
   if (m[4]) {
     if (h === 12) h = 0;
     if (pm) h += 12;
   }
-  return [h, +m[2]!, +(m[3] ?? 0)];
+  return [h, +m[2], +(m[3] ?? 0)];
 }
 
 /** Any timestamp a JSON export might carry: ISO strings, Unix seconds or milliseconds (number or string). */

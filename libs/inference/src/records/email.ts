@@ -86,14 +86,16 @@ export async function parseEmails(
   format: Extract<RecordFormat, 'email' | 'mbox'>,
   warnings: string[],
 ): Promise<DataRecord[]> {
-  const raws =
-    format === 'mbox' ? splitMbox(text, RECORD_LIMITS.maxRecordsPerFile, warnings) : [text];
+  const raws = format === 'mbox' ? splitMbox(text, RECORD_LIMITS.maxRecordsPerFile, warnings) : [text];
   const parsed: ParsedMessage[] = [];
   let failed = 0;
   for (const raw of raws) {
     if (raw.trim() === '') continue;
     try {
-      const mail = await simpleParser(raw.length > MAX_MESSAGE_CHARS ? raw.slice(0, MAX_MESSAGE_CHARS) : raw, PARSER_OPTIONS);
+      const mail = await simpleParser(
+        raw.length > MAX_MESSAGE_CHARS ? raw.slice(0, MAX_MESSAGE_CHARS) : raw,
+        PARSER_OPTIONS,
+      );
       parsed.push({ mail, body: bodyOf(mail) });
     } catch {
       failed++;

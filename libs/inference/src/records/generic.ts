@@ -3,11 +3,33 @@ import { parseTimestamp } from './dates';
 import { RECORD_LIMITS, type DataRecord, type RecordFormat } from './types';
 
 type Json = unknown;
-const isObject = (v: Json): v is Record<string, Json> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isObject = (v: Json): v is Record<string, Json> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 
-const TEXT_KEYS = ['text', 'body', 'content', 'message', 'note', 'notes', 'entry', 'description', 'summary', 'comment'];
+const TEXT_KEYS = [
+  'text',
+  'body',
+  'content',
+  'message',
+  'note',
+  'notes',
+  'entry',
+  'description',
+  'summary',
+  'comment',
+];
 const SUBJECT_KEYS = ['subject', 'title', 'heading', 'name'];
-const TIME_KEYS = ['time', 'date', 'timestamp', 'datetime', 'created_at', 'createdAt', 'created', 'sent', 'ts'];
+const TIME_KEYS = [
+  'time',
+  'date',
+  'timestamp',
+  'datetime',
+  'created_at',
+  'createdAt',
+  'created',
+  'sent',
+  'ts',
+];
 const AUTHOR_KEYS = ['author', 'from', 'sender', 'user', 'username', 'by', 'owner'];
 
 function pick(obj: Record<string, Json>, keys: readonly string[]): Json {
@@ -38,7 +60,13 @@ function stringValues(value: Json, depth: number, out: string[]): void {
   }
 }
 
-function recordOf(obj: Record<string, Json>, fileId: string, name: string, format: RecordFormat, n: number): DataRecord | null {
+function recordOf(
+  obj: Record<string, Json>,
+  fileId: string,
+  name: string,
+  format: RecordFormat,
+  n: number,
+): DataRecord | null {
   const main = pick(obj, TEXT_KEYS);
   let text: string;
   if (typeof main === 'string') text = main;
@@ -72,7 +100,8 @@ function itemsOf(value: Json): Record<string, Json>[] | null {
     if (depth > RECORD_LIMITS.maxJsonDepth) continue;
     if (Array.isArray(v)) {
       const objects = v.filter(isObject);
-      if (objects.length > 0 && objects.length >= v.length / 2 && (!best || objects.length > best.length)) best = objects;
+      if (objects.length > 0 && objects.length >= v.length / 2 && (!best || objects.length > best.length))
+        best = objects;
       continue;
     }
     if (isObject(v)) for (const child of Object.values(v)) queue.push({ v: child, depth: depth + 1 });
@@ -81,7 +110,12 @@ function itemsOf(value: Json): Record<string, Json>[] | null {
 }
 
 /** Generic JSON: each object of its main list is a record; a lone object is one record. */
-export function parseGenericJson(value: Json, fileId: string, name: string, warnings: string[]): DataRecord[] {
+export function parseGenericJson(
+  value: Json,
+  fileId: string,
+  name: string,
+  warnings: string[],
+): DataRecord[] {
   const items = itemsOf(value) ?? (isObject(value) ? [value] : []);
   const records: DataRecord[] = [];
   for (const item of items) {
@@ -97,7 +131,16 @@ export function parseGenericJson(value: Json, fileId: string, name: string, warn
     stringValues(value, 0, parts);
     const text = tidy(parts.join('\n'));
     if (text !== '')
-      records.push({ id: `${fileId}#0`, kind: 'document', author: null, participants: [], time: null, subject: null, text, source: { fileId, name, format: 'json' } });
+      records.push({
+        id: `${fileId}#0`,
+        kind: 'document',
+        author: null,
+        participants: [],
+        time: null,
+        subject: null,
+        text,
+        source: { fileId, name, format: 'json' },
+      });
   }
   return records;
 }
@@ -109,7 +152,7 @@ export function* csvRows(text: string, delimiter: string, maxRows: number): Gene
   let quoted = false;
   let rows = 0;
   for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
+    const c = text[i];
     if (quoted) {
       if (c === '"') {
         if (text[i + 1] === '"') {
@@ -142,7 +185,7 @@ export function csvDelimiter(head: string): string {
   const line = head.split('\n', 1)[0] ?? '';
   const counts = [',', ';', '\t'].map((d) => [d, line.split(d).length] as const);
   counts.sort((a, b) => b[1] - a[1]);
-  return counts[0]![0];
+  return counts[0][0];
 }
 
 /** CSV with a header row: each row an object keyed by the header, read like a generic JSON item. */

@@ -1,5 +1,11 @@
 import { InferenceError } from '../errors';
-import { buildFileIndex, deserializeFileIndex, FILE_INDEX_VERSION, serializeFileIndex, type FileIndex } from '../retrieval/file-index';
+import {
+  buildFileIndex,
+  deserializeFileIndex,
+  FILE_INDEX_VERSION,
+  serializeFileIndex,
+  type FileIndex,
+} from '../retrieval/file-index';
 import { prepareDocuments } from '../text';
 import type { InputDocument } from '../types';
 import { parseFile } from './parse';

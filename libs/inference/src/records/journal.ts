@@ -5,12 +5,17 @@ import { RECORD_LIMITS, type DataRecord } from './types';
 /** A heading line: Markdown `#…`, or a short line that starts with a date (`Monday 14 March 2024 — Lake`). */
 function headingDate(line: string): { time: string; title: string | null } | null {
   const md = /^[ \t]{0,3}#{1,6}[ \t]+(.*)$/.exec(line);
-  const candidate = md ? md[1]! : line.length <= 120 ? line : null;
+  const candidate = md ? md[1] : line.length <= 120 ? line : null;
   if (candidate === null) return null;
   const time = findDate(candidate);
   if (!time) return null;
   // A plain line counts as a heading only when the date opens it ("14 March 2024", "Mon 2024-03-14: …").
-  if (!md && !/^\W{0,3}(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+)?(?:\d|[a-z]{3,9}\.?\s+\d)/i.test(candidate.trim()))
+  if (
+    !md &&
+    !/^\W{0,3}(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+)?(?:\d|[a-z]{3,9}\.?\s+\d)/i.test(
+      candidate.trim(),
+    )
+  )
     return null;
   const title = candidate
     .replace(/\b\d{4}-\d{1,2}-\d{1,2}\b|\b\d{1,2}[/.]\d{1,2}[/.]\d{2,4}\b/, '')
@@ -35,7 +40,11 @@ export function looksLikeJournal(text: string): boolean {
 /** Entries between dated headings; text before the first heading is an undated entry of its own. */
 export function parseJournal(text: string, fileId: string, name: string, warnings: string[]): DataRecord[] {
   const records: DataRecord[] = [];
-  let current: { time: string | null; title: string | null; lines: string[] } = { time: null, title: null, lines: [] };
+  let current: { time: string | null; title: string | null; lines: string[] } = {
+    time: null,
+    title: null,
+    lines: [],
+  };
   let truncated = false;
   const flush = () => {
     const body = tidy(stripMarkup(current.lines.join('\n')));
@@ -67,7 +76,8 @@ export function parseJournal(text: string, fileId: string, name: string, warning
     }
   }
   if (!truncated) flush();
-  else warnings.push(`journal has more than ${RECORD_LIMITS.maxRecordsPerFile} entries; the rest were not read`);
+  else
+    warnings.push(`journal has more than ${RECORD_LIMITS.maxRecordsPerFile} entries; the rest were not read`);
   return records;
 }
 
@@ -109,7 +119,7 @@ export function parsePlainText(text: string, fileId: string, name: string, warni
       buffer += (buffer === '' ? '' : '\n\n') + para;
       continue;
     }
-    for (let at = 0; at < para.length && records.length < RECORD_LIMITS.maxRecordsPerFile; ) {
+    for (let at = 0; at < para.length && records.length < RECORD_LIMITS.maxRecordsPerFile;) {
       let end = Math.min(para.length, at + DOCUMENT_CHUNK_CHARS);
       if (end < para.length) {
         const space = para.lastIndexOf(' ', end);

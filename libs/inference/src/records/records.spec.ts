@@ -8,7 +8,8 @@ import { findDate } from './dates';
 import { detectFormat, parseFile } from './parse';
 import { RECORD_LIMITS } from './types';
 
-const corpus = (file: string) => readFileSync(join(__dirname, '..', '..', '..', '..', '..', 'bench', 'corpus', file), 'utf8');
+const corpus = (file: string) =>
+  readFileSync(join(__dirname, '..', '..', '..', '..', '..', 'bench', 'corpus', file), 'utf8');
 const doc = (name: string, contentType: string, text: string): TextDocument => ({
   fileId: 'fil_t',
   name,
@@ -44,12 +45,17 @@ describe('email and mbox', () => {
     assert.ok(first?.participants.includes('Sam Carter'));
     assert.equal(reply?.source.thread, first?.source.thread, 'a reply joins its thread');
     assert.equal(praise?.source.thread, first?.source.thread);
-    assert.doesNotMatch(reply!.text, /wrote:|^>/m, 'the quoted reply is gone');
-    assert.match(reply!.text, /December churn export/);
-    assert.doesNotMatch(praise!.text, /Head of Analytics/, 'the signature is gone');
-    for (const r of parsed.records) assert.doesNotMatch(r.text, /^(From|To|Subject|Date|Message-ID):/im, 'no headers');
+    assert.doesNotMatch(reply.text, /wrote:|^>/m, 'the quoted reply is gone');
+    assert.match(reply.text, /December churn export/);
+    assert.doesNotMatch(praise.text, /Head of Analytics/, 'the signature is gone');
+    for (const r of parsed.records)
+      assert.doesNotMatch(r.text, /^(From|To|Subject|Date|Message-ID):/im, 'no headers');
     const offer = parsed.records.find((r) => r.text.includes('make an offer'));
-    assert.doesNotMatch(offer!.text, /Original Message|Thank you for your interest/, 'the forwarded original is gone');
+    assert.doesNotMatch(
+      offer!.text,
+      /Original Message|Thank you for your interest/,
+      'the forwarded original is gone',
+    );
     const threads = new Set(parsed.records.map((r) => r.source.thread));
     assert.equal(threads.size, 4, 'four conversations');
   });
@@ -57,8 +63,8 @@ describe('email and mbox', () => {
   it('reads an HTML-only .eml as text', async () => {
     const parsed = await parseFile(doc('dentist.eml', 'message/rfc822', corpus('dentist.eml')));
     assert.equal(parsed.records.length, 1);
-    assert.match(parsed.records[0]!.text, /Dr Okafor is confirmed for Friday 2 February 2024/);
-    assert.doesNotMatch(parsed.records[0]!.text, /<\/?p>|<b>/);
+    assert.match(parsed.records[0].text, /Dr Okafor is confirmed for Friday 2 February 2024/);
+    assert.doesNotMatch(parsed.records[0].text, /<\/?p>|<b>/);
   });
 
   it('strips "On … wrote:" over two lines, > quotes and Outlook originals', () => {
@@ -83,11 +89,13 @@ describe('chat exports', () => {
     const parsed = await parseFile(doc('chat.txt', 'text/plain', corpus('whatsapp-leah.txt')));
     assert.equal(parsed.format, 'whatsapp');
     assert.ok(!parsed.records.some((r) => /end-to-end encrypted|Media omitted/.test(r.text)));
-    const first = parsed.records[0]!;
+    const first = parsed.records[0];
     assert.equal(first.author, 'Leah');
     assert.equal(first.time, '2024-01-04T20:14:00.000Z');
     assert.deepEqual([...first.participants].sort(), ['Leah', 'Sam']);
-    const us = await parseFile(doc('c.txt', 'text/plain', '[3/14/24, 6:03:21 PM] Leah: hi\n[3/15/24, 9:10:00 AM] Sam: multi\nline'));
+    const us = await parseFile(
+      doc('c.txt', 'text/plain', '[3/14/24, 6:03:21 PM] Leah: hi\n[3/15/24, 9:10:00 AM] Sam: multi\nline'),
+    );
     assert.equal(us.records[0]?.time, '2024-03-14T18:03:21.000Z', 'month first when a day is past 12');
     assert.equal(us.records[1]?.text, 'multi\nline');
   });
@@ -104,7 +112,13 @@ describe('chat exports', () => {
 
   it('Slack and Discord JSON exports', async () => {
     const slack = JSON.stringify([
-      { type: 'message', user: 'U1', text: 'Deploy at <https://x.example|the dashboard> :tada:', ts: '1710439401.000200', user_profile: { real_name: 'Aisha Khan' } },
+      {
+        type: 'message',
+        user: 'U1',
+        text: 'Deploy at <https://x.example|the dashboard> :tada:',
+        ts: '1710439401.000200',
+        user_profile: { real_name: 'Aisha Khan' },
+      },
       { type: 'message', subtype: 'channel_join', user: 'U2', text: 'joined', ts: '1710439402.0' },
     ]);
     const s = await parseFile(doc('general.json', 'application/json', slack));
@@ -116,7 +130,14 @@ describe('chat exports', () => {
     const discord = JSON.stringify({
       guild: { name: 'g' },
       channel: { name: 'books' },
-      messages: [{ id: '1', timestamp: '2024-03-01T10:00:00+00:00', content: '**Piranesi** next?', author: { name: 'priya', nickname: 'Priya' } }],
+      messages: [
+        {
+          id: '1',
+          timestamp: '2024-03-01T10:00:00+00:00',
+          content: '**Piranesi** next?',
+          author: { name: 'priya', nickname: 'Priya' },
+        },
+      ],
     });
     const d = await parseFile(doc('books.json', 'application/json', discord));
     assert.equal(d.format, 'discord');
@@ -143,22 +164,28 @@ describe('journals, JSON, CSV and text', () => {
   });
 
   it('generic JSON keeps values, never field names; CSV rows become records', async () => {
-    const json = JSON.stringify({ items: [{ id: 'a1', created_at: '2024-01-02T03:04:05Z', note: 'Bought a blue bike', tags: ['t20'] }] });
+    const json = JSON.stringify({
+      items: [{ id: 'a1', created_at: '2024-01-02T03:04:05Z', note: 'Bought a blue bike', tags: ['t20'] }],
+    });
     const j = await parseFile(doc('notes.json', 'application/json', json));
     assert.equal(j.format, 'json');
     assert.equal(j.records[0]?.text, 'Bought a blue bike');
     assert.equal(j.records[0]?.time, '2024-01-02T03:04:05.000Z');
-    const c = await parseFile(doc('log.csv', 'text/csv', 'date,title,body\n2024-05-01,Run,"Ran 5k, felt ""great"""\n'));
+    const c = await parseFile(
+      doc('log.csv', 'text/csv', 'date,title,body\n2024-05-01,Run,"Ran 5k, felt ""great"""\n'),
+    );
     assert.equal(c.format, 'csv');
     assert.equal(c.records[0]?.text, 'Ran 5k, felt "great"');
     assert.equal(c.records[0]?.subject, 'Run');
   });
 
   it('a file that fails to parse is read as text and says why', async () => {
-    const broken = await parseFile(doc('x.json', 'application/json', '{"messages": [ {"text": "hello there", '));
+    const broken = await parseFile(
+      doc('x.json', 'application/json', '{"messages": [ {"text": "hello there", '),
+    );
     assert.equal(broken.format, 'text');
     assert.ok(broken.warnings.some((w) => /not valid JSON/.test(w)));
-    assert.match(broken.records[0]!.text, /hello there/);
+    assert.match(broken.records[0].text, /hello there/);
   });
 });
 

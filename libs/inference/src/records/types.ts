@@ -2,16 +2,7 @@
 export type RecordKind = 'message' | 'email' | 'entry' | 'document';
 
 export type RecordFormat =
-  | 'email'
-  | 'mbox'
-  | 'whatsapp'
-  | 'telegram'
-  | 'slack'
-  | 'discord'
-  | 'journal'
-  | 'json'
-  | 'csv'
-  | 'text';
+  'email' | 'mbox' | 'whatsapp' | 'telegram' | 'slack' | 'discord' | 'journal' | 'json' | 'csv' | 'text';
 
 export interface RecordSource {
   fileId: string;

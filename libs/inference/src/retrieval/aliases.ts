@@ -71,12 +71,36 @@ const REL = Object.keys(RELATION_CANON).join('|');
 const NAME = "(\\p{Lu}[\\p{L}'-]{1,30})";
 const PATTERNS = [
   // my sister Leah / my sister, Leah / my best friend Sam / my little brother Tom
-  new RegExp(`\\bmy\\s+(?:(?:older|younger|little|big|best|old|new|twin|kid|baby)\\s+)?(${REL})(?:,)?\\s+${NAME}`, 'giu'),
+  new RegExp(
+    `\\bmy\\s+(?:(?:older|younger|little|big|best|old|new|twin|kid|baby)\\s+)?(${REL})(?:,)?\\s+${NAME}`,
+    'giu',
+  ),
   // Leah, my sister / Leah (my sister) / Leah — my sister
-  new RegExp(`${NAME}\\s*(?:,|\\(|–|—|-)\\s*my\\s+(?:(?:older|younger|little|big|best|old|new|twin)\\s+)?(${REL})\\b`, 'gu'),
+  new RegExp(
+    `${NAME}\\s*(?:,|\\(|–|—|-)\\s*my\\s+(?:(?:older|younger|little|big|best|old|new|twin)\\s+)?(${REL})\\b`,
+    'gu',
+  ),
 ];
 
-const NOT_NAMES = new Set(['The', 'A', 'An', 'And', 'But', 'I', 'We', 'He', 'She', 'They', 'It', 'This', 'That', 'Then', 'So', 'My', 'Our']);
+const NOT_NAMES = new Set([
+  'The',
+  'A',
+  'An',
+  'And',
+  'But',
+  'I',
+  'We',
+  'He',
+  'She',
+  'They',
+  'It',
+  'This',
+  'That',
+  'Then',
+  'So',
+  'My',
+  'Our',
+]);
 
 export class AliasTable {
   private readonly byRelation = new Map<string, Map<string, number>>();
@@ -86,7 +110,7 @@ export class AliasTable {
     for (const [i, re] of PATTERNS.entries()) {
       re.lastIndex = 0;
       for (const m of text.matchAll(re)) {
-        const [rel, name] = i === 0 ? [m[1]!, m[2]!] : [m[2]!, m[1]!];
+        const [rel, name] = i === 0 ? [m[1], m[2]] : [m[2], m[1]];
         if (NOT_NAMES.has(name)) continue;
         // "my sister Leah" and also "my Sister" (case-insensitive REL) but never a lowercase word as the name.
         if (!/^\p{Lu}/u.test(name)) continue;
@@ -97,7 +121,7 @@ export class AliasTable {
 
   add(relation: string, name: string, count = 1): void {
     let names = this.byRelation.get(relation);
-    if (!names) this.byRelation.set(relation, (names = new Map()));
+    if (!names) this.byRelation.set(relation, (names = new Map<string, number>()));
     names.set(name, (names.get(name) ?? 0) + count);
   }
 
@@ -125,7 +149,8 @@ export class AliasTable {
     if (!Array.isArray(value)) return table;
     for (const entry of value as [string, [string, number][]][]) {
       if (!Array.isArray(entry) || typeof entry[0] !== 'string' || !Array.isArray(entry[1])) continue;
-      for (const [name, n] of entry[1]) if (typeof name === 'string' && typeof n === 'number') table.add(entry[0], name, n);
+      for (const [name, n] of entry[1])
+        if (typeof name === 'string' && typeof n === 'number') table.add(entry[0], name, n);
     }
     return table;
   }

@@ -19,7 +19,11 @@ export interface CompactEmbeddings {
   weights: Float32Array;
 }
 
-export function encodeCompactEmbeddings(words: readonly string[], vectors: readonly Float32Array[], dims: number): Buffer {
+export function encodeCompactEmbeddings(
+  words: readonly string[],
+  vectors: readonly Float32Array[],
+  dims: number,
+): Buffer {
   const wordBytes = Buffer.from(words.join('\n'), 'utf8');
   const header = Buffer.alloc(16);
   header.write(MAGIC, 0, 'ascii');
@@ -35,7 +39,8 @@ export function encodeCompactEmbeddings(words: readonly string[], vectors: reado
     let max = 0;
     for (const x of v) max = Math.max(max, Math.abs(x / norm));
     scales[i] = max;
-    for (let d = 0; d < dims; d++) components[i * dims + d] = max === 0 ? 0 : Math.round(((v[d] ?? 0) / norm / max) * 127);
+    for (let d = 0; d < dims; d++)
+      components[i * dims + d] = max === 0 ? 0 : Math.round(((v[d] ?? 0) / norm / max) * 127);
   });
   return Buffer.concat([header, wordBytes, Buffer.from(scales.buffer), Buffer.from(components.buffer)]);
 }
@@ -50,10 +55,14 @@ export function decodeCompactEmbeddings(bytes: Buffer): CompactEmbeddings {
   list.forEach((w, i) => words.set(w, i));
   let at = 16 + wordLength;
   // Copies, so the arrays are aligned whatever the header length.
-  const scales = new Float32Array(bytes.buffer.slice(bytes.byteOffset + at, bytes.byteOffset + at + count * 4));
+  const scales = new Float32Array(
+    bytes.buffer.slice(bytes.byteOffset + at, bytes.byteOffset + at + count * 4),
+  );
   at += count * 4;
-  const components = new Int8Array(bytes.buffer.slice(bytes.byteOffset + at, bytes.byteOffset + at + count * dims));
+  const components = new Int8Array(
+    bytes.buffer.slice(bytes.byteOffset + at, bytes.byteOffset + at + count * dims),
+  );
   const weights = new Float32Array(count);
-  for (let i = 0; i < count; i++) weights[i] = (Math.min(1, Math.log10(i + 10) / 3) * scales[i]!) / 127;
+  for (let i = 0; i < count; i++) weights[i] = (Math.min(1, Math.log10(i + 10) / 3) * scales[i]) / 127;
   return { dims, words, scales, components, weights };
 }

@@ -22,7 +22,11 @@ export function getEmbeddings(path: string = EMBEDDINGS_PATH): CompactEmbeddings
  * A text's vector: the weighted mean of its content words' unit vectors (see `weights`), as int8 scaled to ±127,
  * or null when none of its words is known.
  */
-export function textVector(e: CompactEmbeddings, tokens: readonly string[], out?: Int8Array): Int8Array | null {
+export function textVector(
+  e: CompactEmbeddings,
+  tokens: readonly string[],
+  out?: Int8Array,
+): Int8Array | null {
   const dims = e.dims;
   const sum = new Float32Array(dims);
   const components = e.components;
@@ -31,21 +35,21 @@ export function textVector(e: CompactEmbeddings, tokens: readonly string[], out?
     if (isStopWord(w)) continue;
     const i = e.words.get(w);
     if (i === undefined) continue;
-    const weight = e.weights[i]!;
+    const weight = e.weights[i];
     const base = i * dims;
-    for (let d = 0; d < dims; d++) sum[d] += components[base + d]! * weight;
+    for (let d = 0; d < dims; d++) sum[d] += components[base + d] * weight;
     n++;
   }
   if (n === 0) return null;
   let max = 0;
   for (let d = 0; d < dims; d++) {
-    const a = Math.abs(sum[d]!);
+    const a = Math.abs(sum[d]);
     if (a > max) max = a;
   }
   const v = out ?? new Int8Array(dims);
   if (max === 0) return v;
   const k = 127 / max;
-  for (let d = 0; d < dims; d++) v[d] = Math.round(sum[d]! * k);
+  for (let d = 0; d < dims; d++) v[d] = Math.round(sum[d] * k);
   return v;
 }
 
@@ -55,8 +59,8 @@ export function cosine(a: Int8Array, b: Int8Array, offset: number, dims: number)
   let na = 0;
   let nb = 0;
   for (let d = 0; d < dims; d++) {
-    const x = a[d]!;
-    const y = b[offset + d]!;
+    const x = a[d];
+    const y = b[offset + d];
     dot += x * y;
     na += x * x;
     nb += y * y;

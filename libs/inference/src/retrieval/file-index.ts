@@ -93,7 +93,9 @@ export function serializeFileIndex(index: FileIndex): Buffer {
   const records = index.records.map((r): CompactRecord => [
     r.kind,
     r.author,
-    r.participants.length === 0 ? -1 : intern(r.participants, r.participants.join('\u0000'), participants, participantIds),
+    r.participants.length === 0
+      ? -1
+      : intern(r.participants, r.participants.join('\u0000'), participants, participantIds),
     r.time,
     r.subject,
     r.text,
@@ -130,14 +132,21 @@ export function deserializeFileIndex(bytes: Buffer): FileIndex | null {
   if (parsed.v !== FILE_INDEX_VERSION) return null;
   const rest = bytes.subarray(4 + length);
   const vectors =
-    parsed.dims > 0 ? new Int8Array(rest.buffer.slice(rest.byteOffset, rest.byteOffset + rest.byteLength)) : null;
+    parsed.dims > 0
+      ? new Int8Array(rest.buffer.slice(rest.byteOffset, rest.byteOffset + rest.byteLength))
+      : null;
   if (vectors && vectors.length !== parsed.records.length * parsed.dims) return null;
   const none: string[] = [];
   const records = parsed.records.map(([kind, author, p, time, subject, text, thread], i): DataRecord => {
     const source: DataRecord['source'] =
       thread < 0
         ? { fileId: parsed.fileId, name: parsed.name, format: parsed.format }
-        : { fileId: parsed.fileId, name: parsed.name, format: parsed.format, thread: parsed.threads[thread] ?? '' };
+        : {
+            fileId: parsed.fileId,
+            name: parsed.name,
+            format: parsed.format,
+            thread: parsed.threads[thread] ?? '',
+          };
     return {
       id: `${parsed.fileId}#${i}`,
       kind,

@@ -21,7 +21,13 @@ Adopted a kitten from the shelter and named her Pixel.
 `;
 
 async function retriever(): Promise<Retriever> {
-  const parsed = await parseFile({ fileId: 'f', name: 'j.md', contentType: 'text/markdown', text: journal, bytes: journal.length });
+  const parsed = await parseFile({
+    fileId: 'f',
+    name: 'j.md',
+    contentType: 'text/markdown',
+    text: journal,
+    bytes: journal.length,
+  });
   return new Retriever([buildFileIndex(parsed)]);
 }
 
@@ -42,7 +48,9 @@ describe('aliases learned from the data', () => {
     assert.deepEqual(t.namesFor('sis'), ['Leah']);
     assert.deepEqual(t.namesFor('flatmate'), ['Tom']);
     assert.deepEqual(t.namesFor('uncle'), ['Rob']);
-    assert.deepEqual(AliasTable.fromJSON(JSON.parse(JSON.stringify(t.toJSON()))).namesFor('sister'), ['Leah']);
+    assert.deepEqual(AliasTable.fromJSON(JSON.parse(JSON.stringify(t.toJSON()))).namesFor('sister'), [
+      'Leah',
+    ]);
   });
 });
 
@@ -50,10 +58,10 @@ describe('Retriever', () => {
   it('answers "when did I last see my sister?" with the latest record about Leah', async () => {
     const r = await retriever();
     const [top] = r.search('When did I last see my sister?');
-    assert.match(top!.record.text, /Dinner at Leah's flat/);
+    assert.match(top.record.text, /Dinner at Leah's flat/);
     assert.deepEqual(r.expand('my sister').names, ['Leah']);
     const [first] = r.search('When did I first see my sister?');
-    assert.match(first!.record.text, /bookshelf/);
+    assert.match(first.record.text, /bookshelf/);
     assert.equal(timeIntent('When did I last go running?'), 'latest');
     assert.equal(timeIntent('What did I eat?'), null);
   });
@@ -62,19 +70,28 @@ describe('Retriever', () => {
     if (!getEmbeddings()) return t.skip('the build step did not produce the word vectors');
     const r = await retriever();
     const hybrid = r.search('What pet did I get?', { mode: 'hybrid', limit: 1 });
-    assert.match(hybrid[0]!.record.text, /kitten/);
+    assert.match(hybrid[0].record.text, /kitten/);
     assert.equal(r.search('What pet did I get?', { mode: 'bm25' }).length, 0);
   });
 
   it('a stored index round-trips and ranks the same', async () => {
-    const parsed = await parseFile({ fileId: 'f', name: 'j.md', contentType: 'text/markdown', text: journal, bytes: journal.length });
+    const parsed = await parseFile({
+      fileId: 'f',
+      name: 'j.md',
+      contentType: 'text/markdown',
+      text: journal,
+      bytes: journal.length,
+    });
     const index = buildFileIndex(parsed);
     const back = deserializeFileIndex(serializeFileIndex(index))!;
     assert.deepEqual(back.records, index.records);
     assert.deepEqual(back.terms, index.terms);
     const a = new Retriever([index]).search('dentist filling');
     const b = new Retriever([back]).search('dentist filling');
-    assert.deepEqual(a.map((h) => [h.index, h.score]), b.map((h) => [h.index, h.score]));
+    assert.deepEqual(
+      a.map((h) => [h.index, h.score]),
+      b.map((h) => [h.index, h.score]),
+    );
     assert.equal(deserializeFileIndex(Buffer.from([1, 2])), null);
   });
 });

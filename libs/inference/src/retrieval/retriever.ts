@@ -54,13 +54,14 @@ export class Retriever {
   constructor(indexes: readonly FileIndex[]) {
     const allTerms: string[][] = [];
     const withVectors = indexes.length > 0 && indexes.every((i) => i.vectors !== null && i.dims > 0);
-    this.dims = withVectors ? indexes[0]!.dims : 0;
+    this.dims = withVectors ? indexes[0].dims : 0;
     const total = indexes.reduce((n, i) => n + i.records.length, 0);
-    this.vectors = withVectors && indexes.every((i) => i.dims === this.dims) ? new Int8Array(total * this.dims) : null;
+    this.vectors =
+      withVectors && indexes.every((i) => i.dims === this.dims) ? new Int8Array(total * this.dims) : null;
     for (const index of indexes) {
       if (this.vectors && index.vectors) this.vectors.set(index.vectors, this.records.length * this.dims);
       for (let i = 0; i < index.records.length; i++) {
-        this.records.push(index.records[i]!);
+        this.records.push(index.records[i]);
         allTerms.push(index.terms[i] ?? []);
       }
       this.aliases.merge(index.aliases);
@@ -116,7 +117,7 @@ export class Retriever {
         const span = best - floor;
         for (const i of new Set([...top, ...scores.keys()])) {
           const s = scores.get(i) ?? { bm25: 0, dense: 0 };
-          s.dense = span > 0 ? Math.max(0, (dense[i]! - floor) / span) : 0;
+          s.dense = span > 0 ? Math.max(0, (dense[i] - floor) / span) : 0;
           scores.set(i, s);
         }
       }
@@ -124,14 +125,15 @@ export class Retriever {
     const weight = mode === 'hybrid' && this.vectors && e ? DENSE_WEIGHT : 0;
     // People the question names (or means, through an alias) count a little when they wrote the record.
     const people = new Set([...q.names, ...words(question)].map((w) => w.toLowerCase()));
-    const wrote = (r: DataRecord) => r.author !== null && people.has((r.author.split(/\s+/)[0] ?? '').toLowerCase());
+    const wrote = (r: DataRecord) =>
+      r.author !== null && people.has((r.author.split(/\s+/)[0] ?? '').toLowerCase());
     const hits = [...scores]
       .map(([index, s]) => ({
         index,
-        record: this.records[index]!,
+        record: this.records[index],
         bm25: s.bm25,
         dense: s.dense,
-        score: (1 - weight) * s.bm25 + weight * s.dense + (wrote(this.records[index]!) ? AUTHOR_BOOST : 0),
+        score: (1 - weight) * s.bm25 + weight * s.dense + (wrote(this.records[index]) ? AUTHOR_BOOST : 0),
       }))
       .filter((h) => h.score > 0)
       .sort((a, b) => b.score - a.score || a.index - b.index);
@@ -141,13 +143,21 @@ export class Retriever {
   /** "When did I last …": of the candidates close to the best, the latest dated one goes first. */
   private applyTimeIntent(hits: RetrievalHit[], intent: TimeIntent): RetrievalHit[] {
     if (!intent || hits.length === 0) return hits;
-    const best = hits[0]!.score;
-    const close = hits.filter((h) => h.record.time !== null && h.bm25 > 0 && h.score >= best * TIME_INTENT_SHARE);
+    const best = hits[0].score;
+    const close = hits.filter(
+      (h) => h.record.time !== null && h.bm25 > 0 && h.score >= best * TIME_INTENT_SHARE,
+    );
     if (close.length === 0) return hits;
     close.sort((a, b) =>
-      intent === 'latest' ? (a.record.time! < b.record.time! ? 1 : -1) : a.record.time! < b.record.time! ? -1 : 1,
+      intent === 'latest'
+        ? a.record.time! < b.record.time!
+          ? 1
+          : -1
+        : a.record.time! < b.record.time!
+          ? -1
+          : 1,
     );
-    const chosen = close[0]!;
+    const chosen = close[0];
     return [chosen, ...hits.filter((h) => h !== chosen)];
   }
 }

@@ -16,7 +16,23 @@ const STOP = new Set(
 );
 
 /** Question words that say how to rank, not what to find. */
-const QUERY_ONLY_STOP = new Set(['last', 'latest', 'first', 'recently', 'recent', 'time', 'tell', 'know', 'remember', 'happen', 'happened', 'say', 'said', 'mention', 'mentioned']);
+const QUERY_ONLY_STOP = new Set([
+  'last',
+  'latest',
+  'first',
+  'recently',
+  'recent',
+  'time',
+  'tell',
+  'know',
+  'remember',
+  'happen',
+  'happened',
+  'say',
+  'said',
+  'mention',
+  'mentioned',
+]);
 
 export function isStopWord(word: string): boolean {
   return STOP.has(word);
@@ -49,12 +65,53 @@ export function termsOfWords(ws: readonly string[]): string[] {
 
 /** Irregular past forms people write in journals, so "ran" meets "running" and "saw" meets "see". */
 const IRREGULAR: Record<string, string> = {
-  ran: 'run', swam: 'swim', saw: 'see', seen: 'see', met: 'meet', went: 'go', gone: 'go', ate: 'eat', eaten: 'eat',
-  told: 'tell', made: 'make', took: 'take', taken: 'take', bought: 'buy', came: 'come', gave: 'give', given: 'give',
-  got: 'get', felt: 'feel', thought: 'think', spoke: 'speak', wrote: 'write', written: 'write', left: 'leave',
-  sent: 'send', flew: 'fly', flown: 'fly', drove: 'drive', driven: 'drive', slept: 'sleep', found: 'find',
-  brought: 'bring', kept: 'keep', paid: 'pay', sold: 'sell', won: 'win', lost: 'lose', began: 'begin', sang: 'sing',
-  drank: 'drink', heard: 'hear', knew: 'know', known: 'know', children: 'child', people: 'person', men: 'man', women: 'woman',
+  ran: 'run',
+  swam: 'swim',
+  saw: 'see',
+  seen: 'see',
+  met: 'meet',
+  went: 'go',
+  gone: 'go',
+  ate: 'eat',
+  eaten: 'eat',
+  told: 'tell',
+  made: 'make',
+  took: 'take',
+  taken: 'take',
+  bought: 'buy',
+  came: 'come',
+  gave: 'give',
+  given: 'give',
+  got: 'get',
+  felt: 'feel',
+  thought: 'think',
+  spoke: 'speak',
+  wrote: 'write',
+  written: 'write',
+  left: 'leave',
+  sent: 'send',
+  flew: 'fly',
+  flown: 'fly',
+  drove: 'drive',
+  driven: 'drive',
+  slept: 'sleep',
+  found: 'find',
+  brought: 'bring',
+  kept: 'keep',
+  paid: 'pay',
+  sold: 'sell',
+  won: 'win',
+  lost: 'lose',
+  began: 'begin',
+  sang: 'sing',
+  drank: 'drink',
+  heard: 'hear',
+  knew: 'know',
+  known: 'know',
+  children: 'child',
+  people: 'person',
+  men: 'man',
+  women: 'woman',
 };
 
 /** A light English stemmer (plural, -ing, -ed, -ly, -ies): deterministic and fast, not Porter's. */
