@@ -59,8 +59,9 @@ export function parseWhatsApp(text: string, fileId: string, name: string, warnin
     current = null;
   };
   for (const rawLine of lines) {
-    const line = rawLine.replace(/\r$/, '').slice(0, RECORD_LIMITS.maxLineChars);
-    const m = WHATSAPP_LINE.exec(line.slice(0, RECORD_LIMITS.maxLineChars));
+    let line = rawLine.length > RECORD_LIMITS.maxLineChars ? rawLine.slice(0, RECORD_LIMITS.maxLineChars) : rawLine;
+    if (line.endsWith('\r')) line = line.slice(0, -1);
+    const m = WHATSAPP_LINE.exec(line);
     if (m) {
       flush();
       if (records.length >= RECORD_LIMITS.maxRecordsPerFile) {

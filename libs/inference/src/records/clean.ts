@@ -59,7 +59,11 @@ export function stripQuotedReply(body: string): string {
 }
 
 /** Collapsed whitespace (paragraph breaks kept), capped at the record limit on a code-point boundary. */
+/** Whitespace `tidy` would change; most chat messages have none, and skip its five passes. */
+const UNTIDY = /[\r\t\f\v\u00a0]| {2}| \n|\n |\n{3}/;
+
 export function tidy(text: string, max: number = RECORD_LIMITS.maxRecordChars): string {
+  if (text.length <= max && !UNTIDY.test(text)) return text.trim();
   let s = text
     .replace(/\r\n?/g, '\n')
     .replace(/[ \t\f\v\u00a0]+/g, ' ')
@@ -78,7 +82,7 @@ export function tidy(text: string, max: number = RECORD_LIMITS.maxRecordChars): 
 /** A short field (author, subject): one line, capped. */
 export function field(value: unknown): string | null {
   if (typeof value !== 'string') return null;
-  const s = tidy(value.replace(/\s+/g, ' '), RECORD_LIMITS.maxFieldChars);
+  const s = tidy(/\s\s|[^\S ]/.test(value) ? value.replace(/\s+/g, ' ') : value, RECORD_LIMITS.maxFieldChars);
   return s === '' ? null : s;
 }
 

@@ -18,6 +18,9 @@ export function getEmbeddings(path: string = EMBEDDINGS_PATH): CompactEmbeddings
   return loaded;
 }
 
+/** Reused accumulator: one vector per record would be garbage for the collector at indexing speed. */
+let scratch = new Float32Array(0);
+
 /**
  * A text's vector: the weighted mean of its content words' unit vectors (see `weights`), as int8 scaled to ±127,
  * or null when none of its words is known.
@@ -28,7 +31,8 @@ export function textVector(
   out?: Int8Array,
 ): Int8Array | null {
   const dims = e.dims;
-  const sum = new Float32Array(dims);
+  if (scratch.length !== dims) scratch = new Float32Array(dims);
+  const sum = scratch.fill(0);
   const components = e.components;
   let n = 0;
   for (const w of tokens) {
