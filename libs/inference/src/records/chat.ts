@@ -59,7 +59,8 @@ export function parseWhatsApp(text: string, fileId: string, name: string, warnin
     current = null;
   };
   for (const rawLine of lines) {
-    let line = rawLine.length > RECORD_LIMITS.maxLineChars ? rawLine.slice(0, RECORD_LIMITS.maxLineChars) : rawLine;
+    let line =
+      rawLine.length > RECORD_LIMITS.maxLineChars ? rawLine.slice(0, RECORD_LIMITS.maxLineChars) : rawLine;
     if (line.endsWith('\r')) line = line.slice(0, -1);
     const m = WHATSAPP_LINE.exec(line);
     if (m) {
