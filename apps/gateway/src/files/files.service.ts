@@ -241,8 +241,9 @@ export class FilesService {
     } finally {
       dataKey?.plaintext.fill(0);
     }
-    // Not awaited: an upload answers as soon as it is stored, whatever the queue does.
-    if (encryption === 'server') void this.enqueueIndex(server.id, file.id);
+    // Not awaited: an upload answers as soon as it is stored, whatever the queue does. A collective runs
+    // aggregates only, which read no records, so its files are not indexed.
+    if (encryption === 'server' && server.kind === 'personal') void this.enqueueIndex(server.id, file.id);
     return fileView(file, account.address, { name, contentType });
   }
 
