@@ -506,6 +506,7 @@ async function floors(s: Setup, operationId: string): Promise<Array<[string, num
     privacyEpsilon: '0',
     sandboxLevel: 'namespaced',
     workerCodeHash: `0x${'55'.repeat(32)}`,
+    quotedChars: '0',
     issuedAt: new Date().toISOString(),
   });
   return [

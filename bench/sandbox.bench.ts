@@ -65,6 +65,8 @@ function operationInput(): SandboxTaskInput {
         contributor: '0x0000000000000000000000000000000000000001',
         dataKey,
         envelopeKey: null,
+        ciphertextSha256: '',
+        sealedIndex: null,
       },
     ],
     privacy: null,

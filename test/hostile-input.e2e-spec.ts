@@ -367,7 +367,12 @@ describe('hostile input', () => {
   });
 
   it('the receipt covers the parameters: parametersHash is keccak256 of their canonical JSON, signed', async () => {
-    const parameters = { topK: 2, question: 'When did the fishing boats come back?' };
+    const parameters = {
+      quotes: 2,
+      quoteChars: 300,
+      retrieval: 'hybrid',
+      question: 'When did the fishing boats come back?',
+    };
     const res = await submit(gw.url, app, { operation: 'ask', fileIds: [fileId], parameters, grantId });
     assert.equal(res.status, 202, await res.clone().text());
     const done = await waitDone(gw.url, app, (await json<{ id: string }>(res)).id);

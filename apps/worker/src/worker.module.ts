@@ -4,6 +4,7 @@ import {
   CollectiveDataRepository,
   DatabaseModule,
   EventRepository,
+  FileIndexRepository,
   FileRepository,
   OperationRepository,
   WebhookRepository,
@@ -15,6 +16,7 @@ import { WorkerQueueCloser, workerQueueProvider } from './worker-queue';
 import { LoggerModule } from 'nestjs-pino';
 import { createLogger } from '@hearth/logging';
 import { JOB_HANDLERS } from './jobs/job-handler';
+import { IndexFileHandler } from './jobs/index-file.handler';
 import { PurgeExpiredResultsHandler } from './jobs/purge-expired-results.handler';
 import { RunOperationHandler } from './jobs/run-operation.handler';
 import { ReconcileOperationsHandler } from './reconciler/reconcile-operations.handler';
@@ -41,6 +43,7 @@ export class WorkerModule {
           CollectiveDataRepository,
           EventRepository,
           WebhookRepository,
+          FileIndexRepository,
         ]),
       ],
       providers: [
@@ -52,14 +55,21 @@ export class WorkerModule {
         RunOperationHandler,
         PurgeExpiredResultsHandler,
         ReconcileOperationsHandler,
+        IndexFileHandler,
         {
           provide: JOB_HANDLERS,
           useFactory: (
             run: RunOperationHandler,
             purge: PurgeExpiredResultsHandler,
             reconcile: ReconcileOperationsHandler,
-          ) => [run, purge, reconcile],
-          inject: [RunOperationHandler, PurgeExpiredResultsHandler, ReconcileOperationsHandler],
+            index: IndexFileHandler,
+          ) => [run, purge, reconcile, index],
+          inject: [
+            RunOperationHandler,
+            PurgeExpiredResultsHandler,
+            ReconcileOperationsHandler,
+            IndexFileHandler,
+          ],
         },
         WorkerService,
         WorkerHealthServer,

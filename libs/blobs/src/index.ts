@@ -106,3 +106,14 @@ export function unpackChunks(buf: Buffer): Buffer[] {
   }
   return out;
 }
+
+/**
+ * The AAD of a file's record index: bound to the tenant, the file and the file version (its ciphertext hash),
+ * so an index can never be opened as another file's or an older version's.
+ */
+export function fileIndexAad(serverId: string, fileId: string, ciphertextSha256: string): string {
+  return `hearth:file-index:v1:${serverId}:${fileId}:${ciphertextSha256}`;
+}
+
+/** HKDF info of the key that seals a file's record index, derived from the file's own data key. */
+export const FILE_INDEX_KEY_INFO = 'hearth file index key v1';

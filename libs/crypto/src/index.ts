@@ -45,3 +45,4 @@ export {
 } from './identity';
 export { sha256Bytes32, sha256Hex, sha256HexOf, type HashInput } from './hash';
 export { openValue, sealValue } from './sealed-value';
+export { deriveSubkey } from './derive';

@@ -8,6 +8,7 @@ export * from './entities/api-key.entity';
 export * from './entities/file.entity';
 export * from './entities/file-chunk.entity';
 export * from './entities/data-portability.entity';
+export * from './entities/file-index.entity';
 export * from './entities/operation.entity';
 export * from './entities/access-log.entity';
 export * from './entities/usage.entity';

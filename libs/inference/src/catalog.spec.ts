@@ -17,11 +17,12 @@ describe('catalog', () => {
       cat.map((o) => [o.name, o.engine, o.aggregate]),
       [
         ['summarize', 'builtin', false],
-        ['sentiment', 'builtin', false],
-        ['keywords', 'builtin', false],
-        ['entities', 'builtin', false],
-        ['stats', 'builtin', false],
         ['ask', 'builtin', false],
+        ['timeline', 'builtin', false],
+        ['entities', 'builtin', false],
+        ['keywords', 'builtin', false],
+        ['sentiment', 'builtin', false],
+        ['stats', 'builtin', false],
         ['counts', 'builtin', true],
         ['sentiment_distribution', 'builtin', true],
         ['top_keywords', 'builtin', true],
@@ -33,7 +34,12 @@ describe('catalog', () => {
       assert.ok(o.description.length > 20);
       assert.ok(o.limits.maxInputBytes > 0 && o.limits.maxOutputBytes > 0 && o.limits.maxDocuments > 0);
       assert.match(o.codeHash, /^0x[0-9a-f]{64}$/);
+      assert.ok(o.discloses.length > 10, `${o.name} says what it discloses`);
     }
+    assert.match(
+      cat.find((o) => o.name === 'ask')!.discloses,
+      /passages of ≤ `quoteChars` \(at most 300\) characters/,
+    );
     const summarize = cat.find((o) => o.name === 'summarize')!.paramsSchema as {
       properties: { sentences: { type: string; minimum: number; maximum: number; default: number } };
       additionalProperties: boolean;
@@ -73,7 +79,7 @@ describe('validateOperationRequest', () => {
   it('accepts valid parameters and fills defaults', () => {
     const v = validateOperationRequest({}, 'summarize', undefined);
     assert.ok(v.ok);
-    assert.deepEqual(v.params, { sentences: 3 });
+    assert.deepEqual(v.params, { sentences: 3, by: 'source', groups: 10 });
     assert.equal(v.operation.name, 'summarize');
   });
 
@@ -86,7 +92,10 @@ describe('validateOperationRequest', () => {
       ['summarize', { sentence: 3 }, 'parameters.sentence', 'unknown_field'],
       ['ask', {}, 'parameters.question', 'required'],
       ['ask', { question: '   ' }, 'parameters.question', 'too_small'],
-      ['entities', { types: ['PLANET'] }, 'parameters.types.0', 'invalid_value'],
+      ['summarize', { by: 'week' }, 'parameters.by', 'invalid_value'],
+      ['ask', { question: 'q', quotes: 11 }, 'parameters.quotes', 'too_big'],
+      ['ask', { question: 'q', quoteChars: 301 }, 'parameters.quoteChars', 'too_big'],
+      ['timeline', { limit: 201 }, 'parameters.limit', 'too_big'],
       ['summarize', 'x', 'parameters', 'invalid_type'],
     ];
     for (const [op, params, field, code] of cases) {

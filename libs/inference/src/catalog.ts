@@ -3,13 +3,15 @@ import type { z } from 'zod';
 import { zodToJsonSchema, type JsonSchema7Type } from 'zod-to-json-schema';
 import { aggregateOperations } from './builtin/aggregate';
 import { builtinOperations } from './builtin/operations';
+import { recordOperations } from './builtin/records-ops';
 import { llamaPrompt } from './llm/llama';
 import { openaiPrompt } from './llm/openai';
 import { llmOperations } from './llm/operations';
-import type { OperationImpl } from './operation';
+import { UNBOUNDED_DISCLOSURE, type OperationImpl } from './operation';
 import type { FieldError, InferenceOptions, OperationDefinition, ValidationResult } from './types';
 
 const REGISTRY: readonly OperationImpl[] = [
+  ...recordOperations,
   ...builtinOperations,
   ...aggregateOperations,
   openaiPrompt,
@@ -44,6 +46,11 @@ export function findOperation(opts: InferenceOptions, name: string): OperationIm
   return REGISTRY.find((o) => o.name === name && o.available(opts));
 }
 
+/** Whether the operation reads records, so the worker hands it the files' stored indexes. */
+export function usesRecords(opts: InferenceOptions, name: string): boolean {
+  return findOperation(opts, name)?.records === true;
+}
+
 /**
  * sha256 over the operation's implementation identity: name, version, engine and its version,
  * model, parameter schema and the source of its run function. Signed into receipts.
@@ -56,6 +63,7 @@ export function codeHashOf(impl: OperationImpl, opts: InferenceOptions): `0x${st
     engineVersion: impl.engineVersion(opts),
     model: impl.model(opts),
     params: paramsSchema(impl),
+    discloses: impl.discloses ?? UNBOUNDED_DISCLOSURE,
     implementation: impl.run.toString(),
   });
   return `0x${createHash('sha256').update(identity).digest('hex')}`;
@@ -73,6 +81,7 @@ function definition(
     aggregate: impl.aggregate,
     paramsSchema: paramsSchema(impl),
     limits: { ...impl.limits },
+    discloses: impl.discloses ?? UNBOUNDED_DISCLOSURE,
     model: impl.model(opts),
     codeHash: codeHashOf(impl, opts),
   };

@@ -1,4 +1,4 @@
-export { listCatalog, validateOperationRequest } from './catalog';
+export { listCatalog, usesRecords, validateOperationRequest } from './catalog';
 export { InferenceError, isInferenceError, type InferenceErrorCode } from './errors';
 export { runOperation, DEFAULT_K } from './run';
 export { isTextContentType } from './text';
@@ -21,3 +21,12 @@ export type {
 export { defaultLlamaThreads, inferenceOptionsFromConfig } from './from-config';
 export { warmupEngines } from './warmup';
 export { privatize, laplaceNoise } from './builtin/privacy';
+export {
+  indexFile,
+  openFileIndex,
+  FILE_INDEX_VERSION,
+  MAX_INDEXED_FILE_BYTES,
+  type BuiltIndex,
+  type FileIndex,
+} from './records/index-file';
+export { stringChars } from './run';

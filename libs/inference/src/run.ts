@@ -30,8 +30,13 @@ export async function runOperation(
   const k = ctx.k ?? DEFAULT_K;
   if (!Number.isInteger(k) || k < 1) throw new RangeError('k must be a positive integer');
   if (ctx.signal?.aborted) throw new InferenceError('aborted', 'the operation was cancelled');
-  const prepared = prepareDocuments(docs, impl.limits);
-  const runCtx = ctx.signal ? { opts, k, signal: ctx.signal } : { opts, k };
+  const prepared = prepareDocuments(docs, impl.limits, impl.lenientText === true);
+  const runCtx = {
+    opts,
+    k,
+    ...(ctx.signal ? { signal: ctx.signal } : {}),
+    ...(ctx.indexes ? { indexes: ctx.indexes } : {}),
+  };
   let output: unknown;
   try {
     output = await impl.run(v.params, prepared, runCtx);
@@ -49,5 +54,16 @@ export async function runOperation(
     model: impl.model(opts),
     operationVersion: impl.version,
     codeHash: codeHashOf(impl, opts),
+    quotedChars: impl.quotedChars ? impl.quotedChars(output) : stringChars(output),
   };
+}
+
+/** Characters of every string in a value: what an output without its own count may quote at most. */
+export function stringChars(value: unknown, depth = 0): number {
+  if (typeof value === 'string') return value.length;
+  if (depth > 64 || value === null || typeof value !== 'object') return 0;
+  let n = 0;
+  for (const v of Array.isArray(value) ? value : Object.values(value as Record<string, unknown>))
+    n += stringChars(v, depth + 1);
+  return n;
 }

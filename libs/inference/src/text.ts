@@ -9,6 +9,8 @@ export interface TextDocument {
   contributor?: string;
   text: string;
   bytes: number;
+  /** Why the text may not be what was uploaded (invalid UTF-8 replaced, an unknown charset): per file, no data. */
+  warnings?: string[];
 }
 
 const TEXTUAL_APPLICATION_TYPES = new Set([
@@ -21,6 +23,7 @@ const TEXTUAL_APPLICATION_TYPES = new Set([
   'application/csv',
   'application/markdown',
   'message/rfc822',
+  'application/mbox',
 ]);
 
 /** Media types we read as UTF-8 text; binary formats (PDF, images, envelopes) are refused. */
@@ -43,6 +46,31 @@ export function isTextContentType(contentType: string): boolean {
 }
 
 const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+
+/** Single-byte charsets a lenient operation decodes as they say; anything else is read as UTF-8. */
+const LENIENT_CHARSETS = new Set(['iso-8859-1', 'latin1', 'windows-1252', 'cp1252', 'iso-8859-15']);
+
+function charsetOf(contentType: string): string | undefined {
+  return /;\s*charset="?([^";\s]+)/i.exec(contentType)?.[1]?.toLowerCase();
+}
+
+/** Decodes for operations that take any text: invalid UTF-8 becomes U+FFFD and the file carries a warning. */
+function decodeLeniently(bytes: Uint8Array, contentType: string, warnings: string[]): string {
+  const charset = charsetOf(contentType);
+  if (charset && LENIENT_CHARSETS.has(charset)) return new TextDecoder(charset).decode(bytes);
+  try {
+    return decoder.decode(bytes);
+  } catch {
+    warnings.push('the file is not valid UTF-8; undecodable bytes were replaced');
+    return new TextDecoder('utf-8', { fatal: false }).decode(bytes);
+  }
+}
+
+/** Whether a content type is text once charsets are set aside (for lenient operations). */
+function isTextEssence(contentType: string): boolean {
+  const essence = (contentType.split(';')[0] ?? '').trim().toLowerCase();
+  return isTextContentType(essence);
+}
 const encoder = new TextEncoder();
 
 export function utf8Length(s: string): number {
@@ -51,7 +79,11 @@ export function utf8Length(s: string): number {
 }
 
 /** Decodes and checks the documents of one run against an operation's limits. */
-export function prepareDocuments(docs: readonly InputDocument[], limits: OperationLimits): TextDocument[] {
+export function prepareDocuments(
+  docs: readonly InputDocument[],
+  limits: OperationLimits,
+  lenient = false,
+): TextDocument[] {
   if (docs.length === 0) throw new InferenceError('no_input', 'the operation needs at least one document');
   if (docs.length > limits.maxDocuments) {
     throw new InferenceError(
@@ -62,7 +94,7 @@ export function prepareDocuments(docs: readonly InputDocument[], limits: Operati
   let total = 0;
   const out: TextDocument[] = [];
   for (const doc of docs) {
-    if (!isTextContentType(doc.contentType)) {
+    if (!(lenient ? isTextEssence(doc.contentType) : isTextContentType(doc.contentType))) {
       throw new InferenceError(
         'unsupported_content_type',
         `file ${doc.fileId} has content type "${doc.contentType}"; only UTF-8 text can be analysed`,
@@ -70,17 +102,20 @@ export function prepareDocuments(docs: readonly InputDocument[], limits: Operati
     }
     let text: string;
     let bytes: number;
+    const warnings: string[] = [];
     if (doc.bytes !== undefined) {
       bytes = doc.bytes.byteLength;
       // Checked before decoding so an oversized file costs nothing.
       if (total + bytes > limits.maxInputBytes) throw tooLarge(limits);
-      try {
-        text = decoder.decode(doc.bytes);
-      } catch (e) {
-        throw new InferenceError('invalid_encoding', `file ${doc.fileId} is not valid UTF-8`, undefined, {
-          cause: e,
-        });
-      }
+      if (lenient) text = decodeLeniently(doc.bytes, doc.contentType, warnings);
+      else
+        try {
+          text = decoder.decode(doc.bytes);
+        } catch (e) {
+          throw new InferenceError('invalid_encoding', `file ${doc.fileId} is not valid UTF-8`, undefined, {
+            cause: e,
+          });
+        }
     } else {
       text = doc.text.charCodeAt(0) === 0xfeff ? doc.text.slice(1) : doc.text;
       bytes = utf8Length(text);
@@ -95,6 +130,7 @@ export function prepareDocuments(docs: readonly InputDocument[], limits: Operati
       bytes,
     };
     if (doc.contributor !== undefined) prepared.contributor = doc.contributor;
+    if (warnings.length > 0) prepared.warnings = warnings;
     out.push(prepared);
   }
   return out;

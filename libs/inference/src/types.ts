@@ -1,4 +1,5 @@
 import type { JsonSchema7Type } from 'zod-to-json-schema';
+import type { FileIndex } from './retrieval/file-index';
 
 export type EngineName = 'builtin' | 'openai' | 'llama';
 
@@ -61,6 +62,8 @@ export interface OperationDefinition {
   aggregate: boolean;
   paramsSchema: JsonSchema7Type;
   limits: OperationLimits;
+  /** What the output reveals of the data (how many passages of what length, names, counts). */
+  discloses: string;
 }
 
 interface InputDocumentBase {
@@ -79,6 +82,8 @@ export interface RunContext {
   /** Minimum number of distinct contributors for aggregate operations. Default 5. */
   k?: number;
   signal?: AbortSignal;
+  /** Stored record indexes of some input files, by file id (see `deserializeFileIndex`). */
+  indexes?: ReadonlyMap<string, FileIndex>;
 }
 
 export interface RunResult {
@@ -88,6 +93,8 @@ export interface RunResult {
   operationVersion: string;
   /** sha256 of the operation's implementation identity; goes into signed receipts. */
   codeHash: `0x${string}`;
+  /** Characters of the data the output quotes (receipt field `quotedChars`). */
+  quotedChars: number;
 }
 
 export interface FieldError {

@@ -7,11 +7,18 @@ export enum JobName {
   PurgeExpiredResults = 'purge-expired-results',
   /** The reconciler: Postgres decides, the queue delivers (see docs/design.md). */
   ReconcileOperations = 'reconcile-operations',
+  /** Builds a file version's records and search index (sealed), once, after its upload. */
+  IndexFile = 'index-file',
 }
 
 export interface RunOperationPayload {
   operationId: string;
   serverId: string;
+}
+
+export interface IndexFilePayload {
+  serverId: string;
+  fileId: string;
 }
 
 export type PurgeExpiredResultsPayload = Record<string, never>;
@@ -22,6 +29,7 @@ export interface JobPayloads {
   [JobName.RunOperation]: RunOperationPayload;
   [JobName.PurgeExpiredResults]: PurgeExpiredResultsPayload;
   [JobName.ReconcileOperations]: ReconcileOperationsPayload;
+  [JobName.IndexFile]: IndexFilePayload;
 }
 
 export const ALL_JOB_NAMES: readonly JobName[] = Object.values(JobName);

@@ -67,6 +67,18 @@ export const OPERATION_JOB_RETENTION = {
   removeOnFail: { age: 24 * 3600 },
 } as const satisfies JobsOptions;
 
+/**
+ * Index jobs: one per file (its id is the job id, so a repeated upload event queues it once), a few retries,
+ * and the lowest priority, so indexing never delays a tenant's queued operations (they fall back to parsing).
+ */
+export const INDEX_JOB_OPTIONS = {
+  attempts: 3,
+  backoff: { type: 'exponential', delay: 2000 },
+  priority: 2 ** 21 - 1,
+  removeOnComplete: { age: 3600, count: 10_000 },
+  removeOnFail: { age: 24 * 3600 },
+} as const satisfies JobsOptions;
+
 /** How often the worker's job scheduler purges expired results. */
 export const PURGE_EVERY_MS = 60_000;
 const PURGE_SCHEDULER_ID = 'purge-expired-results';
@@ -215,6 +227,18 @@ export class OperationQueue {
       if (acquired) await this.releaseBacklog(serverId).catch(() => undefined);
       throw err;
     }
+  }
+
+  /** Queues the indexing of a file just uploaded (ids only). */
+  async enqueueIndex(serverId: string, fileId: string): Promise<void> {
+    await withTimeout(
+      this.queue.add(
+        JobName.IndexFile,
+        { serverId, fileId },
+        { ...INDEX_JOB_OPTIONS, jobId: `index-${fileId}` },
+      ),
+      QUEUE_CALL_TIMEOUT_MS,
+    );
   }
 
   /**

@@ -28,6 +28,7 @@ export const RECEIPT_TYPES = {
     { name: 'privacyEpsilon', type: 'string' },
     { name: 'sandboxLevel', type: 'string' },
     { name: 'workerCodeHash', type: 'bytes32' },
+    { name: 'quotedChars', type: 'string' },
     { name: 'issuedAt', type: 'string' },
   ],
 } as const;
@@ -58,6 +59,8 @@ export interface ReceiptMessage {
   sandboxLevel: string;
   /** sha256 over the worker's compiled code (dist/apps/worker and dist/libs) that ran the operation. */
   workerCodeHash: Hex;
+  /** Characters of the data the output quotes verbatim (decimal string), as the operation counts them. */
+  quotedChars: string;
   /** ISO 8601 UTC. */
   issuedAt: string;
 }

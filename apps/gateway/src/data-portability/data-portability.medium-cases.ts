@@ -79,6 +79,7 @@ describe('DataPortabilityService (real Postgres, key manager)', () => {
       engine: 'data-portability',
       model: '',
       privacyEpsilon: '0',
+      quotedChars: '0',
       sandboxLevel: 'none',
       workerCodeHash: `0x${'0'.repeat(64)}`,
       issuedAt: new Date().toISOString(),

@@ -584,6 +584,8 @@ export class DataPortabilityService implements OnModuleDestroy {
       model: '',
       privacyEpsilon: '0',
       // A raw read is decrypted by the gateway itself, in no sandbox, by no worker build: the receipt says so.
+      // A raw read hands over the document itself: every character of it.
+      quotedChars: what.outcome === 'read' ? String(what.body.length) : '0',
       sandboxLevel: 'none',
       workerCodeHash: ZERO32,
       issuedAt: new Date().toISOString(),

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { fileChunkAad } from '@hearth/blobs';
 import { HEARTH_CONFIG, type HearthConfig } from '@hearth/config';
 import {
@@ -24,6 +24,7 @@ import {
 import { ErrorCode, ProblemError } from '@hearth/errors';
 import { isId, newId } from '@hearth/ids';
 import { fileKeyContext, type KeyManager } from '@hearth/kms';
+import { OperationQueue } from '@hearth/queue';
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { Readable, Transform, type TransformCallback, Writable } from 'node:stream';
@@ -93,6 +94,7 @@ function mayRead(kind: ServerEntity['kind'], role: ServerRole, file: FileEntity,
 @Injectable()
 export class FilesService {
   private readonly uploadMemory = new UploadMemoryGovernor();
+  private readonly logger = new Logger('FilesService');
 
   constructor(
     @Inject(HEARTH_CONFIG) private readonly config: HearthConfig,
@@ -103,6 +105,7 @@ export class FilesService {
     private readonly sealer: MetadataSealer,
     private readonly quotas: QuotasService,
     private readonly limiter: RateLimiter,
+    private readonly queue: OperationQueue,
   ) {}
 
   /** The file's name and Content-Type, opened with the server's metadata key. */
@@ -238,7 +241,27 @@ export class FilesService {
     } finally {
       dataKey?.plaintext.fill(0);
     }
+    // Not awaited: an upload answers as soon as it is stored, whatever the queue does. A collective runs
+    // aggregates only, which read no records, so its files are not indexed.
+    if (encryption === 'server' && server.kind === 'personal') void this.enqueueIndex(server.id, file.id);
     return fileView(file, account.address, { name, contentType });
+  }
+
+  /**
+   * Asks the worker to build the file's records and search index (ids only). The upload has committed whatever
+   * happens here: with the queue down the file is still usable, operations then parse it on the fly.
+   */
+  private async enqueueIndex(serverId: string, fileId: string): Promise<void> {
+    try {
+      await this.queue.enqueueIndex(serverId, fileId);
+    } catch (err) {
+      this.logger.warn({
+        msg: 'could not queue the file for indexing; operations will parse it',
+        tenantId: serverId,
+        fileId,
+        err: err instanceof Error ? err.name : 'unknown',
+      });
+    }
   }
 
   private tooLarge(): ProblemError {

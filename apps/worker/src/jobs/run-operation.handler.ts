@@ -4,6 +4,7 @@ import { HEARTH_CONFIG, type HearthConfig } from '@hearth/config';
 import {
   CollectiveDataRepository,
   type CollectiveFinish,
+  FileIndexRepository,
   FileRepository,
   isDatabaseUnavailable,
   outcomeWithoutResult,
@@ -11,7 +12,13 @@ import {
   type OperationEntity,
   type OperationOutcome,
 } from '@hearth/db';
-import { inferenceOptionsFromConfig, listCatalog, type InferenceOptions } from '@hearth/inference';
+import {
+  inferenceOptionsFromConfig,
+  listCatalog,
+  usesRecords,
+  type InferenceOptions,
+} from '@hearth/inference';
+import { keyManagerOptionsFromConfig, type KeyManagerOptions } from '@hearth/kms';
 import { serverPolicy } from '@hearth/permissions';
 import { isQueueUnavailable, JobName, OperationQueue, type RunOperationPayload } from '@hearth/queue';
 import { type Job, UnrecoverableError } from 'bullmq';
@@ -122,6 +129,7 @@ export class RunOperationHandler implements JobHandler<JobName.RunOperation> {
   constructor(
     @Inject(HEARTH_CONFIG) private readonly config: HearthConfig,
     private readonly files: FileRepository,
+    private readonly fileIndexes: FileIndexRepository,
     private readonly operations: OperationRepository,
     private readonly collectives: CollectiveDataRepository,
     private readonly broker: OperationBroker,
@@ -409,6 +417,10 @@ export class RunOperationHandler implements JobHandler<JobName.RunOperation> {
       if (loaded.inputBytes > limit) return { tooLarge: { bytes: loaded.inputBytes, limit }, collective };
     }
     const byId = new Map(loaded.files.map((f) => [f.id, f]));
+    // Record operations read the files' stored indexes (one query), so they need not parse every file again.
+    const indexes = usesRecords(this.inference, op.operation)
+      ? await this.fileIndexes.readyFor(op.serverId, fileIds)
+      : new Map<string, { ciphertextSha256: string; sealedIndex: Buffer }>();
     const files: TaskFile[] = [];
     for (const fileId of fileIds) {
       const row = byId.get(fileId);
@@ -429,6 +441,10 @@ export class RunOperationHandler implements JobHandler<JobName.RunOperation> {
         contributor: row.contributorAddress,
         // A collective member's own key wrapped this file's data key; null: the tenant key.
         kmsKeyRef: row.kmsKeyRef ?? server.kmsKeyRef,
+        sealedIndex:
+          indexes.get(fileId)?.ciphertextSha256 === row.ciphertextSha256
+            ? (indexes.get(fileId)?.sealedIndex ?? null)
+            : null,
       });
     }
     if (!this.config.dataPermissionsAddress)

@@ -200,6 +200,8 @@ export class OperationBroker implements OnApplicationShutdown {
           contributor: file.contributor,
           dataKey: null,
           envelopeKey: null,
+          ciphertextSha256: file.ciphertextSha256,
+          sealedIndex: file.sealedIndex,
         };
         files.push(sandboxFile);
         // file.kmsKeyRef: the member key of a collective's contribution, else the tenant key.
@@ -316,6 +318,7 @@ export class OperationBroker implements OnApplicationShutdown {
       engine: out.engine,
       model: out.model,
       privacyEpsilon: out.privacyEpsilon,
+      quotedChars: out.quotedChars,
       sandboxLevel: this.isolation.sandbox.level,
       workerCodeHash: this.isolation.codeHash,
       issuedAt: new Date().toISOString(),

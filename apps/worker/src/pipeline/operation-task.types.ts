@@ -17,6 +17,8 @@ export interface TaskFile {
   contributor: string;
   /** Key-manager ref that wrapped the data key: a collective member's own key or the tenant key. */
   kmsKeyRef: string;
+  /** The file version's record index, sealed under its index key (null: none stored, the child parses). */
+  sealedIndex: Buffer | null;
 }
 
 /**
@@ -63,6 +65,10 @@ export interface SandboxFile {
   dataKey: Buffer | null;
   /** A client envelope's own key (derived by the broker from the identity key, which never leaves it). */
   envelopeKey: Buffer | null;
+  /** For the record index's AAD: the index is bound to this file version. */
+  ciphertextSha256: string;
+  /** The file version's record index, sealed under a key derived from the data key (null: the sandbox parses). */
+  sealedIndex: Buffer | null;
 }
 
 /**
@@ -98,6 +104,8 @@ export type SandboxTaskOutput =
       outputHash: `0x${string}`;
       inputBytes: number;
       privacyEpsilon: string;
+      /** Characters of the data the output quotes verbatim (decimal string). */
+      quotedChars: string;
       timings: Pick<ChildTimings, 'decrypt' | 'engine' | 'seal'>;
     };
 

@@ -1,4 +1,4 @@
-import { fileChunkAad, metadataAad, packChunks, resultAad } from '@hearth/blobs';
+import { fileChunkAad, metadataAad, packChunks, resultAad, unpackChunks } from '@hearth/blobs';
 import {
   CRYPTO_OPERATION_ERRORS,
   decryptChunks,
@@ -9,14 +9,17 @@ import {
 } from '@hearth/crypto';
 import {
   isInferenceError,
+  openFileIndex,
   privatize,
   runOperation,
   warmupEngines,
+  type FileIndex,
   type InputDocument,
 } from '@hearth/inference';
 import { canonicalJson, outputHash, parametersHash } from '@hearth/receipts';
 import { defineTask } from '../isolation/task';
 import type { JobScope } from '../isolation/job-scope';
+import { openSealedIndex } from './index-file.task';
 import type { ChildTimings, SandboxFile, SandboxTaskInput, SandboxTaskOutput } from './operation-task.types';
 
 function since(start: number): number {
@@ -36,7 +39,11 @@ export const operationTask = defineTask<SandboxTaskInput, SandboxTaskOutput>(asy
     const { docs, inputBytes, parameters } = decryptFiles(input, scope);
     timings.decrypt = since(start);
     start = performance.now();
-    const exact = await runOperation(input.inference, input.operation, parameters, docs, { k: input.k });
+    const indexes = openIndexes(input, scope);
+    const exact = await runOperation(input.inference, input.operation, parameters, docs, {
+      k: input.k,
+      indexes,
+    });
     timings.engine = since(start);
     // Differential privacy: noise goes on before anything leaves the sandbox, and the receipt states the ε spent.
     const noised = input.privacy ? privatize(exact.output, input.privacy.epsilon) : null;
@@ -56,6 +63,7 @@ export const operationTask = defineTask<SandboxTaskInput, SandboxTaskOutput>(asy
       outputHash: outputHash(output),
       inputBytes,
       privacyEpsilon: noised ? String(noised.epsilon) : '0',
+      quotedChars: String(exact.quotedChars),
       timings: timings as Pick<ChildTimings, 'decrypt' | 'engine' | 'seal'>,
     };
   } catch (err) {
@@ -108,6 +116,26 @@ function decryptFiles(
     };
   });
   return { docs, inputBytes, parameters };
+}
+
+/** The files' stored record indexes that open with their index keys (the rest are parsed by the engine). */
+function openIndexes(input: SandboxTaskInput, scope: JobScope): Map<string, FileIndex> {
+  const out = new Map<string, FileIndex>();
+  for (const file of input.files) {
+    if (!file.sealedIndex || !file.dataKey || file.encryption !== 'server') continue;
+    const bytes = openSealedIndex(
+      scope,
+      file.dataKey,
+      input.serverId,
+      file.fileId,
+      file.ciphertextSha256,
+      file.sealedIndex,
+      unpackChunks,
+    );
+    const index = bytes ? openFileIndex(bytes) : null;
+    if (index) out.set(file.fileId, index);
+  }
+  return out;
 }
 
 function decryptFile(serverId: string, file: SandboxFile, scope: JobScope): Buffer {

@@ -17,3 +17,4 @@ export * from './prepared';
 export * from './event.repository';
 export * from './webhook.repository';
 export * from './data-portability.repository';
+export * from './file-index.repository';

@@ -7,6 +7,7 @@ import './access-log.repository.medium-cases';
 import './account.repository.medium-cases';
 import './api-key.repository.medium-cases';
 import './file.repository.medium-cases';
+import './file-index.repository.medium-cases';
 import './member.repository.medium-cases';
 import './operation.repository.medium-cases';
 import './server.repository.medium-cases';

@@ -42,7 +42,10 @@ export class Bm25Index {
   /** Top `k` documents by BM25 score (> 0), best first; ties keep document order, so results are deterministic. */
   search(query: readonly string[], k: number): Bm25Hit[] {
     const n = this.lengths.length;
-    const scores = new Map<number, number>();
+    // A dense accumulator and the list of documents touched: no Map per query, which at 10,000 matching
+    // documents cost more than the scoring itself.
+    const scores = new Float64Array(n);
+    const touched: number[] = [];
     for (const term of new Set(query)) {
       const list = this.postings.get(term);
       if (!list) continue;
@@ -50,12 +53,26 @@ export class Bm25Index {
       for (const { doc, tf } of list) {
         const norm = this.avgLength > 0 ? (this.lengths[doc] ?? 0) / this.avgLength : 1;
         const s = (idf * tf * (this.k1 + 1)) / (tf + this.k1 * (1 - this.b + this.b * norm));
-        scores.set(doc, (scores.get(doc) ?? 0) + s);
+        if (scores[doc] === 0) touched.push(doc);
+        scores[doc] = (scores[doc] ?? 0) + s;
       }
     }
-    return [...scores]
-      .map(([index, score]) => ({ index, score }))
-      .sort((a, b) => b.score - a.score || a.index - b.index)
-      .slice(0, k);
+    return topHits(touched, scores, k);
   }
+}
+
+/** The `k` best of the candidates by score (> 0), best first, ties by index: a threshold pass, then a small sort. */
+export function topHits(candidates: readonly number[], scores: ArrayLike<number>, k: number): Bm25Hit[] {
+  let pool = candidates;
+  if (candidates.length > k * 4 && k > 0) {
+    // The k-th best score from a sorted sample of the candidates' scores bounds what can make the cut.
+    const values = Float64Array.from(candidates, (i) => scores[i] ?? 0).sort();
+    const threshold = values[values.length - k] ?? 0;
+    pool = candidates.filter((i) => (scores[i] ?? 0) >= threshold);
+  }
+  return pool
+    .filter((i) => (scores[i] ?? 0) > 0)
+    .map((index) => ({ index, score: scores[index] ?? 0 }))
+    .sort((a, b) => b.score - a.score || a.index - b.index)
+    .slice(0, k);
 }

@@ -22,38 +22,49 @@ const doc = (fileId: string, text: string, contentType = 'text/plain'): InputDoc
 
 interface Summary {
   summary: string;
-  sentences: { fileId: string; index: number; text: string; score: number }[];
+  groups: { key: string; sentences: { recordId: string; text: string }[] }[];
 }
 interface Sentiment {
   overall: { score: number; label: string };
   documents: { fileId: string; score: number; label: string }[];
 }
-interface Ask {
-  passages: { fileId: string; text: string; score: number; passage: number }[];
+interface Quote {
+  recordId: string;
+  text: string;
+  score: number;
+  source: { fileId: string };
 }
+interface Ask {
+  answer: Quote | null;
+  quotes: Quote[];
+}
+const ranked = (a: Ask): Quote[] => (a.answer ? [a.answer, ...a.quotes] : []);
 
 describe('builtin engine on real English text', () => {
   it('summarize picks the sentence the entry is about, in reading order', async () => {
     const r = await runOperation(opts, 'summarize', { sentences: 1 }, [doc('fil_moving', journalMoving)]);
     const out = r.output as Summary;
-    assert.equal(out.sentences.length, 1);
+    assert.equal(out.groups.length, 1);
+    assert.equal(out.groups[0]?.sentences.length, 1);
     assert.match(out.summary, /moved into the new apartment/);
     assert.equal(r.engine, 'builtin');
     assert.match(r.model, /^wink-eng-lite-web-model@/);
     assert.match(r.codeHash, /^0x[0-9a-f]{64}$/);
+    assert.equal(r.quotedChars, out.groups[0].key.length + out.groups[0].sentences[0].text.length);
 
-    const three = (await runOperation(opts, 'summarize', {}, allFixtures)).output as Summary;
-    assert.equal(three.sentences.length, 3, 'default is 3 sentences');
-    for (const s of three.sentences)
-      assert.doesNotMatch(s.text, /^(From|To|Subject):/m, 'email headers are not prose');
-    const order = three.sentences.map(
-      (s) => allFixtures.findIndex((f) => f.fileId === s.fileId) * 1000 + s.index,
-    );
-    assert.deepEqual(
-      order,
-      [...order].sort((a, b) => a - b),
-      'sentences come in reading order',
-    );
+    const all = (await runOperation(opts, 'summarize', {}, allFixtures)).output as Summary;
+    assert.equal(all.groups.length, allFixtures.length, 'one group per file by default');
+    for (const g of all.groups) {
+      assert.ok(g.sentences.length <= 3, 'default is 3 sentences per group');
+      for (const s of g.sentences)
+        assert.doesNotMatch(s.text, /^(From|To|Subject):/m, 'email headers are not prose');
+      const order = g.sentences.map((s) => Number(s.recordId.split('#')[1]));
+      assert.deepEqual(
+        order,
+        [...order].sort((x, y) => x - y),
+        'sentences come in reading order',
+      );
+    }
   });
 
   it('sentiment: the bad week is negative, the hike positive, per document and overall', async () => {
@@ -85,29 +96,19 @@ describe('builtin engine on real English text', () => {
     assert.ok(!terms.includes('the') && !terms.includes('for'), 'no stop words');
   });
 
-  it('entities finds people, dates, times, money and emails with counts', async () => {
-    const out = (await runOperation(opts, 'entities', {}, [doc('dent', emailDentist)])).output as {
-      entities: { type: string; value: string; count: number }[];
-      byType: Record<string, { distinct: number; mentions: number }>;
-    };
-    const has = (type: string, value: string): boolean =>
-      out.entities.some((e) => e.type === type && e.value === value);
-    assert.ok(has('NAME', 'Dr. Patel'));
-    assert.ok(has('NAME', 'Riverside Dental'));
-    assert.ok(has('DATE', 'Tuesday'));
-    assert.ok(has('DATE', 'March 12'));
-    assert.ok(has('TIME', '3:30 pm'));
-    assert.ok(has('MONEY', '$120'));
-    assert.ok(has('EMAIL', 'sam.carter@example.com'));
-    assert.ok(!has('NAME', 'Kind') && !has('NAME', 'Subject'), 'capitalised line starts are not names');
-    assert.equal(out.entities.find((e) => e.value === 'Riverside Dental')?.count, 2);
-    assert.equal(out.byType.MONEY?.mentions, 1);
-
-    const onlyDates = (await runOperation(opts, 'entities', { types: ['DATE'] }, [doc('dent', emailDentist)]))
-      .output as {
-      entities: { type: string }[];
-    };
-    assert.ok(onlyDates.entities.length >= 2 && onlyDates.entities.every((e) => e.type === 'DATE'));
+  it('entities groups people, places and organisations with counts', async () => {
+    const out = (await runOperation(opts, 'entities', {}, [doc('dent', emailDentist)])).output as Record<
+      'people' | 'places' | 'organisations',
+      { name: string; count: number }[]
+    >;
+    const names = (g: 'people' | 'places' | 'organisations') => out[g].map((e) => e.name);
+    assert.ok(names('people').includes('Dr. Patel'), names('people').join(','));
+    assert.ok(
+      names('organisations').some((n) => n.includes('Riverside Dental')),
+      names('organisations').join(','),
+    );
+    const all = [...names('people'), ...names('places'), ...names('organisations')];
+    assert.ok(!all.includes('Kind') && !all.includes('Subject'), 'capitalised line starts are not names');
   });
 
   it('stats counts words, sentences and reading time exactly', async () => {
@@ -122,41 +123,42 @@ describe('builtin engine on real English text', () => {
     assert.equal(out.readingTimeSeconds, 4);
   });
 
-  it('ask returns the passage that answers the question first, with its file id', async () => {
+  it('ask answers with the record that says it first, with its file, and short quotes', async () => {
     const dentist = (
       await runOperation(opts, 'ask', { question: 'When is the dentist appointment?' }, allFixtures)
     ).output as Ask;
-    assert.equal(dentist.passages[0]?.fileId, 'fil_email_dentist');
-    assert.match(dentist.passages[0].text, /dentist appointment with Dr\. Patel is on Tuesday/);
-    assert.ok(dentist.passages[0].text.length < emailDentist.length / 2, 'a passage, not the whole file');
+    assert.equal(dentist.answer?.source.fileId, 'fil_email_dentist');
+    assert.match(dentist.answer?.text ?? '', /dentist appointment with Dr\. Patel is on Tuesday/);
+    for (const q of ranked(dentist)) assert.ok(q.text.length <= 300, 'quotes are at most 300 characters');
 
     const budget = (
       await runOperation(
         opts,
         'ask',
-        { question: 'How much is the budget for the project?', topK: 1 },
+        { question: 'How much is the budget for the project?', quotes: 1 },
         allFixtures,
       )
     ).output as Ask;
-    assert.equal(budget.passages.length, 1);
-    assert.equal(budget.passages[0]?.fileId, 'fil_email_project');
-    assert.match(budget.passages[0].text, /\$45,000/);
+    assert.equal(ranked(budget).length, 1);
+    assert.equal(budget.answer?.source.fileId, 'fil_email_project');
+    assert.match(budget.answer?.text ?? '', /\$45,000/);
 
     const lake = (
-      await runOperation(opts, 'ask', { question: 'Which lake did we hike to?', topK: 2 }, allFixtures)
+      await runOperation(opts, 'ask', { question: 'Which lake did we hike to?', quotes: 2 }, allFixtures)
     ).output as Ask;
-    assert.equal(lake.passages[0]?.fileId, 'fil_journal_hike');
-    assert.match(lake.passages[0].text, /hiked up to Lake Serene/);
-    assert.ok(lake.passages[0].score >= (lake.passages[1]?.score ?? 0));
+    assert.equal(lake.answer?.source.fileId, 'fil_journal_hike');
+    assert.match(lake.answer?.text ?? '', /Lake Serene/);
 
-    const none = (await runOperation(opts, 'ask', { question: 'quantum chromodynamics' }, allFixtures))
-      .output as Ask;
-    assert.deepEqual(none.passages, []);
+    const none = (
+      await runOperation(opts, 'ask', { question: 'quantum chromodynamics', retrieval: 'bm25' }, allFixtures)
+    ).output as Ask;
+    assert.equal(none.answer, null);
+    assert.deepEqual(none.quotes, []);
   });
 
   it('is deterministic', async () => {
-    const a = await runOperation(opts, 'ask', { question: 'rent landlord', topK: 5 }, allFixtures);
-    const b = await runOperation(opts, 'ask', { question: 'rent landlord', topK: 5 }, allFixtures);
+    const a = await runOperation(opts, 'ask', { question: 'rent landlord', quotes: 5 }, allFixtures);
+    const b = await runOperation(opts, 'ask', { question: 'rent landlord', quotes: 5 }, allFixtures);
     assert.deepEqual(a, b);
   });
 

@@ -1,14 +1,12 @@
 import type { ItemEntity, ItemSentence, WinkMethods } from 'wink-nlp';
 import { z } from 'zod';
-import { defineOperation, KiB, MiB, type OperationImpl } from '../operation';
+import { defineOperation, MiB, type OperationImpl } from '../operation';
 import { splitBlocks, throwIfAborted, type TextDocument } from '../text';
-import { Bm25Index } from './bm25';
 import { BUILTIN_ENGINE_VERSION, BUILTIN_MODEL } from './engine';
 import {
   countWords,
   getNlp,
   lemmaOf,
-  isContentTerm,
   isContentWord,
   readSentences,
   type SentenceInfo,
@@ -71,87 +69,6 @@ const round = (x: number, digits = 4): number => Number(x.toFixed(digits));
 
 // ---------------------------------------------------------------- summarize
 
-const summarizeParams = z
-  .object({
-    sentences: z.number().int().min(1).max(20).default(3).describe('number of sentences to extract'),
-  })
-  .strict();
-
-function contentLemmas(tokens: readonly TokenInfo[]): string[] {
-  const out: string[] = [];
-  for (const t of tokens) if (isContentTerm(t)) out.push(t.lemma);
-  return out;
-}
-
-const EMAIL_HEADER = /^(from|to|cc|bcc|subject|date|sent|reply-to):/im;
-
-/** Sentences a summary may quote: not headings, greetings, sign-offs or email headers (no verb, or header lines). */
-function isProse(s: SentenceInfo): boolean {
-  return (
-    countWords([s]) >= 4 &&
-    s.tokens.some((t) => t.pos === 'VERB' || t.pos === 'AUX') &&
-    !EMAIL_HEADER.test(s.text)
-  );
-}
-
-function jaccard(a: ReadonlySet<string>, b: ReadonlySet<string>): number {
-  let inter = 0;
-  for (const x of a) if (b.has(x)) inter++;
-  const union = a.size + b.size - inter;
-  return union === 0 ? 0 : inter / union;
-}
-
-const summarize = defineOperation({
-  ...builtinIdentity,
-  name: 'summarize',
-  version: '1.0.0',
-  description:
-    'Extractive summary: the N sentences that best cover the most frequent content words, in reading order.',
-  aggregate: false,
-  params: summarizeParams,
-  limits: perPersonLimits,
-  async run(params, docs, ctx) {
-    const analysed = await analyse(docs, ctx.signal);
-    const freq = new Map<string, number>();
-    const candidates: { fileId: string; doc: number; index: number; text: string; terms: Set<string> }[] = [];
-    analysed.forEach(({ doc, sentences }, d) => {
-      sentences.forEach((s, index) => {
-        const lemmas = contentLemmas(s.tokens);
-        for (const l of lemmas) freq.set(l, (freq.get(l) ?? 0) + 1);
-        // Fragments without a verb (headings, email headers, greetings, sign-offs) are poor summary sentences.
-        if (isProse(s))
-          candidates.push({ fileId: doc.fileId, doc: d, index, text: s.text.trim(), terms: new Set(lemmas) });
-      });
-    });
-    let maxFreq = 1;
-    for (const n of freq.values()) maxFreq = Math.max(maxFreq, n);
-    const scored = candidates
-      .map((c, order) => {
-        let sum = 0;
-        for (const t of c.terms) sum += (freq.get(t) ?? 0) / maxFreq;
-        return { ...c, order, score: c.terms.size === 0 ? 0 : sum / Math.sqrt(c.terms.size) };
-      })
-      .sort((a, b) => b.score - a.score || a.order - b.order);
-    const chosen: typeof scored = [];
-    for (const c of scored) {
-      if (chosen.length >= params.sentences) break;
-      // Skip near-repeats of a sentence already chosen.
-      if (chosen.some((x) => jaccard(x.terms, c.terms) > 0.6)) continue;
-      chosen.push(c);
-    }
-    chosen.sort((a, b) => a.order - b.order);
-    return {
-      summary: chosen.map((c) => c.text).join(' '),
-      sentences: chosen.map((c) => ({
-        fileId: c.fileId,
-        index: c.index,
-        text: c.text,
-        score: round(c.score),
-      })),
-    };
-  },
-} satisfies OperationImpl<z.infer<typeof summarizeParams>>);
-
 // ---------------------------------------------------------------- sentiment
 
 const sentimentParams = z.object({}).strict();
@@ -160,6 +77,7 @@ const sentiment = defineOperation({
   ...builtinIdentity,
   name: 'sentiment',
   version: '1.0.0',
+  discloses: 'scores and sentence counts per file, with file names; no passages',
   description:
     'Sentiment score in [-1, 1] and label (positive/neutral/negative) overall and per document, from sentence-level lexicon scores with negation handling.',
   aggregate: false,
@@ -196,45 +114,6 @@ export function isKeyword(t: TokenInfo): boolean {
   return isContentWord(t) && KEYWORD_POS.has(t.pos);
 }
 
-const keywordsParams = z
-  .object({ top: z.number().int().min(1).max(100).default(10).describe('number of terms to return') })
-  .strict();
-
-const keywords = defineOperation({
-  ...builtinIdentity,
-  name: 'keywords',
-  version: '1.0.0',
-  description:
-    'Top N terms (lemmatised nouns, proper nouns and adjectives, stop words removed) by occurrences, with the number of documents using each.',
-  aggregate: false,
-  params: keywordsParams,
-  limits: perPersonLimits,
-  async run(params, docs, ctx) {
-    const analysed = await analyse(docs, ctx.signal);
-    const stats = new Map<string, { count: number; documents: number }>();
-    for (const { sentences } of analysed) {
-      const seen = new Set<string>();
-      for (const s of sentences) {
-        for (const t of s.tokens) {
-          if (!isKeyword(t)) continue;
-          const e = stats.get(t.lemma) ?? { count: 0, documents: 0 };
-          e.count++;
-          if (!seen.has(t.lemma)) {
-            seen.add(t.lemma);
-            e.documents++;
-          }
-          stats.set(t.lemma, e);
-        }
-      }
-    }
-    const terms = [...stats]
-      .map(([term, e]) => ({ term, count: e.count, documents: e.documents }))
-      .sort((a, b) => b.count - a.count || b.documents - a.documents || (a.term < b.term ? -1 : 1))
-      .slice(0, params.top);
-    return { keywords: terms };
-  },
-} satisfies OperationImpl<z.infer<typeof keywordsParams>>);
-
 // ---------------------------------------------------------------- entities
 
 export const ENTITY_TYPES = [
@@ -254,20 +133,13 @@ export const ENTITY_TYPES = [
   'EMOTICON',
 ] as const;
 
-const entitiesParams = z
-  .object({
-    types: z.array(z.enum(ENTITY_TYPES)).min(1).optional().describe('only these entity types (default: all)'),
-    top: z.number().int().min(1).max(500).default(50).describe('number of distinct entities to return'),
-  })
-  .strict();
-
-interface EntityMention {
+export interface EntityMention {
   type: string;
   value: string;
 }
 
 /** wink's entities plus NAME: runs of capitalised proper nouns (people, places, organisations) not inside another entity. */
-function entityMentions(nlp: WinkMethods, text: string): EntityMention[] {
+export function entityMentions(nlp: WinkMethods, text: string): EntityMention[] {
   const { its } = nlp;
   const doc = nlp.readDoc(text);
   const out: EntityMention[] = [];
@@ -321,51 +193,6 @@ function entityMentions(nlp: WinkMethods, text: string): EntityMention[] {
   return out;
 }
 
-const entities = defineOperation({
-  ...builtinIdentity,
-  name: 'entities',
-  version: '1.0.0',
-  description:
-    'Named entities by type with counts: NAME (proper-noun phrases), DATE, TIME, DURATION, MONEY, PERCENT, CARDINAL, ORDINAL, EMAIL, URL, HASHTAG, MENTION, EMOJI, EMOTICON.',
-  aggregate: false,
-  params: entitiesParams,
-  limits: perPersonLimits,
-  async run(params, docs, ctx) {
-    const nlp = await getNlp();
-    const wanted = params.types ? new Set<string>(params.types) : undefined;
-    const found = new Map<string, { type: string; value: string; count: number; documents: number }>();
-    for (const doc of docs) {
-      const seen = new Set<string>();
-      for (const block of splitBlocks(doc.text, BLOCK_CHARS)) {
-        throwIfAborted(ctx.signal);
-        for (const m of entityMentions(nlp, block)) {
-          if (wanted && !wanted.has(m.type)) continue;
-          const key = `${m.type}\u0000${m.value.toLowerCase().replace(/\s+/g, ' ')}`;
-          const e = found.get(key) ?? { type: m.type, value: m.value, count: 0, documents: 0 };
-          e.count++;
-          if (!seen.has(key)) {
-            seen.add(key);
-            e.documents++;
-          }
-          found.set(key, e);
-        }
-      }
-    }
-    const all = [...found.values()];
-    const byType: Record<string, { distinct: number; mentions: number }> = {};
-    for (const e of all) {
-      const t = (byType[e.type] ??= { distinct: 0, mentions: 0 });
-      t.distinct++;
-      t.mentions += e.count;
-    }
-    all.sort(
-      (a, b) =>
-        b.count - a.count || (a.type < b.type ? -1 : a.type > b.type ? 1 : a.value < b.value ? -1 : 1),
-    );
-    return { entities: all.slice(0, params.top), byType };
-  },
-} satisfies OperationImpl<z.infer<typeof entitiesParams>>);
-
 // ---------------------------------------------------------------- stats
 
 const statsParams = z.object({}).strict();
@@ -383,6 +210,7 @@ const stats = defineOperation({
   ...builtinIdentity,
   name: 'stats',
   version: '1.0.0',
+  discloses: 'counts per file, with file names; no passages',
   description:
     'Counts: documents, words, unique words, sentences, characters, bytes, average sentence length and reading time, overall and per document.',
   aggregate: false,
@@ -515,59 +343,5 @@ export async function splitPassages(docs: readonly TextDocument[], signal?: Abor
   return out;
 }
 
-/** Entity types that answer a question word: "when" wants a DATE or TIME, "how much" MONEY… */
-function expectedEntityTypes(question: string): string[] {
-  const q = question.toLowerCase();
-  if (/\b(what time|when)\b/.test(q)) return ['DATE', 'TIME', 'DURATION'];
-  if (/\bhow (much|expensive)\b|\bcost\b|\bprice\b/.test(q)) return ['MONEY'];
-  if (/\bhow (many|often)\b/.test(q)) return ['CARDINAL', 'PERCENT'];
-  if (/\bhow long\b/.test(q)) return ['DURATION', 'DATE', 'TIME'];
-  return [];
-}
-
-/** Small boost for passages holding the kind of answer the question asks for; only reorders passages that already match. */
-const ANSWER_TYPE_BOOST = 1.15;
-
-const askParams = z
-  .object({
-    question: z.string().trim().min(1).max(1000).describe('a question in English'),
-    topK: z.number().int().min(1).max(20).default(3).describe('number of passages to return'),
-  })
-  .strict();
-
-const ask = defineOperation({
-  ...builtinIdentity,
-  name: 'ask',
-  version: '1.0.0',
-  description:
-    'Answers a question with the most relevant passages (paragraphs or runs of sentences) of the data, ranked by BM25, with their scores and file ids.',
-  aggregate: false,
-  params: askParams,
-  limits: { ...perPersonLimits, maxOutputBytes: 256 * KiB },
-  async run(params, docs, ctx) {
-    const nlp = await getNlp();
-    const passages = await splitPassages(docs, ctx.signal);
-    throwIfAborted(ctx.signal);
-    const query = readSentences(nlp, params.question).flatMap((s) => indexTerms(s.tokens));
-    const index = new Bm25Index(passages.map((p) => p.terms));
-    const wanted = expectedEntityTypes(params.question);
-    const hits = index
-      .search(query, Math.max(params.topK * 4, 20))
-      .map((h) => {
-        const p = passages[h.index];
-        const boost = wanted.some((t) => p.entityTypes.has(t)) ? ANSWER_TYPE_BOOST : 1;
-        return { ...h, score: h.score * boost };
-      })
-      .sort((a, b) => b.score - a.score || a.index - b.index)
-      .slice(0, params.topK);
-    return {
-      question: params.question,
-      passages: hits.map((h) => {
-        const p = passages[h.index];
-        return { fileId: p.fileId, name: p.name, passage: p.passage, text: p.text, score: round(h.score) };
-      }),
-    };
-  },
-} satisfies OperationImpl<z.infer<typeof askParams>>);
-
-export const builtinOperations: OperationImpl[] = [summarize, sentiment, keywords, entities, stats, ask];
+/** Text-level operations; summarize, ask, keywords, entities and timeline work on records (records-ops.ts). */
+export const builtinOperations: OperationImpl[] = [sentiment, stats];
