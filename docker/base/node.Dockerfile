@@ -13,6 +13,10 @@ RUN mkdir -p /out/bin /out/lib/node_modules \
 
 FROM ${BASE}
 COPY --from=unpack /out/ /usr/local/
+# The CAs the building host trusts beyond the public ones (a TLS-intercepting proxy), if any; empty: none.
+ARG EXTRA_CA=""
+COPY extra-ca.pem /usr/local/share/hearth/extra-ca.pem
+ENV NODE_EXTRA_CA_CERTS=${EXTRA_CA}
 RUN groupadd --gid 1000 node && useradd --uid 1000 --gid node --shell /bin/bash --create-home node \
  && node --version && npm --version
 CMD ["node"]
