@@ -3,21 +3,23 @@
 # real deployment points CHAIN_RPC_URL at a real chain.
 ARG NODE_IMAGE=node:22-bookworm-slim
 
-# Hardhat, viem and undici with what they need, pinned by the repository's lockfile (no other dev dependency).
-FROM ${NODE_IMAGE} AS deps
-WORKDIR /app
+# The lockfile cut to Hardhat, viem and undici with what they need, and to the compiler (see docker/Dockerfile).
+FROM ${NODE_IMAGE} AS locks
 COPY package.json package-lock.json /repo/
 COPY docker/lock-subset.js /repo/docker/
-RUN node /repo/docker/lock-subset.js /app hardhat viem undici \
- && npm ci --ignore-scripts --no-audit --no-fund --loglevel=warn \
+RUN node /repo/docker/lock-subset.js /locks/chain hardhat viem undici \
+ && node /repo/docker/lock-subset.js /locks/compiler @swc/cli @swc/core
+
+FROM ${NODE_IMAGE} AS deps
+WORKDIR /app
+COPY --from=locks /locks/chain/ ./
+RUN npm ci --ignore-scripts --no-audit --no-fund --loglevel=warn \
  && npm cache clean --force && rm -rf /root/.npm
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /tools
-COPY package.json package-lock.json /repo/
-COPY docker/lock-subset.js /repo/docker/
-RUN node /repo/docker/lock-subset.js /tools @swc/cli @swc/core \
- && npm ci --ignore-scripts --no-audit --no-fund --loglevel=warn
+COPY --from=locks /locks/compiler/ ./
+RUN npm ci --ignore-scripts --no-audit --no-fund --loglevel=warn
 WORKDIR /app
 COPY tsconfig.json .swcrc ./
 COPY libs ./libs

