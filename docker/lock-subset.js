@@ -49,7 +49,9 @@ while (queue.length) {
   const deps = {
     ...entry.dependencies,
     ...entry.optionalDependencies,
-    ...Object.fromEntries(Object.entries(entry.peerDependencies ?? {}).filter(([n]) => !optionalPeers[n]?.optional)),
+    ...Object.fromEntries(
+      Object.entries(entry.peerDependencies ?? {}).filter(([n]) => !optionalPeers[n]?.optional),
+    ),
   };
   for (const name of Object.keys(deps)) {
     const dep = resolveFrom(at, name);
@@ -59,7 +61,8 @@ while (queue.length) {
   }
 }
 
-const spec = (name) => pkg.dependencies?.[name] ?? pkg.devDependencies?.[name] ?? packages[`node_modules/${name}`].version;
+const spec = (name) =>
+  pkg.dependencies?.[name] ?? pkg.devDependencies?.[name] ?? packages[`node_modules/${name}`].version;
 const dependencies = Object.fromEntries(roots.map((name) => [name, spec(name)]));
 const subsetPkg = { name: `${pkg.name}-subset`, version: pkg.version, private: true, dependencies };
 const subsetPackages = { '': { name: subsetPkg.name, version: subsetPkg.version, dependencies } };

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { isScalar, parseAllDocuments, visit } from 'yaml';
 import { OPERATIONS_QUEUE } from '@hearth/queue';
 
 /*
@@ -63,19 +63,33 @@ function render(dir: string): { status: number; stdout: string; stderr: string }
   return { status: res.status ?? 1, stdout: res.stdout, stderr: res.stderr };
 }
 
+/**
+ * Parses as Kubernetes does (Go's YAML): a 0x… scalar too large for 64 bits, such as an address, is a string,
+ * where this parser would make it a lossy number.
+ */
 function parse(text: string): K8sObject[] {
   return parseAllDocuments(text).map((doc) => {
     assert.deepEqual(doc.errors, [], 'the rendered YAML parses');
+    visit(doc, {
+      Scalar(_key, node) {
+        if (isScalar(node) && typeof node.value === 'number' && /^0x[0-9a-f]{17,}$/i.test(node.source ?? ''))
+          node.value = node.source;
+      },
+    });
     return doc.toJS() as K8sObject;
   });
 }
 
 type Validator = new (data: unknown) => { validate(): void };
 
+// why: swc compiles `import()` to `require()` under CommonJS, which cannot load these ESM-only packages.
+// eslint-disable-next-line @typescript-eslint/no-implied-eval
+const importModule = new Function('specifier', 'return import(specifier)') as (s: string) => Promise<unknown>;
+
 /** The kubernetes-models class for each apiVersion/kind the manifests use (ESM packages, imported once). */
 async function validators(): Promise<Map<string, Validator>> {
-  const k8s = await import('kubernetes-models');
-  const keda = await import('@kubernetes-models/keda');
+  const k8s = (await importModule('kubernetes-models')) as typeof import('kubernetes-models');
+  const keda = (await importModule('@kubernetes-models/keda')) as typeof import('@kubernetes-models/keda');
   const classes: Validator[] = [
     k8s.v1.ServiceAccount,
     k8s.v1.Service,
@@ -113,7 +127,8 @@ function productionProblems(objects: K8sObject[]): string[] {
   if (data.KMS_PROVIDER !== 'aws') problems.push(`KMS_PROVIDER is ${data.KMS_PROVIDER}, not aws`);
   if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(data.AWS_REGION ?? ''))
     problems.push(`AWS_REGION (kms.env) is not an AWS region: "${data.AWS_REGION ?? ''}"`);
-  const role = find(objects, 'ServiceAccount', 'hearth').metadata.annotations?.['eks.amazonaws.com/role-arn'] ?? '';
+  const role =
+    find(objects, 'ServiceAccount', 'hearth').metadata.annotations?.['eks.amazonaws.com/role-arn'] ?? '';
   if (!/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/.test(role))
     problems.push(`KMS_IAM_ROLE_ARN (kms.env) is not an IAM role ARN: "${role}"`);
   return problems;
@@ -125,7 +140,10 @@ describe('Kubernetes manifests (kubectl kustomize, offline)', { skip }, () => {
   const productionWith = (kmsEnv: string | undefined): ReturnType<typeof render> => {
     rmSync(renderDir, { recursive: true, force: true });
     mkdirSync(renderDir);
-    copyFileSync(join(K8S, 'overlays', 'production', 'kustomization.yaml'), join(renderDir, 'kustomization.yaml'));
+    copyFileSync(
+      join(K8S, 'overlays', 'production', 'kustomization.yaml'),
+      join(renderDir, 'kustomization.yaml'),
+    );
     if (kmsEnv !== undefined) writeFileSync(join(renderDir, 'kms.env'), kmsEnv);
     return render(renderDir);
   };
@@ -157,7 +175,9 @@ describe('Kubernetes manifests (kubectl kustomize, offline)', { skip }, () => {
     // An empty value renders: this check is what refuses it.
     const empty = productionWith(example.replace(/^AWS_REGION=.*$/m, 'AWS_REGION='));
     assert.equal(empty.status, 0, empty.stderr);
-    assert.deepEqual(productionProblems(parse(empty.stdout)), ['AWS_REGION (kms.env) is not an AWS region: ""']);
+    assert.deepEqual(productionProblems(parse(empty.stdout)), [
+      'AWS_REGION (kms.env) is not an AWS region: ""',
+    ]);
     assert.deepEqual(productionProblems(rendered.get('production')!), []);
   });
 
@@ -175,7 +195,13 @@ describe('Kubernetes manifests (kubectl kustomize, offline)', { skip }, () => {
       assert.equal(objects.filter((o) => o.kind === 'Secret').length, 0);
       for (const cm of objects.filter((o) => o.kind === 'ConfigMap')) {
         const data = (cm as unknown as { data: Record<string, string> }).data;
-        for (const secret of ['DATABASE_URL', 'REDIS_URL', 'RELAYER_PRIVATE_KEY', 'HEARTH_MASTER_KEY', 'ADMIN_TOKEN'])
+        for (const secret of [
+          'DATABASE_URL',
+          'REDIS_URL',
+          'RELAYER_PRIVATE_KEY',
+          'HEARTH_MASTER_KEY',
+          'ADMIN_TOKEN',
+        ])
           assert.equal(data[secret], undefined, `${secret} is not in ConfigMap ${cm.metadata.name}`);
       }
     });
@@ -185,12 +211,22 @@ describe('Kubernetes manifests (kubectl kustomize, offline)', { skip }, () => {
       const dockerfile = readFileSync(join(ROOT, 'docker', 'Dockerfile'), 'utf8');
       const targets = new Set([...dockerfile.matchAll(/^FROM runtime AS (\S+)$/gm)].map((m) => m[1]));
       const exposed = (target: string): number =>
-        Number(new RegExp(`^FROM runtime AS ${target}\\n(?:.*\\n)*?EXPOSE (\\d+)`, 'm').exec(dockerfile)?.[1]);
-      const config = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith('hearth-config'))!;
+        Number(
+          new RegExp(`^FROM runtime AS ${target}\\n(?:.*\\n)*?EXPOSE (\\d+)`, 'm').exec(dockerfile)?.[1],
+        );
+      const config = objects.find(
+        (o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith('hearth-config'),
+      )!;
       const env = (config as unknown as { data: Record<string, string> }).data;
-      const gatewayRoutes = readFileSync(join(ROOT, 'apps', 'gateway', 'src', 'health', 'health.controller.ts'), 'utf8');
+      const gatewayRoutes = readFileSync(
+        join(ROOT, 'apps', 'gateway', 'src', 'health', 'health.controller.ts'),
+        'utf8',
+      );
       assert.match(gatewayRoutes, /@Controller\('health'\)[\s\S]*@Get\('live'\)[\s\S]*@Get\('ready'\)/);
-      const workerRoutes = readFileSync(join(ROOT, 'apps', 'worker', 'src', 'worker-health.server.ts'), 'utf8');
+      const workerRoutes = readFileSync(
+        join(ROOT, 'apps', 'worker', 'src', 'worker-health.server.ts'),
+        'utf8',
+      );
       assert.match(workerRoutes, /'\/health\/live'/);
       assert.match(workerRoutes, /'\/health\/ready'/);
 
@@ -229,8 +265,13 @@ describe('Kubernetes manifests (kubectl kustomize, offline)', { skip }, () => {
       const hpa = find(objects, 'HorizontalPodAutoscaler', 'hearth-gateway') as unknown as {
         spec: { scaleTargetRef: { kind: string; name: string } };
       };
-      assert.deepEqual([hpa.spec.scaleTargetRef.kind, hpa.spec.scaleTargetRef.name], ['Deployment', 'hearth-gateway']);
-      const service = find(objects, 'Service', 'hearth-gateway') as unknown as { spec: { selector: Record<string, string> } };
+      assert.deepEqual(
+        [hpa.spec.scaleTargetRef.kind, hpa.spec.scaleTargetRef.name],
+        ['Deployment', 'hearth-gateway'],
+      );
+      const service = find(objects, 'Service', 'hearth-gateway') as unknown as {
+        spec: { selector: Record<string, string> };
+      };
       assert.ok(matches(service.spec.selector, labelsOf('hearth-gateway')));
       for (const name of ['hearth-gateway', 'hearth-worker']) {
         const pdb = find(objects, 'PodDisruptionBudget', name) as unknown as {
@@ -240,18 +281,27 @@ describe('Kubernetes manifests (kubectl kustomize, offline)', { skip }, () => {
       }
 
       // KEDA on BullMQ's wait list of the operations queue, under the configured prefix.
-      const config = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith('hearth-config'))!;
+      const config = objects.find(
+        (o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith('hearth-config'),
+      )!;
       const env = (config as unknown as { data: Record<string, string> }).data;
       const scaled = find(objects, 'ScaledObject', 'hearth-worker') as unknown as {
-        spec: { scaleTargetRef: { name: string }; triggers: { type: string; metadata: Record<string, string> }[] };
+        spec: {
+          scaleTargetRef: { name: string };
+          triggers: { type: string; metadata: Record<string, string> }[];
+        };
       };
       assert.equal(scaled.spec.scaleTargetRef.name, 'hearth-worker');
       const redis = scaled.spec.triggers.find((t) => t.type === 'redis');
-      assert.equal(redis?.metadata.listName, `${env.QUEUE_PREFIX}:${OPERATIONS_QUEUE}:wait`);
-      assert.ok(env[redis!.metadata.addressFromEnv], 'the Redis address KEDA reads is in the config');
+      assert.ok(redis, 'a Redis trigger');
+      assert.equal(redis.metadata.listName, `${env.QUEUE_PREFIX}:${OPERATIONS_QUEUE}:wait`);
+      assert.ok(env[redis.metadata.addressFromEnv], 'the Redis address KEDA reads is in the config');
       const prometheus = scaled.spec.triggers.find((t) => t.type === 'prometheus');
       assert.match(prometheus?.metadata.query ?? '', /hearth_queue_jobs\{state=~"waiting\|prioritized"\}/);
-      const metricsSource = readFileSync(join(ROOT, 'apps', 'worker', 'src', 'metrics', 'worker-metrics.ts'), 'utf8');
+      const metricsSource = readFileSync(
+        join(ROOT, 'apps', 'worker', 'src', 'metrics', 'worker-metrics.ts'),
+        'utf8',
+      );
       assert.match(metricsSource, /name: 'hearth_queue_jobs'/);
 
       const job = find(objects, 'Job', 'hearth-migrate');
@@ -269,8 +319,12 @@ describe('Kubernetes manifests (kubectl kustomize, offline)', { skip }, () => {
       assert.ok(policy.spec.policyTypes.includes('Egress'), 'egress is restricted');
       const ports = new Set(policy.spec.egress.flatMap((rule) => rule.ports.map((p) => p.port)));
       // DNS, Postgres, Redis, the chain RPC (plain or HTTPS), KMS (HTTPS) and nothing else.
-      assert.deepEqual([...ports].sort((a, b) => a - b), [53, 443, 5432, 6379, 8545]);
-      for (const rule of policy.spec.egress) assert.ok(rule.ports.length > 0, 'every egress rule names its ports');
+      assert.deepEqual(
+        [...ports].sort((a, b) => a - b),
+        [53, 443, 5432, 6379, 8545],
+      );
+      for (const rule of policy.spec.egress)
+        assert.ok(rule.ports.length > 0, 'every egress rule names its ports');
     });
   }
 });

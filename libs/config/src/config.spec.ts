@@ -86,7 +86,8 @@ describe('config', () => {
     assert.throws(
       () => loadConfig({ HEARTH_MASTER_KEY: 'abc123' }),
       (err: unknown) =>
-        err instanceof ConfigError && /^Invalid configuration: HEARTH_MASTER_KEY: must be 32 bytes/.test(err.message),
+        err instanceof ConfigError &&
+        /^Invalid configuration: HEARTH_MASTER_KEY: must be 32 bytes/.test(err.message),
     );
     assert.throws(() => loadConfig({ HEARTH_MASTER_KEY: 'ab'.repeat(31) }), /HEARTH_MASTER_KEY/);
     assert.equal(loadConfig({ HEARTH_MASTER_KEY: 'ab'.repeat(32) }).HEARTH_MASTER_KEY, 'ab'.repeat(32));
@@ -129,7 +130,10 @@ describe('config', () => {
         () => loadConfig({ ADMIN_TOKEN_FILE: join(dir, 'missing') }),
         /ADMIN_TOKEN_FILE: cannot read .*missing \(ENOENT\)/,
       );
-      assert.throws(() => loadConfig({ OPENAI_API_KEY_FILE: secret('empty', '\n') }), /OPENAI_API_KEY_FILE: .* is empty/);
+      assert.throws(
+        () => loadConfig({ OPENAI_API_KEY_FILE: secret('empty', '\n') }),
+        /OPENAI_API_KEY_FILE: .* is empty/,
+      );
       assert.throws(
         () => loadConfig({ ADMIN_TOKEN: 'a-long-admin-token-value', ADMIN_TOKEN_FILE: secret('a2', 'x') }),
         /ADMIN_TOKEN: set ADMIN_TOKEN or ADMIN_TOKEN_FILE, not both/,
