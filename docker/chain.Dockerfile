@@ -39,6 +39,7 @@ COPY --from=build /app/dist ./dist
 RUN mkdir -p .hearth contracts/.hardhat && chown node:node .hearth contracts/.hardhat
 USER node
 EXPOSE 8545
-HEALTHCHECK --interval=3s --timeout=3s --start-period=30s --retries=10 \
-  CMD node -e "fetch('http://127.0.0.1:8545',{method:'POST',headers:{'content-type':'application/json'},body:'{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"eth_getCode\",\"params\":[\"0x5FbDB2315678afecb367f032d93F642f64180aa3\",\"latest\"]}'}).then(r=>r.json()).then(b=>process.exit(b.result&&b.result.length>2?0:1),()=>process.exit(1))"
+# Healthy once DataPermissions has code at its fixed address (bash's /dev/tcp: no second Node process).
+HEALTHCHECK --interval=3s --timeout=5s --start-period=60s --retries=20 \
+  CMD ["bash", "-c", "b='{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"eth_getCode\",\"params\":[\"0x5FbDB2315678afecb367f032d93F642f64180aa3\",\"latest\"]}'; exec 3<>/dev/tcp/127.0.0.1/8545 && printf 'POST / HTTP/1.0\\r\\nContent-Type: application/json\\r\\nContent-Length: %d\\r\\n\\r\\n%s' ${#b} \"$b\" >&3 && grep -q '\"result\":\"0x[0-9a-f]' <&3"]
 CMD ["node", "dist/contracts/scripts/chain.js", "--host", "0.0.0.0", "--port", "8545"]

@@ -8,7 +8,7 @@ RUN apt-get update \
  && mkdir -p /etc/postgresql-common/createcluster.d \
  && echo "create_main_cluster = false" >/etc/postgresql-common/createcluster.d/docker.conf \
  && apt-get install -y --no-install-recommends postgresql-15 \
- && rm -rf /var/lib/apt/lists/* \
+ && apt-get clean && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin \
  && mkdir -p /var/lib/postgresql/data /var/run/postgresql \
  && chown -R postgres:postgres /var/lib/postgresql /var/run/postgresql
 ENV PATH=/usr/lib/postgresql/15/bin:$PATH PGDATA=/var/lib/postgresql/data

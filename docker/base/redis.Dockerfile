@@ -4,7 +4,7 @@ ARG BASE=hearth-local/debian:bookworm
 FROM ${BASE}
 RUN apt-get update \
  && apt-get install -y --no-install-recommends redis-server \
- && rm -rf /var/lib/apt/lists/* \
+ && apt-get clean && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin \
  && mkdir -p /data && chown redis:redis /data
 WORKDIR /data
 VOLUME /data
