@@ -14,8 +14,17 @@ const step = (n: number, text: string) => out(`\n[${n}] ${text}`);
 const show = (value: unknown) => out(`    ${JSON.stringify(value, null, 2).replace(/\n/g, '\n    ')}`);
 
 async function main(): Promise<void> {
-  step(1, 'starting the stack on embedded defaults: migrations, dev chain + contracts, gateway, worker');
-  const stack = await startStack({ quiet: true, log: (l) => out(`    ${l}`) });
+  // HEARTH_GATEWAY_URL: walk the path against a running deployment (e.g. compose) instead of starting one.
+  const external = process.env.HEARTH_GATEWAY_URL;
+  step(
+    1,
+    external
+      ? `using the running gateway at ${external}`
+      : 'starting the stack on embedded defaults: migrations, dev chain + contracts, gateway, worker',
+  );
+  const stack = external
+    ? { gatewayUrl: external.replace(/\/$/, ''), stop: async () => undefined }
+    : await startStack({ quiet: true, log: (l) => out(`    ${l}`) });
   const baseUrl = stack.gatewayUrl;
   try {
     const ownerAccount = privateKeyToAccount(generatePrivateKey());

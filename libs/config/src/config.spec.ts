@@ -81,4 +81,65 @@ describe('config', () => {
   it('requires a master key in production with the local key manager', () => {
     assert.throws(() => loadConfig({ NODE_ENV: 'production' }), /HEARTH_MASTER_KEY/);
   });
+
+  it('stops on a master key that is not 32 bytes, naming the variable', () => {
+    assert.throws(
+      () => loadConfig({ HEARTH_MASTER_KEY: 'abc123' }),
+      (err: unknown) =>
+        err instanceof ConfigError &&
+        /^Invalid configuration: HEARTH_MASTER_KEY: must be 32 bytes/.test(err.message),
+    );
+    assert.throws(() => loadConfig({ HEARTH_MASTER_KEY: 'ab'.repeat(31) }), /HEARTH_MASTER_KEY/);
+    assert.equal(loadConfig({ HEARTH_MASTER_KEY: 'ab'.repeat(32) }).HEARTH_MASTER_KEY, 'ab'.repeat(32));
+    const base64 = Buffer.alloc(32, 7).toString('base64');
+    assert.equal(loadConfig({ HEARTH_MASTER_KEY: base64 }).HEARTH_MASTER_KEY, base64);
+  });
+
+  it('reads each secret setting from <NAME>_FILE', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hearth-config-secrets-'));
+    try {
+      const secret = (name: string, text: string): string => {
+        const file = join(dir, name);
+        writeFileSync(file, text);
+        return file;
+      };
+      const config = loadConfig({
+        DATABASE_URL_FILE: secret('db', 'postgres://hearth:s3cret@db:5432/hearth\n'),
+        REDIS_URL_FILE: secret('redis', 'redis://:pw@cache:6379'),
+        ADMIN_TOKEN_FILE: secret('admin', 'a-long-admin-token-value\r\n'),
+        RELAYER_PRIVATE_KEY_FILE: secret('relayer', `0x${'11'.repeat(32)}\n`),
+        AWS_ACCESS_KEY_ID_FILE: secret('akid', 'AKIAEXAMPLE'),
+        AWS_SECRET_ACCESS_KEY_FILE: secret('sak', 'secret-key'),
+        AWS_SESSION_TOKEN_FILE: secret('st', 'session-token'),
+        OPENAI_API_KEY_FILE: secret('openai', 'sk-test'),
+      });
+      assert.equal(config.DATABASE_URL, 'postgres://hearth:s3cret@db:5432/hearth');
+      assert.equal(config.REDIS_URL, 'redis://:pw@cache:6379');
+      assert.equal(config.ADMIN_TOKEN, 'a-long-admin-token-value');
+      assert.equal(config.relayerPrivateKey, `0x${'11'.repeat(32)}`);
+      assert.equal(config.AWS_ACCESS_KEY_ID, 'AKIAEXAMPLE');
+      assert.equal(config.AWS_SECRET_ACCESS_KEY, 'secret-key');
+      assert.equal(config.AWS_SESSION_TOKEN, 'session-token');
+      assert.equal(config.OPENAI_API_KEY, 'sk-test');
+      // the file's value is validated like the variable's
+      assert.throws(
+        () => loadConfig({ DATABASE_URL_FILE: secret('bad', 'mysql://x\n') }),
+        /DATABASE_URL: must be a postgres:\/\/ URL/,
+      );
+      assert.throws(
+        () => loadConfig({ ADMIN_TOKEN_FILE: join(dir, 'missing') }),
+        /ADMIN_TOKEN_FILE: cannot read .*missing \(ENOENT\)/,
+      );
+      assert.throws(
+        () => loadConfig({ OPENAI_API_KEY_FILE: secret('empty', '\n') }),
+        /OPENAI_API_KEY_FILE: .* is empty/,
+      );
+      assert.throws(
+        () => loadConfig({ ADMIN_TOKEN: 'a-long-admin-token-value', ADMIN_TOKEN_FILE: secret('a2', 'x') }),
+        /ADMIN_TOKEN: set ADMIN_TOKEN or ADMIN_TOKEN_FILE, not both/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -77,7 +77,14 @@ const schema = z.object({
     .optional(),
 
   KMS_PROVIDER: z.enum(['local', 'aws']).default('local'),
-  HEARTH_MASTER_KEY: z.string().optional(),
+  // Checked here too (the key manager parses it), so a short key stops every process at start with one line.
+  HEARTH_MASTER_KEY: z
+    .string()
+    .regex(
+      /^\s*((0x)?[0-9a-fA-F]{64}|[A-Za-z0-9+/_-]{43}=?)\s*$/,
+      'must be 32 bytes as 64 hex characters or base64 (openssl rand -hex 32)',
+    )
+    .optional(),
   HEARTH_MASTER_KEY_FILE: z.string().optional(),
   KEYSTORE_DIR: z.string().optional(),
   AWS_REGION: z.string().default('us-east-1'),
@@ -166,7 +173,54 @@ const schema = z.object({
   // Below JOB_TIMEOUT_MS: a completion that times out fails the operation and keeps the child (and its model).
   LLAMA_TIMEOUT_MS: int(100, 3_600_000).default(45_000),
   LLM_ENGINE: z.enum(['llama', 'openai']).optional(),
+
+  // `<NAME>_FILE`: the secret read from a file (a docker or Kubernetes secret mount) instead of the environment.
+  DATABASE_URL_FILE: z.string().optional(),
+  REDIS_URL_FILE: z.string().optional(),
+  ADMIN_TOKEN_FILE: z.string().optional(),
+  RELAYER_PRIVATE_KEY_FILE: z.string().optional(),
+  AWS_ACCESS_KEY_ID_FILE: z.string().optional(),
+  AWS_SECRET_ACCESS_KEY_FILE: z.string().optional(),
+  AWS_SESSION_TOKEN_FILE: z.string().optional(),
+  OPENAI_API_KEY_FILE: z.string().optional(),
 });
+
+/**
+ * The secret settings that may come from a file named by `<NAME>_FILE`. HEARTH_MASTER_KEY_FILE is not among them:
+ * the key manager reads that file itself (and generates it on a laptop).
+ */
+export const FILE_SECRETS = [
+  'DATABASE_URL',
+  'REDIS_URL',
+  'ADMIN_TOKEN',
+  'RELAYER_PRIVATE_KEY',
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+  'OPENAI_API_KEY',
+] as const;
+
+/** Replaces each `<NAME>_FILE` by the file's contents (one trailing newline dropped) under NAME. */
+function readSecretFiles(env: Record<string, string>): Record<string, string> {
+  const out = { ...env };
+  for (const name of FILE_SECRETS) {
+    const file = env[`${name}_FILE`];
+    if (file === undefined) continue;
+    if (env[name] !== undefined)
+      throw new ConfigError(`Invalid configuration: ${name}: set ${name} or ${name}_FILE, not both`);
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? 'unreadable';
+      throw new ConfigError(`Invalid configuration: ${name}_FILE: cannot read ${file} (${code})`);
+    }
+    const value = text.replace(/\r?\n$/, '');
+    if (value === '') throw new ConfigError(`Invalid configuration: ${name}_FILE: ${file} is empty`);
+    out[name] = value;
+  }
+  return out;
+}
 
 type RawConfig = z.infer<typeof schema>;
 
@@ -202,8 +256,10 @@ export class ConfigError extends Error {}
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): HearthConfig {
   // Empty strings mean "unset", as compose files and shells often pass them.
-  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
-  const parsed = schema.safeParse(cleaned);
+  const cleaned = Object.fromEntries(
+    Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined && e[1] !== ''),
+  );
+  const parsed = schema.safeParse(readSecretFiles(cleaned));
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new ConfigError(`Invalid configuration: ${issue.path.join('.')}: ${issue.message}`);

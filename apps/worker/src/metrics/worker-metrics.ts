@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { OperationQueue } from '@hearth/queue';
 import { IsolationPool } from '../pipeline/isolation-pool';
 
 /** Steps of an operation as the worker times them (ms in `timings`, seconds here). */
@@ -36,7 +37,26 @@ export class WorkerMetrics {
     registers: [this.registry],
   });
 
-  constructor(isolation: IsolationPool) {
+  constructor(isolation: IsolationPool, queue: OperationQueue) {
+    // The queue's depth, for autoscalers (KEDA's Prometheus trigger): BullMQ keeps prioritized jobs (every
+    // operation's, for fairness) in a sorted set that a Redis list scaler cannot count.
+    new Gauge({
+      name: 'hearth_queue_jobs',
+      help: 'Jobs in the operations queue, by state (waiting, prioritized, active, delayed); the same from every worker',
+      labelNames: ['state'],
+      registers: [this.registry],
+      async collect() {
+        try {
+          const counts = await queue.queue.getJobCounts('wait', 'prioritized', 'active', 'delayed');
+          this.set({ state: 'waiting' }, counts.wait ?? 0);
+          this.set({ state: 'prioritized' }, counts.prioritized ?? 0);
+          this.set({ state: 'active' }, counts.active ?? 0);
+          this.set({ state: 'delayed' }, counts.delayed ?? 0);
+        } catch {
+          // Redis unavailable: readiness says so; /metrics still answers with the last values.
+        }
+      },
+    });
     collectDefaultMetrics({ register: this.registry, prefix: 'hearth_worker_' });
     new Gauge({
       name: 'hearth_worker_children_total',
