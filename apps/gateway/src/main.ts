@@ -15,6 +15,7 @@ import type { IncomingMessage } from 'node:http';
 import { OperationQueue } from '@hearth/queue';
 import { queuesDashboard, QUEUES_DASHBOARD_PATH } from './admin/queues-dashboard';
 import { AppModule } from './app.module';
+import { registerConsole } from './console/console-static';
 import { UPLOAD_PATH } from './files/files.controller';
 import { addErrorCodeSchemas, apiDescription } from './common/error-docs';
 import { sendProblem } from './common/problem.filter';
@@ -85,6 +86,8 @@ export async function createGateway(config: HearthConfig): Promise<NestFastifyAp
       prefix: QUEUES_DASHBOARD_PATH,
     });
   }
+
+  await registerConsole(fastify);
 
   const document = SwaggerModule.createDocument(
     app,

@@ -2,7 +2,7 @@ import { secp256k1 } from '@noble/curves/secp256k1';
 import { hkdf } from '@noble/hashes/hkdf';
 import { sha256 } from '@noble/hashes/sha2';
 import { getAddress, publicKeyToAddress } from 'viem/utils';
-import { type ByteSource, byteIterable, fromHex, toHex } from './bytes';
+import { asBufferSource, type ByteSource, byteIterable, fromHex, toHex } from './bytes';
 
 /**
  * The client-side envelope (`HEV1`, libs/crypto/ENVELOPE.md) produced with @noble/curves for the ECDH and a
@@ -57,7 +57,7 @@ export const webCryptoAead: AeadBackend = {
             additionalData: aad as Uint8Array<ArrayBuffer>,
           },
           k,
-          plaintext,
+          asBufferSource(plaintext),
         ),
       );
   },
@@ -105,7 +105,7 @@ async function wrapKey(kek: Uint8Array, salt: Uint8Array, key: Uint8Array): Prom
     await subtle.encrypt(
       { name: 'AES-GCM', iv: new Uint8Array(12), additionalData: salt as Uint8Array<ArrayBuffer> },
       k,
-      key,
+      asBufferSource(key),
     ),
   );
 }

@@ -3,7 +3,7 @@ import { secp256k1 } from '@noble/curves/secp256k1';
 import { hkdf } from '@noble/hashes/hkdf';
 import { sha256 } from '@noble/hashes/sha2';
 import { getAddress, publicKeyToAddress } from 'viem/utils';
-import { type ByteSource, fromHex, iterateBytes, toHex } from './bytes';
+import { asBufferSource, type ByteSource, fromHex, iterateBytes, toHex } from './bytes';
 import { ENVELOPE_HEADER_LENGTH, ENVELOPE_V2_HEADER_LENGTH, OWNER_INFO } from './envelope';
 
 /**
@@ -115,15 +115,15 @@ export async function* decryptAsOwner(ownerKey: Uint8Array, source: ByteSource):
   const shared = secp256k1.getSharedSecret(ownerKey, header.subarray(25, 58), true);
   const kekBytes = hkdf(sha256, shared.subarray(1), salt, OWNER_INFO, 32);
   shared.fill(0);
-  const kek = await subtle.importKey('raw', kekBytes, 'AES-GCM', false, ['decrypt']);
+  const kek = await subtle.importKey('raw', asBufferSource(kekBytes), 'AES-GCM', false, ['decrypt']);
   kekBytes.fill(0);
   let keyBytes: Uint8Array;
   try {
     keyBytes = new Uint8Array(
       await subtle.decrypt(
-        { name: 'AES-GCM', iv: new Uint8Array(12), additionalData: salt },
+        { name: 'AES-GCM', iv: new Uint8Array(12), additionalData: asBufferSource(salt) },
         kek,
-        header.subarray(V2_SALT_LENGTH),
+        asBufferSource(header.subarray(V2_SALT_LENGTH)),
       ),
     );
   } catch {
@@ -157,9 +157,9 @@ export async function* decryptAsOwner(ownerKey: Uint8Array, source: ByteSource):
     let plaintext: ArrayBuffer;
     try {
       plaintext = await subtle.decrypt(
-        { name: 'AES-GCM', iv: sealed.subarray(0, 12), additionalData: aad },
+        { name: 'AES-GCM', iv: asBufferSource(sealed.subarray(0, 12)), additionalData: aad },
         key,
-        sealed.subarray(12),
+        asBufferSource(sealed.subarray(12)),
       );
     } catch {
       throw new EnvelopeReadError('ciphertext_invalid', `chunk ${index} does not authenticate`);

@@ -1,5 +1,5 @@
 import { createSiweMessage } from 'viem/siwe';
-import { type ByteSource, iterateBytes, knownSize } from './bytes';
+import { asBufferSource, type ByteSource, iterateBytes, knownSize } from './bytes';
 import { HearthProblemError } from './errors';
 import { ENVELOPE_CONTENT_TYPE, encryptForServer, type EncryptForServerOptions } from './envelope';
 import { resolveSigner, type HearthSigner, type ResolvedSigner } from './signer';
@@ -193,8 +193,8 @@ export class HearthOwner {
       });
       init.duplex = 'half';
     } else {
-      const parts: Uint8Array[] = [];
-      for await (const part of body) parts.push(part);
+      const parts: Uint8Array<ArrayBuffer>[] = [];
+      for await (const part of body) parts.push(asBufferSource(part));
       init.body = new Blob(parts);
     }
     // A streamed body cannot be replayed: uploads are not retried.

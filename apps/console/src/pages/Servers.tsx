@@ -1,0 +1,44 @@
+import { useQuery } from '@tanstack/react-query';
+import { Link } from '../router';
+import { describeError, owner } from '../session';
+
+export function ServersPage(): React.JSX.Element {
+  const servers = useQuery({ queryKey: ['servers'], queryFn: () => owner().listServers({ limit: 200 }) });
+  return (
+    <section>
+      <h1>Your servers</h1>
+      <p>Your personal server, and the data collectives you belong to. Each has its own key and address.</p>
+      {servers.isPending && <p role="status">Loading…</p>}
+      {servers.error && (
+        <p className="error" role="alert">
+          {describeError(servers.error)}
+        </p>
+      )}
+      <ul className="cards">
+        {servers.data?.items.map((s) => (
+          <li key={s.id} className="card">
+            <h2>
+              <Link to={`/servers/${s.id}/files`}>{s.kind === 'personal' ? 'Personal server' : s.name}</Link>
+            </h2>
+            <dl>
+              <dt>Kind</dt>
+              <dd>{s.kind === 'personal' ? 'Personal' : 'Collective'}</dd>
+              <dt>Id</dt>
+              <dd>
+                <code>{s.id}</code>
+              </dd>
+              <dt>Address</dt>
+              <dd>
+                <code className="wrap">{s.address}</code>
+              </dd>
+              <dt>Public key</dt>
+              <dd>
+                <code className="wrap">{s.publicKey}</code>
+              </dd>
+            </dl>
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
