@@ -21,7 +21,9 @@ export interface FirstLoad {
 /** The assets index.html pulls in on a first visit (scripts, module preloads, stylesheets), gzipped. */
 export function measureFirstLoad(outDir = CONSOLE_OUT): FirstLoad {
   const html = readFileSync(join(outDir, 'index.html'));
-  const referenced = [...html.toString('utf8').matchAll(/(?:src|href)="\/(assets\/[^"]+)"/g)].map((m) => m[1]);
+  const referenced = [...html.toString('utf8').matchAll(/(?:src|href)="\/(assets\/[^"]+)"/g)].map(
+    (m) => m[1],
+  );
   const files = [
     { path: 'index.html', gzipBytes: gzipSync(html, { level: 9 }).length },
     ...referenced.map((path) => ({
@@ -34,9 +36,10 @@ export function measureFirstLoad(outDir = CONSOLE_OUT): FirstLoad {
 }
 
 export async function buildConsole(): Promise<FirstLoad> {
-  // Both are ESM-only packages, loaded with Node's require(esm).
-  const { build } = require('vite') as typeof import('vite');
+  // Both are ESM-only packages (compiled to require(), which Node 20.19+ loads as ESM).
+  const { build } = await import('vite');
   // why: the plugin's types resolve only under moduleResolution bundler/node16; it is called with no options.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const react = (require('@vitejs/plugin-react') as { default: () => import('vite').PluginOption }).default;
   await build({
     root: CONSOLE_SOURCE,

@@ -37,7 +37,10 @@ export function useCatalog() {
 }
 
 export function useServer(serverId: string) {
-  return useQuery({ queryKey: ['server', serverId], queryFn: (): Promise<Server> => owner().getServer(serverId) });
+  return useQuery({
+    queryKey: ['server', serverId],
+    queryFn: (): Promise<Server> => owner().getServer(serverId),
+  });
 }
 
 export function formatBytes(n: number): string {

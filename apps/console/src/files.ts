@@ -104,7 +104,11 @@ export function uploadBody(
 }
 
 /** A client-side file opened in the browser with the owner key: the gateway only ever sends the envelope. */
-export async function openClientFile(serverId: string, file: HearthFile, ownerKey: Uint8Array): Promise<Blob> {
+export async function openClientFile(
+  serverId: string,
+  file: HearthFile,
+  ownerKey: Uint8Array,
+): Promise<Blob> {
   const res = await owner().download(serverId, file.id);
   if (!res.body) throw new Error('The download was empty.');
   const parts: Uint8Array[] = [];

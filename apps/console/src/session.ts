@@ -75,7 +75,11 @@ let client: HearthOwner | undefined;
 export function owner(): HearthOwner {
   const session = read();
   if (!session) throw new Error('not signed in');
-  client ??= new HearthOwner({ baseUrl: window.location.origin, token: session.token, address: session.address });
+  client ??= new HearthOwner({
+    baseUrl: window.location.origin,
+    token: session.token,
+    address: session.address,
+  });
   return client;
 }
 
@@ -87,7 +91,9 @@ export function describeError(err: unknown): string {
     if (err.code === 'payload_too_large' || (err.status === 413 && err.code === 'quota_exceeded')) {
       return `The file is too large for this server: ${err.detail} Nothing was stored.`;
     }
-    const fields = err.errors?.length ? ` (${err.errors.map((e) => `${e.field}: ${e.message}`).join('; ')})` : '';
+    const fields = err.errors?.length
+      ? ` (${err.errors.map((e) => `${e.field}: ${e.message}`).join('; ')})`
+      : '';
     return `${err.detail}${fields} [${err.code}]`;
   }
   return err instanceof Error ? err.message : String(err);

@@ -38,7 +38,7 @@ let connected: { wallet: DiscoveredWallet; client: WalletClient } | undefined;
 
 /** Asks the wallet for an account (eth_requestAccounts) and keeps its client for every later signature. */
 export async function connectWallet(wallet: DiscoveredWallet): Promise<WalletClient> {
-  const [address] = (await wallet.provider.request({ method: 'eth_requestAccounts' })) as `0x${string}`[];
+  const [address] = await wallet.provider.request({ method: 'eth_requestAccounts' });
   if (!address) throw new Error('The wallet returned no account.');
   const client = createWalletClient({ account: address, transport: custom(wallet.provider) });
   connected = { wallet, client };
@@ -105,9 +105,12 @@ export async function walletFor(address: string): Promise<WalletClient> {
   const wallets = await discoverWallets();
   if (wallets.length === 0) throw new Error('No browser wallet found: install one to sign.');
   for (const wallet of wallets) {
-    const accounts = (await wallet.provider.request({ method: 'eth_accounts' })) as string[];
+    const accounts = await wallet.provider.request({ method: 'eth_accounts' });
     if (accounts.some((a) => a.toLowerCase() === address.toLowerCase())) {
-      const client = createWalletClient({ account: address as `0x${string}`, transport: custom(wallet.provider) });
+      const client = createWalletClient({
+        account: address as `0x${string}`,
+        transport: custom(wallet.provider),
+      });
       connected = { wallet, client };
       return client;
     }

@@ -15,7 +15,10 @@ interface Row extends AccessLogEntry {
   outcome: string;
   code: string | null;
   receiptHash: string | null;
-  receipt: { typedData?: TypedDataDefinition & { message: Record<string, unknown> }; signature?: `0x${string}` } | null;
+  receipt: {
+    typedData?: TypedDataDefinition & { message: Record<string, unknown> };
+    signature?: `0x${string}`;
+  } | null;
   createdAt: string;
 }
 
@@ -29,7 +32,11 @@ export async function verifyRow(row: Row, serverAddress: string): Promise<Verdic
   const receipt = row.receipt;
   if (!receipt?.typedData || !receipt.signature) return { state: 'none' };
   try {
-    const ok = await verifyTypedData({ ...receipt.typedData, address: getAddress(serverAddress), signature: receipt.signature });
+    const ok = await verifyTypedData({
+      ...receipt.typedData,
+      address: getAddress(serverAddress),
+      signature: receipt.signature,
+    });
     if (!ok) return { state: 'invalid', reason: 'not signed by this server' };
     const named = receipt.typedData.message.server;
     if (typeof named !== 'string' || getAddress(named) !== getAddress(serverAddress))
@@ -51,7 +58,11 @@ export function AccessLogPage({ serverId }: { serverId: string }): React.JSX.Ele
   const log = useQuery({
     queryKey: ['log', serverId, outcome, cursor],
     queryFn: async () => {
-      const page = await owner().accessLogPage(serverId, { limit: 50, cursor, ...(outcome ? { outcome } : {}) });
+      const page = await owner().accessLogPage(serverId, {
+        limit: 50,
+        cursor,
+        ...(outcome ? { outcome } : {}),
+      });
       return { ...page, items: page.items as Row[] };
     },
   });
@@ -72,8 +83,9 @@ export function AccessLogPage({ serverId }: { serverId: string }): React.JSX.Ele
     <>
       <h1>Access log</h1>
       <p>
-        Every time your data was decrypted, and every attempt that was refused. Each operation’s receipt is checked in
-        this browser: ✓ means it is signed by this server’s key (<code className="wrap">{address ?? '…'}</code>).
+        Every time your data was decrypted, and every attempt that was refused. Each operation’s receipt is
+        checked in this browser: ✓ means it is signed by this server’s key (
+        <code className="wrap">{address ?? '…'}</code>).
       </p>
       <div className="filters">
         <label>

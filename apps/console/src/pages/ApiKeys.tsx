@@ -104,7 +104,10 @@ export function ApiKeysPage({ serverId }: { serverId: string }): React.JSX.Eleme
   return (
     <>
       <h1>API keys</h1>
-      <p>An app calls Hearth with a key of this server. It can run only what a grant allows, within the key’s limits.</p>
+      <p>
+        An app calls Hearth with a key of this server. It can run only what a grant allows, within the key’s
+        limits.
+      </p>
       <form onSubmit={submit} className="panel" aria-labelledby="key-form-title">
         <h2 id="key-form-title">New key</h2>
         <label>
@@ -130,7 +133,9 @@ export function ApiKeysPage({ serverId }: { serverId: string }): React.JSX.Eleme
                 type="checkbox"
                 checked={operations.includes(op.name)}
                 onChange={() =>
-                  setOperations((o) => (o.includes(op.name) ? o.filter((v) => v !== op.name) : [...o, op.name]))
+                  setOperations((o) =>
+                    o.includes(op.name) ? o.filter((v) => v !== op.name) : [...o, op.name],
+                  )
                 }
               />{' '}
               {op.name}
@@ -151,7 +156,10 @@ export function ApiKeysPage({ serverId }: { serverId: string }): React.JSX.Eleme
       </form>
       {secret && <Secret label={secret.label} value={secret.value} />}
       {message && (
-        <p className={message.kind === 'error' ? 'error' : 'ok'} role={message.kind === 'error' ? 'alert' : 'status'}>
+        <p
+          className={message.kind === 'error' ? 'error' : 'ok'}
+          role={message.kind === 'error' ? 'alert' : 'status'}
+        >
           {message.text}
         </p>
       )}

@@ -107,8 +107,8 @@ export function FilesPage({ serverId }: { serverId: string }): React.JSX.Element
             checked={mode === 'client'}
             onChange={() => setMode('client')}
           />{' '}
-          In this browser (recommended): the server stores ciphertext it can open only inside an isolated job; you
-          read it back with a key your wallet derives.
+          In this browser (recommended): the server stores ciphertext it can open only inside an isolated job;
+          you read it back with a key your wallet derives.
         </label>
         <label>
           <input
@@ -155,7 +155,10 @@ export function FilesPage({ serverId }: { serverId: string }): React.JSX.Element
         </div>
       )}
       {message && (
-        <p className={message.kind === 'error' ? 'error' : 'ok'} role={message.kind === 'error' ? 'alert' : 'status'}>
+        <p
+          className={message.kind === 'error' ? 'error' : 'ok'}
+          role={message.kind === 'error' ? 'alert' : 'status'}
+        >
           {message.text}
         </p>
       )}

@@ -72,8 +72,8 @@ export function GrantsPage({ serverId }: { serverId: string }): React.JSX.Elemen
     <>
       <h1>Grants</h1>
       <p>
-        A grant lets one app run the operations you choose on the files you choose, until it expires or you revoke
-        it. You sign it in your wallet; Hearth relays it on-chain and pays the gas.
+        A grant lets one app run the operations you choose on the files you choose, until it expires or you
+        revoke it. You sign it in your wallet; Hearth relays it on-chain and pays the gas.
       </p>
       <form onSubmit={submit} className="panel" aria-labelledby="grant-form-title">
         <h2 id="grant-form-title">New grant</h2>
@@ -105,8 +105,8 @@ export function GrantsPage({ serverId }: { serverId: string }): React.JSX.Elemen
         <fieldset>
           <legend>Files</legend>
           <label>
-            <input type="checkbox" checked={allFiles} onChange={(e) => setAllFiles(e.target.checked)} /> All files,
-            including those uploaded later
+            <input type="checkbox" checked={allFiles} onChange={(e) => setAllFiles(e.target.checked)} /> All
+            files, including those uploaded later
           </label>
           {!allFiles &&
             files.data?.items.map((f) => (
@@ -129,7 +129,10 @@ export function GrantsPage({ serverId }: { serverId: string }): React.JSX.Elemen
         </button>
       </form>
       {message && (
-        <p className={message.kind === 'error' ? 'error' : 'ok'} role={message.kind === 'error' ? 'alert' : 'status'}>
+        <p
+          className={message.kind === 'error' ? 'error' : 'ok'}
+          role={message.kind === 'error' ? 'alert' : 'status'}
+        >
           {message.text}
         </p>
       )}

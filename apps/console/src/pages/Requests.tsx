@@ -75,7 +75,10 @@ export function RequestsPage({ serverId }: { serverId: string }): React.JSX.Elem
       <h1>Access requests</h1>
       <p>Apps can ask you for access. Approving signs a grant for exactly what the app asked for.</p>
       {message && (
-        <p className={message.kind === 'error' ? 'error' : 'ok'} role={message.kind === 'error' ? 'alert' : 'status'}>
+        <p
+          className={message.kind === 'error' ? 'error' : 'ok'}
+          role={message.kind === 'error' ? 'alert' : 'status'}
+        >
           {message.text}
         </p>
       )}
@@ -106,7 +109,12 @@ export function RequestsPage({ serverId }: { serverId: string }): React.JSX.Elem
               <dt>Request lapses</dt>
               <dd>{formatTime(r.expiresAt)}</dd>
             </dl>
-            <button type="button" className="primary" onClick={() => approve.mutate(r)} disabled={approve.isPending}>
+            <button
+              type="button"
+              className="primary"
+              onClick={() => approve.mutate(r)}
+              disabled={approve.isPending}
+            >
               Approve<span className="visually-hidden"> {r.appName}</span>
             </button>{' '}
             <button type="button" onClick={() => deny.mutate(r)} disabled={deny.isPending}>

@@ -14,7 +14,11 @@ export function ServerLayout({
   children: ReactNode;
 }): React.JSX.Element {
   const server = useServer(serverId);
-  const title = server.data ? (server.data.kind === 'personal' ? 'Personal server' : server.data.name) : serverId;
+  const title = server.data
+    ? server.data.kind === 'personal'
+      ? 'Personal server'
+      : server.data.name
+    : serverId;
   return (
     <>
       <div className="server-head">

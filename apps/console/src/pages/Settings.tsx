@@ -52,7 +52,8 @@ export function SettingsPage({ serverId }: { serverId: string }): React.JSX.Elem
         <h2 id="export-title">Export everything</h2>
         <p>
           One archive (tar) with every file (server-side files decrypted for you, client-side files as their
-          envelopes, which only your owner key opens), your grants, the access log with its receipts, and a manifest.
+          envelopes, which only your owner key opens), your grants, the access log with its receipts, and a
+          manifest.
         </p>
         <button type="button" onClick={() => exportAll.mutate()} disabled={exportAll.isPending}>
           Download the archive
@@ -62,9 +63,10 @@ export function SettingsPage({ serverId }: { serverId: string }): React.JSX.Elem
       <section className="panel danger-zone" aria-labelledby="delete-title">
         <h2 id="delete-title">Delete this server</h2>
         <p>
-          Deleting destroys the server’s key first (crypto-shredding): every copy of its data, backups included,
-          becomes unreadable ciphertext at once, for Hearth too. Then its rows are removed. Grants on-chain stay
-          on-chain, but there is nothing left to run them on. This cannot be undone: export first.
+          Deleting destroys the server’s key first (crypto-shredding): every copy of its data, backups
+          included, becomes unreadable ciphertext at once, for Hearth too. Then its rows are removed. Grants
+          on-chain stay on-chain, but there is nothing left to run them on. This cannot be undone: export
+          first.
         </p>
         <form onSubmit={submit}>
           <label>

@@ -3,7 +3,14 @@ import { useEffect, useState } from 'react';
 import { createSiweMessage } from 'viem/siwe';
 import { navigate, useLocation } from '../router';
 import { describeError, saveSession } from '../session';
-import { connectWallet, type DiscoveredWallet, discoverWallets, requireChain, switchChain, WrongChainError } from '../wallet';
+import {
+  connectWallet,
+  type DiscoveredWallet,
+  discoverWallets,
+  requireChain,
+  switchChain,
+  WrongChainError,
+} from '../wallet';
 
 interface Nonce {
   nonce: string;
@@ -25,7 +32,9 @@ async function postJson<T>(path: string, body?: unknown): Promise<T> {
 
 /** Only same-origin paths of the console: `next` must never send a person elsewhere. */
 function safeNext(next: string | null): string {
-  return next && next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/sign-in') ? next : '/servers';
+  return next && next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/sign-in')
+    ? next
+    : '/servers';
 }
 
 export function SignInPage(): React.JSX.Element {
@@ -101,8 +110,8 @@ export function SignInPage(): React.JSX.Element {
         </p>
       )}
       <p>
-        Hearth keeps your personal server: your files, encrypted, and who may run what on them. You sign in with
-        your wallet (Sign-In with Ethereum): no password, and nothing is paid.
+        Hearth keeps your personal server: your files, encrypted, and who may run what on them. You sign in
+        with your wallet (Sign-In with Ethereum): no password, and nothing is paid.
       </p>
       {wallets === null && <p role="status">Looking for wallets…</p>}
       {wallets?.length === 0 && (

@@ -26,7 +26,15 @@ interface UsageRow {
 type Metric = 'operations' | 'computeMs' | 'inputBytes';
 const PALETTE = ['#1f5fa8', '#b3541e', '#2f7d32', '#7b3fa0', '#8a6d00', '#a0304b'];
 
-function BarChart({ rows, metric, title }: { rows: UsageRow[]; metric: Metric; title: string }): React.JSX.Element {
+function BarChart({
+  rows,
+  metric,
+  title,
+}: {
+  rows: UsageRow[];
+  metric: Metric;
+  title: string;
+}): React.JSX.Element {
   const canvas = useRef<HTMLCanvasElement>(null);
   useEffect(() => {
     if (!canvas.current) return;
@@ -35,7 +43,9 @@ function BarChart({ rows, metric, title }: { rows: UsageRow[]; metric: Metric; t
     const datasets: ChartDataset<'bar'>[] = keys.map((key, i) => ({
       label: key,
       backgroundColor: PALETTE[i % PALETTE.length],
-      data: days.map((d) => rows.filter((r) => r.day === d && r.apiKeyId === key).reduce((n, r) => n + r[metric], 0)),
+      data: days.map((d) =>
+        rows.filter((r) => r.day === d && r.apiKeyId === key).reduce((n, r) => n + r[metric], 0),
+      ),
     }));
     const chart = new Chart(canvas.current, {
       type: 'bar',
@@ -53,7 +63,11 @@ function BarChart({ rows, metric, title }: { rows: UsageRow[]; metric: Metric; t
     <figure className="chart">
       <figcaption>{title}</figcaption>
       <div className="chart-box">
-        <canvas ref={canvas} role="img" aria-label={`${title}, per day and per API key (the table below has the figures)`} />
+        <canvas
+          ref={canvas}
+          role="img"
+          aria-label={`${title}, per day and per API key (the table below has the figures)`}
+        />
       </div>
     </figure>
   );
