@@ -6,6 +6,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { HearthApp, HearthOwner, isHearthProblem } from '@hearth/sdk';
 import { CONSOLE_CSP } from '../apps/gateway/src/console/console-static';
+import { readTar } from '../apps/gateway/src/export/tar';
 import { type RunningGateway, type RunningWorker, startGateway, startWorker } from './support/apps';
 import { installTestWallet, type TestWallet } from './support/browser-wallet';
 
@@ -240,6 +241,19 @@ describe('web console in Chromium', () => {
     await shot(page, '09-requests');
     await page.getByRole('link', { name: 'Export & delete' }).click();
     await page.getByRole('heading', { level: 1, name: 'Export and delete' }).waitFor();
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Download the archive' }).click(),
+    ]);
+    const archive = readTar(readFileSync(await download.path()));
+    const manifest = JSON.parse(archive[0].body.toString()) as {
+      files: Array<{ name: string; entry: string }>;
+    };
+    assert.deepEqual(
+      manifest.files.map((f) => f.name),
+      ['diary.txt'],
+    );
+    assert.ok(archive.some((e) => e.name === manifest.files[0].entry));
     await checkAccessibility(page, 'settings');
     await shot(page, '10-settings');
 

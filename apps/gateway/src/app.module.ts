@@ -6,6 +6,7 @@ import { AccessLogModule } from './access-log/access-log.module';
 import { AuthCoreModule } from './auth/auth-core.module';
 import { ChainModule } from './chain/chain.module';
 import { CollectivesModule } from './collectives/collectives.module';
+import { ExportModule } from './export/export.module';
 import { FilesModule } from './files/files.module';
 import { GrantsModule } from './grants/grants.module';
 import { OperationsModule } from './operations/operations.module';
@@ -41,6 +42,7 @@ export class AppModule {
         ApiKeysModule,
         GrantsModule,
         CollectivesModule,
+        ExportModule,
       ],
       providers: [
         { provide: RouteTable, useValue: routes },

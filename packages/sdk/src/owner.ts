@@ -145,6 +145,15 @@ export class HearthOwner {
     throw new Error('this account has no personal server');
   }
 
+  /**
+   * Everything of a server as one tar stream (`GET /v1/servers/:id/export`): manifest.json, grants.json, every
+   * file (server-side decrypted, client-side as its envelope) and the access log with receipts. The body is the
+   * archive as it streams: a failure midway ends it before its end-of-archive blocks.
+   */
+  async exportArchive(serverId: string, options: { signal?: AbortSignal } = {}): Promise<Response> {
+    return this.http.request('GET', `/v1/servers/${enc(serverId)}/export`, { signal: options.signal });
+  }
+
   async deleteServer(serverId: string): Promise<void> {
     await unwrap(this.http.api.DELETE('/v1/servers/{id}', { params: { path: { id: serverId } } }));
   }

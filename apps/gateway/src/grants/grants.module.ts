@@ -7,5 +7,6 @@ import { GrantsService } from './grants.service';
   imports: [DatabaseModule.forFeature([FileRepository, ServerRepository, CollectiveDataRepository])],
   controllers: [GrantsController, PolicyController],
   providers: [GrantsService],
+  exports: [GrantsService],
 })
 export class GrantsModule {}
