@@ -278,6 +278,7 @@ describe('web console in Chromium', () => {
     await page.getByLabel(/Type the server id/).fill(server.id);
     await page.getByRole('button', { name: /Delete my personal server forever/ }).click();
     await page.waitForURL(/\/servers\?deleted=1/);
+    await page.getByText('The server was deleted').waitFor();
     await assert.rejects(owner.getServer(server.id), (err) => isHearthProblem(err) && err.status === 404);
     assert.deepEqual(h.problems, []);
     await h.context.close();

@@ -1,12 +1,18 @@
 import { useQuery } from '@tanstack/react-query';
-import { Link } from '../router';
+import { Link, useLocation } from '../router';
 import { describeError, owner } from '../session';
 
 export function ServersPage(): React.JSX.Element {
   const servers = useQuery({ queryKey: ['servers'], queryFn: () => owner().listServers({ limit: 200 }) });
+  const { search } = useLocation();
   return (
     <section>
       <h1>Your servers</h1>
+      {search.get('deleted') === '1' && (
+        <p className="ok" role="status">
+          The server was deleted: its key is destroyed, and its data with it.
+        </p>
+      )}
       <p>Your personal server, and the data collectives you belong to. Each has its own key and address.</p>
       {servers.isPending && <p role="status">Loading…</p>}
       {servers.error && (
