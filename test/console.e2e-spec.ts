@@ -284,6 +284,35 @@ describe('web console in Chromium', () => {
     await h.context.close();
   });
 
+  it('collectives: create one, see its members, add a member, whitelist an app with a signature', async () => {
+    const h = await open();
+    await signIn(h);
+    const { page } = h;
+    await page.getByLabel('Name').fill('Book club');
+    await page.getByLabel(/^k /).fill('2');
+    await page.getByRole('button', { name: 'Create collective' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Members and apps' }).waitFor();
+    await page.getByText('You are an admin').waitFor();
+    assert.equal(
+      await page.getByRole('link', { name: 'Access requests' }).count(),
+      0,
+      'personal servers only',
+    );
+    const member = privateKeyToAccount(generatePrivateKey()).address;
+    await page.getByLabel('Member address').fill(member);
+    await page.getByRole('button', { name: 'Add member' }).click();
+    await page.getByText(`${member} is now a member.`).waitFor();
+    await page.getByRole('button', { name: `Remove ${member}` }).waitFor();
+    const app = privateKeyToAccount(generatePrivateKey()).address;
+    await page.getByLabel('App address').fill(app);
+    await page.getByRole('button', { name: 'Sign and whitelist' }).click();
+    await page.getByText(`${app} may now run aggregates here.`).waitFor();
+    await checkAccessibility(page, 'members');
+    await shot(page, '11-collective-members');
+    assert.deepEqual(h.problems, []);
+    await h.context.close();
+  });
+
   it('a rejected signature and a wallet on the wrong chain each say so, and sign nobody in', async () => {
     const h = await open({ chainId: 1 });
     await h.page.goto(`${gw.url}/sign-in`);

@@ -5,6 +5,7 @@ import { AccessLogPage } from './pages/AccessLog';
 import { ApiKeysPage } from './pages/ApiKeys';
 import { FilesPage } from './pages/Files';
 import { GrantsPage } from './pages/Grants';
+import { MembersPage } from './pages/Members';
 import { RequestsPage } from './pages/Requests';
 import { ServerLayout } from './pages/ServerLayout';
 import { ServersPage } from './pages/Servers';
@@ -50,6 +51,7 @@ export function App(): React.JSX.Element {
         files: <FilesPage serverId={serverId} />,
         grants: <GrantsPage serverId={serverId} />,
         requests: <RequestsPage serverId={serverId} />,
+        members: <MembersPage serverId={serverId} />,
         keys: <ApiKeysPage serverId={serverId} />,
         log: <AccessLogPage serverId={serverId} />,
         usage: (

@@ -1,5 +1,5 @@
 import type { ReactNode } from 'react';
-import { SERVER_TABS, type ServerTab } from '../tabs';
+import { type ServerTab, tabsFor } from '../tabs';
 import { useServer } from '../api';
 import { Link } from '../router';
 import { describeError } from '../session';
@@ -38,7 +38,7 @@ export function ServerLayout({
       </div>
       <nav aria-label="Server sections" className="tabs">
         <ul>
-          {SERVER_TABS.map(([id, label]) => (
+          {tabsFor(server.data?.kind).map(([id, label]) => (
             <li key={id}>
               <Link to={`/servers/${serverId}/${id}`} aria-current={id === tab ? 'page' : undefined}>
                 {label}
