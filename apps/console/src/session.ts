@@ -1,8 +1,7 @@
 import { HearthOwner, isHearthProblem } from '@hearth/sdk';
 import { useSyncExternalStore } from 'react';
 import type { WalletClient } from 'viem';
-import { forgetWallet, requireChain, walletFor } from './wallet';
-import { isUserRejection, WrongChainError } from './wallet';
+import { forgetWallet, isUserRejection, requireChain, walletFor, WrongChainError } from './wallet';
 
 /**
  * The owner's session: the SIWE token in sessionStorage (gone when the tab closes, never in localStorage), and

@@ -117,7 +117,7 @@ export function FilesPage({ serverId }: { serverId: string }): React.JSX.Element
             checked={mode === 'server'}
             onChange={() => setMode('server')}
           />{' '}
-          On the server: the file travels in plaintext over this connection and is sealed on arrival.
+          On the server: Hearth receives the file as it is and seals it on arrival, chunk by chunk.
         </label>
       </fieldset>
       <div
