@@ -10,6 +10,7 @@ import { ChainModule } from './chain/chain.module';
 import { CollectivesModule } from './collectives/collectives.module';
 import { EventsModule } from './events/events.module';
 import { DataPortabilityModule } from './data-portability/data-portability.module';
+import { ExportModule } from './export/export.module';
 import { FilesModule } from './files/files.module';
 import { GrantsModule } from './grants/grants.module';
 import { OperationsModule } from './operations/operations.module';
@@ -51,6 +52,7 @@ export class AppModule {
         AppDiscoveryModule,
         McpModule,
         DataPortabilityModule,
+        ExportModule,
       ],
       providers: [
         { provide: RouteTable, useValue: routes },

@@ -15,6 +15,7 @@ import type { IncomingMessage } from 'node:http';
 import { OperationQueue } from '@hearth/queue';
 import { queuesDashboard, QUEUES_DASHBOARD_PATH } from './admin/queues-dashboard';
 import { AppModule } from './app.module';
+import { registerConsole } from './console/console-static';
 import { UPLOAD_PATH } from './files/files.controller';
 import { DP_RAW_BODY_PATH } from './data-portability/data-portability.controller';
 import { dpHostRewrite } from './data-portability/host-rewrite';
@@ -93,6 +94,8 @@ export async function createGateway(config: HearthConfig): Promise<NestFastifyAp
       prefix: QUEUES_DASHBOARD_PATH,
     });
   }
+
+  await registerConsole(fastify);
 
   const document = SwaggerModule.createDocument(
     app,

@@ -176,7 +176,7 @@ describe('HEV1 envelope', () => {
       'envelope_malformed',
     ); // magic
     assert.equal(
-      codeOf(() => parseEnvelopeHeader(mutate(4, 2))),
+      codeOf(() => parseEnvelopeHeader(mutate(4, 3))),
       'envelope_malformed',
     ); // version
     assert.equal(

@@ -1,6 +1,18 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
-import { createReadStream, readFileSync, statSync } from 'node:fs';
+import {
+  closeSync,
+  createReadStream,
+  createWriteStream,
+  openSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { basename } from 'node:path';
 import { privateKeyToAccount } from 'viem/accounts';
 import {
@@ -193,6 +205,39 @@ export function buildProgram(): Command {
       out(g(), uploaded, () =>
         uploaded.map((u) => `${u.id}  ${u.encryption.padEnd(6)} ${u.size}  ${u.name}`).join('\n'),
       );
+    });
+
+  program
+    .command('export')
+    .description('download everything of a server as one tar archive (files, grants, access log, manifest)')
+    .option('--server <id>', 'the server (default: my personal server)')
+    .option('--out <file>', 'where to write it (default: hearth-<server id>.tar)')
+    .action(async (opts: { server?: string; out?: string }) => {
+      const { owner, session } = ownerFrom(g());
+      const serverId = await serverIdOf(owner, session, opts.server);
+      const target = opts.out ?? `hearth-${serverId}.tar`;
+      const partial = `${target}.partial`;
+      const res = await owner.exportArchive(serverId);
+      if (!res.body) throw new Error('the export answered without a body');
+      let bytes = 0;
+      const bar = progressBar(basename(target), undefined);
+      const counted = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>);
+      counted.on('data', (chunk: Buffer) => {
+        bytes += chunk.length;
+        if (process.stderr.isTTY) bar(bytes);
+      });
+      try {
+        // Written aside and renamed at the end: an archive cut short is never left under the name asked for.
+        await pipeline(counted, createWriteStream(partial, { mode: 0o600 }));
+        if (!endsWithTarTrailer(partial))
+          throw new Error('the archive was cut short (no end-of-archive blocks)');
+        renameSync(partial, target);
+      } catch (err) {
+        rmSync(partial, { force: true });
+        throw err;
+      }
+      if (process.stderr.isTTY) process.stderr.write('\n');
+      out(g(), { serverId, file: target, bytes }, () => `${target}  ${bytes} bytes`);
     });
 
   program
@@ -458,6 +503,20 @@ export function buildProgram(): Command {
     });
 
   return program;
+}
+
+/** A complete tar ends with two zero blocks (1024 zero bytes). */
+function endsWithTarTrailer(path: string): boolean {
+  const size = statSync(path).size;
+  if (size < 1024 || size % 512 !== 0) return false;
+  const tail = Buffer.alloc(1024);
+  const fd = openSync(path, 'r');
+  try {
+    readSync(fd, tail, 0, 1024, size - 1024);
+  } finally {
+    closeSync(fd);
+  }
+  return tail.every((b) => b === 0);
 }
 
 /** Runs the CLI; resolves to the exit code. */

@@ -81,3 +81,11 @@ export function concatBytes(parts: Uint8Array[]): Uint8Array {
   }
   return out;
 }
+
+/**
+ * The same view, typed as WebCrypto's BufferSource wants it under the DOM types (an ArrayBuffer-backed view);
+ * our views never sit on a SharedArrayBuffer.
+ */
+export function asBufferSource(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
+  return bytes as Uint8Array<ArrayBuffer>;
+}

@@ -2,7 +2,7 @@ import { secp256k1 } from '@noble/curves/secp256k1';
 import { hkdf } from '@noble/hashes/hkdf';
 import { sha256 } from '@noble/hashes/sha2';
 import { getAddress, publicKeyToAddress } from 'viem/utils';
-import { type ByteSource, byteIterable, fromHex, toHex } from './bytes';
+import { asBufferSource, type ByteSource, byteIterable, fromHex, toHex } from './bytes';
 
 /**
  * The client-side envelope (`HEV1`, libs/crypto/ENVELOPE.md) produced with @noble/curves for the ECDH and a
@@ -11,12 +11,17 @@ import { type ByteSource, byteIterable, fromHex, toHex } from './bytes';
  */
 export const ENVELOPE_CONTENT_TYPE = 'application/vnd.hearth.envelope';
 export const ENVELOPE_HEADER_LENGTH = 62;
+/** Version 2 (with the owner slot): version 1's 62 bytes, the owner key's address (20), the wrapped key (48). */
+export const ENVELOPE_V2_HEADER_LENGTH = 130;
+const V2_SALT_LENGTH = 82;
 export const ENVELOPE_DEFAULT_CHUNK_SIZE = 65_536;
 const MAX_CHUNK_SIZE = 16_777_216;
 const FRAME_HEADER = 5;
 const NONCE = 12;
 const TAG = 16;
 const INFO = new TextEncoder().encode('hearth envelope v1');
+const INFO_V2 = new TextEncoder().encode('hearth envelope v2');
+export const OWNER_INFO = new TextEncoder().encode('hearth envelope v2 owner');
 
 /**
  * Seals one chunk: returns ciphertext || 16-byte tag, as one buffer or as parts in order (so a backend that
@@ -52,7 +57,7 @@ export const webCryptoAead: AeadBackend = {
             additionalData: aad as Uint8Array<ArrayBuffer>,
           },
           k,
-          plaintext,
+          asBufferSource(plaintext),
         ),
       );
   },
@@ -82,8 +87,27 @@ export interface EncryptForServerOptions {
   /** Test vectors only: a fixed ephemeral key makes the output deterministic. Never reuse one. */
   ephemeralPrivateKey?: Uint8Array;
   aead?: AeadBackend;
+  /**
+   * The owner key's public key (hex; `ownerKeyFromSignature` in ./owner-key): writes a version 2 envelope whose
+   * data key is also wrapped for it, so the owner can read the file back (`decryptAsOwner`).
+   */
+  ownerPublicKey?: string;
   /** Called with the plaintext bytes consumed so far. */
   onProgress?: (plaintextBytes: number) => void;
+}
+
+/** The owner slot: AES-256-GCM(kek, nonce = 12 zero bytes, aad = the 82-byte salt, data key) → 48 bytes. */
+async function wrapKey(kek: Uint8Array, salt: Uint8Array, key: Uint8Array): Promise<Uint8Array> {
+  const subtle = globalThis.crypto?.subtle;
+  if (!subtle) throw new Error('WebCrypto (crypto.subtle) is not available here');
+  const k = await subtle.importKey('raw', kek as Uint8Array<ArrayBuffer>, 'AES-GCM', false, ['encrypt']);
+  return new Uint8Array(
+    await subtle.encrypt(
+      { name: 'AES-GCM', iv: new Uint8Array(12), additionalData: salt as Uint8Array<ArrayBuffer> },
+      k,
+      asBufferSource(key),
+    ),
+  );
 }
 
 function u32(view: DataView, offset: number, value: number): void {
@@ -111,13 +135,30 @@ export async function* encryptForServer(
     throw new Error(`the public key is ${address}'s, not ${recipient.address}'s`);
   }
   const eph = options.ephemeralPrivateKey ?? secp256k1.utils.randomPrivateKey();
-  const header = new Uint8Array(ENVELOPE_HEADER_LENGTH);
-  header.set([0x48, 0x45, 0x56, 0x31, 0x01]);
+  const owner =
+    options.ownerPublicKey === undefined
+      ? undefined
+      : secp256k1.ProjectivePoint.fromHex(fromHex(options.ownerPublicKey));
+  const headerLength = owner ? ENVELOPE_V2_HEADER_LENGTH : ENVELOPE_HEADER_LENGTH;
+  const header = new Uint8Array(headerLength);
+  header.set([0x48, 0x45, 0x56, 0x31, owner ? 0x02 : 0x01]);
   header.set(fromHex(address), 5);
   header.set(secp256k1.getPublicKey(eph, true), 25);
   u32(new DataView(header.buffer), 58, chunkSize);
   const shared = secp256k1.getSharedSecret(eph, recipientPoint.toRawBytes(true), true);
-  const key = hkdf(sha256, shared.subarray(1), header, INFO, 32);
+  let key: Uint8Array;
+  if (owner) {
+    header.set(fromHex(publicKeyToAddress(`0x${toHex(owner.toRawBytes(false))}`)), 62);
+    const salt = header.subarray(0, V2_SALT_LENGTH);
+    key = hkdf(sha256, shared.subarray(1), salt, INFO_V2, 32);
+    const ownerShared = secp256k1.getSharedSecret(eph, owner.toRawBytes(true), true);
+    const kek = hkdf(sha256, ownerShared.subarray(1), salt, OWNER_INFO, 32);
+    ownerShared.fill(0);
+    header.set(await wrapKey(kek, salt, key), V2_SALT_LENGTH);
+    kek.fill(0);
+  } else {
+    key = hkdf(sha256, shared.subarray(1), header, INFO, 32);
+  }
   shared.fill(0);
   if (!options.ephemeralPrivateKey) eph.fill(0);
   const backend = options.aead ?? defaultAead;
@@ -130,10 +171,10 @@ export async function* encryptForServer(
     isFinal: boolean,
     plaintext: Uint8Array,
   ): Uint8Array[] | Promise<Uint8Array[]> => {
-    const aad = new Uint8Array(ENVELOPE_HEADER_LENGTH + 5);
+    const aad = new Uint8Array(headerLength + 5);
     aad.set(header);
-    u32(new DataView(aad.buffer), ENVELOPE_HEADER_LENGTH, index);
-    aad[ENVELOPE_HEADER_LENGTH + 4] = isFinal ? 1 : 0;
+    u32(new DataView(aad.buffer), headerLength, index);
+    aad[headerLength + 4] = isFinal ? 1 : 0;
     const prefix = new Uint8Array(FRAME_HEADER + NONCE);
     const view = new DataView(prefix.buffer);
     prefix[0] = isFinal ? 1 : 0;

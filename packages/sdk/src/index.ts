@@ -19,6 +19,7 @@ export {
   ENVELOPE_CONTENT_TYPE,
   ENVELOPE_DEFAULT_CHUNK_SIZE,
   ENVELOPE_HEADER_LENGTH,
+  ENVELOPE_V2_HEADER_LENGTH,
   encryptForServer,
   encryptForServerToBytes,
   getDefaultAead,
@@ -29,6 +30,14 @@ export {
   type EncryptForServerOptions,
   type EnvelopeRecipient,
 } from './envelope';
+export {
+  EnvelopeReadError,
+  decryptAsOwner,
+  deriveOwnerKey,
+  ownerKeyFromSignature,
+  ownerKeyMessage,
+  ownerPublicKey,
+} from './owner-key';
 export {
   HearthProblemError,
   ReceiptVerificationError,

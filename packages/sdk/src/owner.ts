@@ -1,5 +1,5 @@
 import { createSiweMessage } from 'viem/siwe';
-import { type ByteSource, iterateBytes, knownSize } from './bytes';
+import { asBufferSource, type ByteSource, iterateBytes, knownSize } from './bytes';
 import { HearthProblemError } from './errors';
 import { ENVELOPE_CONTENT_TYPE, encryptForServer, type EncryptForServerOptions } from './envelope';
 import { resolveSigner, type HearthSigner, type ResolvedSigner } from './signer';
@@ -150,6 +150,15 @@ export class HearthOwner {
     throw new Error('this account has no personal server');
   }
 
+  /**
+   * Everything of a server as one tar stream (`GET /v1/servers/:id/export`): manifest.json, grants.json, every
+   * file (server-side decrypted, client-side as its envelope) and the access log with receipts. The body is the
+   * archive as it streams: a failure midway ends it before its end-of-archive blocks.
+   */
+  async exportArchive(serverId: string, options: { signal?: AbortSignal } = {}): Promise<Response> {
+    return this.http.request('GET', `/v1/servers/${enc(serverId)}/export`, { signal: options.signal });
+  }
+
   async deleteServer(serverId: string): Promise<void> {
     await unwrap(this.http.api.DELETE('/v1/servers/{id}', { params: { path: { id: serverId } } }));
   }
@@ -198,8 +207,8 @@ export class HearthOwner {
       });
       init.duplex = 'half';
     } else {
-      const parts: Uint8Array[] = [];
-      for await (const part of body) parts.push(part);
+      const parts: Uint8Array<ArrayBuffer>[] = [];
+      for await (const part of body) parts.push(asBufferSource(part));
       init.body = new Blob(parts);
     }
     // A streamed body cannot be replayed: uploads are not retried.

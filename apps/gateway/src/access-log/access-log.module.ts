@@ -7,5 +7,6 @@ import { AccessLogService } from './access-log.service';
   imports: [DatabaseModule.forFeature([AccessLogRepository, UsageRepository])],
   controllers: [AccessLogController],
   providers: [AccessLogService],
+  exports: [AccessLogService],
 })
 export class AccessLogModule {}

@@ -7,5 +7,6 @@ import { FilesService } from './files.service';
   imports: [DatabaseModule.forFeature([FileRepository, MemberRepository, AccessLogRepository])],
   controllers: [FilesController, FileContentController],
   providers: [FilesService],
+  exports: [FilesService],
 })
 export class FilesModule {}

@@ -18,7 +18,6 @@ import {
   usesRecords,
   type InferenceOptions,
 } from '@hearth/inference';
-import { keyManagerOptionsFromConfig, type KeyManagerOptions } from '@hearth/kms';
 import { serverPolicy } from '@hearth/permissions';
 import { isQueueUnavailable, JobName, OperationQueue, type RunOperationPayload } from '@hearth/queue';
 import { type Job, UnrecoverableError } from 'bullmq';

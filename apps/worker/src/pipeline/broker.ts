@@ -4,6 +4,7 @@ import { HEARTH_CONFIG, type HearthConfig } from '@hearth/config';
 import {
   CRYPTO_OPERATION_ERRORS,
   ENVELOPE_HEADER_LENGTH,
+  envelopeHeaderLength,
   envelopeKey,
   isCryptoError,
   openChunk,
@@ -232,8 +233,12 @@ export class OperationBroker implements OnApplicationShutdown {
    * sits inside a member-key layer: its first chunk is opened here for the header (envelope ciphertext only).
    */
   private envelopeKeyOf(serverId: string, fileId: string, file: SandboxFile, identityKey: Buffer): Buffer {
-    if (!file.dataKey)
-      return envelopeKey(identityKey, Buffer.concat(file.chunks).subarray(0, ENVELOPE_HEADER_LENGTH));
+    if (!file.dataKey) {
+      const start = Buffer.concat(file.chunks);
+      // Version 1 and version 2 (owner slot) headers differ in length; the first bytes say which.
+      const length = start.length >= 5 ? envelopeHeaderLength(start) : ENVELOPE_HEADER_LENGTH;
+      return envelopeKey(identityKey, start.subarray(0, length));
+    }
     const first = file.chunks[0];
     if (!first) return envelopeKey(identityKey, Buffer.alloc(0));
     const opened = openChunk(

@@ -589,6 +589,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/servers/{id}/export': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Everything of the server as one tar stream: manifest, grants, every file (client envelopes as sent), the access log with receipts
+     * @description Owner only. Server-side files are decrypted (each read is logged); client-side files are their envelopes. A failure after the first byte cuts the archive short (no end-of-archive blocks), never a wrong file.
+     */
+    get: operations['ExportController_export'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/servers/{id}/files': {
     parameters: {
       query?: never;
@@ -1057,6 +1077,8 @@ export interface components {
       | 'timeout'
       | 'execution_failed'
       | 'identity_mismatch'
+      | 'sandbox_memory_exceeded'
+      | 'sandbox_time_exceeded'
       | 'retry_budget_exhausted'
       | 'lost_in_queue'
       | 'deadline_exceeded'
@@ -2461,6 +2483,26 @@ export interface operations {
             nextCursor: string | null;
           };
         };
+      };
+    };
+  };
+  ExportController_export: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Server id (srv_…) */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
       };
     };
   };
