@@ -4,7 +4,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { verifyTypedData } from 'viem';
@@ -40,8 +40,11 @@ describe('LLM operations on the llama engine, end to end', () => {
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'hearth-llm-e2e-'));
+    // The sandboxes run as uids of their own: a model file must be readable by them, as an operator's would be.
+    await chmod(dir, 0o755);
     const modelPath = join(dir, 'tiny.gguf');
     await writeTinyGguf(modelPath);
+    await chmod(modelPath, 0o644);
     const llama = { LLAMA_MODEL_PATH: modelPath, LLAMA_CONTEXT_SIZE: '1024', LLAMA_THREADS: '1' };
     gw = await startGateway(llama);
     worker = await startWorker({ ...llama, WORKER_CONCURRENCY: '1' });

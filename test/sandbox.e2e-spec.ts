@@ -273,12 +273,14 @@ describe('the worker states its sandbox', () => {
     ]);
     assert.deepEqual(Object.keys(copy.files[0]).sort(), [
       'chunks',
+      'ciphertextSha256',
       'contributor',
       'dataKey',
       'encryption',
       'envelopeKey',
       'fileId',
       'sealedContentType',
+      'sealedIndex',
       'sealedName',
     ]);
     const masterKey = parseMasterKey(readFileSync(worker.config.masterKeyFile, 'utf8'), 'test');

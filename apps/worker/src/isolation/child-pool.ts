@@ -1,5 +1,5 @@
 import { type ChildProcess, fork, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { IsolationError, type IsolationErrorCode } from './isolation-error';
 import {
@@ -7,6 +7,7 @@ import {
   CHILD_FLAGS,
   CHILD_PARENT_PID_ENV,
   SANDBOX_TMP_ENV,
+  SANDBOX_TMP_KEEP_ENV,
   isChildMessage,
   type ChildMessage,
   type ParentMessage,
@@ -430,7 +431,11 @@ export class ChildPool {
     const env: Record<string, string> = { ...this.env };
     // Inside its own pid namespace the child cannot see the worker's pid: it watches the parent it starts with.
     if (!namespaced) env[CHILD_PARENT_PID_ENV] = String(process.pid);
-    else env[SANDBOX_TMP_ENV] = '/tmp';
+    else {
+      env[SANDBOX_TMP_ENV] = '/tmp';
+      const keep = boundUnderTmp(this.sandbox?.readOnlyPaths ?? []);
+      if (keep.length > 0) env[SANDBOX_TMP_KEEP_ENV] = JSON.stringify(keep);
+    }
     const common = {
       // A copy: Node adds its IPC variables to the object it gets (the child deletes them at start).
       env,
@@ -778,4 +783,15 @@ function checkEnv(env: Readonly<Record<string, string>>): Readonly<Record<string
     if (typeof value !== 'string') throw new TypeError(`env: ${name} must be a string`);
   }
   return Object.freeze({ ...env });
+}
+
+/** The read-only paths that the sandbox binds inside its private /tmp (their real paths, as bound). */
+function boundUnderTmp(paths: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const path of paths) {
+    if (!existsSync(path)) continue;
+    const real = realpathSync(path);
+    if (real.startsWith('/tmp/')) out.push(real);
+  }
+  return out;
 }

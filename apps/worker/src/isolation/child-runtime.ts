@@ -12,6 +12,7 @@ import {
   CHILD_FLAGS,
   CHILD_PARENT_PID_ENV,
   SANDBOX_TMP_ENV,
+  SANDBOX_TMP_KEEP_ENV,
   isParentMessage,
   type ChildMessage,
   type RunMessage,
@@ -146,11 +147,25 @@ function cpuMs(): number {
  * finds nothing of this one. Only inside a sandbox: the variable names its own tmpfs, never the host's /tmp.
  */
 const sandboxTmp = process.env[SANDBOX_TMP_ENV];
+const keptInTmp = parseKept(process.env[SANDBOX_TMP_KEEP_ENV]);
+function parseKept(json: string | undefined): string[] {
+  if (!json) return [];
+  const parsed: unknown = JSON.parse(json);
+  return Array.isArray(parsed) ? parsed.filter((p): p is string => typeof p === 'string') : [];
+}
+/** Empties `dir` but for the read-only binds in it (and the directories that lead to them). */
+function emptyDir(dir: string): void {
+  for (const name of readdirSync(dir)) {
+    const full = join(dir, name);
+    if (keptInTmp.includes(full)) continue;
+    if (keptInTmp.some((k) => k.startsWith(`${full}/`))) emptyDir(full);
+    else rmSync(full, { recursive: true, force: true });
+  }
+}
 function emptySandboxTmp(): void {
   if (!sandboxTmp) return;
   try {
-    for (const name of readdirSync(sandboxTmp))
-      rmSync(join(sandboxTmp, name), { recursive: true, force: true });
+    emptyDir(sandboxTmp);
   } catch {
     // why: a file the job made undeletable cannot outlive the sandbox: leaked marks the child for recycling.
     tmpDirty = true;

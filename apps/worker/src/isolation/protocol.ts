@@ -55,6 +55,9 @@ export const CHILD_PARENT_PID_ENV = 'HEARTH_CHILD_PARENT_PID';
 /** Where a namespaced child's private tmpfs is; it empties it after every job (see child-runtime). */
 export const SANDBOX_TMP_ENV = 'HEARTH_SANDBOX_TMP';
 
+/** Read-only paths bound inside that tmpfs (code or a model under the host's /tmp), JSON: never emptied. */
+export const SANDBOX_TMP_KEEP_ENV = 'HEARTH_SANDBOX_TMP_KEEP';
+
 export function isChildMessage(value: unknown): value is ChildMessage {
   if (typeof value !== 'object' || value === null) return false;
   const type = (value as { type?: unknown }).type;

@@ -200,9 +200,12 @@ function bwrapArgs(spec: SandboxSpec, infoFd: boolean): string[] {
     seen.add(real);
     args.push('--ro-bind', real, real);
   };
+  // The private /tmp first: code or a model file that lives under /tmp (a clone there, a test's model) is bound
+  // over it read-only instead of being hidden by it.
+  args.push('--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp');
   bind(process.execPath);
   for (const path of spec.readOnlyPaths) bind(path);
-  args.push('--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp', '--chdir', '/tmp');
+  args.push('--chdir', '/tmp');
   // Last: everything but /tmp (its own mount) becomes read-only, the root tmpfs included.
   args.push('--remount-ro', '/');
   return args;

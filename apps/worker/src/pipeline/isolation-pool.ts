@@ -152,7 +152,8 @@ export class IsolationPool implements OnApplicationShutdown {
       sandbox: spec,
       // Built from scratch: no database, Redis, admin or cloud credentials, no key manager. The job's keys
       // arrive over IPC and are wiped with the job.
-      env: { NODE_ENV: config.NODE_ENV, TZ: 'UTC' },
+      // HOME: the sandbox uid has no passwd entry, and native runtimes (node-llama-cpp) ask for a home directory.
+      env: { NODE_ENV: config.NODE_ENV, TZ: 'UTC', HOME: '/tmp' },
       onEvent: (event) => {
         if (event.type === 'recycle' || (event.type === 'exit' && !event.expected))
           logger.info({ event }, 'child lifecycle');
