@@ -4,6 +4,7 @@ import { useState } from 'react';
 import { getAddress, hashTypedData, type TypedDataDefinition, verifyTypedData } from 'viem';
 import { formatTime, shortAddress, useServer } from '../api';
 import { describeError, owner } from '../session';
+import { Pager, useCursorPages } from '../pager';
 
 interface Row extends AccessLogEntry {
   operationId: string | null;
@@ -53,8 +54,8 @@ export function AccessLogPage({ serverId }: { serverId: string }): React.JSX.Ele
   const server = useServer(serverId);
   const [outcome, setOutcome] = useState<'' | 'allowed' | 'denied'>('');
   const [app, setApp] = useState('');
-  const [cursors, setCursors] = useState<Array<string | undefined>>([undefined]);
-  const cursor = cursors[cursors.length - 1];
+  const pages = useCursorPages();
+  const cursor = pages.cursor;
   const log = useQuery({
     queryKey: ['log', serverId, outcome, cursor],
     queryFn: async () => {
@@ -94,7 +95,7 @@ export function AccessLogPage({ serverId }: { serverId: string }): React.JSX.Ele
             value={outcome}
             onChange={(e) => {
               setOutcome(e.target.value as typeof outcome);
-              setCursors([undefined]);
+              pages.reset();
             }}
           >
             <option value="">All</option>
@@ -171,21 +172,11 @@ export function AccessLogPage({ serverId }: { serverId: string }): React.JSX.Ele
           </tbody>
         </table>
       </div>
-      <div className="pager">
-        <button type="button" disabled={cursors.length < 2} onClick={() => setCursors((c) => c.slice(0, -1))}>
-          Previous page
-        </button>
-        <button
-          type="button"
-          disabled={!log.data?.nextCursor}
-          onClick={() => setCursors((c) => [...c, log.data?.nextCursor ?? undefined])}
-        >
-          Next page
-        </button>
+      <Pager pages={pages} nextCursor={log.data?.nextCursor}>
         <button type="button" onClick={() => void log.refetch()}>
           Refresh
         </button>
-      </div>
+      </Pager>
     </>
   );
 }

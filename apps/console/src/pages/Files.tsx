@@ -12,6 +12,7 @@ import {
   type UploadProgress,
 } from '../files';
 import { describeError, owner, signingWallet } from '../session';
+import { Pager, useCursorPages } from '../pager';
 
 const PAGE = 20;
 const PREVIEW_LIMIT = 256 * 1024;
@@ -19,8 +20,8 @@ const PREVIEW_LIMIT = 256 * 1024;
 export function FilesPage({ serverId }: { serverId: string }): React.JSX.Element {
   const queryClient = useQueryClient();
   const server = useServer(serverId);
-  const [cursors, setCursors] = useState<Array<string | undefined>>([undefined]);
-  const cursor = cursors[cursors.length - 1];
+  const pages = useCursorPages();
+  const cursor = pages.cursor;
   const files = useQuery({
     queryKey: ['files', serverId, cursor],
     queryFn: () => owner().listFiles(serverId, { limit: PAGE, cursor }),
@@ -53,7 +54,7 @@ export function FilesPage({ serverId }: { serverId: string }): React.JSX.Element
         kind: 'ok',
         text: `Uploaded ${file.name} (${formatBytes(file.size)}, ${file.encryption === 'client' ? 'encrypted in this browser' : 'encrypted by the server'}).`,
       });
-      setCursors([undefined]);
+      pages.reset();
       void queryClient.invalidateQueries({ queryKey: ['files', serverId] });
     },
     onError: (err) => setMessage({ kind: 'error', text: `Upload failed: ${describeError(err)}` }),
@@ -214,18 +215,7 @@ export function FilesPage({ serverId }: { serverId: string }): React.JSX.Element
           </tbody>
         </table>
       </div>
-      <div className="pager">
-        <button type="button" disabled={cursors.length < 2} onClick={() => setCursors((c) => c.slice(0, -1))}>
-          Previous page
-        </button>
-        <button
-          type="button"
-          disabled={!files.data?.nextCursor}
-          onClick={() => setCursors((c) => [...c, files.data?.nextCursor ?? undefined])}
-        >
-          Next page
-        </button>
-      </div>
+      <Pager pages={pages} nextCursor={files.data?.nextCursor} />
       {open.isPending && <p role="status">Opening… (your wallet may ask you to sign for your owner key)</p>}
       {preview && (
         <section className="preview" aria-labelledby="preview-title">

@@ -4,6 +4,7 @@ import { type FormEvent, useState } from 'react';
 import { isAddress } from 'viem';
 import { disclosure, formatTime, shortAddress, useCatalog } from '../api';
 import { describeError, owner, signingWallet } from '../session';
+import { Pager, useCursorPages } from '../pager';
 
 export function GrantsPage({ serverId }: { serverId: string }): React.JSX.Element {
   const queryClient = useQueryClient();
@@ -12,8 +13,8 @@ export function GrantsPage({ serverId }: { serverId: string }): React.JSX.Elemen
     queryKey: ['files', serverId, 'all-for-grants'],
     queryFn: () => owner().listFiles(serverId, { limit: 200 }),
   });
-  const [cursors, setCursors] = useState<Array<string | undefined>>([undefined]);
-  const cursor = cursors[cursors.length - 1];
+  const pages = useCursorPages();
+  const cursor = pages.cursor;
   const grants = useQuery({
     queryKey: ['grants', serverId, cursor],
     queryFn: () => owner().listGrants(serverId, { limit: 50, cursor }),
@@ -185,18 +186,7 @@ export function GrantsPage({ serverId }: { serverId: string }): React.JSX.Elemen
           </tbody>
         </table>
       </div>
-      <div className="pager">
-        <button type="button" disabled={cursors.length < 2} onClick={() => setCursors((c) => c.slice(0, -1))}>
-          Previous page
-        </button>
-        <button
-          type="button"
-          disabled={!grants.data?.nextCursor}
-          onClick={() => setCursors((c) => [...c, grants.data?.nextCursor ?? undefined])}
-        >
-          Next page
-        </button>
-      </div>
+      <Pager pages={pages} nextCursor={grants.data?.nextCursor} />
     </>
   );
 }
