@@ -235,10 +235,31 @@ describe('web console in Chromium', () => {
     await page.getByRole('img', { name: /^Operations, per day/ }).waitFor();
     await checkAccessibility(page, 'usage');
     await shot(page, '08-usage');
+    // Another app asks for access; the owner approves it in the inbox (a grant signed in the wallet) and the app,
+    // alone, claims its key and runs the operation it asked for.
+    const asking = privateKeyToAccount(generatePrivateKey());
+    const { requestId } = await HearthApp.requestAccess({
+      baseUrl: gw.url,
+      signer: asking,
+      server: server.id,
+      operations: ['summarize'],
+      fileIds: [file.id],
+      purpose: 'Summarises your diary once a week',
+      appName: 'weekly digest',
+    });
     await page.getByRole('link', { name: 'Access requests' }).click();
-    await page.getByText(/No pending requests|does not take access requests yet/).waitFor();
+    await page.getByText('Summarises your diary once a week').waitFor();
     await checkAccessibility(page, 'requests');
     await shot(page, '09-requests');
+    await page.getByRole('button', { name: 'Approve weekly digest' }).click();
+    await page.getByText(/Approved weekly digest: grant \d+/).waitFor();
+    await page.getByText('No pending requests').waitFor();
+    const claimed = await HearthApp.claimKey({ baseUrl: gw.url, requestId, signer: asking });
+    const digest = await new HearthApp({ apiKey: claimed.key, baseUrl: gw.url }).run('summarize', {
+      fileIds: [file.id],
+      parameters: { sentences: 1 },
+    });
+    assert.equal(digest.status, 'succeeded');
     await page.getByRole('link', { name: 'Export & delete' }).click();
     await page.getByRole('heading', { level: 1, name: 'Export and delete' }).waitFor();
     const [download] = await Promise.all([
