@@ -13,6 +13,7 @@ import {
 } from './support/apps';
 import { json, newTenant, type Tenant, uploadText } from './support/flow';
 import { bearer } from './support/siwe';
+import { type Received, Receiver, verifiedBy } from './support/webhook-receiver';
 
 interface JsonTypedData {
   domain: Record<string, unknown>;
@@ -72,6 +73,8 @@ describe('access requests: an app asks, the owner approves, the app claims its k
   let fileA: string;
   let fileB: string;
   let callback: Awaited<ReturnType<typeof returnUrlServer>>;
+  let receiver: Receiver;
+  let receiverUrl: string;
   const app = privateKeyToAccount(generatePrivateKey());
   const otherWallet = privateKeyToAccount(generatePrivateKey());
 
@@ -155,9 +158,11 @@ describe('access requests: an app asks, the owner approves, the app claims its k
 
   before(async () => {
     // Every call of this file comes from one IP: the per-IP limit has a case of its own below.
-    gw = await startGateway({ ACCESS_REQUEST_RATE_PER_MINUTE: '10000' });
-    worker = await startWorker();
+    gw = await startGateway({ ACCESS_REQUEST_RATE_PER_MINUTE: '10000', WEBHOOK_ALLOW_LOOPBACK: 'true' });
+    worker = await startWorker({ WEBHOOK_ALLOW_LOOPBACK: 'true', WEBHOOK_DISPATCH_EVERY_MS: '200' });
     callback = await returnUrlServer();
+    receiver = new Receiver();
+    receiverUrl = await receiver.start();
     owner = await newTenant(gw.url);
     stranger = await newTenant(gw.url);
     fileA = await uploadText(
@@ -169,12 +174,22 @@ describe('access requests: an app asks, the owner approves, the app claims its k
     fileB = await uploadText(gw.url, owner, 'private.txt', 'Nothing for apps here.');
   });
   after(async () => {
+    await receiver.close();
     await callback.close();
     await worker.close();
     await gw.close();
   });
 
   it('files, approves, claims once, then discovers and runs an operation without naming the grant', async () => {
+    // The owner listens on a webhook: the app's operation must reach it, signed.
+    const hookRes = await call(
+      'POST',
+      `/v1/servers/${owner.serverId}/webhooks`,
+      { url: `${receiverUrl}/ok`, events: ['operation.succeeded'] },
+      owner.token,
+    );
+    assert.equal(hookRes.status, 201, await hookRes.clone().text());
+    const hook = (await hookRes.json()) as { secret: string };
     const typedData = await requestTypedData({ returnUrl: callback.url });
     assert.deepEqual(typedData.domain, { name: 'Hearth', version: '1', chainId: gw.config.CHAIN_ID });
     assert.equal(typedData.primaryType, 'AccessRequest');
@@ -342,9 +357,19 @@ describe('access requests: an app asks, the owner approves, the app claims its k
       },
     );
     assert.equal(ran.status, 200, await ran.clone().text());
-    const op = (await ran.json()) as { status: string; grantId: string };
+    const op = (await ran.json()) as { id: string; status: string; grantId: string };
     assert.equal(op.status, 'succeeded');
     assert.equal(op.grantId, approvedBody.grantId);
+    // The owner's webhook hears of it, with a signature a receiver verifies from the docs alone.
+    const succeeded = (r: Received): boolean =>
+      (JSON.parse(r.raw) as { type: string; data: { operationId?: string } }).data.operationId === op.id;
+    await receiver.until((all) => all.some(succeeded));
+    const delivery = receiver.received.find(succeeded)!;
+    assert.equal((JSON.parse(delivery.raw) as { type: string }).type, 'operation.succeeded');
+    assert.equal(
+      verifiedBy(hook.secret, String(delivery.headers['hearth-signature']), delivery.raw, delivery.at),
+      true,
+    );
     const outside = await call(
       'POST',
       '/v1/operations',
