@@ -496,9 +496,31 @@ async function stopConsumer(consumer: Consumer): Promise<void> {
       ]);
       clearTimeout(timer);
     }
-    await worker.close(true);
+    await closeWorker(worker, consumer.closeTimeoutMs);
   })();
   return consumer.stopping;
+}
+
+/**
+ * Closes a BullMQ worker gracefully, within `ms`: a forced close can cut the connection under a job scheduler's
+ * next-iteration upsert, which BullMQ then retries with no delay while closing (a busy loop that starves the
+ * process). Past `ms` (a Redis that restarted under it can make the graceful close wait forever) its connections
+ * are dropped instead.
+ */
+export async function closeWorker(
+  worker: { close(): Promise<void>; disconnect(): Promise<void> },
+  ms: number,
+): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const closed = await Promise.race([
+    worker.close().then(
+      () => true,
+      () => true,
+    ),
+    new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), Math.max(ms, 1000)))),
+  ]);
+  clearTimeout(timer);
+  if (!closed) await worker.disconnect().catch(() => undefined);
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

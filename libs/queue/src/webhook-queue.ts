@@ -6,6 +6,7 @@ import {
   type WebhookJobPayloads,
   WEBHOOKS_QUEUE,
 } from './webhook-jobs';
+import { closeWorker } from './operation-queue';
 
 type AnyWebhookPayload = WebhookJobPayloads[WebhookJobName];
 export type WebhookJob = Job<AnyWebhookPayload>;
@@ -133,7 +134,7 @@ export class WebhookQueue {
           new Promise((resolve) => (timer = setTimeout(resolve, this.closeTimeoutMs))),
         ]);
         clearTimeout(timer);
-        await worker.close(true);
+        await closeWorker(worker, this.closeTimeoutMs);
       }
       await this.queue.close();
     })();
