@@ -146,7 +146,11 @@ async function main(): Promise<void> {
         });
     // After e2e, and outside the run's shared services: the compose stack runs in containers of its own.
     const composeFiles = files.filter((f) => tierOf(f) === 'compose');
-    if (composeFiles.length) exitCode ||= await runTier('compose', composeFiles, baseEnv);
+    if (composeFiles.length) {
+      // Run even after a failure above (a plain `||= await` would skip it): every tier reports.
+      const composeExit = await runTier('compose', composeFiles, baseEnv);
+      exitCode ||= composeExit;
+    }
     // Then the faults: each fault file starts disposable servers of its own.
     const faultFiles = files.filter((f) => tierOf(f) === 'faults');
     if (faultFiles.length) {

@@ -372,8 +372,12 @@ describe('web console in Chromium', () => {
     await h.page.getByRole('heading', { level: 1, name: 'Grants' }).waitFor();
     // The session ends behind the page's back (as it does when it expires); the next request is a 401.
     await new HearthOwner({ baseUrl: gw.url, token }).signOut();
+    const gone = await fetch(`${gw.url}/v1/servers/${server.id}`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    assert.equal(gone.status, 401);
     await h.page.reload();
-    await h.page.getByText('Your session has expired').waitFor();
+    await h.page.getByText('Your session has expired').waitFor({ timeout: 60_000 });
     assert.match(h.page.url(), /\/sign-in\?expired=1&next=/);
     await shot(h.page, 'failure-expired-session');
     await h.page.getByRole('button', { name: 'Sign in with Test Wallet' }).click();

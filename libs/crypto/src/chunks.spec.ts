@@ -270,7 +270,8 @@ describe('chunk streams', () => {
       }),
     );
     assert.equal(received, total);
-    // backpressure keeps only a few chunks in flight; 64 MiB buffered would show up here
-    assert.ok(peak < 32 * 1024 * 1024, `peak external memory grew by ${peak} bytes`);
+    // Backpressure keeps only a few chunks in flight; 64 MiB buffered would show up here. Garbage the collector
+    // has not reclaimed yet counts too, so the bound sits between the two.
+    assert.ok(peak < 48 * 1024 * 1024, `peak external memory grew by ${peak} bytes`);
   });
 });
