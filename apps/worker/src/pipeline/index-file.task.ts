@@ -1,4 +1,11 @@
-import { FILE_INDEX_KEY_INFO, fileChunkAad, fileIndexAad, metadataAad, packChunks } from '@hearth/blobs';
+import {
+  FILE_INDEX_KEY_INFO,
+  fileChunkAad,
+  fileIndexAad,
+  metadataAad,
+  packChunks,
+  unpackChunks,
+} from '@hearth/blobs';
 import { decryptChunks, deriveSubkey, encryptChunks, isCryptoError, openValue } from '@hearth/crypto';
 import { indexFile, isInferenceError } from '@hearth/inference';
 import { defineTask } from '../isolation/task';
@@ -88,10 +95,9 @@ export function openSealedIndex(
   fileId: string,
   ciphertextSha256: string,
   sealedIndex: Buffer,
-  unpack: (b: Buffer) => Buffer[],
 ): Buffer | null {
   const key = scope.track(fileIndexKey(dataKey, fileId));
-  const chunks = unpack(sealedIndex);
+  const chunks = unpackChunks(sealedIndex);
   const last = chunks.length - 1;
   try {
     return scope.track(

@@ -50,7 +50,11 @@ export interface SandboxReport {
 export class SandboxLevelError extends Error {}
 
 /** The sandbox the configuration and the host give: probed once, checked against the minimum. */
-export function sandboxFromConfig(config: HearthConfig, childScript: string): SandboxSpec {
+export function sandboxFromConfig(
+  config: HearthConfig,
+  childScript: string,
+  modelMb: number = childRecycleMarkMb(config).modelMb,
+): SandboxSpec {
   const probe = probeSandbox(config.SANDBOX_LEVEL);
   const minimum = config.SANDBOX_MIN_LEVEL ?? (config.NODE_ENV === 'production' ? 'namespaced' : 'none');
   if (levelRank(probe.level) < levelRank(minimum)) {
@@ -77,7 +81,7 @@ export function sandboxFromConfig(config: HearthConfig, childScript: string): Sa
     probe: { ...probe, details },
     // A local model's weights and KV cache live in native memory: the address-space cap makes room for them.
     limits: {
-      addressSpaceMb: config.SANDBOX_MEMORY_MB + childRecycleMarkMb(config).modelMb,
+      addressSpaceMb: config.SANDBOX_MEMORY_MB + modelMb,
       cpuSeconds: 0,
       maxProcesses: 64,
     },
@@ -137,7 +141,8 @@ export class IsolationPool implements OnApplicationShutdown {
       },
       'child recycle mark',
     );
-    const spec = sandboxFromConfig(config, WORKER_CHILD_SCRIPT);
+    // The model's header is read once: the same estimate sets the recycle mark and the address-space cap.
+    const spec = sandboxFromConfig(config, WORKER_CHILD_SCRIPT, recycle.modelMb);
     this.sandbox = { level: spec.level, details: spec.probe.details };
     this.codeHash = workerCodeHash();
     logger.info({ sandbox: this.sandbox }, 'sandbox level');

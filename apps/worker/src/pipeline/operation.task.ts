@@ -1,4 +1,4 @@
-import { fileChunkAad, metadataAad, packChunks, resultAad, unpackChunks } from '@hearth/blobs';
+import { fileChunkAad, metadataAad, packChunks, resultAad } from '@hearth/blobs';
 import {
   CRYPTO_OPERATION_ERRORS,
   decryptChunks,
@@ -130,7 +130,6 @@ function openIndexes(input: SandboxTaskInput, scope: JobScope): Map<string, File
       file.fileId,
       file.ciphertextSha256,
       file.sealedIndex,
-      unpackChunks,
     );
     const index = bytes ? openFileIndex(bytes) : null;
     if (index) out.set(file.fileId, index);
