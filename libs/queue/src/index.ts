@@ -38,6 +38,7 @@ export {
   OPERATIONS_QUEUE,
   PURGE_EVERY_MS,
 } from './operation-queue';
+export { RedisScript } from './redis-script';
 export {
   type DeliverWebhookPayload,
   deliveryJobId,

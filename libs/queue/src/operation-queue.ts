@@ -1,6 +1,7 @@
 import { type Job, type JobsOptions, Queue, Worker } from 'bullmq';
 import Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
+import { RedisScript } from './redis-script';
 import {
   JobName,
   type JobPayloads,
@@ -114,12 +115,15 @@ export function isQueueUnavailable(err: unknown): boolean {
 /** BullMQ priorities run from 1 (first) to 2^21. */
 const MAX_PRIORITY = 2 ** 21 - 1;
 
-const ACQUIRE_BACKLOG =
-  "local v = redis.call('INCR', KEYS[1]) redis.call('EXPIRE', KEYS[1], ARGV[1]) return v";
-const RELEASE_LOCK =
-  "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
-const RELEASE_BACKLOG =
-  "local v = redis.call('DECR', KEYS[1]) if v <= 0 then redis.call('DEL', KEYS[1]) end return v";
+const ACQUIRE_BACKLOG = new RedisScript(
+  "local v = redis.call('INCR', KEYS[1]) redis.call('EXPIRE', KEYS[1], ARGV[1]) return v",
+);
+const RELEASE_LOCK = new RedisScript(
+  "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0",
+);
+const RELEASE_BACKLOG = new RedisScript(
+  "local v = redis.call('DECR', KEYS[1]) if v <= 0 then redis.call('DEL', KEYS[1]) end return v",
+);
 
 type AnyPayload = JobPayloads[JobName];
 export type OperationJob = Job<AnyPayload>;
@@ -256,7 +260,7 @@ export class OperationQueue {
 
   /** One queued operation of the tenant fewer (it ran, or will never run); never below zero. */
   async releaseBacklog(serverId: string): Promise<void> {
-    await this.redis.eval(RELEASE_BACKLOG, 1, tenantBacklogKey(this.prefix, serverId));
+    await RELEASE_BACKLOG.run(this.redis, [tenantBacklogKey(this.prefix, serverId)]);
   }
 
   /** Tells every event stream and waiting request of the operation its new status. */
@@ -394,7 +398,7 @@ export class OperationQueue {
     try {
       await fn();
     } finally {
-      await this.redis.eval(RELEASE_LOCK, 1, key, token).catch(() => undefined);
+      await RELEASE_LOCK.run(this.redis, [key], [token]).catch(() => undefined);
     }
     return true;
   }
@@ -428,7 +432,7 @@ export class OperationQueue {
 
   private async acquireBacklog(serverId: string): Promise<number> {
     return Number(
-      await this.redis.eval(ACQUIRE_BACKLOG, 1, tenantBacklogKey(this.prefix, serverId), BACKLOG_TTL_SECONDS),
+      await ACQUIRE_BACKLOG.run(this.redis, [tenantBacklogKey(this.prefix, serverId)], [BACKLOG_TTL_SECONDS]),
     );
   }
 

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 
 export const API_KEY_PREFIX = 'hth_live_';
 export const SESSION_TOKEN_PREFIX = 'hth_ses_';
@@ -8,7 +8,7 @@ const SECRET_BODY = /^[A-Za-z0-9_-]{43}$/;
 const DISPLAY_CHARS = 4;
 
 export function sha256(value: string): Buffer {
-  return createHash('sha256').update(value, 'utf8').digest();
+  return hash('sha256', value, 'buffer');
 }
 
 export function newSessionToken(): string {

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { normalizeOrigin } from '../auth/api-key-policy';
 
 /** Response headers a browser app may read. */
@@ -49,44 +49,44 @@ export function allowOrigin(reply: FastifyReply, origin: string): void {
  */
 export function registerCors(fastify: FastifyInstance, consoleOrigins: readonly string[]): void {
   const consoles = new Set(consoleOrigins.map((o) => normalizeOrigin(o)).filter((o) => o !== null));
-  fastify.addHook('onRequest', async (req, reply) => {
-    const zone = corsZoneOf(req.url.split('?')[0]);
-    if (zone === 'none') return;
-    // Whether an answer carries Access-Control-Allow-Origin depends on the Origin: caches must know.
-    if (zone !== 'access-request') void reply.header('Vary', 'Origin');
-    const origin = req.headers.origin;
-    if (!origin) return;
-    const preflight = req.method === 'OPTIONS' && req.headers['access-control-request-method'] !== undefined;
-    if (zone === 'access-request') {
-      void reply.headers({
-        'Access-Control-Allow-Origin': '*',
-        'Access-Control-Expose-Headers': CORS_EXPOSED_HEADERS,
-      });
-      if (preflight) return answerPreflight(reply, 'GET, POST, OPTIONS', 'content-type');
-      return;
-    }
-    if (zone === 'app') {
-      if (preflight) {
-        allowOrigin(reply, origin);
-        return answerPreflight(reply, 'GET, POST, OPTIONS', APP_ALLOW_HEADERS);
-      }
-      return;
-    }
-    const normalized = normalizeOrigin(origin);
-    const allowed = normalized !== null && consoles.has(normalized);
-    if (allowed) allowOrigin(reply, origin);
-    // A refused origin's preflight gets no CORS headers: the browser then refuses the request itself.
-    if (preflight) {
-      return answerPreflight(reply, allowed ? 'GET, POST, PUT, DELETE, OPTIONS' : null, OWNER_ALLOW_HEADERS);
-    }
+  // A callback hook, not an async one: it runs on every request, and a promise per request shows in the floor.
+  fastify.addHook('onRequest', (req, reply, done) => {
+    if (!corsAnswered(req, reply, consoles)) done();
   });
 }
 
-async function answerPreflight(
-  reply: FastifyReply,
-  methods: string | null,
-  headers: string,
-): Promise<FastifyReply> {
+/** Sets the CORS headers of a request; true when it answered a preflight itself (the request ends there). */
+function corsAnswered(req: FastifyRequest, reply: FastifyReply, consoles: ReadonlySet<string>): boolean {
+  const zone = corsZoneOf(req.url.split('?')[0]);
+  if (zone === 'none') return false;
+  // Whether an answer carries Access-Control-Allow-Origin depends on the Origin: caches must know.
+  if (zone !== 'access-request') void reply.header('Vary', 'Origin');
+  const origin = req.headers.origin;
+  if (!origin) return false;
+  const preflight = req.method === 'OPTIONS' && req.headers['access-control-request-method'] !== undefined;
+  if (zone === 'access-request') {
+    void reply.headers({
+      'Access-Control-Allow-Origin': '*',
+      'Access-Control-Expose-Headers': CORS_EXPOSED_HEADERS,
+    });
+    return preflight && answerPreflight(reply, 'GET, POST, OPTIONS', 'content-type');
+  }
+  if (zone === 'app') {
+    if (!preflight) return false;
+    allowOrigin(reply, origin);
+    return answerPreflight(reply, 'GET, POST, OPTIONS', APP_ALLOW_HEADERS);
+  }
+  const normalized = normalizeOrigin(origin);
+  const allowed = normalized !== null && consoles.has(normalized);
+  if (allowed) allowOrigin(reply, origin);
+  // A refused origin's preflight gets no CORS headers: the browser then refuses the request itself.
+  return (
+    preflight &&
+    answerPreflight(reply, allowed ? 'GET, POST, PUT, DELETE, OPTIONS' : null, OWNER_ALLOW_HEADERS)
+  );
+}
+
+function answerPreflight(reply: FastifyReply, methods: string | null, headers: string): true {
   if (methods) {
     void reply.headers({
       'Access-Control-Allow-Methods': methods,
@@ -94,6 +94,6 @@ async function answerPreflight(
       'Access-Control-Max-Age': PREFLIGHT_MAX_AGE_SECONDS,
     });
   }
-  await reply.code(204).send();
-  return reply;
+  void reply.code(204).send();
+  return true;
 }

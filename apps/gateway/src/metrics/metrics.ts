@@ -2,6 +2,8 @@ import { Injectable } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 
+type Observer = ReturnType<Histogram['labels']>;
+
 /** One registry per app instance (tests boot several in one process). */
 @Injectable()
 export class Metrics {
@@ -26,15 +28,17 @@ export class Metrics {
 
   /** Fastify onResponse hook: duration by route pattern (never the concrete URL: ids would explode cardinality). */
   onResponse() {
+    // One child per label set, kept: resolving the labels of every observation shows in the gateway's floor.
+    const series = new Map<string, Observer>();
     return (req: FastifyRequest, reply: FastifyReply, done: () => void): void => {
-      this.httpDuration.observe(
-        {
-          method: req.method,
-          route: req.routeOptions.url ?? 'unmatched',
-          status: String(reply.statusCode),
-        },
-        reply.elapsedTime / 1000,
-      );
+      const route = req.routeOptions.url ?? 'unmatched';
+      const id = `${req.method} ${reply.statusCode} ${route}`;
+      let child = series.get(id);
+      if (!child) {
+        child = this.httpDuration.labels({ method: req.method, route, status: String(reply.statusCode) });
+        series.set(id, child);
+      }
+      child.observe(reply.elapsedTime / 1000);
       done();
     };
   }
