@@ -88,14 +88,75 @@ describe('FilesService (real Postgres, local key manager)', () => {
       request(Buffer.from('logged or nothing')),
     );
     const log = gw.get(AccessLogRepository);
-    const append = log.append.bind(log);
-    log.append = () => Promise.reject(new Error('access log unavailable'));
+    const append = log.appendDownloads.bind(log);
+    log.appendDownloads = () => Promise.reject(new Error('access log unavailable'));
     try {
       const opened = await files.openForReader(await gw.session(t.account), t.server.id, view.id);
       // A small file's bytes are ready at once; the route ends the response only once `logged` resolves.
       await assert.rejects(opened.logged, /access log unavailable/);
     } finally {
-      log.append = append;
+      log.appendDownloads = append;
+    }
+  });
+
+  it("writes concurrent reads' rows in shared INSERTs, each read settling once its own row is stored", async () => {
+    const t = await gw.tenant();
+    const view = await files.upload(t.server, t.account, 'busy.txt', request(Buffer.from('read often')));
+    const session = await gw.session(t.account);
+    const log = gw.get(AccessLogRepository);
+    const append = log.appendDownloads.bind(log);
+    const batches: number[] = [];
+    log.appendDownloads = async (rows) => {
+      batches.push(rows.length);
+      await append(rows);
+    };
+    try {
+      const reads = 40;
+      const opened = await Promise.all(
+        Array.from({ length: reads }, () => files.openForReader(session, t.server.id, view.id)),
+      );
+      await Promise.all(opened.map((o) => o.logged));
+      const rows = await gw.dataSource.query<Array<{ n: string }>>(
+        `SELECT count(*) AS n FROM access_log WHERE server_id = $1 AND outcome = 'read'`,
+        [t.server.id],
+      );
+      assert.equal(Number(rows[0].n), reads);
+      assert.equal(
+        batches.reduce((a, n) => a + n, 0),
+        reads,
+      );
+      assert.ok(batches.length < reads, `one INSERT per read: ${batches.join(',')}`);
+    } finally {
+      log.appendDownloads = append;
+    }
+  });
+
+  it('a batch that fails is retried row by row: the good rows of it are still stored', async () => {
+    const t = await gw.tenant();
+    const view = await files.upload(t.server, t.account, 'mixed.txt', request(Buffer.from('one bad row')));
+    const session = await gw.session(t.account);
+    const log = gw.get(AccessLogRepository);
+    const append = log.appendDownloads.bind(log);
+    // The first INSERT carries a row of a server that is gone; the retries then go one row each.
+    let poisoned = false;
+    log.appendDownloads = (rows) =>
+      append(
+        poisoned
+          ? rows
+          : ((poisoned = true), [...rows, { serverId: 'srv_gone', fileId: 'fil_x', actor: '0x0' }]),
+      );
+    try {
+      const opened = await Promise.all(
+        Array.from({ length: 5 }, () => files.openForReader(session, t.server.id, view.id)),
+      );
+      await Promise.all(opened.map((o) => o.logged));
+      const rows = await gw.dataSource.query<Array<{ n: string }>>(
+        `SELECT count(*) AS n FROM access_log WHERE server_id = $1 AND outcome = 'read'`,
+        [t.server.id],
+      );
+      assert.equal(Number(rows[0].n), 5);
+    } finally {
+      log.appendDownloads = append;
     }
   });
 

@@ -11,7 +11,6 @@ import {
   isCryptoError,
 } from '@hearth/crypto';
 import {
-  AccessLogRepository,
   type FileEntity,
   type FileForReader,
   FileRepository,
@@ -40,6 +39,7 @@ import { MetadataSealer, type ServerSeal } from '../keys/metadata-sealer';
 import { QuotasService } from '../quotas/quotas.service';
 import { type FileMeta, fileView, type FileView } from './files.dto';
 import { UploadMemoryGovernor } from './upload-memory';
+import { DownloadLog } from './download-log';
 
 /** Client envelopes are stored as is, split in pieces of this size (rows stay small, reads stream). */
 const ENVELOPE_PIECE = 256 * 1024;
@@ -100,7 +100,7 @@ export class FilesService {
     @Inject(HEARTH_CONFIG) private readonly config: HearthConfig,
     private readonly files: FileRepository,
     private readonly members: MemberRepository,
-    private readonly accessLog: AccessLogRepository,
+    private readonly downloads: DownloadLog,
     @Inject(KEY_MANAGER) private readonly keys: KeyManager,
     private readonly sealer: MetadataSealer,
     private readonly quotas: QuotasService,
@@ -453,19 +453,8 @@ export class FilesService {
     return decrypt;
   }
 
-  private async logRead(serverId: string, file: FileEntity, actor: string): Promise<void> {
-    await this.accessLog.append(serverId, {
-      operationId: null,
-      actor: actor.toLowerCase(),
-      apiKeyId: null,
-      grantId: null,
-      operation: 'download',
-      fileIds: [file.id],
-      outcome: 'read',
-      code: null,
-      blockNumber: null,
-      receiptHash: null,
-    });
+  private logRead(serverId: string, file: FileEntity, actor: string): Promise<void> {
+    return this.downloads.record({ serverId, fileId: file.id, actor });
   }
 
   async remove(

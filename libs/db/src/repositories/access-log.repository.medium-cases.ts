@@ -68,6 +68,40 @@ describe('AccessLogRepository (real Postgres)', () => {
     });
   });
 
+  describe('appendDownloads', () => {
+    it("writes many servers' download rows in one statement, each under its own server", async () => {
+      const actor = randomAddress().toUpperCase().replace('0X', '0x');
+      await log.appendDownloads([
+        { serverId: a.server.id, fileId: 'fil_a1', actor },
+        { serverId: b.server.id, fileId: 'fil_b1', actor },
+        { serverId: a.server.id, fileId: 'fil_a2', actor },
+      ]);
+      const ofA = await log.list(a.server.id, { limit: 10 });
+      assert.deepEqual(ofA.map((r) => r.fileIds[0]).sort(), ['fil_a1', 'fil_a2']);
+      for (const row of ofA) {
+        assert.match(row.id, /^log_[0-9a-f]{32}$/);
+        assert.equal(row.operation, 'download');
+        assert.equal(row.outcome, 'read');
+        assert.equal(row.actor, actor.toLowerCase());
+        assert.equal(row.operationId, null);
+      }
+      assert.deepEqual(
+        (await log.list(b.server.id, { limit: 10 })).map((r) => r.fileIds),
+        [['fil_b1']],
+      );
+    });
+
+    it('writes nothing when one row cannot be stored (an unknown server)', async () => {
+      await assert.rejects(
+        log.appendDownloads([
+          { serverId: a.server.id, fileId: 'fil_ok', actor: randomAddress() },
+          { serverId: 'srv_gone', fileId: 'fil_x', actor: randomAddress() },
+        ]),
+      );
+      assert.equal((await log.list(a.server.id, { limit: 10 })).length, 0);
+    });
+  });
+
   describe('list', () => {
     it('lists newest first with limit + 1 rows, after a cursor, with the receipt of the operation', async () => {
       const key = await seedApiKey(db.dataSource, a.server.id);

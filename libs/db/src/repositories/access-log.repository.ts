@@ -11,6 +11,13 @@ import { columnsOf, prepared } from './prepared';
 /** A row to append: the id, the server and the time are the repository's. */
 export type NewAccessLogEntry = Omit<AccessLogEntity, 'id' | 'serverId' | 'createdAt'>;
 
+/** One file read by its owner or a collective member: the access-log row of a download. */
+export interface NewDownloadEntry {
+  serverId: string;
+  fileId: string;
+  actor: string;
+}
+
 /** `denied`: refused attempts; `allowed`: everything that went through (reads, operations that ran). */
 export type AccessLogOutcomeFilter = 'denied' | 'allowed';
 
@@ -77,6 +84,28 @@ export class AccessLogRepository {
     );
     row.createdAt = inserted.created_at;
     return row;
+  }
+
+  /**
+   * Download rows of any servers, many in one INSERT (one prepared statement whatever their number): the files
+   * API writes every read's row this way, a batch at a time, so a busy server commits once per batch rather
+   * than once per read. Each row names its own server (tenant); a download records no event.
+   */
+  async appendDownloads(rows: ReadonlyArray<NewDownloadEntry>): Promise<void> {
+    if (rows.length === 0) return;
+    await prepared(
+      this.dataSource,
+      'access_log_append_downloads',
+      `INSERT INTO access_log (id, server_id, actor, operation, file_ids, outcome)
+       SELECT id, server_id, actor, 'download', ARRAY[file_id], 'read'
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS t(id, server_id, actor, file_id)`,
+      [
+        rows.map(() => newId('log')),
+        rows.map((r) => r.serverId),
+        rows.map((r) => r.actor.toLowerCase()),
+        rows.map((r) => r.fileId),
+      ],
+    );
   }
 
   /**
