@@ -53,6 +53,12 @@ const schema = z.object({
   CHAIN_RPC_URL: z.string().url().default('http://127.0.0.1:8545'),
   CHAIN_ID: int(1, 2 ** 31).default(31337),
   CHAIN_TIMEOUT_MS: int(100, 60000).default(3000),
+  /**
+   * The gateway's pre-check may allow at a head read this long ago, so a busy gateway reads the head once per
+   * interval instead of once per operation. The worker checks again at a fresh head right before decrypting;
+   * refusals are always confirmed at a fresh head. 0: every pre-check reads the head.
+   */
+  CHAIN_PRECHECK_HEAD_MAX_AGE_MS: int(0, 10_000).default(1000),
   DATA_PERMISSIONS_ADDRESS: address.optional(),
   /** The contract's deployment block: grant listings scan GrantAdded logs from here, not from block 0. */
   DATA_PERMISSIONS_FROM_BLOCK: int(0, Number.MAX_SAFE_INTEGER).optional(),

@@ -60,6 +60,12 @@ export interface PermissionCheckerOptions {
   pollingIntervalMs?: number;
   /** Max cached decisions. */
   cacheSize?: number;
+  /**
+   * How old a head read may be and still serve an "allowed" (default 0: every check reads the head). A
+   * pre-check that the worker repeats right before decryption may take an allow that is this much stale; a
+   * denial is always confirmed at a fresh head, so a grant added a moment ago is never refused for it.
+   */
+  headMaxAgeMs?: number;
 }
 
 /** Widest log range one revocation scan asks for. */
@@ -92,6 +98,7 @@ export class PermissionChecker {
    * trip before they began, as if they had arrived that much earlier; the decision still names its block.
    */
   private headInFlight: Promise<bigint> | undefined;
+  private lastHead: { blockNumber: bigint; at: number } | undefined;
   private readonly pollingIntervalMs: number;
   private scanTimer: NodeJS.Timeout | undefined;
   private lastScannedBlock: bigint | undefined;
@@ -157,9 +164,13 @@ export class PermissionChecker {
     }
   }
 
-  /** Drops every cached decision of a grant (also called by the GrantRevoked watcher). */
+  /**
+   * Drops every cached decision of a grant (also called by the GrantRevoked watcher), and the head last read:
+   * the next check reads a head at least as new as the change that led here.
+   */
   invalidateGrant(grantId: string): void {
     for (const [key, entry] of this.cache) if (entry.grantId === grantId) this.cache.delete(key);
+    this.lastHead = undefined;
   }
 
   /** Stops the revocation watcher and clears the cache. */
@@ -183,6 +194,14 @@ export class PermissionChecker {
   }
 
   private async decide(req: PermissionCheckRequest): Promise<PermissionDecision> {
+    const maxAgeMs = this.opts.headMaxAgeMs ?? 0;
+    const decision = await this.decideAt(req, maxAgeMs);
+    if (decision.allowed || maxAgeMs === 0) return decision;
+    // Refused at a head that may be stale (or is gone, after a reorg): only a fresh one may refuse.
+    return this.decideAt(req, 0);
+  }
+
+  private async decideAt(req: PermissionCheckRequest, headMaxAgeMs: number): Promise<PermissionDecision> {
     let blockNumber: bigint | undefined;
     try {
       const input = normalise(req);
@@ -192,7 +211,9 @@ export class PermissionChecker {
           return { allowed: false, code: 'chain_unavailable' };
         this.chainIdVerified = true;
       }
-      const head = await this.readHead();
+      const recent = this.lastHead;
+      const head =
+        recent && performance.now() - recent.at <= headMaxAgeMs ? recent.blockNumber : await this.readHead();
       blockNumber = head;
       const key = cacheKey(req);
       const cached = this.cache.get(key);
@@ -218,9 +239,17 @@ export class PermissionChecker {
   private readHead(): Promise<bigint> {
     if (!this.headInFlight) {
       this.stats.headReads++;
-      this.headInFlight = this.client.getBlockNumber({ cacheTime: 0 }).finally(() => {
-        this.headInFlight = undefined;
-      });
+      const startedAt = performance.now();
+      this.headInFlight = this.client
+        .getBlockNumber({ cacheTime: 0 })
+        .then((blockNumber) => {
+          // Aged from when the read was sent: the head it returns was current then at the earliest.
+          this.lastHead = { blockNumber, at: startedAt };
+          return blockNumber;
+        })
+        .finally(() => {
+          this.headInFlight = undefined;
+        });
     }
     return this.headInFlight;
   }

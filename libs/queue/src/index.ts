@@ -9,6 +9,8 @@ export {
   JobName,
   type IndexFilePayload,
   type JobPayloads,
+  MAX_EVENT_RESULT_BYTES,
+  type OperationEndState,
   type OperationEvent,
   type OperationEventStatus,
   type PurgeExpiredResultsPayload,

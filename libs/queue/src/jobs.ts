@@ -59,9 +59,30 @@ export const BACKLOG_TTL_SECONDS = 86_400;
 
 export type OperationEventStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'denied' | 'cancelled';
 
-/** What a status event carries: ids and status only. */
+/**
+ * What a status event carries: ids and status, and on the worker's own end of an operation its ended state as
+ * stored (receipt, error, timings; the result still sealed under the tenant key, when small), so that a request
+ * waiting for it (`Prefer: wait`) is answered without reading the row back. Never plaintext.
+ */
 export interface OperationEvent {
   id: string;
   status: OperationEventStatus;
   at: string;
+  outcome?: OperationEndState;
 }
+
+export interface OperationEndState {
+  startedAt: string | null;
+  finishedAt: string;
+  fileIds: string[];
+  errorCode: string | null;
+  errorDetail: string | null;
+  receipt: Record<string, unknown> | null;
+  timings: Record<string, number> | null;
+  resultExpiresAt: string | null;
+  /** The result as stored (base64), sealed under the tenant key; absent when large or none. */
+  sealedResult?: { ciphertext: string; wrappedKey: string };
+}
+
+/** Results up to this size travel sealed in the end event; larger ones are read from the row. */
+export const MAX_EVENT_RESULT_BYTES = 64 * 1024;

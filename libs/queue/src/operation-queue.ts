@@ -5,6 +5,7 @@ import { RedisScript } from './redis-script';
 import {
   JobName,
   type JobPayloads,
+  type OperationEndState,
   type OperationEvent,
   type OperationEventStatus,
   operationEventsChannel,
@@ -196,6 +197,7 @@ export class OperationQueue {
   private readonly ownsRedis: boolean;
   private readonly workers: Consumer[] = [];
   private subscriber?: Redis;
+  private subscribed?: Promise<unknown>;
   private readonly listeners = new Map<string, Set<Listener>>();
   private closing?: Promise<void>;
   readonly retry: RetryPolicy;
@@ -264,14 +266,24 @@ export class OperationQueue {
   }
 
   /** Tells every event stream and waiting request of the operation its new status. */
-  async publish(operationId: string, status: OperationEventStatus): Promise<void> {
-    const event: OperationEvent = { id: operationId, status, at: new Date().toISOString() };
+  async publish(
+    operationId: string,
+    status: OperationEventStatus,
+    outcome?: OperationEndState,
+  ): Promise<void> {
+    const event: OperationEvent = {
+      id: operationId,
+      status,
+      at: new Date().toISOString(),
+      ...(outcome ? { outcome } : {}),
+    };
     await this.redis.publish(operationEventsChannel(this.prefix, operationId), JSON.stringify(event));
   }
 
   /**
-   * Listens to the operation's status events (one Redis subscriber per process fans them out). Resolves once
-   * the subscription is live, so a caller can read the current state afterwards without a gap; the returned
+   * Listens to the operation's status events. One pattern subscription per process receives every operation's
+   * events and fans them out here, so after the first call a listener costs no Redis round trip; resolves once
+   * that subscription is live, so a caller can read the current state afterwards without a gap. The returned
    * function unsubscribes.
    */
   async subscribe(operationId: string, listener: Listener): Promise<() => void> {
@@ -280,18 +292,22 @@ export class OperationQueue {
     if (!set) {
       set = new Set();
       this.listeners.set(channel, set);
-      await this.subscriberConnection().subscribe(channel);
     }
     set.add(listener);
-    return () => {
-      const current = this.listeners.get(channel);
-      if (!current) return;
-      current.delete(listener);
-      if (current.size === 0) {
-        this.listeners.delete(channel);
-        void this.subscriber?.unsubscribe(channel).catch(() => undefined);
-      }
-    };
+    try {
+      await this.eventsSubscription();
+    } catch (err) {
+      this.removeListener(channel, listener);
+      throw err;
+    }
+    return () => this.removeListener(channel, listener);
+  }
+
+  private removeListener(channel: string, listener: Listener): void {
+    const current = this.listeners.get(channel);
+    if (!current) return;
+    current.delete(listener);
+    if (current.size === 0) this.listeners.delete(channel);
   }
 
   /** Starts consuming jobs; `close()` stops it (waiting for the running jobs). */
@@ -436,22 +452,31 @@ export class OperationQueue {
     );
   }
 
-  private subscriberConnection(): Redis {
-    if (!this.subscriber) {
-      this.subscriber = this.redis.duplicate({ enableOfflineQueue: true });
-      this.subscriber.on('message', (channel: string, message: string) => {
-        const set = this.listeners.get(channel);
-        if (!set) return;
-        let event: OperationEvent;
-        try {
-          event = JSON.parse(message) as OperationEvent;
-        } catch {
-          return;
-        }
-        for (const listener of set) listener(event);
-      });
+  /** The process's one subscription to every operation's events, made on first use (and again after a failure). */
+  private eventsSubscription(): Promise<unknown> {
+    if (!this.subscribed) {
+      if (!this.subscriber) {
+        this.subscriber = this.redis.duplicate({ enableOfflineQueue: true });
+        this.subscriber.on('pmessage', (_pattern: string, channel: string, message: string) => {
+          const set = this.listeners.get(channel);
+          if (!set) return;
+          let event: OperationEvent;
+          try {
+            event = JSON.parse(message) as OperationEvent;
+          } catch {
+            return;
+          }
+          for (const listener of set) listener(event);
+        });
+      }
+      this.subscribed = this.subscriber
+        .psubscribe(operationEventsChannel(this.prefix, '*'))
+        .catch((err: unknown) => {
+          this.subscribed = undefined;
+          throw err;
+        });
     }
-    return this.subscriber;
+    return this.subscribed;
   }
 }
 

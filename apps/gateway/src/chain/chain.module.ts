@@ -50,6 +50,7 @@ export class Chain implements OnModuleInit, OnApplicationShutdown {
         chainId: this.config.CHAIN_ID,
         dataPermissionsAddress,
         timeoutMs: this.config.CHAIN_TIMEOUT_MS,
+        headMaxAgeMs: this.config.CHAIN_PRECHECK_HEAD_MAX_AGE_MS,
       });
     }
     this.readiness.register('chain', async () => {

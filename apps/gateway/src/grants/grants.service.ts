@@ -229,6 +229,8 @@ export class GrantsService {
     }
     await this.quotas.spendRelayedTransaction(server.ownerAccountId);
     const relayed = await this.call('typedData.', () => relayer.relayRevoke(body.typedData, body.signature));
+    // This replica's pre-check refuses the grant from now on; the others within CHAIN_PRECHECK_HEAD_MAX_AGE_MS.
+    this.chain.checker.invalidateGrant(grantId);
     this.logger.log({ serverId: server.id, grantId, txHash: relayed.txHash }, 'revocation relayed');
     await this.events.record(
       server.id,

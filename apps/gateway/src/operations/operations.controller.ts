@@ -77,14 +77,15 @@ export class OperationsController {
   ): Promise<void> {
     const idem =
       idemHeader === undefined ? null : parseOrThrow(idempotencyKey, idemHeader, 'Idempotency-Key');
-    const { view, replayed } = await this.service.create(
+    const waitSeconds = preferredWaitSeconds(prefer);
+    const { view, replayed, watch } = await this.service.create(
       key,
       parseOrThrow(createOperationBody, body ?? {}),
       idem,
+      { watchEnd: waitSeconds > 0 },
     );
     void reply.header('Location', `/v1/operations/${view.id}`);
     if (replayed) void reply.header('Idempotent-Replayed', 'true');
-    const waitSeconds = preferredWaitSeconds(prefer);
     if (waitSeconds === 0) {
       await reply.status(202).send(view);
       return;
@@ -95,7 +96,9 @@ export class OperationsController {
     reply.raw.once('close', onClose);
     let latest: OperationView;
     try {
-      latest = await this.service.waitForEnd(key, view.id, waitSeconds * 1000, left.signal);
+      latest = watch
+        ? await this.service.awaitEnd(key, view, watch, waitSeconds * 1000, left.signal)
+        : await this.service.waitForEnd(key, view.id, waitSeconds * 1000, left.signal);
     } finally {
       reply.raw.off('close', onClose);
     }

@@ -23,7 +23,7 @@ import {
 } from '@hearth/inference';
 import type { KeyManager } from '@hearth/kms';
 import { type DenyCode, serverPolicy } from '@hearth/permissions';
-import { OperationQueue } from '@hearth/queue';
+import { type OperationEndState, type OperationEvent, OperationQueue } from '@hearth/queue';
 import { canonicalJson } from '@hearth/receipts';
 import { getAddress } from 'viem';
 import { AppGrants } from '../app-discovery/app-grants.service';
@@ -56,6 +56,12 @@ const DENY_FIELDS: Record<DenyCode, string> = {
 };
 
 type ValidOperation = Extract<ValidationResult, { ok: true }>;
+
+/** A listener on one operation's end: `ended` resolves with its first terminal event; `stop` unsubscribes. */
+export interface EndWatch {
+  ended: Promise<OperationEvent>;
+  stop: () => void;
+}
 
 /**
  * Bounds on `parameters` before anything walks them recursively (the request hash, the schema): a structure
@@ -107,7 +113,8 @@ export class OperationsService {
     key: AuthenticatedApiKey,
     body: CreateOperationBody,
     idempotencyKey: string | null,
-  ): Promise<{ view: OperationView; replayed: boolean }> {
+    opts: { watchEnd?: boolean } = {},
+  ): Promise<{ view: OperationView; replayed: boolean; watch?: EndWatch }> {
     checkParametersShape(body.parameters);
     const seal = await this.sealer.forServer(key.server);
     // Keyed: a plain hash of the body would let a database reader confirm a guessed question.
@@ -120,9 +127,95 @@ export class OperationsService {
     await this.authorize(key, body);
     const { operation, created } = await this.record(key, seal, body, validated, idempotencyKey, requestHash);
     if (!created) return this.replay(operation, requestHash);
-    await this.enqueue(operation);
+    // Listening before the job exists: its end cannot come before the listener, so nothing is read back first.
+    const watch = opts.watchEnd ? await this.watchEnd(operation.id) : undefined;
+    try {
+      await this.enqueue(operation);
+    } catch (err) {
+      watch?.stop();
+      throw err;
+    }
     this.metrics.operationsEnqueued.inc({ operation: body.operation });
-    return { view: this.view(operation), replayed: false };
+    const view = this.view(operation);
+    if (watch) view.parameters = validated.params;
+    return { view, replayed: false, watch };
+  }
+
+  /** The end of an operation (its first terminal event), listened to from now on. */
+  private async watchEnd(id: string): Promise<EndWatch> {
+    let resolve!: (event: OperationEvent) => void;
+    const ended = new Promise<OperationEvent>((r) => (resolve = r));
+    const stop = await this.queue.subscribe(id, (event) => {
+      if (this.isTerminal(event.status)) resolve(event);
+    });
+    return { ended, stop };
+  }
+
+  /**
+   * A new operation's view once it ended (`watch` listened since before its job existed), or as created when
+   * `timeoutMs` passed or `signal` aborted. The worker's end event carries the ended state, the result still
+   * sealed: it is opened here without reading the row back. An end without it (a collective's, a large
+   * result, a cancellation, a give-up) is read from the row.
+   */
+  async awaitEnd(
+    key: AuthenticatedApiKey,
+    created: OperationView,
+    watch: EndWatch,
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<OperationView> {
+    let timer: NodeJS.Timeout | undefined;
+    let onAbort: (() => void) | undefined;
+    try {
+      const event = await Promise.race([
+        watch.ended,
+        new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), timeoutMs))),
+        new Promise<null>((resolve) => {
+          onAbort = () => resolve(null);
+          signal?.addEventListener('abort', onAbort, { once: true });
+        }),
+      ]);
+      if (signal?.aborted) return created;
+      if (!event) return await this.get(key, created.id);
+      if (!event.outcome) return await this.get(key, created.id);
+      return await this.endedView(key, created, event.status, event.outcome);
+    } finally {
+      clearTimeout(timer);
+      if (onAbort) signal?.removeEventListener('abort', onAbort);
+      watch.stop();
+    }
+  }
+
+  private async endedView(
+    key: AuthenticatedApiKey,
+    created: OperationView,
+    status: OperationView['status'],
+    ended: OperationEndState,
+  ): Promise<OperationView> {
+    const view: OperationView = {
+      ...created,
+      status,
+      fileIds: ended.fileIds,
+      startedAt: ended.startedAt,
+      finishedAt: ended.finishedAt,
+      ...(ended.receipt ? { receipt: ended.receipt } : {}),
+      ...(ended.errorCode ? { error: { code: ended.errorCode, detail: ended.errorDetail } } : {}),
+      ...(ended.timings ? { timings: ended.timings } : {}),
+    };
+    if (status !== 'succeeded') return view;
+    view.resultExpiresAt = ended.resultExpiresAt;
+    const expired = ended.resultExpiresAt !== null && new Date(ended.resultExpiresAt) <= new Date();
+    if (!expired && ended.sealedResult) {
+      view.result = await this.openResult(key, {
+        serverId: created.serverId,
+        id: created.id,
+        ciphertext: Buffer.from(ended.sealedResult.ciphertext, 'base64'),
+        wrappedKey: Buffer.from(ended.sealedResult.wrappedKey, 'base64'),
+      });
+    } else if (!expired) {
+      return this.get(key, created.id);
+    }
+    return view;
   }
 
   /**
@@ -417,7 +510,12 @@ export class OperationsService {
         op.resultWrappedKey &&
         (!op.resultExpiresAt || op.resultExpiresAt > new Date())
       ) {
-        view.result = await this.openResult(key, op);
+        view.result = await this.openResult(key, {
+          serverId: op.serverId,
+          id: op.id,
+          ciphertext: op.resultCiphertext,
+          wrappedKey: op.resultWrappedKey,
+        });
       }
     }
     return view;
@@ -499,15 +597,18 @@ export class OperationsService {
   }
 
   /** Results are sealed under the tenant key (purpose "result"); the gateway opens only results, never files. */
-  private async openResult(apiKey: AuthenticatedApiKey, op: OperationEntity): Promise<unknown> {
-    // find() returned the operation for this key only, so the key's server is the operation's.
+  private async openResult(
+    apiKey: AuthenticatedApiKey,
+    op: { serverId: string; id: string; ciphertext: Buffer; wrappedKey: Buffer },
+  ): Promise<unknown> {
+    // The operation is this key's (found for it, or created with it), so the key's server is the operation's.
     const key = await this.keys.unwrapDataKey(
       apiKey.server.kmsKeyRef,
-      op.resultWrappedKey!,
+      op.wrappedKey,
       resultKeyContext(op.serverId, op.id),
     );
     try {
-      const sealed = unpackChunks(op.resultCiphertext!);
+      const sealed = unpackChunks(op.ciphertext);
       const last = sealed.length - 1;
       const plain = decryptChunks(
         key,

@@ -19,7 +19,14 @@ import {
   type InferenceOptions,
 } from '@hearth/inference';
 import { serverPolicy } from '@hearth/permissions';
-import { isQueueUnavailable, JobName, OperationQueue, type RunOperationPayload } from '@hearth/queue';
+import {
+  isQueueUnavailable,
+  JobName,
+  MAX_EVENT_RESULT_BYTES,
+  type OperationEndState,
+  OperationQueue,
+  type RunOperationPayload,
+} from '@hearth/queue';
 import { type Job, UnrecoverableError } from 'bullmq';
 import { PinoLogger } from 'nestjs-pino';
 import { getAddress } from 'viem';
@@ -326,8 +333,11 @@ export class RunOperationHandler implements JobHandler<JobName.RunOperation> {
     const storeStart = performance.now();
     const final = { ...outcome, timings: { ...outcome.timings, ...timings } };
     let committed: boolean;
+    let ended: OperationEndState | undefined;
     if (!collective) {
-      committed = await this.operations.finish(op.serverId, op, final);
+      const finishedAt = await this.operations.finish(op.serverId, op, final);
+      committed = finishedAt !== null;
+      if (finishedAt) ended = endState(op, final, finishedAt);
     } else {
       const done = await this.operations.finishCollective(op.serverId, op, final, collective);
       if (done === 'exhausted') {
@@ -351,7 +361,7 @@ export class RunOperationHandler implements JobHandler<JobName.RunOperation> {
     const storeMs = ms(storeStart);
     if (committed) {
       this.metrics.observe(op.operation, outcome.status, { ...outcome.timings, ...timings, storeMs });
-      await this.queue.publish(op.id, outcome.status);
+      await this.queue.publish(op.id, outcome.status, ended);
     }
     // Fairness bookkeeping: the tenant's backlog shrinks once per job.
     await this.queue.releaseBacklog(op.serverId);
@@ -479,4 +489,30 @@ export class RunOperationHandler implements JobHandler<JobName.RunOperation> {
       collective,
     };
   }
+}
+
+/** The ended operation as stored, for the end event (a collective's is read back from the row instead). */
+function endState(op: OperationEntity, outcome: OperationOutcome, finishedAt: Date): OperationEndState {
+  const small =
+    outcome.resultCiphertext !== null &&
+    outcome.resultWrappedKey !== null &&
+    outcome.resultCiphertext.length <= MAX_EVENT_RESULT_BYTES;
+  return {
+    startedAt: op.startedAt?.toISOString() ?? null,
+    finishedAt: finishedAt.toISOString(),
+    fileIds: op.fileIds,
+    errorCode: outcome.errorCode,
+    errorDetail: outcome.errorDetail,
+    receipt: outcome.receipt,
+    timings: outcome.timings,
+    resultExpiresAt: outcome.resultExpiresAt?.toISOString() ?? null,
+    ...(small
+      ? {
+          sealedResult: {
+            ciphertext: outcome.resultCiphertext!.toString('base64'),
+            wrappedKey: outcome.resultWrappedKey!.toString('base64'),
+          },
+        }
+      : {}),
+  };
 }

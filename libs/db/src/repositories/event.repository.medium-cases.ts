@@ -102,8 +102,8 @@ describe('EventRepository (real Postgres)', () => {
       const key = await seedApiKey(db.dataSource, a.server.id);
       const op = await seedOperation(db.dataSource, a.server.id, key.id, { status: 'running' });
       const outcome = { ...outcomeWithoutResult('x', 'y'), status: 'succeeded' as const, errorCode: null };
-      assert.equal(await ops.finish(a.server.id, op, outcome), true);
-      assert.equal(await ops.finish(a.server.id, op, outcome), false);
+      assert.ok(await ops.finish(a.server.id, op, outcome));
+      assert.equal(await ops.finish(a.server.id, op, outcome), null);
       const listed = await events.list(a.server.id, { limit: 10 });
       assert.equal(listed.length, 1);
       assert.equal(listed[0].type, 'operation.succeeded');
@@ -120,7 +120,7 @@ describe('EventRepository (real Postgres)', () => {
     it('a finish that does not apply (another tenant, not running) records nothing', async () => {
       const key = await seedApiKey(db.dataSource, a.server.id);
       const op = await seedOperation(db.dataSource, a.server.id, key.id, { status: 'queued' });
-      assert.equal(await ops.finish(a.server.id, op, outcomeWithoutResult('x', 'y')), false);
+      assert.equal(await ops.finish(a.server.id, op, outcomeWithoutResult('x', 'y')), null);
       assert.equal(await ops.abandon(b.server.id, op.id, 'lost_in_queue', 'gone'), false);
       assert.deepEqual(await events.list(a.server.id, { limit: 10 }), []);
       assert.deepEqual(await events.list(b.server.id, { limit: 10 }), []);
@@ -136,7 +136,7 @@ describe('EventRepository (real Postgres)', () => {
         const op = await seedOperation(db.dataSource, a.server.id, key.id, { status: 'running' });
         await db.dataSource.query(`UPDATE operations SET grant_id = '9' WHERE id = $1`, [op.id]);
         const denied = outcomeWithoutResult('grant_expired', 'expired', 'denied');
-        assert.equal(await ops.finish(a.server.id, op, denied), true);
+        assert.ok(await ops.finish(a.server.id, op, denied));
       }
       const types = (await events.list(a.server.id, { limit: 10 })).map((e) => e.type).sort();
       assert.deepEqual(types, ['grant.expired', 'operation.denied', 'operation.denied']);

@@ -228,8 +228,8 @@ describe('OperationRepository (real Postgres)', () => {
   describe('finish', () => {
     it('records the outcome, its access-log row and usage once, for a running operation only', async () => {
       const op = await seedOperation(db.dataSource, a.server.id, keyA.id, { status: 'running' });
-      assert.equal(await ops.finish(a.server.id, op, succeeded), true);
-      assert.equal(await ops.finish(a.server.id, op, succeeded), false, 'exactly once');
+      assert.ok(await ops.finish(a.server.id, op, succeeded));
+      assert.equal(await ops.finish(a.server.id, op, succeeded), null, 'exactly once');
       const done = await ops.findById(a.server.id, op.id);
       assert.equal(done?.status, 'succeeded');
       assert.deepEqual(done?.receipt, { ok: true });
@@ -242,13 +242,13 @@ describe('OperationRepository (real Postgres)', () => {
         [[1, '25', '1000']],
       );
       const queued = await seedOperation(db.dataSource, a.server.id, keyA.id);
-      assert.equal(await ops.finish(a.server.id, queued, succeeded), false, 'not running');
+      assert.equal(await ops.finish(a.server.id, queued, succeeded), null, 'not running');
     });
 
     it("cross-tenant: B's id finishes nothing of A and logs nothing", async () => {
       const op = await seedOperation(db.dataSource, a.server.id, keyA.id, { status: 'running' });
       const before = await snapshotA();
-      assert.equal(await ops.finish(b.server.id, op, succeeded), false);
+      assert.equal(await ops.finish(b.server.id, op, succeeded), null);
       assert.deepEqual(await snapshotA(), before);
       const rowsB = await tenantSnapshot(db.dataSource, b.server.id);
       assert.deepEqual([rowsB.access_log.length, rowsB.usage_daily.length], [0, 0]);

@@ -402,9 +402,10 @@ export class OperationRepository {
    * Records the outcome exactly once: the status change, the access-log row, the usage counters and the owner's
    * event (`operation.<status>`, and `grant.expired` once per grant refused as expired) are one statement
    * (data-modifying CTEs commit together), applied only if the operation is still running (a retried job that
-   * finished before loses here). One round trip instead of a five-statement transaction.
+   * finished before loses here). One round trip instead of a five-statement transaction. Returns the time it
+   * ended at, or null when it was not running.
    */
-  async finish(serverId: string, op: OperationEntity, outcome: OperationOutcome): Promise<boolean> {
+  async finish(serverId: string, op: OperationEntity, outcome: OperationOutcome): Promise<Date | null> {
     return this.finishWhere('operations_finish', `status = 'running'`, serverId, op.id, outcome);
   }
 
@@ -414,13 +415,14 @@ export class OperationRepository {
    * Needs no claim first: a give-up must commit even for an operation no attempt ever claimed.
    */
   async abandon(serverId: string, id: string, code: string, detail: string): Promise<boolean> {
-    return this.finishWhere(
+    const finishedAt = await this.finishWhere(
       'operations_abandon',
       `status IN ('queued', 'running')`,
       serverId,
       id,
       outcomeWithoutResult(code, detail),
     );
+    return finishedAt !== null;
   }
 
   /**
@@ -487,14 +489,14 @@ export class OperationRepository {
     serverId: string,
     id: string,
     outcome: OperationOutcome,
-  ): Promise<boolean> {
-    const rows = await prepared<{ finished: number }>(
+  ): Promise<Date | null> {
+    const rows = await prepared<{ finished: number; finished_at: Date | null }>(
       this.dataSource,
       statement,
       finishSql(statusCondition),
       finishParams(serverId, id, outcome, null),
     );
-    return rows[0].finished > 0;
+    return rows[0].finished > 0 ? rows[0].finished_at : null;
   }
 
   /**
@@ -547,7 +549,7 @@ function finishSql(statusCondition: string): string {
            result_wrapped_key = $7, result_expires_at = $8, receipt = $9::jsonb, receipt_hash = $10,
            timings = $11::jsonb, finished_at = now(), file_ids = coalesce($16::text[], file_ids)
          WHERE id = $1 AND server_id = $2 AND ${statusCondition}
-         RETURNING id, server_id, app_address, api_key_id, grant_id, operation, file_ids
+         RETURNING id, server_id, app_address, api_key_id, grant_id, operation, file_ids, finished_at
        ), logged AS (
          INSERT INTO access_log (id, server_id, operation_id, actor, api_key_id, grant_id, operation, file_ids,
            outcome, code, block_number, receipt_hash)
@@ -563,7 +565,7 @@ function finishSql(statusCondition: string): string {
        ), outcome AS (
          SELECT server_id, id AS operation_id, operation, app_address, api_key_id, grant_id FROM done
        ), ${outcomeEventsSql('outcome', '$3', '$4', '$17', '$18')}
-       SELECT count(*)::int AS finished FROM done`;
+       SELECT count(*)::int AS finished, max(finished_at) AS finished_at FROM done`;
 }
 
 function finishParams(
