@@ -33,6 +33,15 @@ describe('FilesService (real Postgres, local key manager)', () => {
   let a: Tenant;
   let b: Tenant;
 
+  /** How many download rows the server's access log holds. */
+  async function readRows(serverId: string): Promise<number> {
+    const rows = await gw.dataSource.query<Array<{ n: string }>>(
+      `SELECT count(*) AS n FROM access_log WHERE server_id = $1 AND outcome = 'read'`,
+      [serverId],
+    );
+    return Number(rows[0].n);
+  }
+
   before(async () => {
     gw = await mediumGateway({ imports: [FilesModule], config: { MAX_UPLOAD_BYTES: '4096' } });
     files = gw.get(FilesService);
@@ -116,11 +125,7 @@ describe('FilesService (real Postgres, local key manager)', () => {
         Array.from({ length: reads }, () => files.openForReader(session, t.server.id, view.id)),
       );
       await Promise.all(opened.map((o) => o.logged));
-      const rows = await gw.dataSource.query<Array<{ n: string }>>(
-        `SELECT count(*) AS n FROM access_log WHERE server_id = $1 AND outcome = 'read'`,
-        [t.server.id],
-      );
-      assert.equal(Number(rows[0].n), reads);
+      assert.equal(await readRows(t.server.id), reads);
       assert.equal(
         batches.reduce((a, n) => a + n, 0),
         reads,
@@ -150,11 +155,7 @@ describe('FilesService (real Postgres, local key manager)', () => {
         Array.from({ length: 5 }, () => files.openForReader(session, t.server.id, view.id)),
       );
       await Promise.all(opened.map((o) => o.logged));
-      const rows = await gw.dataSource.query<Array<{ n: string }>>(
-        `SELECT count(*) AS n FROM access_log WHERE server_id = $1 AND outcome = 'read'`,
-        [t.server.id],
-      );
-      assert.equal(Number(rows[0].n), 5);
+      assert.equal(await readRows(t.server.id), 5);
     } finally {
       log.appendDownloads = append;
     }
