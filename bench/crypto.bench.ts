@@ -99,8 +99,8 @@ function row(cells: Array<string | number>): string {
 }
 
 /**
- * Raw and candidate run back to back within each round, taking turns at going first, so both see the
- * same machine load (this box is shared); figures are medians over rounds, the ratio is the median of
+ * Raw and candidate alternate within each round (which goes first alternates), so both see the same
+ * machine load (this box is shared); figures are medians over rounds, the ratio is the median of
  * per-round ratios.
  */
 async function compare(
@@ -119,16 +119,21 @@ async function compare(
   const rates: number[] = [];
   const ratios: number[] = [];
   for (let r = 0; r < rounds; r++) {
-    // which goes first alternates, so neither always runs on the other's heap and GC debt
-    let rawRate = 0;
-    let rate = 0;
-    if (r % 2 === 0) {
-      rawRate = mib / (await time(reps, () => raw(input, key)));
-      rate = mib / (await time(reps, fn));
-    } else {
-      rate = mib / (await time(reps, fn));
-      rawRate = mib / (await time(reps, () => raw(input, key)));
+    // Interleaved one object at a time, taking turns at going first: both sides see the same load
+    // and neither always runs on the other's GC debt.
+    let rawSeconds = 0;
+    let seconds = 0;
+    for (let k = 0; k < reps; k++) {
+      if ((r + k) % 2 === 0) {
+        rawSeconds += await time(1, () => raw(input, key));
+        seconds += await time(1, fn);
+      } else {
+        seconds += await time(1, fn);
+        rawSeconds += await time(1, () => raw(input, key));
+      }
     }
+    const rawRate = mib / rawSeconds;
+    const rate = mib / seconds;
     rawRates.push(rawRate);
     rates.push(rate);
     ratios.push(rate / rawRate);

@@ -321,8 +321,9 @@ function toBuffer(chunk: unknown, encoding: BufferEncoding): Buffer {
 
 /**
  * Byte stream in, `EncryptedChunk` objects out. Holds back at most one chunk of plaintext (it
- * must know whether more follows to set the final flag), so memory stays bounded by chunkSize
- * plus whatever the writer hands it at once. The key is copied and the copy zeroed at the end.
+ * must know whether more follows to set the final flag) and buffers up to two chunks of writes while
+ * its reader is slow, so memory stays bounded by a few chunkSizes plus whatever the writer hands it
+ * at once. The key is copied and the copy zeroed at the end.
  */
 export function createEncryptStream(
   key: Uint8Array,
@@ -346,6 +347,9 @@ export function createEncryptStream(
     // One sealed chunk waiting downstream is enough to keep the writer busy; more only lengthens the
     // buffers' lives (they then outlive young-generation GCs and pile up until a full GC).
     readableHighWaterMark: 1,
+    // Room for two chunks of writes: with the default 16 KiB mark every 64 KiB write waited for 'drain'
+    // (one more tick and pause/resume per write) although the transform takes it at once.
+    writableHighWaterMark: 2 * chunkSize,
     transform(chunk: unknown, encoding: BufferEncoding, callback: TransformCallback) {
       try {
         queue.push(toBuffer(chunk, encoding));
