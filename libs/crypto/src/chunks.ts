@@ -63,51 +63,82 @@ export function chunkAad(aad: ChunkContext, index: number, isFinal: boolean): Bu
   return out;
 }
 
+/**
+ * Nonces come from a pooled CSPRNG draw: one randomBytes call per few hundred chunks instead of one per chunk
+ * (a call costs about as much as a chunk's cipher set-up). Nonces are public and each is handed out once.
+ */
+const NONCE_POOL_BYTES = 512 * NONCE_LENGTH;
+let noncePool = Buffer.alloc(0);
+let noncePoolOffset = 0;
+
+function freshNonce(): Buffer {
+  if (noncePoolOffset + NONCE_LENGTH > noncePool.length) {
+    noncePool = randomBytes(NONCE_POOL_BYTES);
+    noncePoolOffset = 0;
+  }
+  const nonce = noncePool.subarray(noncePoolOffset, noncePoolOffset + NONCE_LENGTH);
+  noncePoolOffset += NONCE_LENGTH;
+  return nonce;
+}
+
+/**
+ * One reusable AAD buffer per context (context || u32 index || u8 final): only its last five bytes change per
+ * chunk, and setAAD copies it into the cipher at once, so no buffer is built per chunk.
+ */
+class ChunkAad {
+  private readonly buf: Buffer;
+
+  constructor(ctx: Buffer) {
+    this.buf = Buffer.allocUnsafe(ctx.length + 5);
+    ctx.copy(this.buf, 0);
+  }
+
+  of(index: number, isFinal: boolean): Buffer {
+    const at = this.buf.length - 5;
+    this.buf.writeUInt32BE(index, at);
+    this.buf[at + 4] = isFinal ? 1 : 0;
+    return this.buf;
+  }
+}
+
 function sealWithContext(
   key: Uint8Array,
-  ctx: Buffer,
+  aad: ChunkAad,
   index: number,
   isFinal: boolean,
   plaintext: Uint8Array,
   nonce?: Uint8Array,
 ): Buffer {
-  const iv = nonce ?? randomBytes(NONCE_LENGTH);
+  const iv = nonce ?? freshNonce();
   if (iv.length !== NONCE_LENGTH) throw new CryptoError('invalid_argument', 'nonce must be 12 bytes');
   const cipher = createCipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_LENGTH });
-  const suffix = Buffer.allocUnsafe(5);
-  suffix.writeUInt32BE(index, 0);
-  suffix[4] = isFinal ? 1 : 0;
-  cipher.setAAD(ctx.length === 0 ? suffix : Buffer.concat([ctx, suffix]));
+  cipher.setAAD(aad.of(index, isFinal));
   const body = cipher.update(plaintext);
-  const tail = cipher.final(); // empty for GCM, kept for correctness
-  const out = Buffer.allocUnsafe(NONCE_LENGTH + body.length + tail.length + TAG_LENGTH);
+  // GCM is a stream mode: final() only computes the tag and never returns bytes.
+  if (cipher.final().length !== 0) throw new CryptoError('invalid_argument', 'unexpected cipher output');
+  const out = Buffer.allocUnsafe(NONCE_LENGTH + body.length + TAG_LENGTH);
   out.set(iv, 0);
-  body.copy(out, NONCE_LENGTH);
-  tail.copy(out, NONCE_LENGTH + body.length);
-  cipher.getAuthTag().copy(out, NONCE_LENGTH + body.length + tail.length);
+  out.set(body, NONCE_LENGTH);
+  out.set(cipher.getAuthTag(), NONCE_LENGTH + body.length);
   return out;
 }
 
 function tryOpen(
   key: Uint8Array,
-  ctx: Buffer,
+  aad: ChunkAad,
   index: number,
   isFinal: boolean,
   sealed: Uint8Array,
 ): Buffer | null {
   const nonce = sealed.subarray(0, NONCE_LENGTH);
-  const tag = sealed.subarray(sealed.length - TAG_LENGTH);
-  const body = sealed.subarray(NONCE_LENGTH, sealed.length - TAG_LENGTH);
   const decipher = createDecipheriv('aes-256-gcm', key, nonce, { authTagLength: TAG_LENGTH });
-  const suffix = Buffer.allocUnsafe(5);
-  suffix.writeUInt32BE(index, 0);
-  suffix[4] = isFinal ? 1 : 0;
-  decipher.setAAD(ctx.length === 0 ? suffix : Buffer.concat([ctx, suffix]));
-  decipher.setAuthTag(tag);
-  const out = decipher.update(body);
+  decipher.setAAD(aad.of(index, isFinal));
+  decipher.setAuthTag(sealed.subarray(sealed.length - TAG_LENGTH));
+  const out = decipher.update(sealed.subarray(NONCE_LENGTH, sealed.length - TAG_LENGTH));
   try {
-    const tail = decipher.final();
-    return tail.length === 0 ? out : Buffer.concat([out, tail]);
+    // GCM: final() checks the tag and returns no bytes
+    decipher.final();
+    return out;
   } catch {
     out.fill(0); // unauthenticated plaintext never leaves
     return null;
@@ -116,7 +147,7 @@ function tryOpen(
 
 function openWithContext(
   key: Uint8Array,
-  ctx: Buffer,
+  ctx: ChunkAad,
   index: number,
   isFinal: boolean,
   sealed: Uint8Array,
@@ -136,7 +167,7 @@ function openWithContext(
  */
 function diagnose(
   key: Uint8Array,
-  ctx: Buffer,
+  ctx: ChunkAad,
   index: number,
   isFinal: boolean,
   sealed: Uint8Array,
@@ -166,7 +197,7 @@ export function sealChunk(
 ): Buffer {
   checkKey(key);
   checkIndex(index);
-  return sealWithContext(key, contextBytes(aad), index, isFinal, plaintext, nonce);
+  return sealWithContext(key, new ChunkAad(contextBytes(aad)), index, isFinal, plaintext, nonce);
 }
 
 /**
@@ -182,7 +213,7 @@ export function openChunk(
 ): Buffer {
   checkKey(key);
   checkIndex(index);
-  return openWithContext(key, contextBytes(aad), index, isFinal, sealed);
+  return openWithContext(key, new ChunkAad(contextBytes(aad)), index, isFinal, sealed);
 }
 
 /** Splits plaintext into chunks and seals each (small objects; use the streams for large ones). */
@@ -194,7 +225,7 @@ export function encryptChunks(
 ): EncryptedChunk[] {
   checkKey(key);
   checkChunkSize(chunkSize);
-  const ctx = contextBytes(aad);
+  const ctx = new ChunkAad(contextBytes(aad));
   const chunks: EncryptedChunk[] = [];
   let offset = 0;
   let index = 0;
@@ -216,7 +247,7 @@ export function encryptChunks(
 /** Opens a complete, ordered list of chunks (checks order, final chunk and trailing data). */
 export function decryptChunks(key: Uint8Array, aad: ChunkContext, chunks: readonly EncryptedChunk[]): Buffer {
   checkKey(key);
-  const ctx = contextBytes(aad);
+  const ctx = new ChunkAad(contextBytes(aad));
   const parts: Buffer[] = [];
   let sawFinal = false;
   chunks.forEach((chunk, expected) => {
@@ -290,8 +321,9 @@ function toBuffer(chunk: unknown, encoding: BufferEncoding): Buffer {
 
 /**
  * Byte stream in, `EncryptedChunk` objects out. Holds back at most one chunk of plaintext (it
- * must know whether more follows to set the final flag), so memory stays bounded by chunkSize
- * plus whatever the writer hands it at once. The key is copied and the copy zeroed at the end.
+ * must know whether more follows to set the final flag) and buffers up to two chunks of writes while
+ * its reader is slow, so memory stays bounded by a few chunkSizes plus whatever the writer hands it
+ * at once. The key is copied and the copy zeroed at the end.
  */
 export function createEncryptStream(
   key: Uint8Array,
@@ -301,7 +333,7 @@ export function createEncryptStream(
   checkKey(key);
   checkChunkSize(chunkSize);
   const ownKey = Buffer.from(key);
-  const ctx = contextBytes(aad);
+  const ctx = new ChunkAad(contextBytes(aad));
   const queue = new ByteQueue();
   let index = 0;
   const seal = (plaintext: Buffer, isFinal: boolean): EncryptedChunk => {
@@ -315,6 +347,9 @@ export function createEncryptStream(
     // One sealed chunk waiting downstream is enough to keep the writer busy; more only lengthens the
     // buffers' lives (they then outlive young-generation GCs and pile up until a full GC).
     readableHighWaterMark: 1,
+    // Room for two chunks of writes: with the default 16 KiB mark every 64 KiB write waited for 'drain'
+    // (one more tick and pause/resume per write) although the transform takes it at once.
+    writableHighWaterMark: 2 * chunkSize,
     transform(chunk: unknown, encoding: BufferEncoding, callback: TransformCallback) {
       try {
         queue.push(toBuffer(chunk, encoding));
@@ -350,7 +385,7 @@ export function createEncryptStream(
 export function createDecryptStream(key: Uint8Array, aad: ChunkContext): Transform {
   checkKey(key);
   const ownKey = Buffer.from(key);
-  const ctx = contextBytes(aad);
+  const ctx = new ChunkAad(contextBytes(aad));
   let expected = 0;
   let sawFinal = false;
   return new Transform({

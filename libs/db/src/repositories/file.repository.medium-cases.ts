@@ -12,7 +12,7 @@ import {
   seedServer,
   tenantSnapshot,
 } from '../testing';
-import { FileRepository, type NewFile } from './file.repository';
+import { FileRepository, type NewFile, READ_INLINE_CHUNKS } from './file.repository';
 
 function newFile(contributor: string): NewFile {
   return {
@@ -278,6 +278,46 @@ describe('FileRepository (real Postgres)', () => {
     it("cross-tenant: B's id reads nothing of A's file", async () => {
       const fileA = await seedFile(db.dataSource, a.server.id);
       assert.deepEqual(await collect(files.readChunks(b.server.id, fileA.id)), []);
+    });
+  });
+
+  describe('findForReader', () => {
+    async function session(accountId: string): Promise<Buffer> {
+      const tokenHash = createHash('sha256').update(randomBytes(32)).digest();
+      await db.dataSource.query(
+        `INSERT INTO sessions (id, account_id, token_hash, expires_at) VALUES ($1, $2, $3, now() + interval '1 hour')`,
+        [newId('ses'), accountId, tokenHash],
+      );
+      return tokenHash;
+    }
+
+    it('reads a small file with its chunks in order, a larger one without them, in one statement', async () => {
+      const tokenHash = await session(a.account.id);
+      const chunks = Array.from({ length: READ_INLINE_CHUNKS }, (_, i) => randomBytes(100 + i));
+      const small = await seedFile(db.dataSource, a.server.id, { chunks });
+      const found = await files.findForReader(a.server.id, small.id, tokenHash);
+      assert.equal(found.found, 'server');
+      if (found.found !== 'server') return;
+      assert.equal(found.role, 'owner');
+      assert.equal(found.file?.id, small.id);
+      assert.deepEqual(found.chunks, chunks);
+
+      const large = await seedFile(db.dataSource, a.server.id, {
+        chunks: Array.from({ length: READ_INLINE_CHUNKS + 1 }, () => randomBytes(10)),
+      });
+      const big = await files.findForReader(a.server.id, large.id, tokenHash);
+      assert.equal(big.found === 'server' && big.file?.id, large.id);
+      assert.equal(big.found === 'server' && big.chunks, null);
+    });
+
+    it('tells a missing file, a foreign server and an unknown session apart', async () => {
+      const tokenHash = await session(a.account.id);
+      const fileB = await seedFile(db.dataSource, b.server.id);
+      const missing = await files.findForReader(a.server.id, fileB.id, tokenHash);
+      assert.equal(missing.found === 'server' && missing.file, null);
+      assert.equal(missing.found === 'server' && missing.chunks, null);
+      assert.equal((await files.findForReader(b.server.id, fileB.id, tokenHash)).found, 'no-server');
+      assert.equal((await files.findForReader(a.server.id, fileB.id, randomBytes(32))).found, 'no-session');
     });
   });
 

@@ -6,7 +6,6 @@ import { BLOB_STORE } from '../blob-store';
 import { FileEntity } from '../entities/file.entity';
 import { hydrate } from './hydrate';
 import { deleteFilesIn } from './internal/file-rows';
-import { inlineChunksSql, splitInlineChunks } from './internal/inline-chunks';
 import { Params } from './internal/params';
 import { columnsOf, prepared } from './prepared';
 import { QuotaExceededError } from './quota-exceeded';
@@ -127,6 +126,11 @@ export class FileRepository {
    * names (active by the database clock), the reader's role on the server (owner, or a collective's member), the
    * server's tenant key ref, and the ready file with its chunks when it is small. Whether the reader may see that
    * file (an owner every file, a member their own contributions) is the caller's rule.
+   *
+   * A small file's chunks come back as rows, one per chunk beside the (repeated, small) session and file columns:
+   * each chunk is then one `bytea` of its own, read at the streamed path's cost per byte. Aggregating them into
+   * one value costs more (a `bytea[]` is parsed character by character; one `string_agg` is sorted, copied and
+   * sent as one hex string twice the size).
    */
   async findForReader(serverId: string, fileId: string, sessionTokenHash: Buffer): Promise<FileForReader> {
     this.readerFileColumns ??= columnsOf(this.dataSource, FileEntity, 'f', 'f_');
@@ -136,13 +140,18 @@ export class FileRepository {
       `SELECT ses.account_id AS ses_account_id, a.address AS ses_address, srv.kms_key_ref AS srv_kms_key_ref,
               srv.kind AS srv_kind,
               CASE WHEN srv.owner_account_id = ses.account_id THEN 'owner' ELSE m.role END AS reader_role,
-              ${this.readerFileColumns}, ${inlineChunksSql('f', '$4', 'inline')}
+              ${this.readerFileColumns}, f.chunk_count <= $4 AS inline, ch.data AS chunk_data
        FROM sessions ses
        JOIN accounts a ON a.id = ses.account_id
        LEFT JOIN servers srv ON srv.id = $2
        LEFT JOIN server_members m ON m.server_id = srv.id AND m.address = a.address
        LEFT JOIN files f ON f.server_id = srv.id AND f.id = $3 AND f.status = 'ready'
-       WHERE ses.token_hash = $1 AND ses.revoked_at IS NULL AND ses.expires_at > now()`,
+       LEFT JOIN LATERAL (
+         SELECT c.seq, c.data FROM file_chunks c
+         WHERE c.server_id = f.server_id AND c.file_id = f.id AND f.chunk_count <= $4
+       ) ch ON true
+       WHERE ses.token_hash = $1 AND ses.revoked_at IS NULL AND ses.expires_at > now()
+       ORDER BY ch.seq`,
       [sessionTokenHash, serverId, fileId, READ_INLINE_CHUNKS],
     );
     const row = rows[0];
@@ -158,9 +167,10 @@ export class FileRepository {
       serverKmsKeyRef: row.srv_kms_key_ref as string,
       serverKind: row.srv_kind as 'personal' | 'collective',
       file,
-      chunks: file
-        ? splitInlineChunks(row.inline_data as Buffer | null, row.inline_lengths as number[] | null)
-        : null,
+      chunks:
+        file && row.inline === true
+          ? rows.flatMap((r) => (r.chunk_data === null ? [] : [r.chunk_data as Buffer]))
+          : null,
     };
   }
 
