@@ -97,8 +97,9 @@ function row(cells: Array<string | number>): string {
 }
 
 /**
- * Raw and candidate run alternately within each round, so both see the same machine load (this
- * box is shared); figures are medians over rounds, the ratio is the median of per-round ratios.
+ * Raw and candidate run alternately within each round, which goes first alternating by round, so both see the
+ * same machine load (this box is shared); figures are medians over rounds, the ratio is the median of per-round
+ * ratios.
  */
 async function compare(
   name: string,
@@ -115,8 +116,17 @@ async function compare(
   const rates: number[] = [];
   const ratios: number[] = [];
   for (let r = 0; r < rounds; r++) {
-    const rawRate = mib / (await time(reps, () => raw(input, key)));
-    const rate = mib / (await time(reps, fn));
+    const timeRaw = async () => mib / (await time(reps, () => raw(input, key)));
+    const timeCandidate = async () => mib / (await time(reps, fn));
+    let rawRate: number;
+    let rate: number;
+    if (r % 2 === 0) {
+      rawRate = await timeRaw();
+      rate = await timeCandidate();
+    } else {
+      rate = await timeCandidate();
+      rawRate = await timeRaw();
+    }
     rawRates.push(rawRate);
     rates.push(rate);
     ratios.push(rate / rawRate);

@@ -3,8 +3,11 @@
  *   - bare Fastify GET /hello (the framework's floor, its own process: bench/lib/bare-fastify.ts),
  *   - Hearth's API-key GET /v1/whoami,
  *   - Hearth's owner read of a 4 KiB server-encrypted file (GET /v1/servers/:id/files/:fileId/content),
- *   - personal-server-ts serving a 4 KiB scope to its owner (GET /v1/data/:scope, its dev token), when
- *     PERSONAL_SERVER_TS_DIR names a built checkout (packages/server/dist/index.js); else one line says so.
+ *   - personal-server-ts serving a 4 KiB scope to its owner (GET /v1/data/:scope with the ephemeral owner token
+ *     its dev UI prints), when PERSONAL_SERVER_TS_DIR names a built checkout (packages/server/dist/index.js,
+ *     and a .env with its VANA_MASTER_KEY_SIGNATURE as its README sets up); else one line says so. It keeps
+ *     local data in plaintext (it encrypts only the copies it syncs), so its read has no decryption to do; a
+ *     builder's signed read there needs its grants from the Vana gateway, which a local run does not have.
  * Each with autocannon at the same connections, in alternating rounds whose order flips every round (so that a
  * noisy neighbour hits every target alike and none always runs first); figures are medians over the rounds and
  * each ratio is the median of the per-round ratios. Goals: API-key GET ≥ 0.50× bare Fastify, Hearth owner read
@@ -15,7 +18,7 @@
  *                                                [--seconds=5] [--connections=16]
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runMigrations } from '@hearth/db';
@@ -75,17 +78,20 @@ async function startPersonalServerTs(dir: string, root: string): Promise<Referen
   const entry = join(dir, 'packages/server/dist/index.js');
   if (!existsSync(entry)) throw new Error(`${entry} is missing (build the checkout first)`);
   const port = await freePort();
+  // Its settings come from <root>/config.json (created with defaults if missing): the port, the dev UI on (for its
+  // owner token), no tunnel, warnings only in its log; the master key signature from the checkout's .env.
+  writeFileSync(
+    join(root, 'config.json'),
+    JSON.stringify({
+      server: { port, origin: `http://127.0.0.1:${port}` },
+      devUi: { enabled: true },
+      tunnel: { enabled: false },
+      logging: { level: 'info', pretty: false },
+    }),
+  );
   const child: ChildProcess = spawn(process.execPath, [`--env-file-if-exists=${join(dir, '.env')}`, entry], {
     cwd: dir,
-    env: {
-      ...process.env,
-      NODE_ENV: 'production',
-      PERSONAL_SERVER_ROOT_PATH: root,
-      SERVER_PORT: String(port),
-      SERVER_ORIGIN: `http://127.0.0.1:${port}`,
-      TUNNEL_ENABLED: 'false',
-      DEV_UI_ENABLED: 'true',
-    },
+    env: { ...process.env, NODE_ENV: 'production', PERSONAL_SERVER_ROOT_PATH: root },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -131,7 +137,11 @@ async function startPersonalServerTs(dir: string, root: string): Promise<Referen
     if (!read.ok || !body.includes(document.text))
       throw new Error(`reading the scope back: ${read.status} ${body.slice(0, 300)}`);
     return {
-      target: { name: 'personal-server-ts owner read, 4 KiB', url: `${url}/v1/data/${scope}`, headers },
+      target: {
+        name: 'personal-server-ts owner read, 4 KiB (plaintext at rest)',
+        url: `${url}/v1/data/${scope}`,
+        headers,
+      },
       stop,
     };
   } catch (err) {
@@ -214,7 +224,7 @@ async function main(): Promise<void> {
     const ratio = (a: Target, b: Target) => median(perRound.map((r) => r.get(a.name)! / r.get(b.name)!));
     process.stdout.write('\nmedian req/s:\n');
     for (const t of targets)
-      process.stdout.write(`  ${t.name.padEnd(40)} ${rps(t).toFixed(0).padStart(7)}\n`);
+      process.stdout.write(`  ${t.name.padEnd(56)} ${rps(t).toFixed(0).padStart(7)}\n`);
     const verdict = (met: boolean) => (met ? 'met' : 'NOT met');
     const keyRatio = ratio(whoami, bare);
     process.stdout.write(
