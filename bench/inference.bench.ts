@@ -251,7 +251,7 @@ async function main(): Promise<void> {
   );
   const e2e: number[] = [];
   for (const question of questions.slice(0, 8)) {
-    e2e.push((await timeAsync(() => runOperation({}, 'ask', { question, topK: 3 }, askDocs)))[1]);
+    e2e.push((await timeAsync(() => runOperation({}, 'ask', { question, quotes: 3 }, askDocs)))[1]);
   }
   const winkMsForAsk = (askBytes / 1024 / base) * 1000;
   console.log(

@@ -349,6 +349,10 @@ function cpuWindow(durationMs?: number): CpuWindow {
     for (const [, { cls, ms }] of start.byPid) if (cls === 'children') exact -= ms;
     let seenAtLeast = 0;
     for (const { first, last } of seen.values()) seenAtLeast += Math.max(0, last - first);
+    if (exact < seenAtLeast - 50)
+      log(
+        `  children: ${f(seenAtLeast - exact, 0)} ms seen by the poll but not reaped here (their wrapper went first)`,
+      );
     add('children', Math.max(exact, seenAtLeast));
     return byClass;
   };

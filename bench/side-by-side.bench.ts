@@ -43,6 +43,8 @@ const PERSONAL_SERVER_TS_DIR = process.env.PERSONAL_SERVER_TS_DIR;
 
 interface Target {
   name: string;
+  /** For the per-round lines. */
+  short: string;
   url: string;
   headers?: Record<string, string>;
 }
@@ -139,6 +141,7 @@ async function startPersonalServerTs(dir: string, root: string): Promise<Referen
     return {
       target: {
         name: 'personal-server-ts owner read, 4 KiB (plaintext at rest)',
+        short: 'personal-server-ts',
         url: `${url}/v1/data/${scope}`,
         headers,
       },
@@ -181,14 +184,20 @@ async function main(): Promise<void> {
     if ((await read.text()).length !== FILE_BYTES) throw new Error('the owner read did not return the file');
     await json(await fetch(`${url}/v1/whoami`, { headers: bearer(app.key) }));
 
-    const bare: Target = { name: 'bare Fastify GET /hello', url: `http://127.0.0.1:${barePort}/hello` };
+    const bare: Target = {
+      name: 'bare Fastify GET /hello',
+      short: 'bare',
+      url: `http://127.0.0.1:${barePort}/hello`,
+    };
     const whoami: Target = {
       name: 'Hearth API-key GET /v1/whoami',
+      short: 'whoami',
       url: `${url}/v1/whoami`,
       headers: bearer(app.key),
     };
     const ownerRead: Target = {
       name: 'Hearth owner read, 4 KiB encrypted',
+      short: 'owner read',
       url: `${url}/v1/servers/${tenant.serverId}/files/${fileId}/content`,
       headers: bearer(tenant.token),
     };
@@ -215,9 +224,7 @@ async function main(): Promise<void> {
       const figures = new Map<string, number>();
       for (const t of order) figures.set(t.name, await measure(t, seconds));
       perRound.push(figures);
-      const line = targets.map(
-        (t) => `${t.name.split(' ').slice(0, 3).join(' ')} ${figures.get(t.name)!.toFixed(0)}`,
-      );
+      const line = targets.map((t) => `${t.short} ${figures.get(t.name)!.toFixed(0)}`);
       process.stdout.write(`  round ${round}: ${line.join(' | ')}\n`);
     }
     const rps = (t: Target) => median(perRound.map((r) => r.get(t.name)!));
