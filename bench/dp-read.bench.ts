@@ -10,7 +10,9 @@
  * pool's requests, its rate their count over the time they took). Boots its own dev chain (unless CHAIN_RPC_URL
  * names one), database and gateway (a child process). Prints figures; not a test.
  *
- *   npm run build && node dist/bench/dp-read.bench.js [--requests=4000]
+ * Builder and owner reads alternate in rounds (which goes first alternates too); figures are medians of the rounds.
+ *
+ *   npm run build && node dist/bench/dp-read.bench.js [--requests=4000] [--rounds=2]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
@@ -34,6 +36,7 @@ function arg(name: string, fallback: number): number {
 }
 
 const requestsPerRun = arg('requests', 4000);
+const rounds = arg('rounds', 2);
 const CONNECTIONS = [10, 50];
 const REFERENCE = { name: 'personal-server-ts signed read (measured on this machine)', low: 376, high: 419 };
 
@@ -122,20 +125,41 @@ async function main(): Promise<void> {
         `(other work running beside it inflates every figure alike)\n`,
     );
     const rows: string[] = [];
+    const median = (v: number[]) => {
+      const x = [...v].sort((p, q) => p - q);
+      return x.length % 2 ? x[(x.length - 1) / 2] : (x[x.length / 2 - 1] + x[x.length / 2]) / 2;
+    };
     for (const connections of CONNECTIONS) {
-      process.stdout.write(`  signing ${requestsPerRun + 200} headers for ${connections} connections…\n`);
-      const pool: string[] = [];
-      for (let i = 0; i < requestsPerRun + 200; i++) pool.push(await sign());
-      // Warm-up on the pool's tail (JIT, pools, caches), then the measurement on the rest.
-      await measure(`${url}${path}`, connections, 200, (i) => ({ authorization: pool[requestsPerRun + i] }));
-      const dp = await measure(`${url}${path}`, connections, requestsPerRun, (i) => ({
-        authorization: pool[i],
-      }));
-      const owner = await measure(fileUrl, connections, requestsPerRun, () => bearer(tenant.token));
+      const dpRates: number[] = [];
+      const ownerRates: number[] = [];
+      for (let round = 0; round < rounds; round++) {
+        process.stdout.write(
+          `  round ${round + 1}/${rounds}: signing ${requestsPerRun + 200} headers for ${connections} connections…\n`,
+        );
+        const pool: string[] = [];
+        for (let i = 0; i < requestsPerRun + 200; i++) pool.push(await sign());
+        // Warm-up on the pool's tail (JIT, pools, caches), then the measurement on the rest.
+        await measure(`${url}${path}`, connections, 200, (i) => ({
+          authorization: pool[requestsPerRun + i],
+        }));
+        const builderRead = () =>
+          measure(`${url}${path}`, connections, requestsPerRun, (i) => ({ authorization: pool[i] }));
+        const ownerRead = () => measure(fileUrl, connections, requestsPerRun, () => bearer(tenant.token));
+        // Which read goes first alternates by round.
+        if (round % 2 === 0) {
+          dpRates.push(await builderRead());
+          ownerRates.push(await ownerRead());
+        } else {
+          ownerRates.push(await ownerRead());
+          dpRates.push(await builderRead());
+        }
+      }
+      const dp = median(dpRates);
+      const owner = median(ownerRates);
       rows.push(
         `  ${String(connections).padStart(3)} connections: builder Web3Signed read ${dp.toFixed(0).padStart(6)} req/s | ` +
           `owner files-API read ${owner.toFixed(0).padStart(6)} req/s | builder ÷ ${REFERENCE.low}–${REFERENCE.high}: ` +
-          `${(dp / REFERENCE.high).toFixed(1)}–${(dp / REFERENCE.low).toFixed(1)}×`,
+          `${(dp / REFERENCE.high).toFixed(1)}–${(dp / REFERENCE.low).toFixed(1)}× (medians of ${rounds} alternating rounds)`,
       );
     }
     process.stdout.write(`\n${rows.join('\n')}\n`);

@@ -5,7 +5,7 @@
  *   - an API-key GET /v1/whoami (the key's lookup and its rate-limit window in Redis),
  *   - the owner's read of a 4 KiB server-side encrypted file (session, membership, unwrap, decrypt, stream,
  *     access-log row),
- * each measured with autocannon in alternating rounds (bare, live, whoami, read; again and again) so that a
+ * each measured with autocannon in alternating rounds (bare, live, whoami, read; then read, whoami, live, bare) so that a
  * noisy neighbour hits every target alike. Boots its own gateway (a child process) on the local Postgres and
  * Redis with a fresh database and keystore. Prints figures; not a test.
  *
@@ -98,10 +98,11 @@ async function main(): Promise<void> {
     const perTarget = new Map<string, number[]>(targets.map((t) => [t.name, []]));
     for (let round = 1; round <= rounds; round++) {
       const line: string[] = [];
+      // The order flips every round, so no target always runs first (or right after another).
+      for (const t of round % 2 ? targets : [...targets].reverse())
+        perTarget.get(t.name)!.push(await measure(t, seconds));
       for (const t of targets) {
-        const rps = await measure(t, seconds);
-        perTarget.get(t.name)!.push(rps);
-        line.push(`${t.name.split(' ').slice(0, 3).join(' ')} ${rps.toFixed(0)}`);
+        line.push(`${t.name.split(' ').slice(0, 3).join(' ')} ${perTarget.get(t.name)!.at(-1)!.toFixed(0)}`);
       }
       process.stdout.write(`  round ${round}: ${line.join(' | ')}\n`);
     }

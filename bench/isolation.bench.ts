@@ -2,8 +2,10 @@
  * Baseline cost of isolation: a bare BullMQ round trip (enqueue → completion event) whose processor runs a
  * no-op task in a pooled or per-job child, against the same round trip with an in-process no-op processor.
  * Closed loop: `c` clients each enqueue a job and wait for its completion, the worker runs at concurrency `c`.
+ * Every round runs every mode, the baseline first in even rounds and last in odd ones (the order flips); each
+ * figure is the median over the rounds and each ratio the median of the per-round ratios.
  *
- *   node dist/bench/isolation.bench.js [--duration=3000] [--concurrency=1,4,16,64]
+ *   node dist/bench/isolation.bench.js [--duration=3000] [--concurrency=1,4,16,64] [--rounds=2]
  */
 import { availableParallelism, loadavg } from 'node:os';
 import { ChildPool, type IsolationMode } from '../apps/worker/src/isolation';
@@ -29,6 +31,43 @@ interface Result {
   perSecond: number;
   p50: number;
   p99: number;
+  /** Against the in-process baseline of the same round and concurrency: medians over the rounds. */
+  ratios?: { perSecond: number; p50: number; p99: number };
+}
+
+const ROUNDS = Number(arg('rounds') ?? 2);
+
+function median(values: number[]): number {
+  const s = [...values].filter(Number.isFinite).sort((a, b) => a - b);
+  if (s.length === 0) return NaN;
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+function mergeRounds(perRound: Result[][]): Result[] {
+  const groups = new Map<string, Array<{ r: Result; base?: Result }>>();
+  for (const round of perRound) {
+    const base = new Map(round.filter((r) => r.variant === 'in-process').map((r) => [r.concurrency, r]));
+    for (const r of round) {
+      const key = `${r.variant}@${r.concurrency}`;
+      groups.set(key, [...(groups.get(key) ?? []), { r, base: base.get(r.concurrency) }]);
+    }
+  }
+  return [...groups.values()].map((group) => {
+    const rs = group.map((g) => g.r);
+    const ratio = (fn: (r: Result) => number) =>
+      median(group.filter((g) => g.base).map((g) => fn(g.r) / fn(g.base as Result)));
+    return {
+      variant: rs[0].variant,
+      concurrency: rs[0].concurrency,
+      jobs: rs.reduce((a, r) => a + r.jobs, 0),
+      failed: rs.reduce((a, r) => a + r.failed, 0),
+      unfinished: rs.reduce((a, r) => a + r.unfinished, 0),
+      perSecond: median(rs.map((r) => r.perSecond)),
+      p50: median(rs.map((r) => r.p50)),
+      p99: median(rs.map((r) => r.p99)),
+      ratios: { perSecond: ratio((r) => r.perSecond), p50: ratio((r) => r.p50), p99: ratio((r) => r.p99) },
+    };
+  });
 }
 
 function arg(name: string): string | undefined {
@@ -92,7 +131,6 @@ async function runScenario(variant: Variant, concurrency: number): Promise<Resul
 }
 
 function printTable(results: Result[]): void {
-  const baseline = new Map(results.filter((r) => r.variant === 'in-process').map((r) => [r.concurrency, r]));
   const header = [
     'mode',
     'conc',
@@ -107,8 +145,8 @@ function printTable(results: Result[]): void {
     'p99 ×',
   ];
   const rows = results.map((r) => {
-    const base = baseline.get(r.concurrency);
-    const ratio = (v: number, b: number | undefined): string => (b ? `${(v / b).toFixed(2)}` : '-');
+    const ratio = (v: number | undefined): string =>
+      r.variant === 'in-process' || v === undefined || !Number.isFinite(v) ? '-' : v.toFixed(2);
     return [
       r.variant,
       String(r.concurrency),
@@ -118,9 +156,9 @@ function printTable(results: Result[]): void {
       r.perSecond.toFixed(0),
       r.p50.toFixed(2),
       r.p99.toFixed(2),
-      ratio(r.perSecond, base?.perSecond),
-      ratio(r.p50, base?.p50),
-      ratio(r.p99, base?.p99),
+      ratio(r.ratios?.perSecond),
+      ratio(r.ratios?.p50),
+      ratio(r.ratios?.p99),
     ];
   });
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
@@ -141,18 +179,28 @@ async function main(): Promise<void> {
       .join(' ')}`,
   );
   console.log('ratios (×) are against the in-process no-op processor at the same concurrency\n');
-  const results: Result[] = [];
-  for (const variant of (arg('modes') ?? 'in-process,pooled,per-job').split(',') as Variant[]) {
-    for (const concurrency of CONCURRENCY) {
-      const result = await runScenario(variant, concurrency);
-      results.push(result);
-      console.error(
-        `  ${variant} c=${concurrency}: ${result.perSecond.toFixed(0)} jobs/s, p50 ${result.p50.toFixed(2)} ms, p99 ${result.p99.toFixed(2)} ms`,
-      );
+  const modes = (arg('modes') ?? 'in-process,pooled,per-job').split(',') as Variant[];
+  const perRound: Result[][] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    console.error(`round ${round + 1} of ${ROUNDS}`);
+    const results: Result[] = [];
+    for (const variant of round % 2 ? [...modes].reverse() : modes) {
+      for (const concurrency of CONCURRENCY) {
+        const result = await runScenario(variant, concurrency);
+        results.push(result);
+        console.error(
+          `  ${variant} c=${concurrency}: ${result.perSecond.toFixed(0)} jobs/s, p50 ${result.p50.toFixed(2)} ms, p99 ${result.p99.toFixed(2)} ms`,
+        );
+      }
     }
+    perRound.push(results);
   }
-  console.log('');
-  printTable(results);
+  console.log(`medians over ${ROUNDS} rounds\n`);
+  printTable(
+    mergeRounds(perRound).sort(
+      (x, y) => modes.indexOf(x.variant) - modes.indexOf(y.variant) || x.concurrency - y.concurrency,
+    ),
+  );
   console.log(
     `\nload average at end: ${loadavg()
       .map((l) => l.toFixed(2))

@@ -19,9 +19,22 @@
  *     request, a JSON-RPC call, the receipt's digest and signature, the engine), to show what 40 % of (b) would
  *     leave for the rest.
  *
- *   node dist/bench/pipeline.bench.js [--duration=3000] [--per-job-duration=12000] [--rounds=2]
- *                                     [--concurrency=1,4,16,32] [--worker-concurrency=8]
+ * Rounds: every round runs (b) and each variant; (b) goes first in even rounds and last in odd ones, and the
+ * variants' order flips with it (pooled and `Prefer: wait` too), so none always follows the baseline. A
+ * per-job window lasts --per-job-duration and then stays open until --per-job-min-jobs jobs finished (60 s cap).
+ *
+ * CPU by part of the stack: the bench process (gateway, worker, clients), Postgres and Redis by /proc/<pid>/stat
+ * at the window's edges; the worker's children (which recycle, or exit after each job) are tracked by pid across
+ * the window: Δ(this process's reaped-children time) + Σ children alive at the end − Σ children alive at the
+ * start, every descendant counted (zombies too), plus a poll of the descendants as a lower bound for a child
+ * reaped elsewhere (see cpuWindow). "rest of machine" is the machine's busy CPU (/proc/stat) no part accounts for,
+ * so the parts are each ≥ 0 and add up to it.
+ *
+ *   node dist/bench/pipeline.bench.js [--duration=3000] [--per-job-duration=12000] [--per-job-min-jobs=30]
+ *                                     [--rounds=2] [--concurrency=1,4,16,32] [--worker-concurrency=8]
  *                                     [--only=pooled,prefer-wait,bare,per-job,floors]
+ *
+ * --only=prefer-wait alone runs the pooled worker for `Prefer: wait` only; without `bare` there are no ratios.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
@@ -48,6 +61,9 @@ const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const DURATION_MS = Number(arg('duration') ?? 3000);
 // A per-job child costs about a second to start, so a 3 s window holds too few jobs to mean anything.
 const PER_JOB_DURATION_MS = Number(arg('per-job-duration') ?? Math.max(DURATION_MS, 12_000));
+// ...and it stays open past that until at least this many jobs finished, up to the cap.
+const PER_JOB_MIN_JOBS = Number(arg('per-job-min-jobs') ?? 30);
+const PER_JOB_MAX_WINDOW_MS = 60_000;
 // Rounds of every variant, alternating which goes first, so that a change in the machine's load shows in all alike.
 const ROUNDS = Number(arg('rounds') ?? 2);
 const CONCURRENCY = (arg('concurrency') ?? '1,4,16,32').split(',').map(Number);
@@ -156,110 +172,201 @@ function machineBusyMs(): number {
   return ((total - fields[3] - fields[4]) * 1000) / 100;
 }
 
-/** Which part of the stack a process is, from its command line (the bench process runs gateway and worker). */
-function processClass(pid: number): string | undefined {
-  let cmdline: string;
+/** (utime + stime, cutime + cstime) of a process in ms, or undefined once it is gone (zombies still answer). */
+function procCpuMs(pid: number): { self: number; reaped: number } | undefined {
   try {
-    cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields 14–17 of stat (utime, stime, cutime, cstime), counted after the ")" that ends the command name.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return {
+      self: ((Number(fields[11]) + Number(fields[12])) * 1000) / 100,
+      reaped: ((Number(fields[13]) + Number(fields[14])) * 1000) / 100,
+    };
   } catch {
     return undefined;
   }
-  if (pid === process.pid) return 'bench+gateway+worker';
+}
+
+function cmdlineOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * Every live (or not yet reaped) descendant of this process, through /proc/<pid>/task/<tid>/children: the
+ * worker's children (through setpriv, prlimit and bubblewrap), per-job children, the chain node.
+ */
+function descendants(): number[] {
+  const found: number[] = [];
+  const queue = [process.pid];
+  while (queue.length > 0) {
+    const pid = queue.shift() as number;
+    let tasks: string[];
+    try {
+      tasks = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      continue;
+    }
+    for (const tid of tasks) {
+      let text = '';
+      try {
+        text = readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8');
+      } catch {
+        // The task ended meanwhile.
+      }
+      for (const child of text.split(' ').filter(Boolean).map(Number)) {
+        found.push(child);
+        queue.push(child);
+      }
+    }
+  }
+  return found;
+}
+
+/** Processes of the stack that are not this bench's descendants, by command line (read at the window's edges). */
+function serviceClass(pid: number): string | undefined {
+  const cmdline = cmdlineOf(pid);
   if (cmdline.startsWith('postgres')) return 'postgres';
   if (cmdline.includes('redis-server')) return 'redis';
+  // The chain node, should it not have been started as a descendant.
   if (cmdline.includes('hardhat')) return 'chain';
-  // Only this bench's own children: other processes on a shared machine may run the same child script, and one
-  // of theirs ending in the window would be taken off without its time ever being added.
-  if ((cmdline.includes(WORKER_CHILD_SCRIPT) || cmdline.includes('child-main')) && descendsFromBench(pid))
-    return 'children';
   return undefined;
 }
 
-function parentOf(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-  } catch {
-    return undefined;
-  }
+interface StackSnapshot {
+  /** CPU so far of each classified process (descendants and services), by pid. */
+  byPid: Map<number, { cls: string; ms: number }>;
+  /** This process's own CPU (gateway, worker and the bench's clients all run in it). */
+  selfMs: number;
+  /** CPU of this process's reaped children, whole lives (the kernel adds a child's reaped descendants too). */
+  reapedMs: number;
 }
 
-function descendsFromBench(pid: number): boolean {
-  for (let p = parentOf(pid), hops = 0; p !== undefined && p > 1 && hops < 8; p = parentOf(p), hops++) {
-    if (p === process.pid) return true;
+/**
+ * A descendant is the chain node if its command line says so, else one of the worker's children (sandbox
+ * wrappers included). The class sticks to the pid: a child that is exiting or a zombie has no command line.
+ */
+function classifyDescendant(pid: number, known: Map<number, string>): string {
+  let cls = known.get(pid);
+  if (!cls) {
+    cls = cmdlineOf(pid).includes('hardhat') ? 'chain' : 'children';
+    known.set(pid, cls);
   }
-  return false;
+  return cls;
 }
 
-/** CPU time so far (user + system, ms) of every process of the stack, by pid (/proc/<pid>/stat). */
-function stackCpuMs(): Map<number, { cls: string; ms: number }> {
+function stackSnapshot(known: Map<number, string>, withServices: boolean): StackSnapshot {
   const byPid = new Map<number, { cls: string; ms: number }>();
-  for (const name of readdirSync('/proc')) {
-    const pid = Number(name);
-    if (!Number.isInteger(pid)) continue;
-    const cls = processClass(pid);
-    if (!cls) continue;
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      // Fields 14 and 15 of stat (utime, stime), counted after the ")" that ends the command name.
-      const ticks = Number(fields[11]) + Number(fields[12]);
-      byPid.set(pid, { cls, ms: (ticks * 1000) / 100 });
-      if (pid === process.pid) {
-        // Fields 16 and 17 (cutime, cstime): children this process forked and reaped, i.e. per-job children
-        // that ended. Pseudo-pid -1: not a process, but the same arithmetic over the window.
-        byPid.set(-1, { cls: 'children', ms: ((Number(fields[13]) + Number(fields[14])) * 1000) / 100 });
-      }
-    } catch {
-      // The process ended between the listing and the read.
+  for (const pid of descendants()) {
+    const cpu = procCpuMs(pid);
+    if (cpu) byPid.set(pid, { cls: classifyDescendant(pid, known), ms: cpu.self });
+  }
+  if (withServices) {
+    for (const name of readdirSync('/proc')) {
+      const pid = Number(name);
+      if (!Number.isInteger(pid) || byPid.has(pid) || pid === process.pid) continue;
+      const cls = serviceClass(pid);
+      const cpu = cls ? procCpuMs(pid) : undefined;
+      if (cls && cpu) byPid.set(pid, { cls, ms: cpu.self });
     }
   }
-  return byPid;
+  const own = procCpuMs(process.pid) ?? { self: NaN, reaped: NaN };
+  return { byPid, selfMs: own.self, reapedMs: own.reaped };
 }
 
 interface CpuWindow {
-  /** Busy CPU of the whole machine in the window. */
+  /** Ends the window now (if its timer has not yet); the figures below are read from then on. */
+  close: () => void;
+  /** Busy CPU of the whole machine in the window: /proc/stat, or the sum of the parts if that is larger. */
   total: () => number;
-  /** CPU by part of the stack in the window (processes alive at its end). */
+  /** CPU by part of the stack in the window; 'rest of machine' is what no part accounts for (≥ 0). */
   byClass: () => Map<string, number>;
 }
 
-/** Machine CPU spent during the measured window (after warm-up, before the end), read when each edge passes. */
-function cpuWindow(durationMs = DURATION_MS): CpuWindow {
-  let start = NaN;
-  let end = NaN;
-  let classStart = new Map<number, { cls: string; ms: number }>();
-  let classEnd = new Map<number, { cls: string; ms: number }>();
-  const t1 = setTimeout(() => {
-    start = machineBusyMs();
-    classStart = stackCpuMs();
-  }, WARMUP_MS);
-  const t2 = setTimeout(() => {
-    end = machineBusyMs();
-    classEnd = stackCpuMs();
-  }, WARMUP_MS + durationMs);
-  const stop = () => {
+/** How often the window re-reads the bench's descendants, to catch children that exit without being reaped here. */
+const CHILD_POLL_MS = 250;
+
+/**
+ * Machine CPU spent during the measured window, and its split by part of the stack.
+ *
+ * Children (pooled ones recycle, per-job ones exit after each job) are tracked by pid across the window:
+ * children's CPU = (their reaped time at the end − at the start) + Σ live children's CPU at the end − Σ the
+ * CPU of those alive at the start. Every child is a descendant of this process (found through /proc/<pid>/task/
+ * <tid>/children, zombies included) and, ending, is reaped into this process's cutime with its whole life, so
+ * what it had used before the window is taken off again: this is exact. In case a child's wrapper died first
+ * and the child was reaped elsewhere, the descendants are re-read every CHILD_POLL_MS, and each child counts at
+ * least what it was seen to use in the window (a lower bound, short of its last CHILD_POLL_MS). Services
+ * (Postgres, Redis) are read at the edges only: a backend that exits in the window falls into 'rest'.
+ */
+function cpuWindow(durationMs?: number): CpuWindow {
+  const known = new Map<number, string>();
+  let start: StackSnapshot | undefined;
+  let end: StackSnapshot | undefined;
+  let busyStart = NaN;
+  let busyEnd = NaN;
+  // Per child pid: the CPU it had when first seen in the window (0 if born in it) and the last reading.
+  const seen = new Map<number, { first: number; last: number }>();
+  let poll: NodeJS.Timeout | undefined;
+  const watchChildren = (snapshot: StackSnapshot, bornInWindow: boolean) => {
+    for (const [pid, { cls, ms }] of snapshot.byPid) {
+      if (cls !== 'children') continue;
+      const s = seen.get(pid);
+      if (s) s.last = ms;
+      else seen.set(pid, { first: bornInWindow ? 0 : ms, last: ms });
+    }
+  };
+  const open = () => {
+    busyStart = machineBusyMs();
+    start = stackSnapshot(known, true);
+    watchChildren(start, false);
+    poll = setInterval(() => watchChildren(stackSnapshot(known, false), true), CHILD_POLL_MS);
+  };
+  const close = () => {
     clearTimeout(t1);
     clearTimeout(t2);
+    clearInterval(poll);
+    if (!start || end) return;
+    busyEnd = machineBusyMs();
+    end = stackSnapshot(known, true);
+    watchChildren(end, true);
+  };
+  const t1 = setTimeout(open, WARMUP_MS);
+  const t2 = durationMs === undefined ? undefined : setTimeout(close, WARMUP_MS + durationMs);
+  const parts = (): Map<string, number> => {
+    close();
+    const byClass = new Map<string, number>();
+    if (!start || !end) return byClass;
+    const add = (cls: string, ms: number) => byClass.set(cls, (byClass.get(cls) ?? 0) + ms);
+    add('bench+gateway+worker', end.selfMs - start.selfMs);
+    for (const [pid, { cls, ms }] of end.byPid) {
+      if (cls !== 'children') add(cls, Math.max(0, ms - (start.byPid.get(pid)?.ms ?? 0)));
+    }
+    let exact = end.reapedMs - start.reapedMs;
+    for (const [, { cls, ms }] of end.byPid) if (cls === 'children') exact += ms;
+    for (const [, { cls, ms }] of start.byPid) if (cls === 'children') exact -= ms;
+    let seenAtLeast = 0;
+    for (const { first, last } of seen.values()) seenAtLeast += Math.max(0, last - first);
+    if (exact < seenAtLeast - 50)
+      log(
+        `  children: ${f(seenAtLeast - exact, 0)} ms seen by the poll but not reaped here (their wrapper went first)`,
+      );
+    add('children', Math.max(exact, seenAtLeast));
+    return byClass;
   };
   return {
+    close,
     total: () => {
-      stop();
-      return end - start;
+      const known = [...parts().values()].reduce((a, b) => a + b, 0);
+      // /proc/stat counts in ticks, the processes' times are finer: the parts may pass it by a tick or two.
+      return Math.max(busyEnd - busyStart, known);
     },
     byClass: () => {
-      stop();
-      // Per process: one that started in the window counts from 0. A child that ended (per-job, or a recycled
-      // pooled one) is counted through the bench process's reaped-children time, which holds its whole life, so
-      // what it had used before the window is taken off. Anything else that ended is lost ("rest").
-      const byClass = new Map<string, number>();
-      for (const [pid, { cls, ms }] of classEnd) {
-        byClass.set(cls, (byClass.get(cls) ?? 0) + ms - (classStart.get(pid)?.ms ?? 0));
-      }
-      for (const [pid, { cls, ms }] of classStart) {
-        if (cls === 'children' && pid > 0 && !classEnd.has(pid))
-          byClass.set(cls, (byClass.get(cls) ?? 0) - ms);
-      }
+      const byClass = parts();
+      const known = [...byClass.values()].reduce((a, b) => a + b, 0);
+      byClass.set('rest of machine', Math.max(0, busyEnd - busyStart - known));
       return byClass;
     },
   };
@@ -333,6 +440,9 @@ async function runPipeline(
   preferWait = false,
 ): Promise<PipelineRun> {
   const durationMs = mode === 'per-job' ? PER_JOB_DURATION_MS : DURATION_MS;
+  // A per-job window stays open past its duration until it holds enough jobs to mean something, up to a cap.
+  const minJobs = mode === 'per-job' ? PER_JOB_MIN_JOBS : 0;
+  const maxWindowMs = Math.max(durationMs, PER_JOB_MAX_WINDOW_MS);
   const pool = worker.app.get(IsolationPool, { strict: false }).pool;
   const spawnedBefore = pool.stats().spawned;
   const samples: Sample[] = [];
@@ -340,10 +450,21 @@ async function runPipeline(
   let inFlight = 0;
   let started = 0;
   const warmEnd = performance.now() + WARMUP_MS;
-  const end = warmEnd + durationMs;
+  let end = Infinity;
   // Past the drain, requests still open are abandoned: their streams close, so the gateway can shut down.
   const abort = new AbortController();
-  const cpu = cpuWindow(durationMs);
+  const cpu = cpuWindow();
+  const windowDone = new Promise<void>((resolve) => {
+    const check = setInterval(() => {
+      const now = performance.now();
+      if (now < warmEnd + durationMs) return;
+      if (samples.length < minJobs && now < warmEnd + maxWindowMs) return;
+      end = now;
+      cpu.close();
+      clearInterval(check);
+      resolve();
+    }, 50);
+  });
   const client = async (): Promise<void> => {
     while (performance.now() < end && !abort.signal.aborted) {
       const t0 = performance.now();
@@ -366,20 +487,23 @@ async function runPipeline(
   };
   let drainTimer: NodeJS.Timeout | undefined;
   let unfinished = 0;
-  const drained = new Promise<void>((resolve) => {
-    drainTimer = setTimeout(
-      () => {
-        unfinished = inFlight;
-        abort.abort();
-        resolve();
-      },
-      WARMUP_MS + durationMs + DRAIN_MS,
-    );
-  });
+  const drained = windowDone.then(
+    () =>
+      new Promise<void>((resolve) => {
+        drainTimer = setTimeout(() => {
+          unfinished = inFlight;
+          abort.abort();
+          resolve();
+        }, DRAIN_MS);
+      }),
+  );
   const clients = Promise.all(Array.from({ length: concurrency }, client));
   await Promise.race([clients, drained]);
   clearTimeout(drainTimer);
   await clients;
+  const windowMs = end - warmEnd;
+  if (samples.length < minJobs)
+    log(`  ${mode} c=${concurrency}: only ${samples.length} jobs in the ${f(windowMs / 1000)} s cap`);
   const e2e = samples.map((x) => x.e2eMs);
   return {
     result: {
@@ -388,7 +512,7 @@ async function runPipeline(
       jobs: samples.length,
       failed,
       unfinished,
-      perSecond: samples.length / (durationMs / 1000),
+      perSecond: samples.length / (windowMs / 1000),
       p50: percentile(e2e, 50),
       p99: percentile(e2e, 99),
       cpuMsPerJob: cpu.total() / samples.length,
@@ -421,7 +545,7 @@ async function runBare(concurrency: number, childEnv: Record<string, string>): P
     warmupMs: WARMUP_MS,
     durationMs: DURATION_MS,
     drainMs: DRAIN_MS,
-    onStart: () => (cpu = cpuWindow()),
+    onStart: () => (cpu = cpuWindow(DURATION_MS)),
     // The pool first, so jobs it still runs fail fast instead of holding the worker's close.
     beforeClose: () => pool.close(1000),
   });
@@ -591,19 +715,18 @@ function printResults(results: MergedResult[]): void {
     ],
     rows,
   );
-  const classes = ['bench+gateway+worker', 'children', 'postgres', 'redis', 'chain'];
-  console.log('\nCPU ms per op by part of the stack (user + system of its processes during the window)\n');
+  const classes = ['bench+gateway+worker', 'children', 'postgres', 'redis', 'chain', 'rest of machine'];
+  console.log(
+    '\nCPU ms per op by part of the stack (user + system of its processes during the window, children tracked by pid\n' +
+      'including those that exited; rest = busy CPU of the machine no part accounts for)\n',
+  );
   table(
-    ['mode', 'conc', ...classes, 'rest of machine'],
-    results.map((r) => {
-      const known = classes.reduce((a, c) => a + (r.cpuByClass.get(c) ?? 0), 0);
-      return [
-        r.variant,
-        String(r.concurrency),
-        ...classes.map((c) => f(r.cpuByClass.get(c) ?? 0, 2)),
-        f(r.cpuMsPerJob - known, 2),
-      ];
-    }),
+    ['mode', 'conc', ...classes],
+    results.map((r) => [
+      r.variant,
+      String(r.concurrency),
+      ...classes.map((c) => f(r.cpuByClass.get(c) ?? 0, 2)),
+    ]),
   );
   console.log(
     '(CPU ms/op: busy CPU of the whole machine during the window per finished job — every process of the stack;\n' +
@@ -730,47 +853,48 @@ async function main(): Promise<void> {
 
     const results: Result[] = [];
     const runs: Array<{ mode: IsolationMode; run: PipelineRun }> = [];
-    const runMode = async (mode: IsolationMode) => {
+    const runMode = async (mode: IsolationMode, round: number) => {
       worker = await startWorker({ ...overrides, ISOLATION_MODE: mode });
       await worker.app.get(IsolationPool, { strict: false }).pool.ready();
-      for (const c of CONCURRENCY) {
-        const run = await runPipeline(setup, worker, mode, c);
-        results.push(run.result);
-        runs.push({ mode, run });
-        log(
-          `  ${mode} c=${c}: ${f(run.result.perSecond)} ops/s, p50 ${f(run.result.p50)} ms, p99 ${f(run.result.p99)} ms`,
-        );
-      }
-      for (const c of mode === 'pooled' && ONLY.has('prefer-wait') ? CONCURRENCY : []) {
-        const run = await runPipeline(setup, worker, mode, c, true);
-        results.push(run.result);
-        log(`  ${PREFER_WAIT} c=${c}: ${f(run.result.perSecond)} ops/s, p50 ${f(run.result.p50)} ms`);
+      // In pooled mode, the SSE pair and `Prefer: wait` share the worker; which goes first alternates by round.
+      const kinds =
+        mode === 'per-job' ? [false] : [false, true].filter((w) => ONLY.has(w ? 'prefer-wait' : 'pooled'));
+      for (const preferWait of round % 2 ? kinds.reverse() : kinds) {
+        for (const c of CONCURRENCY) {
+          const run = await runPipeline(setup, worker, mode, c, preferWait);
+          results.push(run.result);
+          if (!preferWait) runs.push({ mode, run });
+          log(
+            `  ${preferWait ? PREFER_WAIT : mode} c=${c}: ${f(run.result.perSecond)} ops/s (${run.result.jobs} ops), ` +
+              `p50 ${f(run.result.p50)} ms, p99 ${f(run.result.p99)} ms`,
+          );
+        }
       }
       await worker.close();
       worker = undefined;
     };
-    // Rounds alternate the order (pooled, bare, per-job; then per-job, bare, pooled), so that a change in the
-    // machine's load shows in every variant alike; each ratio below is the median of the per-round ratios.
+    const runBareAll = async () => {
+      for (const c of CONCURRENCY) {
+        const r = await runBare(c, childEnv);
+        results.push(r);
+        log(`  bare c=${c}: ${f(r.perSecond)} jobs/s, p50 ${f(r.p50)} ms, p99 ${f(r.p99)} ms`);
+      }
+    };
+    // Every round runs the baseline (b) and each variant; the baseline goes first in even rounds and last in
+    // odd ones, and the variants' own order flips too, so that a change in the machine's load shows in every
+    // variant alike and no variant always follows (b). Each ratio below is the median of the per-round ratios.
+    const variants: Array<() => Promise<void>> = [];
+    if (ONLY.has('pooled') || ONLY.has('prefer-wait')) variants.push(() => runMode('pooled', round));
+    if (ONLY.has('per-job')) variants.push(() => runMode('per-job', round));
+    let round = 0;
     const perRound: Result[][] = [];
-    for (let round = 0; round < ROUNDS; round++) {
+    for (; round < ROUNDS; round++) {
       log(`round ${round + 1} of ${ROUNDS}`);
       const before = results.length;
-      const steps: Array<() => Promise<void>> = [
-        async () => {
-          if (ONLY.has('pooled')) await runMode('pooled');
-        },
-        async () => {
-          for (const c of ONLY.has('bare') ? CONCURRENCY : []) {
-            const r = await runBare(c, childEnv);
-            results.push(r);
-            log(`  bare c=${c}: ${f(r.perSecond)} jobs/s, p50 ${f(r.p50)} ms, p99 ${f(r.p99)} ms`);
-          }
-        },
-        async () => {
-          if (ONLY.has('per-job')) await runMode('per-job');
-        },
-      ];
-      for (const step of round % 2 ? steps.reverse() : steps) await step();
+      const ordered = round % 2 ? [...variants].reverse() : [...variants];
+      if (ONLY.has('bare') && round % 2 === 0) await runBareAll();
+      for (const step of ordered) await step();
+      if (ONLY.has('bare') && round % 2 === 1) await runBareAll();
       perRound.push(results.slice(before));
     }
     const childStarts = ONLY.has('per-job') ? await childStartMs(childEnv, 6) : [];
@@ -784,15 +908,24 @@ async function main(): Promise<void> {
         `medians over ${ROUNDS} rounds\n`,
     );
     printResults(merged);
-    const verdicts = merged
-      .filter((r) => r.variant === 'pooled')
-      .map((r) => ({ c: r.concurrency, ratio: r.ratios.perSecond }));
-    const passing = verdicts.filter((v) => v.ratio >= 0.4);
-    console.log(
-      `\npooled mode reaches >= 40% of (b) at ${passing.length}/${verdicts.length} concurrencies ` +
-        `(${verdicts.map((v) => `c=${v.c}: ${f(v.ratio * 100, 0)}%`).join(', ')}): ` +
-        (passing.length === verdicts.length ? 'YES' : passing.length === 0 ? 'NO' : 'PARTLY'),
-    );
+    if (merged.length === 0)
+      console.log('nothing measured: --only names none of pooled, prefer-wait, bare, per-job');
+    for (const variant of ['pooled', PREFER_WAIT] as const) {
+      const verdicts = merged
+        .filter((r) => r.variant === variant && Number.isFinite(r.ratios.perSecond))
+        .map((r) => ({ c: r.concurrency, ratio: r.ratios.perSecond }));
+      if (!merged.some((r) => r.variant === variant)) continue;
+      if (verdicts.length === 0) {
+        console.log(`\n${variant} reaches >= 40% of (b): not measured (no (b) in this run; add --only=bare)`);
+        continue;
+      }
+      const passing = verdicts.filter((v) => v.ratio >= 0.4);
+      console.log(
+        `\n${variant} reaches >= 40% of (b) at ${passing.length}/${verdicts.length} concurrencies ` +
+          `(${verdicts.map((v) => `c=${v.c}: ${f(v.ratio * 100, 0)}%`).join(', ')}): ` +
+          (passing.length === verdicts.length ? 'YES' : passing.length === 0 ? 'NO' : 'PARTLY'),
+      );
+    }
     console.log('\nwhere the time goes\n');
     await printBreakdown(db, runs, childStarts);
     const finished = runs.flatMap(({ run }) => run.samples).at(-1);

@@ -141,8 +141,16 @@ async function main(): Promise<void> {
   await sandboxed.run('operation', input);
   const rates = { unconfined: [] as number[], sandboxed: [] as number[] };
   for (let round = 1; round <= ROUNDS; round++) {
-    const a = await throughput(unconfined, input);
-    const b = await throughput(sandboxed, input);
+    // Which goes first alternates by round.
+    let a: number;
+    let b: number;
+    if (round % 2) {
+      a = await throughput(unconfined, input);
+      b = await throughput(sandboxed, input);
+    } else {
+      b = await throughput(sandboxed, input);
+      a = await throughput(unconfined, input);
+    }
     rates.unconfined.push(a);
     rates.sandboxed.push(b);
     console.log(
@@ -165,7 +173,8 @@ async function main(): Promise<void> {
   };
   await Promise.all([perJob.unconfined.ready(), perJob.sandboxed.ready()]);
   for (let i = 0; i < STARTS; i++) {
-    for (const variant of ['unconfined', 'sandboxed'] as const) {
+    const variants = ['unconfined', 'sandboxed'] as const;
+    for (const variant of i % 2 ? [...variants].reverse() : variants) {
       await perJob[variant].ready();
       const start = performance.now();
       await perJob[variant].run('operation', input);

@@ -91,17 +91,18 @@ async function envelopeBench(): Promise<void> {
   const sdk: number[] = [];
   const web: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
-    let r: number;
-    let s: number;
-    if (round % 2 === 0) {
-      r = await rawGcm();
-      s = await sdkEnvelope();
-    } else {
-      s = await sdkEnvelope();
-      r = await rawGcm();
-    }
-    const w = await sdkEnvelope(webCryptoAead);
-    const big = await sdkEnvelope(nodeCryptoAead, 1024 * 1024);
+    // Even rounds: raw, SDK, WebCrypto, 1 MiB chunks; odd rounds the reverse, so none always runs first.
+    let r = NaN;
+    let s = NaN;
+    let w = NaN;
+    let big = NaN;
+    const steps = [
+      async () => (r = await rawGcm()),
+      async () => (s = await sdkEnvelope()),
+      async () => (w = await sdkEnvelope(webCryptoAead)),
+      async () => (big = await sdkEnvelope(nodeCryptoAead, 1024 * 1024)),
+    ];
+    for (const step of round % 2 === 0 ? steps : [...steps].reverse()) await step();
     bigRatios.push(r / big);
     raw.push(r);
     sdk.push(s);
