@@ -68,6 +68,9 @@ export interface PermissionCheckerOptions {
   headMaxAgeMs?: number;
 }
 
+/** A decision of at most this many contract calls sends them as parallel requests, not as one batch. */
+const MAX_UNBATCHED_CALLS = 4;
+
 /** Widest log range one revocation scan asks for. */
 const MAX_SCAN_BLOCKS = 5000n;
 
@@ -85,6 +88,7 @@ class Deny extends Error {
 
 export class PermissionChecker {
   private readonly client: PublicClient;
+  private readonly batchClient: PublicClient;
   private readonly address: Address;
   private readonly ttl: bigint;
   private readonly timeoutMs: number;
@@ -109,13 +113,16 @@ export class PermissionChecker {
     this.timeoutMs = opts.timeoutMs;
     this.ttl = BigInt(Math.max(0, Math.floor(opts.cacheTtlBlocks ?? 1)));
     this.cacheSize = opts.cacheSize ?? 10_000;
-    this.client = createHearthPublicClient({
+    const clientOptions = {
       rpcUrl: opts.rpcUrl,
       chainId: opts.chainId,
       timeoutMs: opts.timeoutMs,
       pollingIntervalMs: opts.pollingIntervalMs ?? 1000,
-      batch: true, // the per-file calls of one decision travel in one HTTP request
-    });
+    };
+    // viem's batching holds every request for a timer (at least 1 ms in Node): a decision's few calls go as
+    // parallel requests, and only a wide one (many files) travels as one batch.
+    this.client = createHearthPublicClient(clientOptions);
+    this.batchClient = createHearthPublicClient({ ...clientOptions, batch: true });
     this.pollingIntervalMs = opts.pollingIntervalMs ?? 1000;
     // A one-block cache needs no watcher: an entry is reused only at the block it was read at, and a revocation
     // lands in a later block.
@@ -259,8 +266,9 @@ export class PermissionChecker {
     const grantId = input.grantId;
     // The block's time is read only when needed: when the contract allows a file, it also checked the expiry
     // by that block's clock, so the allowed path asks for no block (a scope of no files still does).
+    const calls = this.clientFor(1 + input.fileUints.length);
     const [grantResult, allowedPerFile] = await Promise.all([
-      this.client
+      calls
         .readContract({
           address: this.address,
           abi: dataPermissionsAbi,
@@ -277,7 +285,7 @@ export class PermissionChecker {
         ),
       Promise.all(
         input.fileUints.map((fileId) =>
-          this.client.readContract({
+          calls.readContract({
             address: this.address,
             abi: dataPermissionsAbi,
             functionName: 'isAllowed',
@@ -312,8 +320,9 @@ export class PermissionChecker {
 
   private async checkContract(policy: Address, input: Normalised, blockNumber: bigint): Promise<void> {
     if (input.invalidFile) throw new Deny('not_authorized');
+    const calls = this.clientFor(input.fileUints.length);
     const ask = (args: readonly [Address] | readonly [Address, bigint]) =>
-      this.client
+      calls
         .readContract({ address: policy, abi: vanaAbi, functionName: 'authorized', args, blockNumber })
         .catch((err: unknown) => {
           if (isTransportError(err)) throw err;
@@ -324,6 +333,11 @@ export class PermissionChecker {
         ? [await ask([input.grantee])]
         : await Promise.all(input.fileUints.map((f) => ask([input.grantee, f])));
     if (answers.some((ok) => ok !== true)) throw new Deny('not_authorized');
+  }
+
+  /** Past a few calls at once, one batched HTTP request is cheaper than the batch's timer. */
+  private clientFor(calls: number): PublicClient {
+    return calls > MAX_UNBATCHED_CALLS ? this.batchClient : this.client;
   }
 
   private remember(key: string, entry: CacheEntry): void {
