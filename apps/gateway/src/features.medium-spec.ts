@@ -8,6 +8,7 @@ import './access-requests/access-requests.medium-cases';
 import './api-keys/api-keys.medium-cases';
 import './auth/api-key-cache.medium-cases';
 import './auth/auth.medium-cases';
+import './auth/rate-limiter.medium-cases';
 import './collectives/collectives.medium-cases';
 import './data-portability/data-portability.medium-cases';
 import './files/files.medium-cases';
