@@ -11,10 +11,10 @@ function countingRedis(): { redis: Redis; commands: () => number } {
   const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { lazyConnect: false });
   let sent = 0;
   const send = redis.sendCommand.bind(redis);
-  redis.sendCommand = ((...args: Parameters<Redis['sendCommand']>) => {
+  redis.sendCommand = (...args: Parameters<Redis['sendCommand']>) => {
     sent++;
     return send(...args);
-  });
+  };
   return { redis, commands: () => sent };
 }
 
