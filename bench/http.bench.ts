@@ -15,12 +15,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runMigrations } from '@hearth/db';
-import autocannon from 'autocannon';
 import { dropDatabase } from '../scripts/lib/services';
 import { freePort, startNode, stopAll, waitForHttp, type Managed } from '../scripts/lib/processes';
 import { json, newApp, newTenant, uploadText } from '../test/support/flow';
 import { startBenchGateway } from './lib/gateway';
 import { bearer } from '../test/support/siwe';
+import { median, requestRate } from './lib/load';
 
 function arg(name: string, fallback: number): number {
   const hit = process.argv.find((a) => a.startsWith(`--${name}=`));
@@ -38,23 +38,8 @@ interface Target {
   expect: number;
 }
 
-async function measure(target: Target, duration: number): Promise<number> {
-  const result = await autocannon({
-    url: target.url,
-    headers: target.headers,
-    connections,
-    duration,
-    pipelining: 1,
-  });
-  const wrong = result.non2xx + result.errors + result.timeouts;
-  if (wrong > 0) throw new Error(`${target.name}: ${wrong} of ${result.requests.total} requests failed`);
-  return result.requests.total / duration;
-}
-
-const median = (values: number[]): number => {
-  const s = [...values].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
+const measure = (target: Target, duration: number): Promise<number> =>
+  requestRate(target, connections, duration);
 
 async function main(): Promise<void> {
   const base = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
