@@ -20,16 +20,12 @@ import { freePort, startNode, stopAll, waitForHttp, type Managed } from '../scri
 import { json, newApp, newTenant, uploadText } from '../test/support/flow';
 import { startBenchGateway } from './lib/gateway';
 import { bearer } from '../test/support/siwe';
+import { numberArg } from './lib/args';
 import { median, requestRate } from './lib/load';
 
-function arg(name: string, fallback: number): number {
-  const hit = process.argv.find((a) => a.startsWith(`--${name}=`));
-  return hit ? Number(hit.split('=')[1]) : fallback;
-}
-
-const rounds = arg('rounds', 3);
-const seconds = arg('seconds', 5);
-const connections = arg('connections', 16);
+const rounds = numberArg('rounds', 3);
+const seconds = numberArg('seconds', 5);
+const connections = numberArg('connections', 16);
 
 interface Target {
   name: string;
