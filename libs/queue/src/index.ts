@@ -40,7 +40,7 @@ export {
   OPERATIONS_QUEUE,
   PURGE_EVERY_MS,
 } from './operation-queue';
-export { RedisScript } from './redis-script';
+export { RedisScript, releaseLock } from './redis-script';
 export {
   type DeliverWebhookPayload,
   deliveryJobId,

@@ -1,7 +1,7 @@
 import { type Job, type JobsOptions, Queue, Worker } from 'bullmq';
 import Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
-import { RedisScript } from './redis-script';
+import { RedisScript, releaseLock } from './redis-script';
 import {
   JobName,
   type JobPayloads,
@@ -119,9 +119,6 @@ const MAX_PRIORITY = 2 ** 21 - 1;
 const ACQUIRE_BACKLOG = new RedisScript(
   "local v = redis.call('INCR', KEYS[1]) redis.call('EXPIRE', KEYS[1], ARGV[1]) return v",
 );
-const RELEASE_LOCK = new RedisScript(
-  "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0",
-);
 const RELEASE_BACKLOG = new RedisScript(
   "local v = redis.call('DECR', KEYS[1]) if v <= 0 then redis.call('DEL', KEYS[1]) end return v",
 );
@@ -166,8 +163,8 @@ export interface ConsumeOptions {
   closeTimeoutMs?: number;
 }
 
-/** BullMQ connection options, from a redis:// or rediss:// URL. */
-function bullConnection(redisUrl: string, prefix: string) {
+/** BullMQ connection options, from a redis:// or rediss:// URL (the operations and webhooks queues alike). */
+export function bullConnection(redisUrl: string, prefix: string) {
   const url = new URL(redisUrl);
   return {
     prefix,
@@ -414,7 +411,7 @@ export class OperationQueue {
     try {
       await fn();
     } finally {
-      await RELEASE_LOCK.run(this.redis, [key], [token]).catch(() => undefined);
+      await releaseLock(this.redis, key, token).catch(() => undefined);
     }
     return true;
   }

@@ -22,3 +22,13 @@ export class RedisScript {
     }
   }
 }
+
+// Frees a lock only for the holder that took it: a holder that outlived its lease must not free the next one's.
+const RELEASE_LOCK = new RedisScript(
+  "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0",
+);
+
+/** Deletes the lock `key` if it still holds `token` (taken with SET key token NX PX …). */
+export async function releaseLock(redis: Redis, key: string, token: string): Promise<void> {
+  await RELEASE_LOCK.run(redis, [key], [token]);
+}

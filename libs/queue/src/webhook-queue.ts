@@ -6,7 +6,7 @@ import {
   type WebhookJobPayloads,
   WEBHOOKS_QUEUE,
 } from './webhook-jobs';
-import { closeWorker } from './operation-queue';
+import { bullConnection, closeWorker } from './operation-queue';
 
 type AnyWebhookPayload = WebhookJobPayloads[WebhookJobName];
 export type WebhookJob = Job<AnyWebhookPayload>;
@@ -32,33 +32,17 @@ const DELIVERY_RETENTION = {
   removeOnFail: { age: 7 * 24 * 3600 },
 } as const satisfies JobsOptions;
 
-function connectionOf(redisUrl: string, prefix: string) {
-  const url = new URL(redisUrl);
-  return {
-    prefix,
-    connection: {
-      host: url.hostname,
-      port: Number(url.port || 6379),
-      username: url.username || undefined,
-      password: url.password ? decodeURIComponent(url.password) : undefined,
-      db: url.pathname.length > 1 ? Number(url.pathname.slice(1)) : 0,
-      tls: url.protocol === 'rediss:' ? {} : undefined,
-      maxRetriesPerRequest: null,
-    },
-  };
-}
-
 /** The webhooks queue: the dispatcher's scheduler, the delivery jobs, and their consumer. */
 export class WebhookQueue {
   readonly queue: Queue<AnyWebhookPayload>;
-  private readonly connection: ReturnType<typeof connectionOf>;
+  private readonly connection: ReturnType<typeof bullConnection>;
   private worker?: Worker<AnyWebhookPayload>;
   private readonly running = new Set<Promise<unknown>>();
   private closeTimeoutMs = 0;
   private closing?: Promise<void>;
 
   constructor(private readonly options: WebhookQueueOptions) {
-    this.connection = connectionOf(options.redisUrl, options.prefix);
+    this.connection = bullConnection(options.redisUrl, options.prefix);
     this.queue = new Queue<AnyWebhookPayload>(WEBHOOKS_QUEUE, this.connection);
   }
 

@@ -1,11 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PermissionsError, type SendLock } from '@hearth/permissions';
+import { releaseLock } from '@hearth/queue';
 import type Redis from 'ioredis';
-
-// Frees the lock only for the holder that took it: a holder that outlived its lease must not free the next one's.
-const RELEASE =
-  "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
 
 export interface RedisSendLockOptions {
   /** Key prefix (QUEUE_PREFIX), so several deployments can share one Redis. */
@@ -56,7 +53,7 @@ export class RedisSendLock implements SendLock {
     try {
       return await fn();
     } finally {
-      await this.redis.eval(RELEASE, 1, lockKey, token).catch(() => undefined);
+      await releaseLock(this.redis, lockKey, token).catch(() => undefined);
     }
   }
 }

@@ -176,8 +176,7 @@ export class OperationsService {
         }),
       ]);
       if (signal?.aborted) return created;
-      if (!event) return await this.get(key, created.id);
-      if (!event.outcome) return await this.get(key, created.id);
+      if (!event?.outcome) return await this.get(key, created.id);
       return await this.endedView(key, created, event.status, event.outcome);
     } finally {
       clearTimeout(timer);
