@@ -51,17 +51,31 @@ export function usesRecords(opts: InferenceOptions, name: string): boolean {
   return findOperation(opts, name)?.records === true;
 }
 
+const codeHashes = new WeakMap<OperationImpl, Map<string, `0x${string}`>>();
+
 /**
  * sha256 over the operation's implementation identity: name, version, engine and its version,
- * model, parameter schema and the source of its run function. Signed into receipts.
+ * model, parameter schema and the source of its run function. Signed into receipts; kept per operation, engine
+ * version and model (the options arrive as a fresh object with every job), as it hashes the function's source.
  */
 export function codeHashOf(impl: OperationImpl, opts: InferenceOptions): `0x${string}` {
+  const engineVersion = impl.engineVersion(opts);
+  const model = impl.model(opts);
+  let known = codeHashes.get(impl);
+  if (!known) codeHashes.set(impl, (known = new Map<string, `0x${string}`>()));
+  const key = `${engineVersion}\n${model}`;
+  let hash = known.get(key);
+  if (!hash) known.set(key, (hash = computeCodeHash(impl, engineVersion, model)));
+  return hash;
+}
+
+function computeCodeHash(impl: OperationImpl, engineVersion: string, model: string): `0x${string}` {
   const identity = JSON.stringify({
     name: impl.name,
     version: impl.version,
     engine: impl.engine,
-    engineVersion: impl.engineVersion(opts),
-    model: impl.model(opts),
+    engineVersion,
+    model,
     params: paramsSchema(impl),
     discloses: impl.discloses ?? UNBOUNDED_DISCLOSURE,
     implementation: impl.run.toString(),

@@ -4,7 +4,7 @@ import { defineOperation, MiB, type OperationImpl } from '../operation';
 import type { TextDocument } from '../text';
 import { BUILTIN_ENGINE_VERSION, BUILTIN_MODEL } from './engine';
 import { countWords, isContentWord } from './nlp';
-import { analyse, documentSentiment, isKeyword, sentimentLabel } from './operations';
+import { analyse, analyseWords, documentSentiment, isKeyword, sentimentLabel } from './operations';
 
 /**
  * Operations over a collective's pooled data. They return only counts over documents and
@@ -54,7 +54,7 @@ const counts = defineOperation({
   params: noParams,
   async run(_params, docs, ctx) {
     const contributors = checkContributors(docs, ctx.k);
-    const analysed = await analyse(docs, ctx.signal);
+    const analysed = await analyseWords(docs, ctx.signal);
     let words = 0;
     let sentences = 0;
     for (const a of analysed) {

@@ -11,6 +11,7 @@ import {
   journalMoving,
 } from '../fixtures/texts';
 import type { InputDocument } from '../types';
+import { countWords, getNlp, readSentences, readWordSentences } from './nlp';
 
 const opts = {};
 const doc = (fileId: string, text: string, contentType = 'text/plain'): InputDocument => ({
@@ -121,6 +122,22 @@ describe('builtin engine on real English text', () => {
     assert.equal(out.characters, [...text].length);
     assert.equal(out.uniqueWords, 13, 'the/The counted once');
     assert.equal(out.readingTimeSeconds, 4);
+  });
+
+  it('the word-level reading that counting uses agrees with the full reading on every count', async () => {
+    const nlp = await getNlp();
+    const texts = [
+      ...allFixtures.map((f) => f.text),
+      "Don't stop — it's 3.5 km to U.S. Route 66, isn't it? Yes!!! e-mail me@x.org at 10:30am #plans 🙂 :-)",
+    ];
+    for (const text of texts) {
+      const full = readSentences(nlp, text).filter((s) => s.tokens.length > 0);
+      const words = readWordSentences(nlp, text).filter((s) => s.tokens.length > 0);
+      assert.equal(words.length, full.length, 'sentences');
+      assert.equal(countWords(words), countWords(full), 'words');
+      const normals = (ss: typeof words) => ss.flatMap((s) => s.tokens.map((t) => `${t.type}:${t.normal}`));
+      assert.deepEqual(normals(words), normals(full), 'every token, its type and normal form');
+    }
   });
 
   it('ask answers with the record that says it first, with its file, and short quotes', async () => {

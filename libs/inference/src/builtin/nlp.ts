@@ -67,6 +67,29 @@ export function sentenceInfo(nlp: WinkMethods, s: ItemSentence): SentenceInfo {
   return { text: s.out(), tokens, sentiment: Number(s.out(its.sentiment)) };
 }
 
+/** A sentence as counting needs it: each token's normal form and type, nothing tagged or stemmed. */
+export interface WordSentence {
+  tokens: Array<Pick<TokenInfo, 'normal' | 'type'>>;
+}
+
+/**
+ * Sentences with only the features counting reads: stemming, lemmas and sentiment are most of the cost of
+ * `readSentences` and change no count.
+ */
+export function readWordSentences(nlp: WinkMethods, text: string): WordSentence[] {
+  const { its } = nlp;
+  const out: WordSentence[] = [];
+  nlp
+    .readDoc(text)
+    .sentences()
+    .each((s: ItemSentence) => {
+      const ts = s.tokens();
+      const type = ts.out(its.type);
+      out.push({ tokens: ts.out(its.normal).map((n, i) => ({ normal: String(n), type: String(type[i]) })) });
+    });
+  return out;
+}
+
 export function readSentences(nlp: WinkMethods, text: string): SentenceInfo[] {
   const out: SentenceInfo[] = [];
   nlp
@@ -89,7 +112,7 @@ export function isContentTerm(t: TokenInfo): boolean {
   return isContentWord(t) && CONTENT_POS.has(t.pos);
 }
 
-export function countWords(sentences: readonly SentenceInfo[]): number {
+export function countWords(sentences: readonly WordSentence[]): number {
   let n = 0;
   for (const s of sentences) for (const t of s.tokens) if (t.type === 'word') n++;
   return n;

@@ -9,8 +9,10 @@ import {
   lemmaOf,
   isContentWord,
   readSentences,
+  readWordSentences,
   type SentenceInfo,
   type TokenInfo,
+  type WordSentence,
 } from './nlp';
 
 const BLOCK_CHARS = 64 * 1024;
@@ -45,6 +47,24 @@ export async function analyse(
     for (const block of splitBlocks(doc.text, BLOCK_CHARS)) {
       throwIfAborted(signal);
       for (const s of readSentences(nlp, block)) if (s.tokens.length > 0) sentences.push(s);
+    }
+    out.push({ doc, sentences });
+  }
+  return out;
+}
+
+/** Sentences and words of every document, for operations that only count (see readWordSentences). */
+export async function analyseWords(
+  docs: readonly TextDocument[],
+  signal?: AbortSignal,
+): Promise<Array<{ doc: TextDocument; sentences: WordSentence[] }>> {
+  const nlp = await getNlp();
+  const out: Array<{ doc: TextDocument; sentences: WordSentence[] }> = [];
+  for (const doc of docs) {
+    const sentences: WordSentence[] = [];
+    for (const block of splitBlocks(doc.text, BLOCK_CHARS)) {
+      throwIfAborted(signal);
+      for (const s of readWordSentences(nlp, block)) if (s.tokens.length > 0) sentences.push(s);
     }
     out.push({ doc, sentences });
   }
@@ -217,7 +237,7 @@ const stats = defineOperation({
   params: statsParams,
   limits: perPersonLimits,
   async run(_params, docs, ctx) {
-    const analysed = await analyse(docs, ctx.signal);
+    const analysed = await analyseWords(docs, ctx.signal);
     const unique = new Set<string>();
     let words = 0;
     let sentences = 0;
