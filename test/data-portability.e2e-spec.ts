@@ -426,3 +426,59 @@ describe('Data Portability Protocol: a per-server host name', () => {
     assert.equal((JSON.parse(refused.body) as DpErrorBody).error.errorCode, 'dp_wrong_audience');
   });
 });
+
+describe('Data Portability Protocol: rate limits per client IP and per signer', () => {
+  let gw: RunningGateway;
+  let alice: Tenant;
+  let aud: string;
+
+  before(async () => {
+    // A prefix of its own: the other gateways of this file counted this IP's requests under the shared one.
+    gw = await startGateway({
+      DP_RATE_PER_MINUTE: '3',
+      DP_RATE_PER_MINUTE_PER_IP: '6',
+      QUEUE_PREFIX: `${process.env.QUEUE_PREFIX}-dp-limits`,
+    });
+    aud = gw.config.siweOrigins[0];
+    alice = await newTenant(gw.url);
+  });
+  after(async () => {
+    await gw?.close();
+  });
+
+  it('a signer past its limit gets 429 rate_limited in the protocol shape; made-up signatures use up the IP', async () => {
+    const path = `/dp/${alice.serverId}/v1/data`;
+    const stranger = privateKeyToAccount(generatePrivateKey());
+    const signedGet = async (account: PrivateKeyAccount) => {
+      const authorization = await web3Signed(account, {
+        aud,
+        method: 'GET',
+        uri: path,
+        override: { nonce: randomUUID() },
+      });
+      return fetch(`${gw.url}${path}`, { headers: { authorization } });
+    };
+    // A signer that is no registered builder is still counted: its signature verified.
+    for (let i = 0; i < 3; i++) {
+      const err = await dpError(await signedGet(stranger));
+      assert.equal(err.errorCode, 'dp_builder_unregistered');
+    }
+    const limited = await signedGet(stranger);
+    assert.equal(limited.headers.get('content-type')?.split(';')[0], 'application/json');
+    assert.ok(Number(limited.headers.get('retry-after')) >= 1, 'Retry-After');
+    const err = await dpError(limited);
+    assert.deepEqual([err.status, err.code, err.errorCode], [429, 429, 'rate_limited']);
+    // Another signer has a limit of its own; the owner's wallet too.
+    const own = await signedGet(alice.owner);
+    assert.equal(own.status, 200, await own.clone().text());
+    // Four Web3Signed attempts and the owner's make five of this IP's six: one more header is looked at, then none.
+    const garbage = () =>
+      fetch(`${gw.url}${path}`, { headers: { authorization: 'Web3Signed not-a-payload' } });
+    assert.equal((await dpError(await garbage())).errorCode, 'dp_auth_malformed');
+    const flooded = await dpError(await garbage());
+    assert.deepEqual([flooded.status, flooded.errorCode], [429, 'rate_limited']);
+    // An owner session is not a Web3Signed attempt: it counts against the account, as on the owner routes.
+    const session = await fetch(`${gw.url}${path}`, { headers: bearer(alice.token) });
+    assert.equal(session.status, 200, await session.clone().text());
+  });
+});

@@ -73,6 +73,10 @@ const schema = z.object({
   DP_GATEWAY_TIMEOUT_MS: int(100, 60000).default(3000),
   /** Web3Signed `iat`/`exp` must lie within this many seconds of the server's clock. */
   DP_AUTH_SKEW_SECONDS: int(1, 3600).default(300),
+  /** Web3Signed requests per minute per client IP on the Data Portability routes, counted before the signature. */
+  DP_RATE_PER_MINUTE_PER_IP: int(1, 1_000_000).default(1200),
+  /** Requests per minute of one verified signer on one server's Data Portability routes. */
+  DP_RATE_PER_MINUTE: int(1, 1_000_000).default(600),
   /** How long a registry answer (a grant, a grantee) is reused: a revocation is seen after at most this. */
   DP_REGISTRY_CACHE_MS: int(0, 600_000).default(2000),
   DP_MAX_DOCUMENT_BYTES: int(1, 2 ** 31).default(8 * 1024 * 1024),

@@ -74,6 +74,7 @@ export class DataPortabilityController {
       uri: req.originalUrl,
       host: req.headers.host,
       authorization: req.headers.authorization,
+      ip: req.ip,
       body,
     };
   }

@@ -30,6 +30,7 @@ import { inputsHash, parametersHash } from '@hearth/receipts';
 import { createHash } from 'node:crypto';
 import type Redis from 'ioredis';
 import { getAddress, type Hex } from 'viem';
+import { RateLimiter } from '../auth/rate-limiter';
 import { bearerOf, sha256 } from '../auth/tokens';
 import { REDIS } from '../infra/infra.module';
 import { KEY_MANAGER } from '../keys/key-manager.token';
@@ -50,6 +51,8 @@ export interface DpRequest {
   /** The Host header (per-server host names). */
   host: string | undefined;
   authorization: string | undefined;
+  /** The client's address (TRUST_PROXY decides whose): Web3Signed attempts are limited per IP. */
+  ip: string;
   body?: Buffer;
 }
 
@@ -105,6 +108,7 @@ export class DataPortabilityService implements OnModuleDestroy {
     private readonly sealer: MetadataSealer,
     private readonly receipts: ReceiptSigner,
     private readonly quotas: QuotasService,
+    private readonly limiter: RateLimiter,
   ) {
     this.registry = config.dataPortability
       ? new DataPortabilityRegistry({
@@ -184,8 +188,16 @@ export class DataPortabilityService implements OnModuleDestroy {
       if (session.accountId !== server.ownerAccountId) {
         throw new DpError(403, ErrorCode.dp_not_owner, "This route is the server owner's", 403);
       }
+      // The same bucket as the owner routes: an account's sessions share one limit wherever they are used.
+      await this.limiter.enforce(
+        `account:${session.accountId}`,
+        this.config.SESSION_RATE_PER_MINUTE,
+        'per signed-in account',
+      );
       return { kind: 'owner', address: getAddress(session.address) };
     }
+    // Before anything is parsed or recovered: a flood of made-up signatures costs its sender its IP's limit.
+    await this.limiter.enforce(`dp:ip:${req.ip}`, this.config.DP_RATE_PER_MINUTE_PER_IP, 'per client IP');
     let expected: Hex | undefined;
     try {
       const { payload } = parseWeb3Signed(req.authorization);
@@ -207,6 +219,11 @@ export class DataPortabilityService implements OnModuleDestroy {
       expectedSigner: expected,
       knownSigners: this.known,
     });
+    await this.limiter.enforce(
+      `dp:signer:${server.id}:${verified.signer.toLowerCase()}`,
+      this.config.DP_RATE_PER_MINUTE,
+      'per signer on this server',
+    );
     await this.replay.acceptOnce(verified, this.config.DP_AUTH_SKEW_SECONDS);
     if (verified.signer.toLowerCase() === server.ownerAddress.toLowerCase()) {
       return { kind: 'owner', address: verified.signer };
