@@ -63,4 +63,5 @@ export {
   type WebhookUrlPolicy,
   type WebhookUrlProblem,
 } from './webhook-target';
+export { guardedPost, type SendResult } from './webhook-send';
 export { signWebhook, verifyWebhookSignature, WEBHOOK_TOLERANCE_SECONDS } from './webhook-signature';

@@ -4,6 +4,7 @@ import { type EventEntity, EventRepository, WebhookRepository } from '@hearth/db
 import { WebhookDeliveryCode } from '@hearth/errors';
 import {
   type DeliverWebhookPayload,
+  guardedPost,
   signWebhook,
   type WebhookJob,
   WebhookJobName,
@@ -12,7 +13,6 @@ import {
 import type { Job } from 'bullmq';
 import { PinoLogger } from 'nestjs-pino';
 import { WebhookSecrets } from './webhook-secrets';
-import { sendWebhook } from './webhook-sender';
 
 /** Undispatched events taken per sweep round; a sweep takes rounds until the outbox is empty (or MAX_ROUNDS). */
 const DISPATCH_BATCH = 500;
@@ -101,7 +101,7 @@ export class DeliverWebhookHandler {
       throw err;
     }
     const body = deliveryBody(target.event);
-    const result = await sendWebhook(
+    const result = await guardedPost(
       target.webhook.url,
       {
         'content-type': 'application/json',

@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { sendWebhook } from './webhook-sender';
+import { guardedPost } from './webhook-send';
 
-describe('sendWebhook', () => {
+describe('guardedPost', () => {
   let server: Server;
   let port: number;
   const seen: Array<{ url: string; headers: IncomingHttpHeaders; body: string }> = [];
@@ -37,7 +37,7 @@ describe('sendWebhook', () => {
   const loopbackAllowed = { timeoutMs: 1000, allowLoopback: true };
 
   it('POSTs the body with its headers and reports the status', async () => {
-    const result = await sendWebhook(
+    const result = await guardedPost(
       `http://127.0.0.1:${port}/ok`,
       { 'hearth-event-id': 'evt_1' },
       '{"a":1}',
@@ -47,19 +47,19 @@ describe('sendWebhook', () => {
     const last = seen[seen.length - 1];
     assert.equal(last.body, '{"a":1}');
     assert.equal(last.headers['hearth-event-id'], 'evt_1');
-    const failed = await sendWebhook(`http://127.0.0.1:${port}/down`, {}, '{}', loopbackAllowed);
+    const failed = await guardedPost(`http://127.0.0.1:${port}/down`, {}, '{}', loopbackAllowed);
     assert.deepEqual([failed.ok, failed.statusCode, failed.errorCode], [false, 503, 'http_status']);
   });
 
   it('never follows a redirect', async () => {
     const before = seen.length;
-    const result = await sendWebhook(`http://127.0.0.1:${port}/redirect`, {}, '{}', loopbackAllowed);
+    const result = await guardedPost(`http://127.0.0.1:${port}/redirect`, {}, '{}', loopbackAllowed);
     assert.deepEqual([result.ok, result.statusCode, result.errorCode], [false, 302, 'http_status']);
     assert.equal(seen.length, before + 1, 'one request, the redirect target untouched');
   });
 
   it('gives up after the timeout', async () => {
-    const result = await sendWebhook(`http://127.0.0.1:${port}/slow`, {}, '{}', {
+    const result = await guardedPost(`http://127.0.0.1:${port}/slow`, {}, '{}', {
       timeoutMs: 200,
       allowLoopback: true,
     });
@@ -69,9 +69,9 @@ describe('sendWebhook', () => {
   it('refuses a blocked address at delivery time, by literal or by name, before sending anything', async () => {
     const before = seen.length;
     const strict = { timeoutMs: 1000, allowLoopback: false };
-    const literal = await sendWebhook(`http://127.0.0.1:${port}/ok`, {}, '{}', strict);
+    const literal = await guardedPost(`http://127.0.0.1:${port}/ok`, {}, '{}', strict);
     assert.equal(literal.errorCode, 'address_not_allowed');
-    const byName = await sendWebhook(`http://localhost:${port}/ok`, {}, '{}', strict);
+    const byName = await guardedPost(`http://localhost:${port}/ok`, {}, '{}', strict);
     assert.equal(byName.errorCode, 'address_not_allowed');
     assert.equal(seen.length, before, 'the receiver saw nothing');
   });
@@ -82,7 +82,7 @@ describe('sendWebhook', () => {
     await once(closed, 'listening');
     const freePort = (closed.address() as AddressInfo).port;
     await new Promise((resolve) => closed.close(resolve));
-    const result = await sendWebhook(`http://127.0.0.1:${freePort}/`, {}, '{}', loopbackAllowed);
+    const result = await guardedPost(`http://127.0.0.1:${freePort}/`, {}, '{}', loopbackAllowed);
     assert.equal(result.errorCode, 'connection_failed');
   });
 });

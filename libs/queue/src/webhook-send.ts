@@ -1,5 +1,5 @@
 import { WebhookDeliveryCode } from '@hearth/errors';
-import { guardedLookup, isBlockedAddress } from '@hearth/queue';
+import { guardedLookup, isBlockedAddress } from './webhook-target';
 import { request as httpRequest, type OutgoingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
@@ -13,11 +13,11 @@ export interface SendResult {
 }
 
 /**
- * One POST to a receiver: a connection of its own (no pooling across tenants), to an address checked when it
+ * One POST to an address outside (a webhook receiver, an app's return URL): a connection of its own (no pooling across tenants), to an address checked when it
  * is resolved (guardedLookup: DNS rebinding finds no private address), redirects never followed (a 3xx is a
  * failed attempt), the whole attempt bounded by `timeoutMs`, the response body never read.
  */
-export function sendWebhook(
+export function guardedPost(
   url: string,
   headers: OutgoingHttpHeaders,
   body: string,
