@@ -7,6 +7,7 @@ import {
   FileIndexRepository,
   FileRepository,
   OperationRepository,
+  SessionRepository,
   WebhookRepository,
 } from '@hearth/db';
 import { WorkerMetrics } from './metrics/worker-metrics';
@@ -44,6 +45,7 @@ export class WorkerModule {
           EventRepository,
           WebhookRepository,
           FileIndexRepository,
+          SessionRepository,
         ]),
       ],
       providers: [

@@ -107,6 +107,10 @@ const schema = z.object({
 
   MAX_UPLOAD_BYTES: int(1, 2 ** 40).default(256 * 1024 * 1024),
   RESULT_TTL_SECONDS: int(1, 365 * 86400).default(86400),
+  /** Owner events older than this are deleted (once dispatched to every webhook); a grant's one-time facts stay. */
+  EVENTS_RETENTION_DAYS: int(1, 3650).default(30),
+  /** Webhook delivery-log rows older than this are deleted. */
+  WEBHOOK_DELIVERIES_RETENTION_DAYS: int(1, 3650).default(30),
   API_KEY_ROTATION_GRACE_SECONDS: int(0, 30 * 86400).default(86400),
   // Changes reach every replica's cache at once (a Postgres trigger's NOTIFY); this only bounds an entry's life.
   API_KEY_CACHE_TTL_MS: int(0, 3_600_000).default(30_000),

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { newId } from '@hearth/ids';
+import { firstIdAt, newId } from '@hearth/ids';
 import { DataSource } from 'typeorm';
 import { EventEntity } from '../entities/event.entity';
 import type { EventType, NewEvent } from '../events/event-types';
@@ -113,6 +113,25 @@ export class EventRepository {
       'events_mark_dispatched',
       `UPDATE events SET dispatched_at = now() WHERE id = ANY($1::text[]) AND dispatched_at IS NULL RETURNING id`,
       [ids],
+    );
+    return rows.length;
+  }
+
+  /**
+   * Retention, part of the maintenance sweep (every server): deletes up to `limit` events created before `before`
+   * that went to every webhook. A fact recorded once under a dedupe key (a grant's expiry) stays, so it is never
+   * reported twice. The id bound makes it a range of the primary key; created_at is what decides.
+   */
+  async purgeBefore(before: Date, limit: number): Promise<number> {
+    const rows = await prepared<{ id: string }>(
+      this.dataSource,
+      'events_purge_before',
+      `DELETE FROM events WHERE id IN (
+         SELECT id FROM events
+          WHERE id < $1 AND created_at < $2 AND dispatched_at IS NOT NULL AND dedupe_key IS NULL
+          LIMIT $3)
+       RETURNING id`,
+      [firstIdAt('evt', before), before, limit],
     );
     return rows.length;
   }

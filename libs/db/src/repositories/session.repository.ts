@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { firstIdAt } from '@hearth/ids';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { SessionEntity } from '../entities/session.entity';
@@ -44,6 +45,21 @@ export class SessionRepository {
     return row
       ? { sessionId: row.id, accountId: row.account_id, address: row.address, expiresAt: row.expires_at }
       : null;
+  }
+
+  /**
+   * Maintenance sweep (every account): deletes up to `limit` sessions that expired or were revoked before
+   * `endedBefore`. A session ends after it starts, so only ids made before then are looked at.
+   */
+  async purgeEndedBefore(endedBefore: Date, limit: number): Promise<number> {
+    const result: [unknown[], number] = await this.sessions.query(
+      `DELETE FROM sessions WHERE id IN (
+         SELECT id FROM sessions
+          WHERE id < $1 AND (expires_at < $2 OR revoked_at < $2)
+          LIMIT $3)`,
+      [firstIdAt('ses', endedBefore), endedBefore, limit],
+    );
+    return result[1];
   }
 
   /** Signs one session of the account out; another account's session is left alone. */

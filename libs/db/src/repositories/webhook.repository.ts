@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { newId } from '@hearth/ids';
+import { firstIdAt, newId } from '@hearth/ids';
 import { DataSource } from 'typeorm';
 import { EventEntity } from '../entities/event.entity';
 import { WebhookDeliveryEntity } from '../entities/webhook-delivery.entity';
@@ -201,6 +201,19 @@ export class WebhookRepository {
       p.values,
     );
     return rows.map((row) => hydrate(this.dataSource, WebhookDeliveryEntity, row));
+  }
+
+  /** Retention, part of the maintenance sweep (every server): deletes up to `limit` delivery-log rows older than `before`. */
+  async purgeDeliveriesBefore(before: Date, limit: number): Promise<number> {
+    const rows = await prepared<{ id: string }>(
+      this.dataSource,
+      'webhook_deliveries_purge_before',
+      `DELETE FROM webhook_deliveries WHERE id IN (
+         SELECT id FROM webhook_deliveries WHERE id < $1 AND created_at < $2 LIMIT $3)
+       RETURNING id`,
+      [firstIdAt('dlv', before), before, limit],
+    );
+    return rows.length;
   }
 
   private hydrate(row: Record<string, unknown>): WebhookEntity {
