@@ -6,7 +6,9 @@ import {
   StreamableHTTPError,
 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { randomUUID } from 'node:crypto';
 import type { GrantRelayer } from '@hearth/permissions';
+import { generatePrivateKey, type PrivateKeyAccount, privateKeyToAccount } from 'viem/accounts';
 import { verifyTypedData } from 'viem';
 import {
   problemOf,
@@ -25,6 +27,7 @@ import {
   type Tenant,
   uploadText,
 } from './support/flow';
+import { web3Signed } from './support/dp-client';
 import { bearer } from './support/siwe';
 
 const JOURNAL =
@@ -46,6 +49,36 @@ async function connect(url: string, key: string, path = '/mcp'): Promise<Client>
       requestInit: { headers: { authorization: `Bearer ${key}` } },
     }),
   );
+  return client;
+}
+
+/**
+ * The MCP SDK's client with a fetch that signs every request with the app's wallet (Web3Signed, as the Data
+ * Portability Protocol's builders do): aud, method, uri and the body's hash, a nonce so each payload is new.
+ */
+async function connectSigned(
+  url: string,
+  account: PrivateKeyAccount,
+  aud: string,
+  path: string,
+): Promise<Client> {
+  const client = new Client({ name: 'hearth-e2e-web3signed', version: '1.0.0' });
+  const signedFetch = async (input: string | URL, init?: RequestInit): Promise<Response> => {
+    const target = new URL(input);
+    const headers = new Headers(init?.headers);
+    headers.set(
+      'authorization',
+      await web3Signed(account, {
+        aud,
+        method: init?.method ?? 'GET',
+        uri: target.pathname + target.search,
+        body: typeof init?.body === 'string' ? init.body : undefined,
+        override: { nonce: randomUUID() },
+      }),
+    );
+    return fetch(target, { ...init, headers });
+  };
+  await client.connect(new StreamableHTTPClientTransport(new URL(path, url), { fetch: signedFetch }));
   return client;
 }
 
@@ -228,6 +261,75 @@ describe('MCP server (the SDK client against the gateway and worker)', () => {
       body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
     });
     assert.equal(res.status, 404);
+  });
+
+  it("runs under the app's own key when each request is Web3Signed by its wallet, on its server's endpoint", async () => {
+    const aud = gw.config.siweOrigins[0];
+    const path = `/v1/servers/${tenant.serverId}/mcp`;
+    const signed = await connectSigned(gw.url, app.account, aud, path);
+    try {
+      const result = await signed.callTool({ name: 'stats', arguments: { fileIds: [fileId] } });
+      assert.notEqual(result.isError, true, JSON.stringify(result.content));
+      const out = structured(result);
+      assert.equal(out.status, 'succeeded');
+      assert.equal((out.receipt as Receipt).typedData.message.app, app.account.address);
+      // The same operation an API-key request would have made: the key reads it.
+      const op = await fetch(`${gw.url}/v1/operations/${String(out.operationId)}`, {
+        headers: bearer(app.key),
+      });
+      assert.equal(op.status, 200);
+      // The grant still decides: a file outside it is refused the same way.
+      const refused = await signed.callTool({ name: 'stats', arguments: { fileIds: [otherFileId] } });
+      assert.equal(refused.isError, true);
+    } finally {
+      await signed.close();
+    }
+
+    const initialize = JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: { protocolVersion: '2025-03-26', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+    });
+    const post = async (account: PrivateKeyAccount, at: string, sign: { body?: string } = {}) => {
+      const authorization = await web3Signed(account, {
+        aud,
+        method: 'POST',
+        uri: at,
+        body: sign.body ?? initialize,
+        override: { nonce: randomUUID() },
+      });
+      const init = {
+        method: 'POST',
+        headers: {
+          authorization,
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+        },
+        body: initialize,
+      };
+      return { res: await fetch(`${gw.url}${at}`, init), again: () => fetch(`${gw.url}${at}`, init) };
+    };
+    // A wallet with no API key on this server has nothing to run under.
+    const stranger = await post(privateKeyToAccount(generatePrivateKey()), path);
+    assert.deepEqual(
+      [stranger.res.status, (await problemOf(stranger.res)).code],
+      [403, 'app_has_no_api_key'],
+    );
+    // The signature covers the body, is accepted once, and names a server: /mcp has none.
+    const tampered = await post(app.account, path, {
+      body: '{"jsonrpc":"2.0","id":1,"method":"tools/list"}',
+    });
+    assert.deepEqual(
+      [tampered.res.status, (await problemOf(tampered.res)).code],
+      [401, 'dp_body_hash_mismatch'],
+    );
+    const first = await post(app.account, path);
+    assert.equal(first.res.status, 200, await first.res.clone().text());
+    const replayed = await first.again();
+    assert.deepEqual([replayed.status, (await problemOf(replayed)).code], [401, 'dp_replayed']);
+    const unnamed = await post(app.account, '/mcp');
+    assert.deepEqual([unnamed.res.status, (await problemOf(unnamed.res)).code], [401, 'unauthorized']);
   });
 
   it('answers a bad key with 401 (the SDK client sees it), and GET with 405 (no stream: stateless)', async () => {

@@ -26,6 +26,7 @@ import { registerCors } from './http/cors';
 import { isJsonMediaType, readJsonBody } from './http/json-body';
 import { RouteTable } from './http/route-table';
 import { Metrics } from './metrics/metrics';
+import { isWeb3Signed, MCP_SERVER_PATH } from './mcp/mcp-auth.guard';
 
 const JSON_LIMIT = 1024 * 1024;
 
@@ -83,7 +84,9 @@ export async function createGateway(config: HearthConfig): Promise<NestFastifyAp
       payload.resume();
       return done(null, undefined);
     }
-    readJsonBody(req.raw, payload, JSON_LIMIT).then(
+    // A Web3Signed MCP request signs its body's bytes: they are kept for the check.
+    const keepRaw = MCP_SERVER_PATH.test(path) && isWeb3Signed(req.headers.authorization);
+    readJsonBody(req.raw, payload, JSON_LIMIT, { keepRaw }).then(
       (body) => done(null, body),
       (err: Error) => done(err, undefined),
     );

@@ -32,6 +32,7 @@ export enum ErrorCode {
   // api keys
   invalid_api_key = 'invalid_api_key',
   api_key_revoked = 'api_key_revoked',
+  app_has_no_api_key = 'app_has_no_api_key',
   rate_limited = 'rate_limited',
   quota_exceeded = 'quota_exceeded',
   origin_not_allowed = 'origin_not_allowed',
@@ -217,6 +218,11 @@ export const ERROR_CODE_DOCS: Readonly<Record<ErrorCode, ErrorCodeDoc>> = {
   [ErrorCode.api_key_revoked]: {
     title: 'Api key revoked',
     description: 'The API key was revoked or has expired.',
+  },
+  [ErrorCode.app_has_no_api_key]: {
+    title: 'App has no api key',
+    description:
+      "A request Web3Signed by an app's wallet runs under that app's API key on the server, and it has none in use (file an access request).",
   },
   [ErrorCode.rate_limited]: {
     title: 'Rate limit exceeded',

@@ -1,6 +1,7 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import { ErrorCode, ProblemError } from '@hearth/errors';
 import type { FastifyReply } from 'fastify';
+import type { ApiKeyMatch } from '@hearth/db';
 import { ApiKeyCache } from './api-key-cache';
 import { allowOrigin } from '../http/cors';
 import { assertOriginAllowed, originAllowed } from './api-key-policy';
@@ -41,6 +42,16 @@ export class ApiKeyGuard implements CanActivate {
     if (!looksLikeApiKey(secret)) throw this.invalid();
     const match = await this.keys.find(sha256(secret));
     if (!match) throw this.invalid();
+    await this.admit(req, reply, match);
+    return true;
+  }
+
+  /**
+   * Everything after the credential named the key: revoked or expired (401), its Origin allowlist (CORS and
+   * 403), its rate limit (429, RateLimit-* headers), then @CurrentApiKey(). Shared by credentials other than the
+   * secret (an MCP request Web3Signed by the app's wallet).
+   */
+  async admit(req: AuthedRequest, reply: FastifyReply, match: ApiKeyMatch): Promise<void> {
     const { key, server } = match;
     if (key.revokedAt !== null) {
       throw new ProblemError(
@@ -92,7 +103,6 @@ export class ApiKeyGuard implements CanActivate {
       server,
     };
     assertOriginAllowed(req.hearthApiKey, req.headers.origin);
-    return true;
   }
 
   private invalid(): ProblemError {

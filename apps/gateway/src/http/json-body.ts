@@ -75,7 +75,20 @@ export function tooDeepAt(value: unknown, max: number): string | null {
  * does not parse (or does not decompress), a 400 naming the field nested past MAX_JSON_DEPTH, a 413 past the
  * limit — never a 500.
  */
-export async function readJsonBody(req: IncomingMessage, payload: Readable, limit: number): Promise<unknown> {
+/** Bodies kept as received for a signature over their bytes (Web3Signed's bodyHash), by request. */
+const rawBodies = new WeakMap<IncomingMessage, Buffer>();
+
+/** The bytes a JSON body was parsed from, where readJsonBody was asked to keep them; else undefined. */
+export function rawJsonBodyOf(req: IncomingMessage): Buffer | undefined {
+  return rawBodies.get(req);
+}
+
+export async function readJsonBody(
+  req: IncomingMessage,
+  payload: Readable,
+  limit: number,
+  opts: { keepRaw?: boolean } = {},
+): Promise<unknown> {
   if (Number(req.headers['content-length'] ?? 0) > limit) {
     payload.resume();
     throw tooLarge();
@@ -95,7 +108,9 @@ export async function readJsonBody(req: IncomingMessage, payload: Readable, limi
     if (err instanceof ProblemError) throw err;
     throw malformed(); // a truncated or corrupt compressed body
   }
-  const text = Buffer.concat(chunks).toString('utf8');
+  const bytes = Buffer.concat(chunks);
+  if (opts.keepRaw) rawBodies.set(req, bytes);
+  const text = bytes.toString('utf8');
   if (text.trim() === '') return {};
   let body: unknown;
   try {

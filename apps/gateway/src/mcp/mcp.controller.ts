@@ -3,16 +3,18 @@ import { ApiBearerAuth, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@ne
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { ErrorCode, ProblemError } from '@hearth/errors';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ApiKeyGuard } from '../auth/api-key.guard';
 import type { AuthenticatedApiKey } from '../auth/auth.types';
 import { CurrentApiKey } from '../auth/current.decorators';
 import { sendProblem } from '../common/problem.filter';
+import { McpAuthGuard } from './mcp-auth.guard';
 import { McpService } from './mcp.service';
 
 const DESCRIPTION =
   'Model Context Protocol (streamable HTTP, stateless: no session id, no standalone event stream; every POST ' +
   "carries JSON-RPC and is answered as JSON). Tools are the operation catalog, run under the app's grants; " +
-  'resources are metadata (hearth://server, hearth://grants, hearth://files). Authenticated by the API key.';
+  'resources are metadata (hearth://server, hearth://grants, hearth://files). Authenticated by the API key, or on ' +
+  "/v1/servers/:serverId/mcp by a Web3Signed header of the app's wallet (the Data Portability Protocol's), which " +
+  "runs under that app's API key on the server.";
 
 function notHere(): ProblemError {
   return new ProblemError(
@@ -33,7 +35,7 @@ export class McpController {
   constructor(private readonly mcp: McpService) {}
 
   @Post('mcp')
-  @UseGuards(ApiKeyGuard)
+  @UseGuards(McpAuthGuard)
   @ApiBearerAuth('apiKey')
   @ApiOperation({ summary: "MCP endpoint of the API key's server", description: DESCRIPTION })
   @ApiResponse({ status: 200, description: 'A JSON-RPC response (202 for a notification)' })
@@ -47,7 +49,7 @@ export class McpController {
   }
 
   @Post('v1/servers/:serverId/mcp')
-  @UseGuards(ApiKeyGuard)
+  @UseGuards(McpAuthGuard)
   @ApiBearerAuth('apiKey')
   @ApiParam({ name: 'serverId', description: "srv_…: the API key's own server (any other: 404)" })
   @ApiOperation({ summary: 'MCP endpoint of one server, named in the path', description: DESCRIPTION })
@@ -65,7 +67,7 @@ export class McpController {
   }
 
   @Get('mcp')
-  @UseGuards(ApiKeyGuard)
+  @UseGuards(McpAuthGuard)
   @ApiBearerAuth('apiKey')
   @ApiOperation({ summary: 'No standalone event stream (stateless MCP): 405' })
   openStream(): never {
@@ -73,7 +75,7 @@ export class McpController {
   }
 
   @Delete('mcp')
-  @UseGuards(ApiKeyGuard)
+  @UseGuards(McpAuthGuard)
   @ApiBearerAuth('apiKey')
   @ApiOperation({ summary: 'No session to end (stateless MCP): 405' })
   endSession(): never {
@@ -81,7 +83,7 @@ export class McpController {
   }
 
   @Get('v1/servers/:serverId/mcp')
-  @UseGuards(ApiKeyGuard)
+  @UseGuards(McpAuthGuard)
   @ApiBearerAuth('apiKey')
   @ApiOperation({ summary: 'No standalone event stream (stateless MCP): 405' })
   openServerStream(@CurrentApiKey() key: AuthenticatedApiKey, @Param('serverId') serverId: string): never {
@@ -90,7 +92,7 @@ export class McpController {
   }
 
   @Delete('v1/servers/:serverId/mcp')
-  @UseGuards(ApiKeyGuard)
+  @UseGuards(McpAuthGuard)
   @ApiBearerAuth('apiKey')
   @ApiOperation({ summary: 'No session to end (stateless MCP): 405' })
   endServerSession(@CurrentApiKey() key: AuthenticatedApiKey, @Param('serverId') serverId: string): never {

@@ -109,26 +109,53 @@ export class ApiKeyRepository {
   }
 
   /**
+   * The app's newest usable key on the server (neither revoked nor expired), with the server's row: what an app
+   * that proves its wallet instead of sending the secret (Web3Signed) runs under. Null when it has none.
+   */
+  async findActiveForApp(serverId: string, appAddress: string): Promise<ApiKeyMatch | null> {
+    const rows = await prepared<Record<string, unknown>>(
+      this.ds,
+      'api_keys_active_for_app',
+      `${this.keyWithServerSql()}
+       WHERE k.server_id = $1 AND lower(k.app_address) = lower($2) AND k.revoked_at IS NULL
+         AND (k.expires_at IS NULL OR k.expires_at > now())
+       ORDER BY k.id COLLATE "C" DESC
+       LIMIT 1`,
+      [serverId, appAddress],
+    );
+    return rows.length === 0 ? null : this.matchOf(rows[0]);
+  }
+
+  /**
    * Authentication lookup by secret hash: the one method without a server id, since the key is what names
    * the tenant. A previous secret past its grace period matches nothing.
    */
   async findBySecretHash(secretHash: Buffer): Promise<ApiKeyMatch | null> {
     // A prepared statement, with the server's row: this runs on every app request.
-    this.keyColumns ??= columnsOf(this.ds, ApiKeyEntity, 'k');
     const rows = await prepared<Record<string, unknown>>(
       this.ds,
       'api_keys_authenticate',
-      `SELECT ${this.keyColumns}, s.kind AS s_kind, s.owner_address AS s_owner_address, s.kms_key_ref AS s_kms_key_ref,
-              s.policy_kind AS s_policy_kind, s.policy_address AS s_policy_address, s.address AS s_address,
-              s.public_key AS s_public_key
-       FROM api_keys k JOIN servers s ON s.id = k.server_id
+      `${this.keyWithServerSql()}
        WHERE k.secret_hash = $1 OR (k.previous_secret_hash = $1 AND k.previous_secret_expires_at > now())
        LIMIT 1`,
       [secretHash],
     );
-    if (rows.length === 0) return null;
-    const row = rows[0];
+    return rows.length === 0 ? null : this.matchOf(rows[0], secretHash);
+  }
+
+  /** A key's columns (`k.`) and what authentication needs of its server (`s_…`). */
+  private keyWithServerSql(): string {
+    this.keyColumns ??= columnsOf(this.ds, ApiKeyEntity, 'k');
+    return `SELECT ${this.keyColumns}, s.kind AS s_kind, s.owner_address AS s_owner_address, s.kms_key_ref AS s_kms_key_ref,
+              s.policy_kind AS s_policy_kind, s.policy_address AS s_policy_address, s.address AS s_address,
+              s.public_key AS s_public_key
+       FROM api_keys k JOIN servers s ON s.id = k.server_id`;
+  }
+
+  /** `secretHash`: the secret that found it (which of the key's two it is); none for other credentials. */
+  private matchOf(row: Record<string, unknown>, secretHash?: Buffer): ApiKeyMatch {
     const key = hydrate(this.ds, ApiKeyEntity, row);
+    const matched = !secretHash || key.secretHash.equals(secretHash) ? 'current' : 'previous';
     const server: ApiKeyServer = {
       id: key.serverId,
       kind: row.s_kind as ServerEntity['kind'],
@@ -139,7 +166,7 @@ export class ApiKeyRepository {
       address: row.s_address as string,
       publicKey: row.s_public_key as string,
     };
-    return { key, server, matched: key.secretHash.equals(secretHash) ? 'current' : 'previous' };
+    return { key, server, matched };
   }
 }
 

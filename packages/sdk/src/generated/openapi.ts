@@ -46,7 +46,7 @@ export interface paths {
     put?: never;
     /**
      * MCP endpoint of the API key's server
-     * @description Model Context Protocol (streamable HTTP, stateless: no session id, no standalone event stream; every POST carries JSON-RPC and is answered as JSON). Tools are the operation catalog, run under the app's grants; resources are metadata (hearth://server, hearth://grants, hearth://files). Authenticated by the API key.
+     * @description Model Context Protocol (streamable HTTP, stateless: no session id, no standalone event stream; every POST carries JSON-RPC and is answered as JSON). Tools are the operation catalog, run under the app's grants; resources are metadata (hearth://server, hearth://grants, hearth://files). Authenticated by the API key, or on /v1/servers/:serverId/mcp by a Web3Signed header of the app's wallet (the Data Portability Protocol's), which runs under that app's API key on the server.
      */
     post: operations['McpController_post'];
     /** No session to end (stateless MCP): 405 */
@@ -945,7 +945,7 @@ export interface paths {
     put?: never;
     /**
      * MCP endpoint of one server, named in the path
-     * @description Model Context Protocol (streamable HTTP, stateless: no session id, no standalone event stream; every POST carries JSON-RPC and is answered as JSON). Tools are the operation catalog, run under the app's grants; resources are metadata (hearth://server, hearth://grants, hearth://files). Authenticated by the API key.
+     * @description Model Context Protocol (streamable HTTP, stateless: no session id, no standalone event stream; every POST carries JSON-RPC and is answered as JSON). Tools are the operation catalog, run under the app's grants; resources are metadata (hearth://server, hearth://grants, hearth://files). Authenticated by the API key, or on /v1/servers/:serverId/mcp by a Web3Signed header of the app's wallet (the Data Portability Protocol's), which runs under that app's API key on the server.
      */
     post: operations['McpController_postForServer'];
     /** No session to end (stateless MCP): 405 */
@@ -1009,6 +1009,7 @@ export interface components {
       | 'forbidden'
       | 'invalid_api_key'
       | 'api_key_revoked'
+      | 'app_has_no_api_key'
       | 'rate_limited'
       | 'quota_exceeded'
       | 'origin_not_allowed'
