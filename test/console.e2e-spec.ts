@@ -280,7 +280,7 @@ describe('web console in Chromium', () => {
 
     // Phone width: every page fits 375 px without sideways scrolling.
     await page.setViewportSize({ width: 375, height: 740 });
-    for (const tab of ['files', 'grants', 'requests', 'keys', 'log', 'usage', 'settings']) {
+    for (const tab of ['files', 'grants', 'requests', 'keys', 'log', 'usage', 'portability', 'settings']) {
       await page.goto(`${gw.url}/servers/${server.id}/${tab}`);
       await page.locator('h1').waitFor();
       const width = await page.evaluate<number>('document.documentElement.scrollWidth');
@@ -314,11 +314,9 @@ describe('web console in Chromium', () => {
     await page.getByRole('button', { name: 'Create collective' }).click();
     await page.getByRole('heading', { level: 1, name: 'Members and apps' }).waitFor();
     await page.getByText('You are an admin').waitFor();
-    assert.equal(
-      await page.getByRole('link', { name: 'Access requests' }).count(),
-      0,
-      'personal servers only',
-    );
+    for (const personalOnly of ['Access requests', 'Data portability']) {
+      assert.equal(await page.getByRole('link', { name: personalOnly }).count(), 0, 'personal servers only');
+    }
     const member = privateKeyToAccount(generatePrivateKey()).address;
     await page.getByLabel('Member address').fill(member);
     await page.getByRole('button', { name: 'Add member' }).click();
@@ -330,6 +328,51 @@ describe('web console in Chromium', () => {
     await page.getByText(`${app} may now run aggregates here.`).waitFor();
     await checkAccessibility(page, 'members');
     await shot(page, '11-collective-members');
+    assert.deepEqual(h.problems, []);
+    await h.context.close();
+  });
+
+  it('data portability: an ingested scope is listed not readable, made readable and back', async () => {
+    const h = await open();
+    await signIn(h);
+    const { page } = h;
+    const token = (await pageSession(page))?.token ?? '';
+    const owner = new HearthOwner({ baseUrl: gw.url, token });
+    const server = await owner.personalServer();
+    await page.getByRole('link', { name: 'Personal server' }).click();
+    await page.getByRole('link', { name: 'Data portability' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Data portability' }).waitFor();
+    await page.getByText('No scopes yet').waitFor();
+    await checkAccessibility(page, 'data-portability-empty');
+
+    // Ingested as the owner with the session (no schema gateway configured: the document is stored as sent).
+    const scope = 'instagram.profile';
+    const ingested = await fetch(`${gw.url}/dp/${server.id}/v1/data/${scope}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'alice', followers: 3 }),
+    });
+    assert.equal(ingested.status, 201);
+    const readableNow = async (): Promise<boolean | undefined> =>
+      (await owner.dataPortabilityScopes(server.id)).find((s) => s.scope === scope)?.readable;
+
+    await page.reload();
+    const row = page.locator(`tr[data-scope="${scope}"]`);
+    await row.getByRole('cell', { name: 'No', exact: true }).waitFor();
+    await row.getByRole('cell', { name: '1', exact: true }).waitFor();
+    await checkAccessibility(page, 'data-portability');
+    await shot(page, '12-data-portability');
+
+    await page.getByRole('button', { name: `Make readable ${scope}` }).click();
+    await page.getByRole('status').getByText(`${scope} is now readable`).waitFor();
+    await page.locator(`tr[data-scope="${scope}"][data-readable="true"]`).waitFor();
+    assert.equal(await readableNow(), true);
+    await checkAccessibility(page, 'data-portability-readable');
+
+    await page.getByRole('button', { name: `Make not readable ${scope}` }).click();
+    await page.getByRole('status').getByText(`${scope} is no longer readable`).waitFor();
+    await page.locator(`tr[data-scope="${scope}"][data-readable="false"]`).waitFor();
+    assert.equal(await readableNow(), false);
     assert.deepEqual(h.problems, []);
     await h.context.close();
   });

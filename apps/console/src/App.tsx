@@ -3,6 +3,7 @@ import { lazy, Suspense, useEffect } from 'react';
 import { shortAddress } from './api';
 import { AccessLogPage } from './pages/AccessLog';
 import { ApiKeysPage } from './pages/ApiKeys';
+import { DataPortabilityPage } from './pages/DataPortability';
 import { FilesPage } from './pages/Files';
 import { GrantsPage } from './pages/Grants';
 import { MembersPage } from './pages/Members';
@@ -59,6 +60,7 @@ export function App(): React.JSX.Element {
             <UsagePage serverId={serverId} />
           </Suspense>
         ),
+        portability: <DataPortabilityPage serverId={serverId} />,
         settings: <SettingsPage serverId={serverId} />,
       }[tab];
       page = body ? (
