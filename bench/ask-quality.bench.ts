@@ -13,6 +13,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { syntheticChat } from './lib/synthetic-chat';
 import {
   indexFile,
   openFileIndex,
@@ -100,29 +101,6 @@ async function accuracy(
     perKind.set(question.kind, k);
   }
   return { at1, at3, perKind, misses };
-}
-
-/** A WhatsApp export of `n` messages made of the corpus's own sentences, dated over three years. */
-function syntheticChat(n: number): string {
-  const sentences = readFileSync(join(CORPUS, 'journal.md'), 'utf8')
-    .split(/(?<=[.!?])\s+|\n+/)
-    .map((s) => s.replace(/^#+\s*/, '').trim())
-    .filter((s) => s.length > 20 && !/^\d{4}-|^\w+day|^\d{1,2} \w+ \d{4}/.test(s));
-  const people = ['Leah', 'Sam', 'Priya', 'Tom', 'Rob', 'Aisha'];
-  const lines: string[] = [];
-  let t = Date.UTC(2021, 0, 1);
-  for (let i = 0; i < n; i++) {
-    t += 60_000 * (5 + ((i * 7919) % 600));
-    const d = new Date(t);
-    const dd = String(d.getUTCDate()).padStart(2, '0');
-    const mm = String(d.getUTCMonth() + 1).padStart(2, '0');
-    const hh = String(d.getUTCHours()).padStart(2, '0');
-    const mi = String(d.getUTCMinutes()).padStart(2, '0');
-    lines.push(
-      `${dd}/${mm}/${d.getUTCFullYear()}, ${hh}:${mi} - ${people[i % people.length]}: ${sentences[(i * 31) % sentences.length]}`,
-    );
-  }
-  return lines.join('\n');
 }
 
 async function main(): Promise<void> {
