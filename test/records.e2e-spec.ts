@@ -61,7 +61,7 @@ describe('records: formats people export, indexed and asked', () => {
     assert.equal((await indexed(files['whatsapp-leah.txt'])).records, 25);
     const stored = await worker.app.get(FileIndexRepository).readyFor(server.id, Object.values(files));
     for (const s of stored.values()) {
-      const bytes = s.sealedIndex.toString('latin1');
+      const bytes = s.sealedIndex!.toString('latin1');
       assert.ok(!bytes.includes('Leah') && !bytes.includes('risotto'), 'the stored index is sealed');
     }
   });

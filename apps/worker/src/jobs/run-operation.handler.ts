@@ -36,6 +36,7 @@ import { OperationBroker } from '../pipeline/broker';
 import type { OperationTaskInput, OperationTaskOutput, TaskFile } from '../pipeline/operation-task.types';
 import { giveUpCode } from './give-up';
 import type { JobHandler } from './job-handler';
+import { SealedIndexCache } from './sealed-index-cache';
 
 /** Why the parent refuses before any child runs (see `refusal`); a collective's refusal records its file set. */
 type Refusal = (
@@ -106,6 +107,9 @@ class TransientOutcomeError extends Error {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Sealed record indexes a worker keeps between operations (see SealedIndexCache). */
+const SEALED_INDEX_CACHE_BYTES = 64 * 1024 * 1024;
+
 const ms = (start: number) => Math.round((performance.now() - start) * 100) / 100;
 
 /** The child's steps as `<step>Ms`, and what the child round trip cost beyond them. */
@@ -131,6 +135,7 @@ export class RunOperationHandler implements JobHandler<JobName.RunOperation> {
   private readonly aggregateOperations: Set<string>;
   /** Each operation's `limits.maxInputBytes`: checked on recorded sizes before any file is loaded. */
   private readonly maxInputBytes: Map<string, number>;
+  private readonly sealedIndexes = new SealedIndexCache(SEALED_INDEX_CACHE_BYTES);
 
   constructor(
     @Inject(HEARTH_CONFIG) private readonly config: HearthConfig,
@@ -224,6 +229,26 @@ export class RunOperationHandler implements JobHandler<JobName.RunOperation> {
     // A collective releases aggregate results only; enforced here again whatever the gateway let through.
     const detail = `${op.operation} is not an aggregate operation; collectives run aggregate operations only`;
     return this.failure(OperationErrorCode.operation_not_allowed, detail, 'denied');
+  }
+
+  /**
+   * The files' current stored indexes, sealed. Copies this worker holds are confirmed current by the same query
+   * that would send them, which then sends only the others.
+   */
+  private async readIndexes(
+    serverId: string,
+    fileIds: readonly string[],
+  ): Promise<Map<string, { ciphertextSha256: string; sealedIndex: Buffer }>> {
+    const held = this.sealedIndexes.holdFor(serverId, fileIds);
+    const rows = await this.fileIndexes.readyFor(serverId, fileIds, [...held.keys()]);
+    const out = new Map<string, { ciphertextSha256: string; sealedIndex: Buffer }>();
+    for (const [fileId, row] of rows) {
+      const sealedIndex = row.sealedIndex ?? held.get(row.version);
+      if (!sealedIndex) continue; // why: unsent rows are held ones; without either the child parses the file
+      if (row.sealedIndex) this.sealedIndexes.remember(serverId, fileId, row.version, row.sealedIndex);
+      out.set(fileId, { ciphertextSha256: row.ciphertextSha256, sealedIndex });
+    }
+    return out;
   }
 
   /** The broker's and the sandbox's work; `limit` when the sandbox ran into one of its limits (it was ended). */
@@ -428,7 +453,7 @@ export class RunOperationHandler implements JobHandler<JobName.RunOperation> {
     const byId = new Map(loaded.files.map((f) => [f.id, f]));
     // Record operations read the files' stored indexes (one query), so they need not parse every file again.
     const indexes = usesRecords(this.inference, op.operation)
-      ? await this.fileIndexes.readyFor(op.serverId, fileIds)
+      ? await this.readIndexes(op.serverId, fileIds)
       : new Map<string, { ciphertextSha256: string; sealedIndex: Buffer }>();
     const files: TaskFile[] = [];
     for (const fileId of fileIds) {

@@ -69,6 +69,21 @@ describe('FileIndexRepository (real Postgres)', () => {
     });
   });
 
+  it('does not send again a version the caller holds, and sends a rebuilt one in full', async () => {
+    await indexes.save(a.server.id, file.id, outcome(file.ciphertextSha256!));
+    const first = (await indexes.readyFor(a.server.id, [file.id])).get(file.id)!;
+    assert.deepEqual(first.sealedIndex, sealed);
+    const confirmed = (await indexes.readyFor(a.server.id, [file.id], [first.version])).get(file.id)!;
+    assert.deepEqual([confirmed.version, confirmed.sealedIndex], [first.version, null]);
+    // Another tenant naming the version learns nothing: the row is not theirs.
+    assert.equal((await indexes.readyFor(b.server.id, [file.id], [first.version])).size, 0);
+    await new Promise((r) => setTimeout(r, 5));
+    await indexes.save(a.server.id, file.id, outcome(file.ciphertextSha256!));
+    const rebuilt = (await indexes.readyFor(a.server.id, [file.id], [first.version])).get(file.id)!;
+    assert.notEqual(rebuilt.version, first.version);
+    assert.deepEqual(rebuilt.sealedIndex, sealed);
+  });
+
   it('records a failed build without a sealed index, and serves none', async () => {
     await indexes.save(a.server.id, file.id, {
       ...outcome(file.ciphertextSha256!),

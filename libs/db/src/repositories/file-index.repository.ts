@@ -25,7 +25,10 @@ export interface FileToIndex {
 export interface StoredIndex {
   ciphertextSha256: string;
   formatVersion: number;
-  sealedIndex: Buffer;
+  /** Names this build of the index (file id and build time): a copy under this version is this index. */
+  version: string;
+  /** Null when the caller said it holds this version already (`held`). */
+  sealedIndex: Buffer | null;
 }
 
 export interface IndexOutcome {
@@ -120,28 +123,40 @@ export class FileIndexRepository {
     return rows.length === 1;
   }
 
-  /** The ready indexes of these files that match each file's current version, by file id. */
-  async readyFor(serverId: string, fileIds: readonly string[]): Promise<Map<string, StoredIndex>> {
+  /**
+   * The ready indexes of these files that match each file's current version, by file id. `held`: versions the
+   * caller keeps a copy of (sealed, as stored); their sealed bytes are not sent again, only confirmed current.
+   */
+  async readyFor(
+    serverId: string,
+    fileIds: readonly string[],
+    held: readonly string[] = [],
+  ): Promise<Map<string, StoredIndex>> {
     const out = new Map<string, StoredIndex>();
     if (fileIds.length === 0) return out;
     const rows = await prepared<{
       file_id: string;
       ciphertext_sha256: string;
       format_version: number;
-      sealed_index: Buffer;
+      version: string;
+      sealed_index: Buffer | null;
     }>(
       this.dataSource,
       'file_indexes_ready_for',
-      `SELECT i.file_id, i.ciphertext_sha256, i.format_version, i.sealed_index
+      `SELECT i.file_id, i.ciphertext_sha256, i.format_version, v.version,
+              CASE WHEN v.version = ANY($3::text[]) THEN NULL ELSE i.sealed_index END AS sealed_index
          FROM file_indexes i
          JOIN files f ON f.id = i.file_id AND f.server_id = i.server_id AND f.ciphertext_sha256 = i.ciphertext_sha256
+         CROSS JOIN LATERAL (
+           SELECT i.file_id || '@' || (extract(epoch FROM i.built_at) * 1000000)::bigint::text AS version) v
         WHERE i.server_id = $1 AND i.file_id = ANY($2::text[]) AND i.status = 'ready'`,
-      [serverId, fileIds],
+      [serverId, fileIds, held],
     );
     for (const r of rows) {
       out.set(r.file_id, {
         ciphertextSha256: r.ciphertext_sha256,
         formatVersion: r.format_version,
+        version: r.version,
         sealedIndex: r.sealed_index,
       });
     }
