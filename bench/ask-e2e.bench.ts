@@ -8,29 +8,21 @@
  *
  *   node dist/bench/ask-e2e.bench.js [--requests=40] [--records=10000]
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { FileIndexRepository, runMigrations } from '@hearth/db';
-import { startChainForTests } from '../scripts/lib/chain';
-import { checkServices, dropDatabase } from '../scripts/lib/services';
+import { FileIndexRepository } from '@hearth/db';
 import { type RunningGateway, type RunningWorker, startGateway, startWorker } from '../test/support/apps';
 import { type App, grant, json, newApp, newTenant, relayerFor, uploadText } from '../test/support/flow';
 import { bearer } from '../test/support/siwe';
 import { numberArg } from './lib/args';
 import { median } from './lib/load';
+import { NOTE_1KIB, startBenchStack } from './lib/stack';
 import { CORPUS, syntheticChat } from './lib/synthetic-chat';
 
-// why: a standalone bench script, not app code; it takes the same variables the apps get through libs/config.
-const BASE_DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const REQUESTS = numberArg('requests', 40);
 const RECORDS = numberArg('records', 10_000);
 const WARMUP = 5;
-
-const NOTE_1KIB = 'The walk by the river was quiet. I read, cooked and called my sister. '
-  .repeat(16)
-  .slice(0, 1024);
 
 /** The worker's steps as the operation's `timings` name them. */
 const STEPS = [
@@ -109,25 +101,11 @@ async function main(): Promise<void> {
         .map((l) => l.toFixed(2))
         .join(' ')}`,
   );
-  await checkServices(BASE_DATABASE_URL, REDIS_URL);
-  const dbUrl = new URL(BASE_DATABASE_URL);
-  dbUrl.pathname = `/hearth_bench_${Date.now()}_${process.pid}`;
-  const databaseUrl = dbUrl.toString();
-  const home = mkdtempSync(join(tmpdir(), 'hearth-bench-'));
-  const chain = await startChainForTests(home);
+  const stack = await startBenchStack('ask');
   let gw: RunningGateway | undefined;
   let worker: RunningWorker | undefined;
   try {
-    await runMigrations(databaseUrl);
-    const overrides: Record<string, string> = {
-      NODE_ENV: 'test',
-      LOG_LEVEL: 'silent',
-      DATABASE_URL: databaseUrl,
-      REDIS_URL,
-      HEARTH_HOME: home,
-      QUEUE_PREFIX: `hearth-bench-${process.pid}`,
-      ...chain.env,
-    };
+    const { overrides } = stack;
     gw = await startGateway(overrides);
     worker = await startWorker(overrides);
     const tenant = await newTenant(gw.url);
@@ -190,9 +168,7 @@ async function main(): Promise<void> {
   } finally {
     await worker?.close().catch(() => undefined);
     await gw?.close().catch(() => undefined);
-    await chain.stop();
-    await dropDatabase(databaseUrl).catch(() => undefined);
-    rmSync(home, { recursive: true, force: true });
+    await stack.stop();
   }
 }
 
