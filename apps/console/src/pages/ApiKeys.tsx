@@ -188,7 +188,7 @@ export function ApiKeysPage({ serverId }: { serverId: string }): React.JSX.Eleme
               </tr>
             )}
             {keys.data?.items.map((k) => (
-              <tr key={k.id}>
+              <tr key={k.id} data-key={k.id} data-revoked={k.revokedAt ? 'true' : 'false'}>
                 <td>
                   {k.name}
                   <br />
@@ -201,17 +201,23 @@ export function ApiKeysPage({ serverId }: { serverId: string }): React.JSX.Eleme
                 <td>{k.origins?.length ? k.origins.join(', ') : 'Any'}</td>
                 <td>{k.ratePerMinute ?? '—'}</td>
                 <td className="actions">
-                  <button type="button" onClick={() => rotate.mutate(k)}>
-                    Rotate<span className="visually-hidden"> {k.name}</span>
-                  </button>
-                  {confirming === k.id ? (
-                    <button type="button" className="danger" onClick={() => revoke.mutate(k)}>
-                      Confirm revoke<span className="visually-hidden"> {k.name}</span>
-                    </button>
+                  {k.revokedAt ? (
+                    <span className="status revoked">revoked</span>
                   ) : (
-                    <button type="button" onClick={() => setConfirming(k.id)}>
-                      Revoke<span className="visually-hidden"> {k.name}</span>
-                    </button>
+                    <>
+                      <button type="button" onClick={() => rotate.mutate(k)}>
+                        Rotate<span className="visually-hidden"> {k.name}</span>
+                      </button>
+                      {confirming === k.id ? (
+                        <button type="button" className="danger" onClick={() => revoke.mutate(k)}>
+                          Confirm revoke<span className="visually-hidden"> {k.name}</span>
+                        </button>
+                      ) : (
+                        <button type="button" onClick={() => setConfirming(k.id)}>
+                          Revoke<span className="visually-hidden"> {k.name}</span>
+                        </button>
+                      )}
+                    </>
                   )}
                 </td>
               </tr>
