@@ -77,10 +77,11 @@ export function ApiKeysPage({ serverId }: { serverId: string }): React.JSX.Eleme
   const rotate = useMutation({
     mutationFn: (key: ApiKey) => owner().rotateApiKey(serverId, key.id),
     onMutate: () => setSecret(null),
-    onSuccess: (key) => {
+    // The rotate response carries only the id, the secret and the grace period's end: the name is the row's.
+    onSuccess: (rotated, key) => {
       setSecret({
-        label: `The new secret of “${key.name}”; the previous one keeps working until ${key.previousKeyExpiresAt ?? 'the grace period ends'}.`,
-        value: key.key,
+        label: `The new secret of “${key.name}”; the previous one keeps working until ${rotated.previousKeyExpiresAt ?? 'the grace period ends'}.`,
+        value: rotated.key,
       });
       refresh();
     },
