@@ -375,6 +375,7 @@ describe('web console in Chromium', () => {
     await page.getByRole('status').getByText(`Key “${name}” is revoked.`).waitFor();
     await page.locator(`tr[data-key="${created.keyId}"][data-revoked="true"]`).getByText('revoked').waitFor();
     assert.equal(await row.getByRole('button', { name: `Rotate ${name}` }).count(), 0);
+    assert.equal(await page.getByTestId('api-key-secret').count(), 0, 'no secret said to work is left shown');
     assert.equal((await whoami(second)).status, 401);
     assert.equal((await whoami(first)).status, 401);
     await checkAccessibility(page, 'keys revoked');

@@ -91,6 +91,8 @@ export function ApiKeysPage({ serverId }: { serverId: string }): React.JSX.Eleme
     mutationFn: (key: ApiKey) => owner().revokeApiKey(serverId, key.id),
     onSuccess: (_v, key) => {
       setConfirming(null);
+      // A secret still on screen would say it works (or keeps working for a grace period): no longer true.
+      setSecret(null);
       setMessage({ kind: 'ok', text: `Key “${key.name}” is revoked.` });
       refresh();
     },
