@@ -2,6 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Client } from 'pg';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { HearthApp, HearthOwner, isHearthProblem } from '@hearth/sdk';
@@ -30,6 +31,8 @@ describe('web console in Chromium', () => {
   let gw: RunningGateway;
   let worker: RunningWorker;
   let browser: Browser;
+  /** The gateway's own database, to tamper with what it stored. */
+  let db: Client;
 
   before(async () => {
     mkdirSync(SHOTS, { recursive: true });
@@ -37,8 +40,11 @@ describe('web console in Chromium', () => {
     gw = await startGateway({ MAX_UPLOAD_BYTES: String(UPLOAD_LIMIT) });
     worker = await startWorker();
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    db = new Client({ connectionString: gw.config.DATABASE_URL });
+    await db.connect();
   });
   after(async () => {
+    await db?.end();
     await browser?.close();
     await worker?.close();
     await gw?.close();
@@ -195,9 +201,25 @@ describe('web console in Chromium', () => {
       parameters: { sentences: 1 },
     });
     assert.equal(op.status, 'succeeded');
+    // A second run whose log row no longer carries its receipt's digest (changed in the database behind the
+    // gateway's back): the browser marks that row ✗ with the reason, and the untouched row stays ✓.
+    const tampered = await hearthApp.run('summarize', {
+      fileIds: [file.id],
+      grantId,
+      parameters: { sentences: 1 },
+    });
+    assert.equal(tampered.status, 'succeeded');
+    const changed = await db.query('UPDATE access_log SET receipt_hash = $1 WHERE operation_id = $2', [
+      `0x${'ab'.repeat(32)}`,
+      tampered.id,
+    ]);
+    assert.equal(changed.rowCount, 1);
     await page.getByRole('link', { name: 'Access log' }).click();
     const ran = page.locator('tr[data-operation="summarize"][data-outcome="succeeded"]');
+    await ran.locator('td[data-receipt="invalid"]').getByText('✗ digest differs from the log').waitFor();
     await ran.locator('td[data-receipt="valid"]').getByText('✓ verified').waitFor();
+    assert.equal(await ran.locator('td[data-receipt="valid"]').count(), 1);
+    assert.equal(await ran.locator('td[data-receipt="invalid"]').count(), 1);
     await checkAccessibility(page, 'access-log');
     await shot(page, '06-access-log');
 
@@ -301,6 +323,63 @@ describe('web console in Chromium', () => {
     await page.waitForURL(/\/servers\?deleted=1/);
     await page.getByText('The server was deleted').waitFor();
     await assert.rejects(owner.getServer(server.id), (err) => isHearthProblem(err) && err.status === 404);
+    assert.deepEqual(h.problems, []);
+    await h.context.close();
+  });
+
+  it('API keys: create, rotate and revoke in the console; each secret authenticates as the docs say', async () => {
+    const h = await open();
+    await signIn(h);
+    const { page } = h;
+    await page.getByRole('link', { name: 'Personal server' }).click();
+    await page.getByRole('link', { name: 'API keys' }).click();
+    await page.getByRole('heading', { level: 1, name: 'API keys' }).waitFor();
+    const whoami = async (secret: string): Promise<{ status: number; keyId?: string }> => {
+      const res = await fetch(`${gw.url}/v1/whoami`, { headers: { authorization: `Bearer ${secret}` } });
+      return res.ok
+        ? { status: res.status, keyId: ((await res.json()) as { keyId: string }).keyId }
+        : { status: res.status };
+    };
+    const name = 'nightly sync';
+    await page.getByLabel('Name').fill(name);
+    await page.getByLabel('App address').fill(privateKeyToAccount(generatePrivateKey()).address);
+    await page.getByRole('button', { name: 'Create key' }).click();
+    await page.getByRole('status').getByText(`The secret of “${name}”.`).waitFor();
+    const first = (await page.getByTestId('api-key-secret').textContent()) ?? '';
+    assert.match(first, /^hth_live_/);
+    const created = await whoami(first);
+    assert.equal(created.status, 200);
+    const row = page.locator(`tr[data-key="${created.keyId}"]`);
+    await row.getByRole('cell', { name: `${name} ${created.keyId}` }).waitFor();
+
+    // Rotated: a new secret shown once, same key id; the previous one keeps working for the grace period.
+    await page.getByRole('button', { name: `Rotate ${name}` }).click();
+    const note = page
+      .getByRole('status')
+      .getByText(`The new secret of “${name}”; the previous one keeps working until`);
+    await note.waitFor();
+    const second = (await page.getByTestId('api-key-secret').textContent()) ?? '';
+    assert.match(second, /^hth_live_/);
+    assert.notEqual(second, first);
+    assert.deepEqual(await whoami(second), created);
+    assert.deepEqual(await whoami(first), created, 'the previous secret works during the grace period');
+    const until = Date.parse(/until (\S+)\.$/.exec((await note.textContent()) ?? '')?.[1] ?? '');
+    const grace = gw.config.API_KEY_ROTATION_GRACE_SECONDS * 1000;
+    assert.ok(Math.abs(until - Date.now() - grace) < 60_000, `the grace period ends in about ${grace} ms`);
+    await checkAccessibility(page, 'keys rotated');
+    await shot(page, '13-keys-rotated');
+
+    // Revoked (a second click confirms): the page marks it revoked, and neither secret authenticates any more.
+    await page.getByRole('button', { name: `Revoke ${name}` }).click();
+    await page.getByRole('button', { name: `Confirm revoke ${name}` }).click();
+    await page.getByRole('status').getByText(`Key “${name}” is revoked.`).waitFor();
+    await page.locator(`tr[data-key="${created.keyId}"][data-revoked="true"]`).getByText('revoked').waitFor();
+    assert.equal(await row.getByRole('button', { name: `Rotate ${name}` }).count(), 0);
+    assert.equal(await page.getByTestId('api-key-secret').count(), 0, 'no secret said to work is left shown');
+    assert.equal((await whoami(second)).status, 401);
+    assert.equal((await whoami(first)).status, 401);
+    await checkAccessibility(page, 'keys revoked');
+    await shot(page, '14-keys-revoked');
     assert.deepEqual(h.problems, []);
     await h.context.close();
   });

@@ -77,10 +77,11 @@ export function ApiKeysPage({ serverId }: { serverId: string }): React.JSX.Eleme
   const rotate = useMutation({
     mutationFn: (key: ApiKey) => owner().rotateApiKey(serverId, key.id),
     onMutate: () => setSecret(null),
-    onSuccess: (key) => {
+    // The rotate response carries only the id, the secret and the grace period's end: the name is the row's.
+    onSuccess: (rotated, key) => {
       setSecret({
-        label: `The new secret of “${key.name}”; the previous one keeps working until ${key.previousKeyExpiresAt ?? 'the grace period ends'}.`,
-        value: key.key,
+        label: `The new secret of “${key.name}”; the previous one keeps working until ${rotated.previousKeyExpiresAt ?? 'the grace period ends'}.`,
+        value: rotated.key,
       });
       refresh();
     },
@@ -90,6 +91,8 @@ export function ApiKeysPage({ serverId }: { serverId: string }): React.JSX.Eleme
     mutationFn: (key: ApiKey) => owner().revokeApiKey(serverId, key.id),
     onSuccess: (_v, key) => {
       setConfirming(null);
+      // A secret still on screen would say it works (or keeps working for a grace period): no longer true.
+      setSecret(null);
       setMessage({ kind: 'ok', text: `Key “${key.name}” is revoked.` });
       refresh();
     },
@@ -188,7 +191,7 @@ export function ApiKeysPage({ serverId }: { serverId: string }): React.JSX.Eleme
               </tr>
             )}
             {keys.data?.items.map((k) => (
-              <tr key={k.id}>
+              <tr key={k.id} data-key={k.id} data-revoked={k.revokedAt ? 'true' : 'false'}>
                 <td>
                   {k.name}
                   <br />
@@ -201,17 +204,23 @@ export function ApiKeysPage({ serverId }: { serverId: string }): React.JSX.Eleme
                 <td>{k.origins?.length ? k.origins.join(', ') : 'Any'}</td>
                 <td>{k.ratePerMinute ?? '—'}</td>
                 <td className="actions">
-                  <button type="button" onClick={() => rotate.mutate(k)}>
-                    Rotate<span className="visually-hidden"> {k.name}</span>
-                  </button>
-                  {confirming === k.id ? (
-                    <button type="button" className="danger" onClick={() => revoke.mutate(k)}>
-                      Confirm revoke<span className="visually-hidden"> {k.name}</span>
-                    </button>
+                  {k.revokedAt ? (
+                    <span className="status revoked">revoked</span>
                   ) : (
-                    <button type="button" onClick={() => setConfirming(k.id)}>
-                      Revoke<span className="visually-hidden"> {k.name}</span>
-                    </button>
+                    <>
+                      <button type="button" onClick={() => rotate.mutate(k)}>
+                        Rotate<span className="visually-hidden"> {k.name}</span>
+                      </button>
+                      {confirming === k.id ? (
+                        <button type="button" className="danger" onClick={() => revoke.mutate(k)}>
+                          Confirm revoke<span className="visually-hidden"> {k.name}</span>
+                        </button>
+                      ) : (
+                        <button type="button" onClick={() => setConfirming(k.id)}>
+                          Revoke<span className="visually-hidden"> {k.name}</span>
+                        </button>
+                      )}
+                    </>
                   )}
                 </td>
               </tr>
