@@ -337,10 +337,11 @@ export class HearthOwner {
   }
 
   /** A new secret for the key; the previous one keeps working for the grace period. */
+  /** A new secret for the same key id (shown once); the previous one works until `previousKeyExpiresAt`. */
   async rotateApiKey(
     serverId: string,
     keyId: string,
-  ): Promise<CreatedApiKey & { previousKeyExpiresAt?: string }> {
+  ): Promise<{ id: string; key: string; previousKeyExpiresAt: string | null }> {
     return this.json(
       await this.http.request('POST', `/v1/servers/${enc(serverId)}/api-keys/${enc(keyId)}/rotate`),
     );
