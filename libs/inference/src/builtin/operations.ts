@@ -35,40 +35,36 @@ export interface AnalysedDocument {
   sentences: SentenceInfo[];
 }
 
-/** Sentences and token features of every document, reading in bounded blocks. */
-export async function analyse(
+/** Every document's non-empty sentences as `read` gives them, reading in bounded blocks. */
+async function readDocuments<S extends { tokens: readonly unknown[] }>(
   docs: readonly TextDocument[],
-  signal?: AbortSignal,
-): Promise<AnalysedDocument[]> {
+  signal: AbortSignal | undefined,
+  read: (nlp: WinkMethods, text: string) => S[],
+): Promise<Array<{ doc: TextDocument; sentences: S[] }>> {
   const nlp = await getNlp();
-  const out: AnalysedDocument[] = [];
+  const out: Array<{ doc: TextDocument; sentences: S[] }> = [];
   for (const doc of docs) {
-    const sentences: SentenceInfo[] = [];
+    const sentences: S[] = [];
     for (const block of splitBlocks(doc.text, BLOCK_CHARS)) {
       throwIfAborted(signal);
-      for (const s of readSentences(nlp, block)) if (s.tokens.length > 0) sentences.push(s);
+      for (const s of read(nlp, block)) if (s.tokens.length > 0) sentences.push(s);
     }
     out.push({ doc, sentences });
   }
   return out;
 }
 
+/** Sentences and token features of every document. */
+export function analyse(docs: readonly TextDocument[], signal?: AbortSignal): Promise<AnalysedDocument[]> {
+  return readDocuments(docs, signal, readSentences);
+}
+
 /** Sentences and words of every document, for operations that only count (see readWordSentences). */
-export async function analyseWords(
+export function analyseWords(
   docs: readonly TextDocument[],
   signal?: AbortSignal,
 ): Promise<Array<{ doc: TextDocument; sentences: WordSentence[] }>> {
-  const nlp = await getNlp();
-  const out: Array<{ doc: TextDocument; sentences: WordSentence[] }> = [];
-  for (const doc of docs) {
-    const sentences: WordSentence[] = [];
-    for (const block of splitBlocks(doc.text, BLOCK_CHARS)) {
-      throwIfAborted(signal);
-      for (const s of readWordSentences(nlp, block)) if (s.tokens.length > 0) sentences.push(s);
-    }
-    out.push({ doc, sentences });
-  }
-  return out;
+  return readDocuments(docs, signal, readWordSentences);
 }
 
 export function sentimentLabel(score: number): 'positive' | 'neutral' | 'negative' {
