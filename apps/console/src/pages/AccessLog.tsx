@@ -3,8 +3,9 @@ import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { getAddress, hashTypedData, type TypedDataDefinition, verifyTypedData } from 'viem';
 import { formatTime, shortAddress, useServer } from '../api';
-import { describeError, owner } from '../session';
+import { owner } from '../session';
 import { Pager, useCursorPages } from '../pager';
+import { ErrorLine } from '../notices';
 
 interface Row extends AccessLogEntry {
   operationId: string | null;
@@ -108,11 +109,7 @@ export function AccessLogPage({ serverId }: { serverId: string }): React.JSX.Ele
           <input value={app} onChange={(e) => setApp(e.target.value)} placeholder="0x…" spellCheck={false} />
         </label>
       </div>
-      {log.error && (
-        <p className="error" role="alert">
-          {describeError(log.error)}
-        </p>
-      )}
+      <ErrorLine error={log.error} />
       <div className="table-wrap">
         <table>
           <thead>

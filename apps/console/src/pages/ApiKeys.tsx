@@ -4,6 +4,7 @@ import { type FormEvent, useState } from 'react';
 import { isAddress } from 'viem';
 import { shortAddress, useCatalog } from '../api';
 import { describeError, owner } from '../session';
+import { ErrorLine, type Notice, NoticeLine } from '../notices';
 
 function Secret({ value, label }: { value: string; label: string }): React.JSX.Element {
   const [copied, setCopied] = useState(false);
@@ -49,7 +50,7 @@ export function ApiKeysPage({ serverId }: { serverId: string }): React.JSX.Eleme
   const [origins, setOrigins] = useState('');
   const [rate, setRate] = useState('');
   const [secret, setSecret] = useState<{ label: string; value: string } | null>(null);
-  const [message, setMessage] = useState<{ kind: 'error' | 'ok'; text: string } | null>(null);
+  const [message, setMessage] = useState<Notice | null>(null);
   const [confirming, setConfirming] = useState<string | null>(null);
   const refresh = (): void => void queryClient.invalidateQueries({ queryKey: ['keys', serverId] });
 
@@ -158,20 +159,9 @@ export function ApiKeysPage({ serverId }: { serverId: string }): React.JSX.Eleme
         </button>
       </form>
       {secret && <Secret label={secret.label} value={secret.value} />}
-      {message && (
-        <p
-          className={message.kind === 'error' ? 'error' : 'ok'}
-          role={message.kind === 'error' ? 'alert' : 'status'}
-        >
-          {message.text}
-        </p>
-      )}
+      <NoticeLine notice={message} />
       <h2>Keys of this server</h2>
-      {keys.error && (
-        <p className="error" role="alert">
-          {describeError(keys.error)}
-        </p>
-      )}
+      <ErrorLine error={keys.error} />
       <div className="table-wrap">
         <table>
           <thead>

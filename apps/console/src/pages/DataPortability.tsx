@@ -3,11 +3,12 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { formatTime } from '../api';
 import { describeError, owner } from '../session';
+import { ErrorLine, type Notice, NoticeLine } from '../notices';
 
 /** The server's Data Portability scopes, each readable raw by granted builders only once the owner says so. */
 export function DataPortabilityPage({ serverId }: { serverId: string }): React.JSX.Element {
   const queryClient = useQueryClient();
-  const [message, setMessage] = useState<{ kind: 'error' | 'ok'; text: string } | null>(null);
+  const [message, setMessage] = useState<Notice | null>(null);
   const scopes = useQuery({
     queryKey: ['dp-scopes', serverId],
     queryFn: () => owner().dataPortabilityScopes(serverId),
@@ -38,19 +39,8 @@ export function DataPortabilityPage({ serverId }: { serverId: string }): React.J
         Readable: builders holding a grant for the scope may read its documents raw. Not readable (the
         default): they are told which Hearth operations to run on it instead. A change takes effect at once.
       </p>
-      {message && (
-        <p
-          className={message.kind === 'error' ? 'error' : 'ok'}
-          role={message.kind === 'error' ? 'alert' : 'status'}
-        >
-          {message.text}
-        </p>
-      )}
-      {scopes.error && (
-        <p className="error" role="alert">
-          {describeError(scopes.error)}
-        </p>
-      )}
+      <NoticeLine notice={message} />
+      <ErrorLine error={scopes.error} />
       {scopes.isPending && <p role="status">Loading the scopes…</p>}
       {scopes.data?.length === 0 && (
         <p>

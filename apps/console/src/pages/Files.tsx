@@ -13,6 +13,7 @@ import {
 } from '../files';
 import { describeError, owner, signingWallet } from '../session';
 import { Pager, useCursorPages } from '../pager';
+import { ErrorLine, type Notice, NoticeLine } from '../notices';
 
 const PAGE = 20;
 const PREVIEW_LIMIT = 256 * 1024;
@@ -28,7 +29,7 @@ export function FilesPage({ serverId }: { serverId: string }): React.JSX.Element
   });
   const [mode, setMode] = useState<'client' | 'server'>('client');
   const [progress, setProgress] = useState<UploadProgress | null>(null);
-  const [message, setMessage] = useState<{ kind: 'error' | 'ok'; text: string } | null>(null);
+  const [message, setMessage] = useState<Notice | null>(null);
   const [dragging, setDragging] = useState(false);
   const [preview, setPreview] = useState<{ file: HearthFile; text: string | null; blob: Blob } | null>(null);
   const [confirming, setConfirming] = useState<string | null>(null);
@@ -155,19 +156,8 @@ export function FilesPage({ serverId }: { serverId: string }): React.JSX.Element
           </label>
         </div>
       )}
-      {message && (
-        <p
-          className={message.kind === 'error' ? 'error' : 'ok'}
-          role={message.kind === 'error' ? 'alert' : 'status'}
-        >
-          {message.text}
-        </p>
-      )}
-      {files.error && (
-        <p className="error" role="alert">
-          {describeError(files.error)}
-        </p>
-      )}
+      <NoticeLine notice={message} />
+      <ErrorLine error={files.error} />
       <div className="table-wrap">
         <table>
           <caption className="visually-hidden">Files on this server</caption>

@@ -5,6 +5,7 @@ import { isAddress } from 'viem';
 import { disclosure, formatTime, shortAddress, useCatalog } from '../api';
 import { describeError, owner, signingWallet } from '../session';
 import { Pager, useCursorPages } from '../pager';
+import { ErrorLine, type Notice, NoticeLine } from '../notices';
 
 export function GrantsPage({ serverId }: { serverId: string }): React.JSX.Element {
   const queryClient = useQueryClient();
@@ -24,7 +25,7 @@ export function GrantsPage({ serverId }: { serverId: string }): React.JSX.Elemen
   const [allFiles, setAllFiles] = useState(false);
   const [fileIds, setFileIds] = useState<string[]>([]);
   const [expires, setExpires] = useState('');
-  const [message, setMessage] = useState<{ kind: 'error' | 'ok'; text: string } | null>(null);
+  const [message, setMessage] = useState<Notice | null>(null);
 
   const toggle = (list: string[], value: string): string[] =>
     list.includes(value) ? list.filter((v) => v !== value) : [...list, value];
@@ -129,20 +130,9 @@ export function GrantsPage({ serverId }: { serverId: string }): React.JSX.Elemen
           {create.isPending ? 'Waiting for your wallet and the chain…' : 'Sign and grant'}
         </button>
       </form>
-      {message && (
-        <p
-          className={message.kind === 'error' ? 'error' : 'ok'}
-          role={message.kind === 'error' ? 'alert' : 'status'}
-        >
-          {message.text}
-        </p>
-      )}
+      <NoticeLine notice={message} />
       <h2>Grants of this server</h2>
-      {grants.error && (
-        <p className="error" role="alert">
-          {describeError(grants.error)}
-        </p>
-      )}
+      <ErrorLine error={grants.error} />
       <div className="table-wrap">
         <table>
           <thead>

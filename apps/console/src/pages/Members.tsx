@@ -4,6 +4,7 @@ import { type FormEvent, useState } from 'react';
 import { isAddress } from 'viem';
 import { formatBytes, shortAddress, useServer } from '../api';
 import { describeError, owner, signingWallet, useSession } from '../session';
+import { ErrorLine, type Notice, NoticeLine } from '../notices';
 
 interface MemberRow extends Member {
   contributions?: { files: number; bytes: number };
@@ -25,7 +26,7 @@ export function MembersPage({ serverId }: { serverId: string }): React.JSX.Eleme
   const [address, setAddress] = useState('');
   const [role, setRole] = useState<'member' | 'admin'>('member');
   const [app, setApp] = useState('');
-  const [message, setMessage] = useState<{ kind: 'error' | 'ok'; text: string } | null>(null);
+  const [message, setMessage] = useState<Notice | null>(null);
   const refresh = (): void => void queryClient.invalidateQueries({ queryKey: ['members', serverId] });
 
   const add = useMutation({
@@ -95,19 +96,8 @@ export function MembersPage({ serverId }: { serverId: string }): React.JSX.Eleme
           lists them, the Access log the operations that touched them.
         </p>
       )}
-      {message && (
-        <p
-          className={message.kind === 'error' ? 'error' : 'ok'}
-          role={message.kind === 'error' ? 'alert' : 'status'}
-        >
-          {message.text}
-        </p>
-      )}
-      {members.error && (
-        <p className="error" role="alert">
-          {describeError(members.error)}
-        </p>
-      )}
+      <NoticeLine notice={message} />
+      <ErrorLine error={members.error} />
       <div className="table-wrap">
         <table>
           <thead>

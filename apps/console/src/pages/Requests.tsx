@@ -3,6 +3,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { getJson, jsonBody, formatTime, shortAddress } from '../api';
 import { describeError, signingWallet } from '../session';
+import { ErrorLine, type Notice, NoticeLine } from '../notices';
 
 interface AccessRequest {
   requestId: string;
@@ -21,7 +22,7 @@ interface AccessRequest {
 /** The inbox of apps asking for access: approving signs a grant for exactly what was asked; denying signs nothing. */
 export function RequestsPage({ serverId }: { serverId: string }): React.JSX.Element {
   const queryClient = useQueryClient();
-  const [message, setMessage] = useState<{ kind: 'error' | 'ok'; text: string } | null>(null);
+  const [message, setMessage] = useState<Notice | null>(null);
   const base = `/v1/servers/${encodeURIComponent(serverId)}/access-requests`;
   const requests = useQuery({
     queryKey: ['requests', serverId],
@@ -74,19 +75,8 @@ export function RequestsPage({ serverId }: { serverId: string }): React.JSX.Elem
     <>
       <h1>Access requests</h1>
       <p>Apps can ask you for access. Approving signs a grant for exactly what the app asked for.</p>
-      {message && (
-        <p
-          className={message.kind === 'error' ? 'error' : 'ok'}
-          role={message.kind === 'error' ? 'alert' : 'status'}
-        >
-          {message.text}
-        </p>
-      )}
-      {requests.error && (
-        <p className="error" role="alert">
-          {describeError(requests.error)}
-        </p>
-      )}
+      <NoticeLine notice={message} />
+      <ErrorLine error={requests.error} />
       {requests.data === null && <p>This Hearth does not take access requests yet.</p>}
       {requests.data?.items.length === 0 && <p>No pending requests.</p>}
       <ul className="cards">
