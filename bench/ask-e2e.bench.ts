@@ -17,24 +17,12 @@ import { type App, grant, json, newApp, newTenant, relayerFor, uploadText } from
 import { bearer } from '../test/support/siwe';
 import { numberArg } from './lib/args';
 import { median } from './lib/load';
-import { NOTE_1KIB, startBenchStack } from './lib/stack';
+import { NOTE_1KIB, startBenchStack, WORKER_STEPS } from './lib/stack';
 import { CORPUS, syntheticChat } from './lib/synthetic-chat';
 
 const REQUESTS = numberArg('requests', 40);
 const RECORDS = numberArg('records', 10_000);
 const WARMUP = 5;
-
-/** The worker's steps as the operation's `timings` name them. */
-const STEPS = [
-  'queueWaitMs',
-  'loadMs',
-  'chainMs',
-  'kmsMs',
-  'decryptMs',
-  'engineMs',
-  'sealMs',
-  'childOverheadMs',
-];
 
 interface Timed {
   ms: number;
@@ -84,7 +72,7 @@ async function indexed(worker: RunningWorker, serverId: string, fileId: string):
 
 function line(name: string, xs: Timed[]): string {
   const ms = xs.map((x) => x.ms);
-  const steps = STEPS.map((step) => {
+  const steps = WORKER_STEPS.map((step) => {
     const values = xs.map((x) => x.steps[step]).filter((v): v is number => typeof v === 'number');
     return `${step.replace(/Ms$/, '')} ${values.length ? median(values).toFixed(1) : '-'}`;
   });

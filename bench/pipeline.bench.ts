@@ -54,6 +54,7 @@ import { type RunningGateway, type RunningWorker, startGateway, startWorker } fr
 import { type App, grant, json, newApp, newTenant, relayerFor, uploadText } from '../test/support/flow';
 import { bearer } from '../test/support/siwe';
 import { bullmqRoundTrip } from './lib/bullmq-round-trip';
+import { NOTE_1KIB, WORKER_STEPS } from './lib/stack';
 
 // why: a standalone bench script, not app code; it takes the same variables the apps get through libs/config.
 const BASE_DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -74,20 +75,7 @@ const WARMUP_MS = 1000;
 // After the window, operations still in flight get this long to end before the next scenario starts.
 const DRAIN_MS = 20_000;
 const TERMINAL = /"status":"(succeeded|failed|denied|cancelled)"/;
-const NOTE_1KIB = 'The walk by the river was quiet. I read, cooked and called my sister. '
-  .repeat(16)
-  .slice(0, 1024);
-const TIMING_KEYS = [
-  'queueWaitMs',
-  'loadMs',
-  'chainMs',
-  'kmsMs',
-  'decryptMs',
-  'engineMs',
-  'sealMs',
-  'childOverheadMs',
-  'totalWorkerMs',
-] as const;
+const TIMING_KEYS = [...WORKER_STEPS, 'totalWorkerMs'] as const;
 
 type Variant = 'bare noop (b)' | IsolationMode | typeof PREFER_WAIT;
 /** (a) again, in pooled mode, with one request per operation: POST with `Prefer: wait`. */

@@ -14,6 +14,7 @@ import { ChildPool, type IsolationMode } from '../apps/worker/src/isolation';
 import { codePathsFor, probeSandbox, type SandboxSpec } from '../apps/worker/src/isolation/sandbox';
 import { WORKER_CHILD_SCRIPT } from '../apps/worker/src/pipeline/isolation-pool';
 import type { SandboxTaskInput, SandboxTaskOutput } from '../apps/worker/src/pipeline/operation-task.types';
+import { NOTE_1KIB } from './lib/stack';
 
 const ROUNDS = Number(arg('rounds') ?? 3);
 const DURATION_MS = Number(arg('duration') ?? 2000);
@@ -30,10 +31,6 @@ function percentile(values: number[], p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
-
-const NOTE_1KIB = 'The walk by the river was quiet. I read, cooked and called my sister. '
-  .repeat(16)
-  .slice(0, 1024);
 
 /** One `stats` job over one server-encrypted 1 KiB file, as the broker would hand it over. */
 function operationInput(): SandboxTaskInput {

@@ -14,6 +14,18 @@ export const NOTE_1KIB = 'The walk by the river was quiet. I read, cooked and ca
   .repeat(16)
   .slice(0, 1024);
 
+/** The worker's steps as an operation's `timings` name them (ms), in pipeline order. */
+export const WORKER_STEPS = [
+  'queueWaitMs',
+  'loadMs',
+  'chainMs',
+  'kmsMs',
+  'decryptMs',
+  'engineMs',
+  'sealMs',
+  'childOverheadMs',
+] as const;
+
 export interface BenchStack {
   databaseUrl: string;
   home: string;
