@@ -70,11 +70,6 @@ export function tooDeepAt(value: unknown, max: number): string | null {
   return null;
 }
 
-/**
- * Reads a JSON body of at most `limit` bytes (after decoding): `{}` when empty, a 400 `malformed_json` when it
- * does not parse (or does not decompress), a 400 naming the field nested past MAX_JSON_DEPTH, a 413 past the
- * limit — never a 500.
- */
 /** Bodies kept as received for a signature over their bytes (Web3Signed's bodyHash), by request. */
 const rawBodies = new WeakMap<IncomingMessage, Buffer>();
 
@@ -83,6 +78,11 @@ export function rawJsonBodyOf(req: IncomingMessage): Buffer | undefined {
   return rawBodies.get(req);
 }
 
+/**
+ * Reads a JSON body of at most `limit` bytes (after decoding): `{}` when empty, a 400 `malformed_json` when it
+ * does not parse (or does not decompress), a 400 naming the field nested past MAX_JSON_DEPTH, a 413 past the
+ * limit — never a 500. With `keepRaw` the decoded bytes stay readable through rawJsonBodyOf while the request lives.
+ */
 export async function readJsonBody(
   req: IncomingMessage,
   payload: Readable,
