@@ -89,6 +89,15 @@ describe('web console in Chromium', () => {
     assert.deepEqual(violations, [], `axe on ${name}`);
   }
 
+  /** The names in the page origin's private file system (where the console spools an envelope it uploads). */
+  async function spoolFiles(page: Page): Promise<string[]> {
+    return page.evaluate<string[]>(`(async () => {
+      const names = [];
+      for await (const name of (await navigator.storage.getDirectory()).keys()) names.push(name);
+      return names;
+    })()`);
+  }
+
   async function shot(page: Page, name: string): Promise<void> {
     await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
   }
@@ -157,6 +166,7 @@ describe('web console in Chromium', () => {
       document.querySelector('.dropzone').dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true }));
     })()`);
     await page.getByText('Uploaded diary.txt').waitFor();
+    assert.deepEqual(await spoolFiles(page), [], 'the spooled envelope goes once it was sent');
     const [file] = (await owner.listFiles(server.id)).items;
     assert.equal(file.name, 'diary.txt');
     assert.equal(file.encryption, 'client');
@@ -525,6 +535,8 @@ describe('web console in Chromium', () => {
       .getByText(/Upload failed: The file is too large/)
       .waitFor();
     await shot(h.page, 'failure-too-large');
+    // The envelope was written to the origin's private file system as it was made; a refused upload leaves none.
+    assert.deepEqual(await spoolFiles(h.page), []);
     await h.page.getByRole('radio', { name: /On the server/ }).check();
     await h.page.locator('input[type=file]').setInputFiles(big);
     await h.page

@@ -1,8 +1,6 @@
 import {
   decryptAsOwner,
   deriveOwnerKey,
-  encryptForServer,
-  ENVELOPE_CONTENT_TYPE,
   HearthProblemError,
   type HearthFile,
   ownerPublicKey,
@@ -10,6 +8,7 @@ import {
 } from '@hearth/sdk';
 import type { WalletClient } from 'viem';
 import { owner } from './session';
+import { encryptToSpool, type SpooledEnvelope } from './spool';
 
 /**
  * Owner keys derived this page load, per server address: one wallet signature the first time a file is
@@ -36,39 +35,22 @@ export interface UploadProgress {
   fraction: number;
 }
 
-/** Envelope frames are gathered into Blobs of about this size: the browser keeps large Blobs on disk. */
-const BLOB_BATCH = 4 * 1024 * 1024;
-
 /**
  * Encrypts a file in the browser to the server's key with an owner slot for the owner key (envelope version 2),
- * then uploads it with progress. The envelope is produced chunk by chunk (64 KiB) from `file.stream()` and
- * handed to the browser's Blob store in 4 MiB pieces, so the page's memory holds a few chunks, not the file
- * (browsers cannot stream a request body over HTTP/1.1; the Blob is what XMLHttpRequest sends).
+ * written out as it is made (spool.ts: the origin private file system, on disk), so neither the page nor the
+ * browser holds the file; XMLHttpRequest then sends that file with progress (browsers cannot stream a request
+ * body over HTTP/1.1). Release the envelope once the upload ended.
  */
-export async function encryptFile(
+export function encryptFile(
   server: Server,
   ownerKey: Uint8Array,
   file: File,
   onProgress: (p: UploadProgress) => void,
-): Promise<Blob> {
-  const blobs: Blob[] = [];
-  let batch: Uint8Array[] = [];
-  let batched = 0;
-  const flush = (): void => {
-    if (batch.length) blobs.push(new Blob(batch as BlobPart[]));
-    batch = [];
-    batched = 0;
-  };
-  for await (const part of encryptForServer(server, file, {
+): Promise<SpooledEnvelope> {
+  return encryptToSpool(server, file, {
     ownerPublicKey: ownerPublicKey(ownerKey).publicKey,
     onProgress: (bytes) => onProgress({ phase: 'encrypting', fraction: file.size ? bytes / file.size : 1 }),
-  })) {
-    batch.push(part);
-    batched += part.byteLength;
-    if (batched >= BLOB_BATCH) flush();
-  }
-  flush();
-  return new Blob(blobs, { type: ENVELOPE_CONTENT_TYPE });
+  });
 }
 
 /** POST /v1/servers/:id/files with upload progress (fetch has none). */

@@ -45,7 +45,11 @@ export function FilesPage({ serverId }: { serverId: string }): React.JSX.Element
         setProgress({ phase: 'encrypting', fraction: 0 });
         const key = await ownerKeyFor(wallet, server.data);
         const envelope = await encryptFile(server.data, key, file, setProgress);
-        return uploadBody(serverId, file.name, envelope, envelope.type, setProgress);
+        try {
+          return await uploadBody(serverId, file.name, envelope.body, envelope.body.type, setProgress);
+        } finally {
+          await envelope.release();
+        }
       }
       setProgress({ phase: 'uploading', fraction: 0 });
       return uploadBody(serverId, file.name, file, file.type || 'application/octet-stream', setProgress);
