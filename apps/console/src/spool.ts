@@ -16,6 +16,8 @@ interface Spool {
 /** Frames are written out in pieces of about this size. */
 const SPOOL_BATCH = 4 * 1024 * 1024;
 const SPOOL_PREFIX = 'hearth-upload-';
+/** A spool file untouched this long belongs to no upload still running. */
+const STALE_SPOOL_MS = 6 * 60 * 60 * 1000;
 /** Spool files of this page's uploads still running: a later upload leaves them alone. */
 const spooling = new Set<string>();
 
@@ -32,9 +34,14 @@ async function openSpool(): Promise<Spool> {
   } catch {
     return blobSpool();
   }
-  // Files left by a page that closed mid-upload.
+  // Files left by a page that closed mid-upload; another tab's upload may be using a recent one.
   for await (const name of dir.keys()) {
-    if (name.startsWith(SPOOL_PREFIX) && !spooling.has(name))
+    if (!name.startsWith(SPOOL_PREFIX) || spooling.has(name)) continue;
+    const left = await dir
+      .getFileHandle(name)
+      .then((h) => h.getFile())
+      .catch(() => null);
+    if (left && Date.now() - left.lastModified > STALE_SPOOL_MS)
       await dir.removeEntry(name).catch(() => undefined);
   }
   const name = `${SPOOL_PREFIX}${crypto.randomUUID()}`;
