@@ -6,14 +6,10 @@
  *
  *   npm run build && node dist/bench/console-crypto.bench.js [MiB] [rounds]
  */
-import { build } from 'esbuild';
-import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { generateIdentity } from '@hearth/crypto';
 import { BROWSER_BUNDLE } from '../packages/sdk/scripts/bundle';
-
-const CHROMIUM = '/usr/bin/chromium';
-const ORIGIN = 'http://localhost:9'; // never contacted: every request is answered by the route below
+import { benchScript, CHROMIUM, openBenchPage } from './lib/browser-page';
 
 interface Figures {
   envelope: number[];
@@ -25,35 +21,15 @@ interface Figures {
 async function main(): Promise<void> {
   const mib = Number(process.argv[2] ?? 100);
   const rounds = Number(process.argv[3] ?? 3);
-  const script = (
-    await build({
-      stdin: {
-        contents: `import * as sdk from ${JSON.stringify(BROWSER_BUNDLE)}; window.hearthSdk = sdk;`,
-        resolveDir: join(__dirname, '..', '..'),
-        loader: 'js',
-      },
-      bundle: true,
-      format: 'esm',
-      platform: 'browser',
-      write: false,
-      logLevel: 'silent',
-    })
-  ).outputFiles[0].text;
+  const script = await benchScript(
+    `import * as sdk from ${JSON.stringify(BROWSER_BUNDLE)}; window.hearthSdk = sdk;`,
+  );
   const server = generateIdentity();
   const owner = generateIdentity();
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
   try {
     const page = await browser.newPage();
-    await page.route(`${ORIGIN}/**`, (route) =>
-      route.request().url().endsWith('/bench.js')
-        ? route.fulfill({ contentType: 'text/javascript', body: script })
-        : route.fulfill({
-            contentType: 'text/html',
-            body: '<!doctype html><script type="module" src="/bench.js"></script>',
-          }),
-    );
-    await page.goto(`${ORIGIN}/`);
-    await page.waitForFunction('"hearthSdk" in globalThis');
+    await openBenchPage(page, script, 'hearthSdk');
     const figures = await page.evaluate<Figures>(
       `(async ({ mib, rounds, server, owner }) => {
         const { encryptForServer } = window.hearthSdk;

@@ -9,17 +9,14 @@
  *
  *   npm run build && node dist/bench/console-upload-memory.bench.js [MiB=1024] [baselineMiB=256]
  */
-import { build } from 'esbuild';
 import { randomBytes } from 'node:crypto';
 import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { generateIdentity } from '@hearth/crypto';
-import { BROWSER_BUNDLE } from '../packages/sdk/scripts/bundle';
+import { benchScript, CHROMIUM, openBenchPage } from './lib/browser-page';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ORIGIN = 'http://localhost:9'; // never contacted: every request is answered by the route below
 const MiB = 1024 * 1024;
 
 /** Resident memory of Chromium's processes, in bytes: its renderers (there is one page) and the rest. */
@@ -69,22 +66,11 @@ async function peakAbove<T>(fn: () => Promise<T>): Promise<{ value: T; renderer:
 async function main(): Promise<void> {
   const mib = Number(process.argv[2] ?? 1024);
   const baselineMib = Number(process.argv[3] ?? 256);
-  const script = (
-    await build({
-      stdin: {
-        // The console's own spooling code, on the SDK's browser build.
-        contents: `import { encryptToSpool } from './apps/console/src/spool.ts'; window.consoleSpool = { encryptToSpool };`,
-        resolveDir: join(__dirname, '..', '..'),
-        loader: 'ts',
-      },
-      alias: { '@hearth/sdk': BROWSER_BUNDLE },
-      bundle: true,
-      format: 'esm',
-      platform: 'browser',
-      write: false,
-      logLevel: 'silent',
-    })
-  ).outputFiles[0].text;
+  // The console's own spooling code, on the SDK's browser build.
+  const script = await benchScript(
+    `import { encryptToSpool } from './apps/console/src/spool.ts'; window.consoleSpool = { encryptToSpool };`,
+    'ts',
+  );
   const server = generateIdentity();
   const owner = generateIdentity();
   // A profile on disk, as a person's browser has: an incognito context keeps its file system and Blobs in memory.
@@ -95,16 +81,7 @@ async function main(): Promise<void> {
   });
   try {
     const page = browser.pages()[0] ?? (await browser.newPage());
-    await page.route(`${ORIGIN}/**`, (route) =>
-      route.request().url().endsWith('/bench.js')
-        ? route.fulfill({ contentType: 'text/javascript', body: script })
-        : route.fulfill({
-            contentType: 'text/html',
-            body: '<!doctype html><script type="module" src="/bench.js"></script>',
-          }),
-    );
-    await page.goto(`${ORIGIN}/`);
-    await page.waitForFunction('"consoleSpool" in globalThis');
+    await openBenchPage(page, script, 'consoleSpool');
     // The input: a `mib` MiB file on disk picked in a file input, as a person picks one (Chromium reads it from
     // disk as it is read; nothing of it is in the page until then).
     const path = join(mkdtempSync(join(tmpdir(), 'hearth-upload-')), 'big.bin');
