@@ -1,15 +1,12 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { build } from 'esbuild';
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { HearthOwner } from '@hearth/sdk';
 import { BROWSER_BUNDLE } from '../packages/sdk/scripts/bundle';
 import { type RunningGateway, type RunningWorker, startGateway, startWorker } from './support/apps';
-
-const CHROMIUM = '/usr/bin/chromium';
+import { browserBundle, CHROMIUM } from './support/browser-bundle';
 
 /**
  * The page's own script: the SDK's built browser bundle (as an app would ship it) plus a viem local account,
@@ -22,15 +19,7 @@ async function pageScript(): Promise<string> {
     window.hearthSdk = sdk;
     window.privateKeyToAccount = privateKeyToAccount;
   `;
-  const out = await build({
-    stdin: { contents: entry, resolveDir: join(__dirname, '..', '..'), loader: 'js' },
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    write: false,
-    logLevel: 'silent',
-  });
-  return out.outputFiles[0].text;
+  return browserBundle(entry);
 }
 
 interface PageOutcome {

@@ -1,26 +1,9 @@
-import { build } from 'esbuild';
-import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { BROWSER_BUNDLE } from '../../packages/sdk/scripts/bundle';
 
-/** Debian's Chromium: the browser benches never download one. */
-export const CHROMIUM = '/usr/bin/chromium';
+export { browserBundle as benchScript, CHROMIUM } from '../../test/support/browser-bundle';
+
 /** Never contacted: every request of a bench page is answered by its route. */
 const ORIGIN = 'http://localhost:9';
-
-/** `contents` (an ES module, resolved from the repository root, `@hearth/sdk` being its browser build) bundled. */
-export async function benchScript(contents: string, loader: 'js' | 'ts' = 'js'): Promise<string> {
-  const out = await build({
-    stdin: { contents, resolveDir: join(__dirname, '..', '..', '..'), loader },
-    alias: { '@hearth/sdk': BROWSER_BUNDLE },
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    write: false,
-    logLevel: 'silent',
-  });
-  return out.outputFiles[0].text;
-}
 
 /** Opens a blank page on a made-up origin that runs `script`, once `ready` (a global it sets) exists. */
 export async function openBenchPage(page: Page, script: string, ready: string): Promise<void> {
